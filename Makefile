@@ -1,0 +1,75 @@
+# Sales audit workbook. `make help` lists the targets. Every target creates .venv when missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DATA ?= data/demo
+QUARTER ?= latest
+PAPER ?= A4
+SEED ?= 7
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup syslibs demo-data quarterly-report all-quarters test test-fast lint format lab validate bench-report bench-planning clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+	@echo "  Variables: DATA=$(DATA) QUARTER=$(QUARTER) PAPER=$(PAPER) (A4|letter) SEED=$(SEED)"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (salesaudit)" >/dev/null
+	@touch $(STAMP)
+
+syslibs: ## Check the system libraries WeasyPrint needs (pango); install them with apt-get when possible
+	@bash scripts/check-syslibs.sh
+
+setup: $(STAMP) syslibs ## Create .venv and install the pinned packages and the salesaudit package
+
+$(DATA)/leads.csv:
+	@if [ "$(DATA)" = "data/demo" ]; then $(MAKE) --no-print-directory demo-data; \
+	elif [ ! -e "$(DATA)/leads.parquet" ]; then echo "$(DATA): no leads.csv or leads.parquet (set DATA to a data folder)"; exit 2; fi
+
+demo-data: $(STAMP) ## Generate the simulated demo company into data/demo (SEED=7)
+	$(PY) -m salesaudit demo-data --out data/demo --seed $(SEED)
+
+validate: $(STAMP) $(DATA)/leads.csv ## Validate DATA against the data contract
+	$(PY) -m salesaudit validate $(DATA)
+
+quarterly-report: setup $(DATA)/leads.csv ## Build reports/<QUARTER>/ HTML + PDF (default: demo company, latest complete quarter)
+	$(PY) -m salesaudit report --data $(DATA) --quarter $(QUARTER) --paper $(PAPER)
+
+all-quarters: setup $(DATA)/leads.csv ## Build the report for every complete quarter in DATA
+	$(PY) -m salesaudit report --data $(DATA) --all-quarters --paper $(PAPER)
+
+test: setup ## Run the whole test suite (slow and browser tests included)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: setup ## Run the fast tests only
+	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff lint + format check, and check notebooks are stripped of outputs
+	$(VENV)/bin/ruff check lib tests bench
+	$(VENV)/bin/ruff format --check lib tests bench
+	$(PY) -m pytest -q tests/test_notebooks_clean.py
+
+format: $(STAMP) ## Format the code with ruff and strip notebook outputs
+	$(VENV)/bin/ruff format lib tests bench
+	$(VENV)/bin/ruff check --fix lib tests bench
+	$(VENV)/bin/nbstripout --extra-keys "metadata.kernelspec.display_name" notebooks/*.ipynb
+
+lab: setup $(DATA)/leads.csv ## Open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=. notebooks/
+
+bench-report: setup ## Benchmark the demo report (cold and warm cache): time per phase, peak memory
+	$(PY) bench/bench_report.py --data $(DATA)
+
+bench-planning: setup ## Benchmark the what-if slider recompute step
+	$(PY) bench/bench_planning.py --data $(DATA)
+
+clean: ## Remove caches and built reports (keeps .venv and data)
+	rm -rf .cache reports/20* reports/.failed .pytest_cache .ruff_cache

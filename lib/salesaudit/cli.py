@@ -1,0 +1,56 @@
+"""``python -m salesaudit <command>``.
+
+Commands are registered in :data:`COMMANDS` as ``name -> (module, help)``; each module provides
+``add_arguments(parser)`` and ``run(args) -> int``. Bad input (:class:`DataContractError`) is printed
+as one line per problem on stderr with exit code 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .contract import DataContractError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("salesaudit.cli_validate", "validate a data folder against the contract"),
+    "demo-data": ("salesaudit.cli_demo", "generate the simulated demo company"),
+    "report": ("salesaudit.report", "build the quarterly HTML + PDF report"),
+    "import": ("salesaudit.importers", "import a CRM export into the data contract"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m salesaudit", description="Sales audit workbook")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (module, help_) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            p.set_defaults(_missing=module)
+            continue
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_missing", None):
+        print(f"salesaudit {args.command}: not available in this version ({args._missing} missing)", file=sys.stderr)
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except DataContractError as exc:
+        for line in str(exc).splitlines():
+            print(line, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+

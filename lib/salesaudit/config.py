@@ -1,0 +1,164 @@
+"""Paths from the project root and the audit settings read from ``audit.yaml``.
+
+``audit.yaml`` lives beside the data (``data/<name>/audit.yaml``). Every key is optional; missing keys
+take the defaults in :data:`DEFAULTS`. Example::
+
+    company: Northwind Devices (demo)
+    currency: EUR
+    fiscal_year_start_month: 1      # 1 = calendar year; 4 = fiscal year starts in April
+    roi_target: 2.0                 # 2 returned per 1 spent
+    gross_margin: 0.7               # share of revenue kept after cost of goods
+    stages:                         # opportunity stage names -> open / won / lost
+      open: [Prospecting, Qualification, Proposal, Negotiation]
+      won: [Closed Won]
+      lost: [Closed Lost]
+    channels: [paid_search, paid_social, events, webinar, organic, referral, partner, podcast]
+    channel_aliases: {"Google Ads": paid_search}
+    products: [Core, Pro, Enterprise]
+    referral_channel: referral
+    stale_content_days: 365
+    inactive_opportunity_days: 30
+    interval_level: 0.9
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DATA_ROOT = PROJECT_ROOT / "data"
+DEMO_DIR = DATA_ROOT / "demo"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+CACHE_DIRNAME = ".salesaudit-cache"
+
+DEFAULTS: dict[str, Any] = {
+    "company": "Your company",
+    "currency": "EUR",
+    "fiscal_year_start_month": 1,
+    "roi_target": 2.0,
+    "gross_margin": 0.7,
+    "stages": {
+        "open": ["Prospecting", "Qualification", "Proposal", "Negotiation", "Engaging", "Open"],
+        "won": ["Closed Won", "Won"],
+        "lost": ["Closed Lost", "Lost"],
+    },
+    "channels": [],
+    "channel_aliases": {},
+    "products": [],
+    "referral_channel": "referral",
+    "stale_content_days": 365,
+    "inactive_opportunity_days": 30,
+    "interval_level": 0.9,
+}
+
+
+def canonical_token(value: str) -> str:
+    """Normalise a channel spelling: lower case, runs of non-alphanumerics → ``_``.
+
+    ``"Paid Search "`` → ``"paid_search"``; ``"paid-search"`` → ``"paid_search"``.
+    """
+    return re.sub(r"[^0-9a-z]+", "_", str(value).strip().lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """Audit settings for one data folder."""
+
+    company: str
+    currency: str
+    fiscal_year_start_month: int
+    roi_target: float
+    gross_margin: float
+    stages: dict[str, list[str]]
+    channels: list[str]
+    channel_aliases: dict[str, str]
+    products: list[str]
+    referral_channel: str
+    stale_content_days: int
+    inactive_opportunity_days: int
+    interval_level: float
+    extra: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+
+    def stage_status(self, stage: str) -> str:
+        """``open`` / ``won`` / ``lost`` / ``unknown`` for an opportunity stage name (case-insensitive)."""
+        key = str(stage).strip().lower()
+        for status in ("won", "lost", "open"):
+            if key in {s.lower() for s in self.stages.get(status, [])}:
+                return status
+        return "unknown"
+
+    def stage_map(self) -> dict[str, str]:
+        """Lower-cased stage name → status."""
+        out: dict[str, str] = {}
+        for status in ("open", "lost", "won"):
+            for s in self.stages.get(status, []):
+                out[str(s).strip().lower()] = status
+        return out
+
+
+def load_config(data_dir: str | Path | None = None, config: str | Path | None = "audit.yaml") -> AuditConfig:
+    """Read ``audit.yaml`` (relative paths are taken inside ``data_dir``) merged over the defaults.
+
+    A missing file gives the defaults; an unreadable one raises ``DataContractError``.
+    """
+    from .contract import DataContractError
+
+    settings = copy.deepcopy(DEFAULTS)
+    path: Path | None = None
+    if config is not None:
+        path = Path(config)
+        if not path.is_absolute() and data_dir is not None:
+            candidate = Path(data_dir) / path
+            path = candidate if candidate.exists() or not path.exists() else path
+    if path is not None and path.exists():
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            line = getattr(getattr(exc, "problem_mark", None), "line", None)
+            where = f" line {line + 1}" if line is not None else ""
+            raise DataContractError(f"{path.name}:{where} not valid YAML ({exc.__class__.__name__})") from None
+        if not isinstance(loaded, dict):
+            raise DataContractError(f"{path.name}: expected a mapping of settings, got {type(loaded).__name__}")
+        for key, value in loaded.items():
+            if key == "stages" and isinstance(value, dict):
+                settings["stages"] = {k: list(v or []) for k, v in value.items()}
+            else:
+                settings[key] = value
+    known = {k: settings.pop(k) for k in list(DEFAULTS)}
+    try:
+        return AuditConfig(
+            company=str(known["company"]),
+            currency=str(known["currency"]),
+            fiscal_year_start_month=int(known["fiscal_year_start_month"]),
+            roi_target=float(known["roi_target"]),
+            gross_margin=float(known["gross_margin"]),
+            stages={k: [str(s) for s in v] for k, v in known["stages"].items()},
+            channels=[canonical_token(c) for c in known["channels"] or []],
+            channel_aliases={str(k): canonical_token(v) for k, v in (known["channel_aliases"] or {}).items()},
+            products=[str(p) for p in known["products"] or []],
+            referral_channel=canonical_token(known["referral_channel"]),
+            stale_content_days=int(known["stale_content_days"]),
+            inactive_opportunity_days=int(known["inactive_opportunity_days"]),
+            interval_level=float(known["interval_level"]),
+            extra=settings,
+            source=str(path) if path is not None and path.exists() else None,
+        )
+    except (TypeError, ValueError) as exc:
+        name = path.name if path is not None else "audit.yaml"
+        raise DataContractError(f"{name}: a setting has the wrong type ({exc})") from None
+
+
+def resolve_data_dir(data_dir: str | Path) -> Path:
+    """A data folder given relative to the project root or the current directory."""
+    p = Path(data_dir)
+    if p.is_absolute() or p.exists():
+        return p.resolve()
+    return (PROJECT_ROOT / p).resolve()

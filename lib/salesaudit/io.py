@@ -1,0 +1,591 @@
+"""Loading: read CSV/Parquet → coerce types → validate lazily → cache validated Parquet.
+
+``load(data_dir)`` returns an :class:`AuditData` whose tables follow the contract
+(:mod:`salesaudit.contract`) and whose ``findings`` table lists every problem found:
+
+* ``severity == "error"``: the data cannot be audited (missing required column, unparseable date,
+  duplicate id, negative money, out-of-range score …). ``load`` raises :class:`DataContractError`
+  with one line per problem, unless ``strict=False``.
+* ``severity == "warning"``: kept for the data-quality audit (stage dates out of order, broken
+  foreign keys, channel spellings outside the canonical list, unknown opportunity stages).
+
+Row numbers in messages are spreadsheet rows: the header is row 1, the first data row is row 2
+(for Parquet files, the first row is row 1).
+
+Validated tables are cached as Parquet under ``.cache/salesaudit/<key>/`` in the project (or
+``$SALESAUDIT_CACHE``), keyed by the SHA-256 of the raw files, the config and the contract version,
+so the notebooks of one report do not re-parse CSV. Raw files are only ever read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from .config import PROJECT_ROOT, AuditConfig, canonical_token, load_config, resolve_data_dir
+from .contract import (
+    COLUMNS,
+    ID_COLUMNS,
+    LEAD_STAGE_COLUMNS,
+    MODELS,
+    REQUIRED_TABLES,
+    TABLES,
+    DataContractError,
+)
+
+log = logging.getLogger(__name__)
+
+CONTRACT_VERSION = "1"
+MAX_ROWS_SHOWN = 5
+FINDING_COLUMNS = ["table", "file", "column", "check", "severity", "count", "rows", "message"]
+_MEMO: dict[str, "AuditData"] = {}
+
+
+@dataclass
+class AuditData:
+    """The validated tables of one data folder, its settings and the loader's findings."""
+
+    data_dir: Path
+    config: AuditConfig
+    tables: dict[str, pd.DataFrame]
+    findings: pd.DataFrame
+    files: dict[str, str] = field(default_factory=dict)
+    cache_key: str = ""
+
+    def __getattr__(self, name: str) -> pd.DataFrame | None:
+        if name in TABLES:
+            return self.tables.get(name)
+        raise AttributeError(name)
+
+    def has(self, table: str) -> bool:
+        """True when ``table`` was provided and has at least one row."""
+        df = self.tables.get(table)
+        return df is not None and len(df) > 0
+
+    def missing(self) -> list[str]:
+        """Optional tables that were not provided (or are empty)."""
+        return [t for t in TABLES if not self.has(t)]
+
+    def errors(self) -> pd.DataFrame:
+        return self.findings[self.findings["severity"] == "error"]
+
+    def warnings(self) -> pd.DataFrame:
+        return self.findings[self.findings["severity"] == "warning"]
+
+    def date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Earliest and latest lead creation time."""
+        c = self.tables["leads"]["created_at"]
+        return c.min(), c.max()
+
+    def summary(self) -> pd.DataFrame:
+        """One row per table: rows, columns, file (or 'absent')."""
+        rows = []
+        for t in TABLES:
+            df = self.tables.get(t)
+            rows.append(
+                {
+                    "table": t,
+                    "file": self.files.get(t, "absent"),
+                    "rows": 0 if df is None else len(df),
+                    "columns": 0 if df is None else df.shape[1],
+                    "warnings": int(self.findings.loc[self.findings["table"] == t, "count"].sum()),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# findings
+# --------------------------------------------------------------------------------------------------
+def _rows_text(rows: np.ndarray | list[int]) -> str:
+    rows = list(rows)
+    shown = ", ".join(str(int(r)) for r in rows[:MAX_ROWS_SHOWN])
+    more = f", … {len(rows) - MAX_ROWS_SHOWN} more" if len(rows) > MAX_ROWS_SHOWN else ""
+    return shown + more
+
+
+def _finding(
+    table: str,
+    file: str,
+    column: str,
+    check: str,
+    severity: str,
+    rows: Any,
+    what: str,
+    count: int | None = None,
+) -> dict:
+    rows = [] if rows is None else list(rows)
+    n = len(rows) if count is None else count
+    noun = "row" if n == 1 else "rows"
+    where = f" ({noun} {_rows_text(rows)})" if rows else ""
+    col = f"column {column}: " if column else ""
+    message = f"{file}: {col}{n} {noun} {what}{where}" if n else f"{file}: {col}{what}"
+    return {
+        "table": table,
+        "file": file,
+        "column": column,
+        "check": check,
+        "severity": severity,
+        "count": int(n),
+        "rows": _rows_text(rows),
+        "message": message,
+    }
+
+
+def _empty_findings() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "count" else "object") for c in FINDING_COLUMNS})
+
+
+# --------------------------------------------------------------------------------------------------
+# reading and coercion
+# --------------------------------------------------------------------------------------------------
+def find_files(data_dir: Path) -> dict[str, Path]:
+    """``{table: path}`` for each table file present (Parquet preferred over CSV)."""
+    out = {}
+    for t in TABLES:
+        for ext in (".parquet", ".csv"):
+            p = data_dir / f"{t}{ext}"
+            if p.exists():
+                out[t] = p
+                break
+    return out
+
+
+def _read_raw(path: Path) -> pd.DataFrame:
+    try:
+        if path.suffix == ".parquet":
+            df = pd.read_parquet(path)
+            return df.astype({c: "string" for c in df.columns if df[c].dtype == object})
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")
+        except Exception:  # pyarrow is stricter about ragged lines; the C engine reports better
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise DataContractError(f"{path.name}: cannot be read ({first})") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    df = df.replace({"": None})
+    return df
+
+
+def _row_numbers(path: Path, mask: np.ndarray) -> np.ndarray:
+    offset = 2 if path.suffix == ".csv" else 1
+    return np.flatnonzero(mask) + offset
+
+
+def _to_text(s: pd.Series) -> pd.Series:
+    out = s.astype("string").str.strip()
+    return out.mask(out == "")
+
+
+def _parse_timestamps(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        out = s
+    else:
+        text = _to_text(s)
+        out = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+        bad = out.isna() & text.notna()
+        if bad.any():
+            retry = pd.to_datetime(text[bad], errors="coerce", format="mixed", utc=True)
+            out = out.copy()
+            out[bad] = retry
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out.astype("datetime64[ns]")
+
+
+def _parse_numbers(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype("float64")
+    return pd.to_numeric(_to_text(s), errors="coerce").astype("float64")
+
+
+_TRUE = {"true", "1", "yes", "y", "t", "won"}
+_FALSE = {"false", "0", "no", "n", "f", "lost"}
+
+
+def _parse_bool(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype("boolean")
+    t = _to_text(s).str.lower()
+    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    out[t.isin(_TRUE).fillna(False).to_numpy(bool)] = True
+    out[t.isin(_FALSE).fillna(False).to_numpy(bool)] = False
+    return out
+
+
+def coerce_table(table: str, raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[dict]]:
+    """Coerce the columns of one raw table to their contract types.
+
+    Returns the typed frame and error findings for missing required columns, empty required cells and
+    values that do not parse as their type.
+    """
+    file = path.name
+    findings: list[dict] = []
+    df = raw.copy()
+    for col in COLUMNS[table]:
+        if col.name not in df.columns:
+            if col.required:
+                findings.append(_finding(table, file, col.name, "column_present", "error", [], "required column is missing", count=0))
+            continue
+        s = df[col.name]
+        present = _to_text(s).notna() if not pd.api.types.is_datetime64_any_dtype(s) else s.notna()
+        if col.kind == "timestamp" or col.kind == "month":
+            parsed = _parse_timestamps(s)
+            bad = (parsed.isna() & present).to_numpy(bool)
+            if bad.any():
+                findings.append(_finding(table, file, col.name, "parse_date", "error", _row_numbers(path, bad), "not a date"))
+            if col.kind == "month":
+                parsed = parsed.dt.to_period("M").dt.to_timestamp()
+            df[col.name] = parsed
+        elif col.kind in ("money", "float", "int"):
+            parsed = _parse_numbers(s)
+            bad = (parsed.isna() & present).to_numpy(bool)
+            if bad.any():
+                findings.append(_finding(table, file, col.name, "parse_number", "error", _row_numbers(path, bad), "not a number"))
+            df[col.name] = parsed
+        elif col.kind == "bool":
+            parsed = _parse_bool(s)
+            bad = (parsed.isna() & present).to_numpy(bool)
+            if bad.any():
+                findings.append(_finding(table, file, col.name, "parse_bool", "error", _row_numbers(path, bad), "not true/false"))
+            df[col.name] = parsed
+        else:
+            df[col.name] = _to_text(s).astype(object).where(lambda x: x.notna(), None)
+        if col.required:
+            empty = df[col.name].isna().to_numpy(bool) & ~present.to_numpy(bool)
+            if empty.any():
+                findings.append(_finding(table, file, col.name, "not_null", "error", _row_numbers(path, empty), "empty (required)"))
+    return df, findings
+
+
+# --------------------------------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------------------------------
+_CHECK_TEXT = {
+    "field_uniqueness": "duplicate id",
+    "not_nullable": "empty (required)",
+    "greater_than_or_equal_to": "below the minimum",
+    "less_than_or_equal_to": "above the maximum",
+    "isin": "not an allowed value",
+}
+
+
+def validate_table(table: str, df: pd.DataFrame, path: Path) -> list[dict]:
+    """Run the table's pandera model lazily and turn its failure cases into one finding per check."""
+    model = MODELS[table]
+    present = [c.name for c in COLUMNS[table] if c.name in df.columns]
+    typed = df.copy()
+    for c in COLUMNS[table]:
+        if c.name in typed.columns and c.kind in ("id", "text"):
+            typed[c.name] = typed[c.name].astype(object).where(typed[c.name].notna(), None)
+    # rows with unparseable required values were reported by coerce_table: do not report twice
+    typed = typed.reset_index(drop=True)
+    try:
+        model.validate(typed[present + [c for c in typed.columns if c not in present]], lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return _failures_to_findings(table, exc.failure_cases, path, typed)
+    return []
+
+
+def _failures_to_findings(table: str, fc: pd.DataFrame, path: Path, df: pd.DataFrame) -> list[dict]:
+    out: list[dict] = []
+    file = path.name
+    fc = fc.copy()
+    fc["column"] = fc["column"].fillna("").astype(str)
+    fc["check"] = fc["check"].astype(str)
+    for (column, check), grp in fc.groupby(["column", "check"], sort=True, dropna=False):
+        if check.startswith("dtype") or check == "column_in_dataframe":
+            continue
+        if check == "not_nullable":
+            continue  # reported as empty required cells during coercion
+        idx = pd.to_numeric(grp["index"], errors="coerce").dropna().astype(int).unique()
+        rows = np.sort(idx) + (2 if path.suffix == ".csv" else 1)
+        if check.startswith("greater_than_or_equal_to") or check.startswith("less_than_or_equal_to") or check.startswith("in_range"):
+            bound = check.split("(")[-1].rstrip(")")
+            if check.startswith("greater"):
+                what = "is negative (must be ≥ 0)" if bound in {"0", "0.0"} else f"out of range (below the minimum {bound})"
+            else:
+                what = f"out of range (above the maximum {bound})"
+            out.append(_finding(table, file, column, check, "error", rows, what))
+        elif check == "field_uniqueness":
+            out.append(_finding(table, file, column, "unique", "error", rows, "duplicate id"))
+        elif check.startswith("isin"):
+            vals = sorted({str(v) for v in grp["failure_case"].dropna()})[:5]
+            out.append(_finding(table, file, column, "isin", "error", rows, f"not an allowed value ({', '.join(vals)})"))
+        else:
+            out.append(_finding(table, file, column or "", check, "error", rows, f"break the rule: {check}"))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# normalisation and cross-table findings (warnings)
+# --------------------------------------------------------------------------------------------------
+def normalise_channels(table: str, df: pd.DataFrame, cfg: AuditConfig, file: str) -> tuple[pd.DataFrame, list[dict]]:
+    """Map channel spellings to canonical names; spellings outside the canonical list are findings.
+
+    canonical(x) = alias[x] if x in channel_aliases else lower-case x with runs of non-alphanumerics
+    turned into ``_``. Rows whose raw spelling is not exactly a canonical name are reported.
+    """
+    if "channel" not in df.columns:
+        return df, []
+    raw = df["channel"].astype(object)
+    mapped = raw.map(lambda v: cfg.channel_aliases.get(v, canonical_token(v)) if v is not None else None)
+    canonical = set(cfg.channels) if cfg.channels else set(mapped.dropna().unique())
+    off = raw.notna() & ~raw.isin(list(canonical))
+    findings = []
+    if off.any():
+        spellings = raw[off].value_counts().sort_index()
+        listed = ", ".join(f"'{k}' ({v})" for k, v in spellings.head(8).items())
+        findings.append(
+            _finding(table, file, "channel", "channel_spelling", "warning", np.flatnonzero(off.to_numpy()) + 2,
+                     f"spelled outside the canonical channel list: {listed}")
+        )
+    unknown = mapped.notna() & ~mapped.isin(list(canonical))
+    if cfg.channels and unknown.any():
+        vals = ", ".join(sorted(mapped[unknown].unique())[:8])
+        findings.append(
+            _finding(table, file, "channel", "channel_unknown", "warning", np.flatnonzero(unknown.to_numpy()) + 2,
+                     f"not a known channel even after normalising ({vals})")
+        )
+    out = df.copy()
+    out["channel"] = mapped
+    return out, findings
+
+
+def stage_order_findings(leads: pd.DataFrame, file: str) -> list[dict]:
+    """Leads whose stage dates are out of order: created ≤ MQL ≤ SAL ≤ SQL ≤ customer (when present)."""
+    cols = [c for c in LEAD_STAGE_COLUMNS if c in leads.columns]
+    if len(cols) < 2:
+        return []
+    values = leads[cols].to_numpy("datetime64[ns]")
+    # running maximum of the earlier stages (ignoring NaT), compared with each later stage
+    as_int = values.astype("int64").astype("float64")
+    as_int[np.isnat(values)] = np.nan
+    running = np.fmax.accumulate(np.where(np.isnan(as_int), -np.inf, as_int), axis=1)
+    bad = np.zeros(len(leads), dtype=bool)
+    for j in range(1, len(cols)):
+        later = as_int[:, j]
+        bad |= ~np.isnan(later) & (later < running[:, j - 1])
+    if not bad.any():
+        return []
+    return [_finding("leads", file, ",".join(cols), "stage_order", "warning", np.flatnonzero(bad) + 2,
+                     "have stage dates out of order (expected created ≤ MQL ≤ SAL ≤ SQL ≤ customer)")]
+
+
+def stage_order_violations(leads: pd.DataFrame) -> pd.Series:
+    """Boolean per lead: True when a later stage date precedes an earlier one."""
+    cols = [c for c in LEAD_STAGE_COLUMNS if c in leads.columns]
+    values = leads[cols].to_numpy("datetime64[ns]").astype("int64").astype("float64")
+    values[leads[cols].isna().to_numpy()] = np.nan
+    running = np.fmax.accumulate(np.where(np.isnan(values), -np.inf, values), axis=1)
+    bad = np.zeros(len(leads), dtype=bool)
+    for j in range(1, len(cols)):
+        bad |= ~np.isnan(values[:, j]) & (values[:, j] < running[:, j - 1])
+    return pd.Series(bad, index=leads.index, name="stage_order_violation")
+
+
+_FOREIGN_KEYS = [
+    # (table, column, parent table, parent column)
+    ("leads", "owner_id", "reps", "rep_id"),
+    ("leads", "campaign_id", "campaigns", "campaign_id"),
+    ("opportunities", "owner_id", "reps", "rep_id"),
+    ("opportunities", "lead_id", "leads", "lead_id"),
+    ("activities", "owner_id", "reps", "rep_id"),
+    ("activities", "lead_id", "leads", "lead_id"),
+    ("activities", "opportunity_id", "opportunities", "opportunity_id"),
+    ("content_touches", "lead_id", "leads", "lead_id"),
+    ("content_touches", "content_id", "content", "content_id"),
+    ("orders", "customer_id", "leads", "lead_id"),
+    ("tickets", "customer_id", "leads", "lead_id"),
+    ("nps", "customer_id", "leads", "lead_id"),
+    ("spend", "campaign_id", "campaigns", "campaign_id"),
+    ("email_sends", "campaign_id", "campaigns", "campaign_id"),
+]
+
+
+def foreign_key_findings(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> list[dict]:
+    """Values of a reference column that do not exist in the parent table (when both are present)."""
+    out = []
+    for table, col, parent, pcol in _FOREIGN_KEYS:
+        if table not in tables or parent not in tables:
+            continue
+        df = tables[table]
+        if col not in df.columns or pcol not in tables[parent].columns:
+            continue
+        s = df[col]
+        broken = (s.notna() & ~s.isin(tables[parent][pcol])).to_numpy(bool)
+        if broken.any():
+            vals = ", ".join(sorted(s[broken].astype(str).unique())[:5])
+            out.append(_finding(table, files[table], col, f"foreign_key:{parent}.{pcol}", "warning",
+                                np.flatnonzero(broken) + 2, f"refer to no {parent}.{pcol} (e.g. {vals})"))
+    return out
+
+
+def derive_opportunity_status(opps: pd.DataFrame, cfg: AuditConfig, file: str) -> tuple[pd.DataFrame, list[dict]]:
+    """Add ``status`` (open/won/lost/unknown) from the stage map; fill ``is_won`` from it when absent."""
+    smap = cfg.stage_map()
+    status = opps["stage"].astype(str).str.strip().str.lower().map(smap).fillna("unknown")
+    out = opps.assign(status=status.astype(object))
+    findings = []
+    unknown = (status == "unknown").to_numpy()
+    if unknown.any():
+        vals = ", ".join(sorted(opps.loc[unknown, "stage"].astype(str).unique())[:6])
+        findings.append(_finding("opportunities", file, "stage", "stage_map", "warning", np.flatnonzero(unknown) + 2,
+                                 f"have a stage not mapped to open/won/lost in audit.yaml ({vals})"))
+    derived = pd.Series(pd.NA, index=opps.index, dtype="boolean")
+    derived[(status == "won").to_numpy()] = True
+    derived[(status == "lost").to_numpy()] = False
+    if "is_won" in out.columns:
+        given = out["is_won"].astype("boolean")
+        clash = (given.notna() & derived.notna() & (given != derived)).fillna(False).to_numpy(bool)
+        if clash.any():
+            findings.append(_finding("opportunities", file, "is_won", "is_won_vs_stage", "warning",
+                                     np.flatnonzero(clash) + 2, "have is_won disagreeing with the stage"))
+        out["is_won"] = given.fillna(derived)
+    else:
+        out["is_won"] = derived
+    return out, findings
+
+
+# --------------------------------------------------------------------------------------------------
+# load
+# --------------------------------------------------------------------------------------------------
+def _hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("SALESAUDIT_CACHE", PROJECT_ROOT / ".cache" / "salesaudit"))
+
+
+def _cache_key(files: dict[str, Path], cfg_path: str | None) -> str:
+    h = hashlib.sha256(f"contract={CONTRACT_VERSION}".encode())
+    for t in sorted(files):
+        h.update(f"{t}:{files[t].name}:{_hash_file(files[t])}".encode())
+    if cfg_path:
+        h.update(Path(cfg_path).read_bytes())
+    return h.hexdigest()[:20]
+
+
+def _read_cache(key: str, data_dir: Path, cfg: AuditConfig) -> AuditData | None:
+    folder = cache_root() / key
+    meta_path = folder / "meta.json"
+    if not meta_path.exists():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+        tables = {t: pd.read_parquet(folder / f"{t}.parquet") for t in meta["tables"]}
+        for t, df in tables.items():
+            for c in df.columns:
+                if df[c].dtype != object and pd.api.types.is_string_dtype(df[c]):
+                    tables[t][c] = df[c].astype(object).where(df[c].notna(), None)
+        findings = pd.read_parquet(folder / "findings.parquet")
+    except Exception as exc:  # a damaged cache is rebuilt, never trusted
+        log.warning("cache %s unreadable (%s); rebuilding", folder, exc)
+        return None
+    return AuditData(data_dir, cfg, tables, findings, meta["files"], key)
+
+
+def _write_cache(data: AuditData) -> None:
+    root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        for t, df in data.tables.items():
+            df.to_parquet(tmp / f"{t}.parquet", index=False)
+        data.findings.to_parquet(tmp / "findings.parquet", index=False)
+        (tmp / "meta.json").write_text(json.dumps({"tables": list(data.tables), "files": data.files}))
+        final = root / data.cache_key
+        if final.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except OSError as exc:
+        log.warning("could not write cache (%s)", exc)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load(
+    data_dir: str | Path,
+    config: str | Path | None = "audit.yaml",
+    *,
+    strict: bool = True,
+    use_cache: bool = True,
+) -> AuditData:
+    """Load, coerce and validate every table of a data folder.
+
+    Raises :class:`DataContractError` (one line per problem) when the folder, the leads table or a
+    required column is missing, or any *error* finding exists and ``strict`` is true.
+    """
+    data_dir = resolve_data_dir(data_dir)
+    if not data_dir.is_dir():
+        raise DataContractError(f"{data_dir}: data folder not found")
+    cfg = load_config(data_dir, config)
+    files = find_files(data_dir)
+    for t in REQUIRED_TABLES:
+        if t not in files:
+            raise DataContractError(f"{data_dir.name}/{t}.csv: required table is missing (no {t}.csv or {t}.parquet)")
+    key = _cache_key(files, cfg.source)
+    if use_cache and key in _MEMO:
+        return _MEMO[key]
+    data = _read_cache(key, data_dir, cfg) if use_cache else None
+    if data is None:
+        data = _load_uncached(data_dir, cfg, files, key)
+        if use_cache and data.errors().empty:
+            _write_cache(data)
+    if strict and not data.errors().empty:
+        raise DataContractError("\n".join(data.errors()["message"]))
+    if use_cache:
+        _MEMO.clear()
+        _MEMO[key] = data
+    return data
+
+
+def _load_uncached(data_dir: Path, cfg: AuditConfig, files: dict[str, Path], key: str) -> AuditData:
+    findings: list[dict] = []
+    tables: dict[str, pd.DataFrame] = {}
+    for t, path in files.items():
+        raw = _read_raw(path)
+        df, f = coerce_table(t, raw, path)
+        findings += f
+        if not any(x["check"] == "column_present" for x in f):
+            findings += validate_table(t, df, path)
+        tables[t] = df
+    names = {t: p.name for t, p in files.items()}
+    if not any(f["severity"] == "error" for f in findings):
+        for t in list(tables):
+            tables[t], f = normalise_channels(t, tables[t], cfg, names[t])
+            findings += f
+        if "leads" in tables:
+            findings += stage_order_findings(tables["leads"], names["leads"])
+        if "opportunities" in tables:
+            tables["opportunities"], f = derive_opportunity_status(tables["opportunities"], cfg, names["opportunities"])
+            findings += f
+        findings += foreign_key_findings(tables, names)
+        for t, idcol in ID_COLUMNS.items():
+            if t in tables:
+                tables[t] = tables[t].sort_values(idcol, kind="stable").reset_index(drop=True)
+    fdf = pd.DataFrame(findings, columns=FINDING_COLUMNS) if findings else _empty_findings()
+    fdf = fdf.astype({"count": "int64"})
+    return AuditData(data_dir, cfg, tables, fdf, {t: p.name for t, p in files.items()}, key)
+
+
+def clear_memo() -> None:
+    """Forget the in-process copy (tests)."""
+    _MEMO.clear()

@@ -1,0 +1,82 @@
+"""Notebook set-up: one call at the top of every audit notebook.
+
+``ctx = setup(quarter, data_dir, config)`` loads the validated data (from the cache), parses the quarter,
+sets the chart theme and makes bad-input errors show as one line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .config import AuditConfig
+from .contract import DataContractError
+from .io import AuditData, load
+from .periods import Quarter, latest_complete_quarter, parse_quarter
+
+
+@dataclass
+class Context:
+    """What every notebook needs: the data, its settings and the quarter under audit."""
+
+    data: AuditData
+    cfg: AuditConfig
+    quarter: Quarter
+
+    @property
+    def previous(self) -> Quarter:
+        return self.quarter.previous()
+
+    def history(self, n: int = 4) -> list[Quarter]:
+        """The ``n`` quarters before the audited one, oldest first."""
+        return [self.quarter.previous(i) for i in range(n, 0, -1)]
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The cut-off for "followed up to now": the end of the audited quarter."""
+        return self.quarter.end
+
+    def has(self, table: str) -> bool:
+        return self.data.has(table)
+
+    def missing_note(self, *tables: str) -> str | None:
+        """A sentence naming the absent tables a section needs, or None when all are present."""
+        absent = [t for t in tables if not self.data.has(t)]
+        if not absent:
+            return None
+        names = ", ".join(f"`{t}`" for t in absent)
+        return f"No {names} data was provided, so this section is skipped. Add {names} to the data folder to answer it."
+
+
+def _one_line_errors() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+
+    def handler(shell, etype, evalue, tb, tb_offset=None):  # noqa: ANN001
+        print(f"Data problem: {evalue}")
+        return None
+
+    ip.set_custom_exc((DataContractError,), handler)
+
+
+def setup(quarter: str | None, data_dir: str, config: str | None = "audit.yaml") -> Context:
+    """Load the data and the quarter (``None`` or ``"latest"`` = latest complete quarter in the data)."""
+    from . import plots
+
+    _one_line_errors()
+    plots.set_theme()
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 160)
+    data = load(data_dir, config)
+    fy = data.config.fiscal_year_start_month
+    if quarter in (None, "", "latest"):
+        q = latest_complete_quarter(data.date_range()[1], fy)
+    else:
+        q = parse_quarter(quarter, fy)
+    return Context(data=data, cfg=data.config, quarter=q)

@@ -1,0 +1,70 @@
+"""Shared fixtures: generated demo companies (small and default size) in temporary folders.
+
+* ``small_data`` — a small demo company (≈ 3,000 leads a year, 3 years, seed 11): for notebook runs
+  and fast tests.
+* ``demo_data`` — the default demo company (seed 7, ≈ 20,000 leads a year): for recovery tests
+  against ``truth.json``.
+* ``run_nb(name, data_dir, quarter)`` — execute a notebook with papermill, return (notebook, figures).
+
+The loader cache goes to a temporary folder so tests never touch the project's ``.cache``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    os.environ["SALESAUDIT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def small_data(tmp_path_factory) -> Path:
+    from salesaudit.demo import generate
+
+    out = tmp_path_factory.mktemp("small_demo")
+    generate(out, seed=11, leads_per_year=3000, years=3)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    from salesaudit.demo import generate
+
+    out = tmp_path_factory.mktemp("demo")
+    generate(out, seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_truth(demo_data) -> dict:
+    return json.loads((demo_data / "truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def run_nb(tmp_path_factory):
+    """Execute a notebook; results are memoised per (notebook, data folder, quarter)."""
+    from salesaudit.execute import run_notebook
+    from salesaudit.record import read_figures
+
+    cache: dict = {}
+    outdir = tmp_path_factory.mktemp("executed")
+
+    def _run(name: str, data_dir: Path, quarter: str = "2026Q3"):
+        key = (name, str(data_dir), quarter)
+        if key not in cache:
+            out = outdir / f"{Path(data_dir).name}-{quarter}-{Path(name).stem}.ipynb"
+            nb = run_notebook(name, quarter=quarter, data_dir=data_dir, out_path=out)
+            cache[key] = (nb, read_figures(nb))
+        return cache[key]
+
+    return _run
