@@ -1,0 +1,36 @@
+"""Committed notebooks: outputs stripped, one literal-only `parameters` cell, no def/class."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_clean(path):
+    nb = nbformat.read(str(path), as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.lstrip().startswith("# "), "needs a title"
+    params = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1, "exactly one cell tagged parameters"
+    tree = ast.parse(params[0].source)
+    for node in tree.body:
+        assert isinstance(node, ast.Assign), "parameters cell holds assignments only"
+        assert isinstance(node.value, ast.Constant), f"parameters must be literals: {ast.unparse(node)}"
+    assert {t.id for n in tree.body for t in n.targets} >= {"quarter", "data_dir", "config"}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert cell.get("outputs", []) == [], f"outputs not stripped: {cell.source[:40]!r}"
+        assert cell.get("execution_count") is None, "execution count not cleared"
+        src = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(src)):
+            assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)), "no def/class in notebooks"
