@@ -11,7 +11,7 @@ SEED ?= 7
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup syslibs demo-data quarterly-report all-quarters test test-fast lint format lab validate bench-report bench-planning clean
+.PHONY: help setup syslibs import demo-data quarterly-report all-quarters test test-fast lint format lab validate bench-report bench-planning clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -36,6 +36,10 @@ $(DATA)/leads.csv:
 
 demo-data: $(STAMP) ## Generate the simulated demo company into data/demo (SEED=7)
 	$(PY) -m salesaudit demo-data --out data/demo --seed $(SEED)
+
+import: $(STAMP) ## Import CRM exports: make import FROM=hubspot SRC="contacts.csv deals.csv" OUT=data/acme
+	@test -n "$(FROM)" -a -n "$(SRC)" -a -n "$(OUT)" || { echo "usage: make import FROM=hubspot|salesforce|pipedrive|mapping.yaml SRC='files or folders' OUT=data/<name>"; exit 2; }
+	$(PY) -m salesaudit import --from $(FROM) $(SRC) --out $(OUT)
 
 validate: $(STAMP) $(DATA)/leads.csv ## Validate DATA against the data contract
 	$(PY) -m salesaudit validate $(DATA)
