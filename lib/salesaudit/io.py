@@ -332,18 +332,22 @@ def _failures_to_findings(table: str, fc: pd.DataFrame, path: Path, df: pd.DataF
 # --------------------------------------------------------------------------------------------------
 # normalisation and cross-table findings (warnings)
 # --------------------------------------------------------------------------------------------------
-def normalise_channels(table: str, df: pd.DataFrame, cfg: AuditConfig, file: str) -> tuple[pd.DataFrame, list[dict]]:
+def normalise_channels(table: str, df: pd.DataFrame, cfg: AuditConfig, file: str,
+                       as_stored: pd.Series | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Map channel spellings to canonical names; spellings outside the canonical list are findings.
 
     canonical(x) = alias[x] if x in channel_aliases else lower-case x with runs of non-alphanumerics
-    turned into ``_``. Rows whose raw spelling is not exactly a canonical name are reported.
+    turned into ``_``. Rows whose spelling *as stored in the file* (``as_stored``, including stray
+    spaces) is not exactly a canonical name are reported.
     """
     if "channel" not in df.columns:
         return df, []
     raw = df["channel"].astype(object)
     mapped = raw.map(lambda v: cfg.channel_aliases.get(v, canonical_token(v)) if v is not None else None)
     canonical = set(cfg.channels) if cfg.channels else set(mapped.dropna().unique())
-    off = raw.notna() & ~raw.isin(list(canonical))
+    stored = raw if as_stored is None else as_stored.astype(object).where(as_stored.notna(), None)
+    off = stored.notna() & ~stored.isin(list(canonical))
+    raw = stored
     findings = []
     if off.any():
         spellings = raw[off].value_counts().sort_index()
@@ -560,8 +564,11 @@ def load(
 def _load_uncached(data_dir: Path, cfg: AuditConfig, files: dict[str, Path], key: str) -> AuditData:
     findings: list[dict] = []
     tables: dict[str, pd.DataFrame] = {}
+    stored_channels: dict[str, pd.Series] = {}
     for t, path in files.items():
         raw = _read_raw(path)
+        if "channel" in raw.columns:
+            stored_channels[t] = raw["channel"].reset_index(drop=True)
         df, f = coerce_table(t, raw, path)
         findings += f
         if not any(x["check"] == "column_present" for x in f):
@@ -570,7 +577,7 @@ def _load_uncached(data_dir: Path, cfg: AuditConfig, files: dict[str, Path], key
     names = {t: p.name for t, p in files.items()}
     if not any(f["severity"] == "error" for f in findings):
         for t in list(tables):
-            tables[t], f = normalise_channels(t, tables[t], cfg, names[t])
+            tables[t], f = normalise_channels(t, tables[t], cfg, names[t], stored_channels.get(t))
             findings += f
         if "leads" in tables:
             findings += stage_order_findings(tables["leads"], names["leads"])

@@ -1,0 +1,1019 @@
+"""Data-quality audit (step 04): are our data and reports accurate?
+
+Every check looks at one table and returns one row of a *check table* with ``count`` failing rows out of
+``base`` rows checked (``share = count / base``). Checks are grouped in seven dimensions:
+
+* **completeness** — an important column is empty where it must be filled (e.g. open deals without an
+  account);
+* **validity** — stage dates out of order, dates after the data's extraction date, negative amounts,
+  deals closed before they were created, stages not mapped to open/won/lost, ``is_won`` against the stage;
+* **uniqueness** — duplicate leads: different ``lead_id``, every other field identical;
+* **consistency** — references to unknown reps / leads / campaigns …, channel spellings outside the
+  canonical list, product names that do not match the product list;
+* **timeliness** — open deals with no activity in the last ``inactive_opportunity_days``; leads never
+  touched by sales;
+* **freshness** — days between a table's latest record and the cut-off;
+* **reconciliation** — won deals against orders (first order of the customer).
+
+Scope. ``checks(snap)`` runs on a :class:`Snapshot`: the data *as it stood* at a cut-off (records
+created before it; later dates blanked, so a deal won after the cut-off was still open). The whole data
+(every record, cut-off = the day after the latest lead) is the snapshot used to compare with the faults
+injected into the demo company. Two per-row flags cannot be recomputed on loaded tables and are taken
+from the stored record: raw channel spellings (the loader normalises them) and dates after the
+extraction date.
+
+Score. For a table with checks c (weights w_c, failing share f_c):
+``score = 100 × (1 − Σ w_c f_c / Σ w_c)``. The overall score is the equal-weighted mean of the table
+scores (each table counts the same, however many rows it has). Weights: validity, consistency and
+reconciliation 3; uniqueness, timeliness and freshness 2; completeness 2 for key fields (owner, account,
+amount, close date), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import AuditConfig, canonical_token
+from .contract import COLUMNS, ID_COLUMNS
+from .io import AuditData, foreign_key_findings, stage_order_violations
+
+log = logging.getLogger(__name__)
+
+CHECK_COLUMNS = ["table", "dimension", "check", "column", "label", "action", "count", "base", "share",
+                 "weight", "unit", "rows"]
+DIMENSIONS = ("completeness", "validity", "uniqueness", "consistency", "timeliness", "freshness",
+              "reconciliation")
+DIMENSION_WEIGHT = {"completeness": 1.0, "validity": 3.0, "uniqueness": 2.0, "consistency": 3.0,
+                    "timeliness": 2.0, "freshness": 2.0, "reconciliation": 3.0}
+UNTOUCHED_LEAD_DAYS = 14
+FRESHNESS_TOLERANCE_DAYS = {"spend": 31, "traffic": 31, "email_sends": 14, "content": 365, "campaigns": 365,
+                            "reps": 3650, "nps": 31}
+DEFAULT_FRESHNESS_TOLERANCE = 7
+AMOUNT_TOLERANCE = 0.01
+
+#: column that says when a record was created (snapshot filter and freshness)
+CREATED_COLUMN = {
+    "leads": "created_at", "opportunities": "created_at", "activities": "occurred_at", "orders": "ordered_at",
+    "tickets": "opened_at", "nps": "answered_at", "content_touches": "touched_at", "email_sends": "sent_at",
+    "spend": "month", "traffic": "month", "campaigns": "start_date", "content": "published_at",
+    "reps": "start_date",
+}
+
+#: (table, column, rows checked, weight, plural noun of the rows, what to do). Rows checked: None = every
+#: row; a tuple of opportunity statuses; ``("owns_deals",)`` = reps that own at least one opportunity.
+COMPLETENESS_SPECS: list[tuple[str, str, tuple[str, ...] | None, float, str, str]] = [
+    ("leads", "owner_id", None, 2.0, "leads", "assign an owner (fix the routing rule that leaves them unassigned)"),
+    ("leads", "segment", None, 1.0, "leads", "fill the segment on the lead form"),
+    ("leads", "country", None, 1.0, "leads", "fill the country on the lead form"),
+    ("leads", "lead_score", None, 1.0, "leads", "score them (check the scoring job)"),
+    ("opportunities", "account_id", ("open",), 2.0, "open deals", "link each to its account"),
+    ("opportunities", "account_id", ("won",), 2.0, "won deals", "link each to its account"),
+    ("opportunities", "amount", ("open", "won"), 2.0, "open or won deals", "enter the deal value"),
+    ("opportunities", "closed_at", ("won", "lost"), 2.0, "closed deals", "enter the close date"),
+    ("opportunities", "lead_id", None, 1.0, "deals", "link each to the lead it came from"),
+    ("opportunities", "product", None, 1.0, "deals", "enter the product"),
+    ("opportunities", "lost_reason", ("lost",), 1.0, "lost deals", "make the lost reason mandatory"),
+    ("reps", "team", None, 1.0, "reps", "fill the team"),
+    ("reps", "quarterly_quota", ("owns_deals",), 1.0, "reps who own deals", "enter their quota"),
+    ("tickets", "category", None, 1.0, "tickets", "categorise them"),
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# snapshots
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class Snapshot:
+    """The tables as they stood at ``as_of`` (exclusive cut-off), with the settings.
+
+    ``tables[t]`` keeps only records created before ``as_of``; timestamps at or after it are blanked and
+    opportunity ``status`` is the status at the cut-off. Columns ``_channel_off`` (raw spelling outside
+    the canonical list) and ``_future`` (a date after the extraction date ``end``) are per-row flags of
+    the stored record.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    cfg: AuditConfig
+    as_of: pd.Timestamp
+    end: pd.Timestamp
+    whole: bool = False
+    loader_counts: dict[str, int] = field(default_factory=dict)
+
+    def has(self, table: str) -> bool:
+        df = self.tables.get(table)
+        return df is not None and len(df) > 0
+
+
+def extraction_end(leads: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The data's extraction date: the day after the latest lead created no later than ``now``.
+
+    Leads arrive every day, so the latest one dates the export. Dates later than this are "future".
+    """
+    now = pd.Timestamp.now().normalize() + pd.Timedelta(days=1) if now is None else pd.Timestamp(now)
+    created = leads["created_at"]
+    created = created[created <= now]
+    if created.empty:
+        return now
+    return created.max().normalize() + pd.Timedelta(days=1)
+
+
+def timestamp_columns(df: pd.DataFrame) -> list[str]:
+    """Columns of ``df`` holding datetimes."""
+    return [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
+
+
+def future_flags(df: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
+    """True where any timestamp of the row is at or after the extraction date ``end``."""
+    cols = timestamp_columns(df)
+    if not cols:
+        return pd.Series(False, index=df.index)
+    return (df[cols] >= end).any(axis=1)
+
+
+def _read_raw_channel(path, idcol: str | None) -> pd.DataFrame | None:
+    cols = ["channel"] + ([idcol] if idcol else [])
+    try:
+        if str(path).endswith(".parquet"):
+            raw = pd.read_parquet(path, columns=cols)
+        else:
+            raw = pd.read_csv(path, usecols=cols, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("cannot re-read %s for channel spellings (%s)", path, exc)
+        return None
+    raw = raw.astype({c: "string" for c in cols})
+    # ids are stripped as the loader strips them; channel spellings are kept as stored, so "events " counts
+    raw["channel"] = raw["channel"].mask(raw["channel"].str.strip() == "")
+    if idcol:
+        raw[idcol] = raw[idcol].str.strip()
+    return raw
+
+
+def channel_spelling_flags(raw_channel: pd.Series, cfg: AuditConfig) -> pd.Series:
+    """True where the stored channel spelling is not exactly a canonical name.
+
+    Canonical names are ``audit.yaml`` ``channels``; without that list, the normalised spellings found.
+    Unlike the loader's ``channel_spelling`` finding, surrounding spaces count (``"events "`` is not
+    ``events``): the loader strips cells before its check, so its count can be lower.
+    """
+    raw = raw_channel.astype(object).where(raw_channel.notna(), None)
+    if cfg.channels:
+        canonical = set(cfg.channels)
+    else:
+        mapped = raw.dropna().map(lambda v: cfg.channel_aliases.get(str(v).strip(), canonical_token(v)))
+        canonical = set(mapped.unique())
+    return (raw.notna() & ~raw.isin(list(canonical))).astype(bool)
+
+
+def _raw_channel_flags(data: AuditData, table: str) -> pd.Series | None:
+    """Spelling flags of the stored channel values, aligned to the loaded table (by id, else by position)."""
+    df = data.tables[table]
+    fname = data.files.get(table)
+    if fname is None or "channel" not in df.columns:
+        return None
+    idcol = ID_COLUMNS.get(table)
+    raw = _read_raw_channel(data.data_dir / fname, idcol)
+    if raw is None:
+        return None
+    flags = channel_spelling_flags(raw["channel"], data.config).to_numpy()
+    if idcol:
+        by_id = pd.Series(flags, index=raw[idcol].astype(object).to_numpy())
+        if not by_id.index.is_unique:
+            return None
+        return df[idcol].map(by_id).fillna(False).astype(bool)
+    if len(raw) != len(df):
+        return None
+    return pd.Series(flags, index=df.index)
+
+
+def whole_snapshot(data: AuditData, now: pd.Timestamp | None = None) -> Snapshot:
+    """Every record of ``data`` with the per-row flags; cut-off = the extraction date."""
+    end = extraction_end(data.tables["leads"], now)
+    tables = {}
+    for t, df in data.tables.items():
+        if df is None:
+            continue
+        extra: dict[str, Any] = {"_future": future_flags(df, end).to_numpy()}
+        if "channel" in df.columns:
+            flags = _raw_channel_flags(data, t)
+            if flags is None:  # file unreadable again: fall back to the loader's (stripped) view
+                flags = channel_spelling_flags(df["channel"], data.config)
+            extra["_channel_off"] = flags.to_numpy()
+        tables[t] = df.assign(**extra)
+    counts = data.findings.groupby(["table", "check"])["count"].sum()
+    loader_counts = {f"{t}:{c}": int(v) for (t, c), v in counts.items()}
+    return Snapshot(tables, data.config, end, end, True, loader_counts)
+
+
+def from_tables(tables: dict[str, pd.DataFrame], cfg: AuditConfig, end: pd.Timestamp | None = None,
+                raw_channels: dict[str, pd.Series] | None = None) -> Snapshot:
+    """A whole-data snapshot from typed tables (e.g. hand-made frames): ``_future`` is computed against
+    ``end`` (default :func:`extraction_end`), ``_channel_off`` from ``raw_channels[t]`` when given (else from
+    the table's own ``channel`` column)."""
+    end = extraction_end(tables["leads"]) if end is None else pd.Timestamp(end)
+    out = {}
+    for t, df in tables.items():
+        extra: dict[str, Any] = {"_future": future_flags(df, end).to_numpy()}
+        if "channel" in df.columns:
+            raw = (raw_channels or {}).get(t, df["channel"])
+            extra["_channel_off"] = channel_spelling_flags(pd.Series(list(raw), index=df.index), cfg).to_numpy()
+        out[t] = df.assign(**extra)
+    return Snapshot(out, cfg, end, end, True, {})
+
+
+def as_of(snap: Snapshot, cutoff: pd.Timestamp) -> Snapshot:
+    """The snapshot as it stood at ``cutoff`` (exclusive).
+
+    Rows whose creation column (:data:`CREATED_COLUMN`) is at or after the cut-off are dropped (missing
+    creation dates are kept); every other timestamp at or after it is blanked; a won/lost deal closed
+    at or after it is ``open``.
+    """
+    cutoff = pd.Timestamp(cutoff)
+    out = {}
+    for t, df in snap.tables.items():
+        created = CREATED_COLUMN.get(t)
+        if created in df.columns:
+            df = df[~(df[created] >= cutoff)]
+        late = [c for c in timestamp_columns(df) if df[c].max() >= cutoff]
+        if late:
+            df = df.assign(**{c: df[c].where(df[c] < cutoff) for c in late})
+        if t == "opportunities" and "status" in df.columns and "closed_at" in snap.tables[t].columns:
+            closed_later = (snap.tables[t].loc[df.index, "closed_at"] >= cutoff).to_numpy()
+            was_closed = df["status"].isin(["won", "lost"]).to_numpy()
+            df = df.assign(status=np.where(closed_later & was_closed, "open", df["status"]).astype(object))
+        out[t] = df
+    return Snapshot(out, snap.cfg, cutoff, snap.end, False, {})
+
+
+# --------------------------------------------------------------------------------------------------
+# individual checks (DataFrame in → boolean Series / small frame out)
+# --------------------------------------------------------------------------------------------------
+def missing_in(df: pd.DataFrame, column: str, statuses: tuple[str, ...] | None = None) -> tuple[int, int]:
+    """(rows with ``column`` empty, rows checked) among rows whose ``status`` is in ``statuses`` (all if None).
+
+    completeness = 1 − empty / checked.
+    """
+    rows = df if statuses is None else df[df["status"].isin(list(statuses))]
+    return int(rows[column].isna().sum()), len(rows)
+
+
+def duplicate_leads(leads: pd.DataFrame, rule: str = "strict") -> pd.Series:
+    """True for each lead that repeats an earlier one (the first copy is not counted).
+
+    ``strict``: a different ``lead_id`` with every other contract field identical (empty = empty).
+    ``loose``: the same creation time, channel, campaign, segment and country — the same person entered
+    twice and then worked apart (owner, score and stage dates may differ). Shown beside the strict
+    count, not scored.
+    """
+    if rule == "strict":
+        cols = [c for c in leads.columns if c != "lead_id" and not c.startswith("_")]
+    else:
+        cols = [c for c in ("created_at", "channel", "campaign_id", "segment", "country") if c in leads.columns]
+    if not cols:
+        return pd.Series(False, index=leads.index)
+    return leads[cols].duplicated(keep="first")
+
+
+def product_key(names: pd.Series) -> pd.Series:
+    """Spelling-insensitive product key: lower case, only letters and digits (``GTX Pro`` → ``gtxpro``)."""
+    return names.astype("string").str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
+
+
+def product_mismatch(products: pd.Series, reference: list[str] | None = None) -> pd.Series:
+    """True where an opportunity's product name does not match.
+
+    With a product list (``audit.yaml`` ``products`` or a products table): the name is not exactly in it.
+    Without one: names that collide after normalising (:func:`product_key`) — the most frequent spelling
+    of each key is taken as the right one, the others mismatch.
+    """
+    present = products.notna()
+    if reference:
+        return (present & ~products.isin(list(reference))).astype(bool)
+    names = products[present].astype(str)
+    if names.empty:
+        return pd.Series(False, index=products.index)
+    key = product_key(names)
+    counts = pd.DataFrame({"key": key, "name": names}).value_counts().reset_index(name="n")
+    best = counts.sort_values(["key", "n", "name"], ascending=[True, False, True]).drop_duplicates("key")
+    right = key.map(best.set_index("key")["name"])
+    out = pd.Series(False, index=products.index)
+    out[present] = (names != right).to_numpy()
+    return out
+
+
+def product_spellings(products: pd.Series, reference: list[str] | None = None) -> pd.DataFrame:
+    """One row per product spelling that mismatches: ``product, rows, suggestion`` (the listed or most
+    frequent name with the same :func:`product_key`, empty when none)."""
+    bad = product_mismatch(products, reference)
+    names = products[bad].astype(str)
+    if names.empty:
+        return pd.DataFrame({"product": pd.Series(dtype=object), "rows": pd.Series(dtype="int64"),
+                             "suggestion": pd.Series(dtype=object)})
+    if reference:
+        ref = pd.Series(list(reference))
+        lookup = dict(zip(product_key(ref), ref))
+    else:
+        ok = products[products.notna() & ~bad].astype(str)
+        lookup = dict(zip(product_key(ok), ok))
+    out = names.value_counts().rename_axis("product").reset_index(name="rows")
+    exact = product_key(out["product"]).map(lookup)
+    # no exact key match: the closest listed name (difflib ratio ≥ 0.6), over the few distinct spellings
+    close = [next(iter(difflib.get_close_matches(str(k), list(lookup), n=1, cutoff=0.6)), None)
+             for k in product_key(out["product"])]
+    fuzzy = pd.Series([lookup.get(k) if k else None for k in close], index=out.index, dtype=object)
+    out["suggestion"] = exact.fillna(fuzzy).fillna("")
+    return out
+
+
+def product_reference(cfg: AuditConfig, tables: dict[str, pd.DataFrame] | None = None) -> list[str]:
+    """The product list: ``audit.yaml`` ``products``, else a ``products`` table's ``product`` column, else []."""
+    if cfg.products:
+        return list(cfg.products)
+    prod = (tables or {}).get("products")
+    if prod is not None and "product" in prod.columns:
+        return sorted(prod["product"].dropna().astype(str).unique())
+    return []
+
+
+def last_activity(activities: pd.DataFrame, key: str) -> pd.Series:
+    """Latest ``occurred_at`` per ``key`` (``lead_id`` or ``opportunity_id``)."""
+    if activities is None or key not in activities.columns:
+        return pd.Series(dtype="datetime64[ns]")
+    a = activities[activities[key].notna()]
+    return a.groupby(key)["occurred_at"].max()
+
+
+def stale_open_opportunities(opps: pd.DataFrame, activities: pd.DataFrame | None, cutoff: pd.Timestamp,
+                             days: int) -> pd.Series:
+    """True for open deals with no activity in the ``days`` before ``cutoff``.
+
+    last touch = max(created_at, latest activity on the deal); stale ⇔ status = open and
+    last touch < cutoff − days. A deal opened within the window is not stale.
+    """
+    last = opps["opportunity_id"].map(last_activity(activities, "opportunity_id"))
+    touch = pd.concat([opps["created_at"], last.astype("datetime64[ns]")], axis=1).max(axis=1)
+    return ((opps["status"] == "open") & (touch < cutoff - pd.Timedelta(days=days))).astype(bool)
+
+
+def untouched_leads(leads: pd.DataFrame, activities: pd.DataFrame | None, cutoff: pd.Timestamp,
+                    days: int = UNTOUCHED_LEAD_DAYS) -> pd.Series:
+    """True for leads created more than ``days`` before ``cutoff`` that sales never touched.
+
+    untouched ⇔ no first_contact_at, no activity on the lead, no SAL/SQL/customer date and not
+    disqualified.
+    """
+    bad = leads["created_at"] < cutoff - pd.Timedelta(days=days)
+    for c in ("first_contact_at", "sal_at", "sql_at", "customer_at", "disqualified_at"):
+        if c in leads.columns:
+            bad &= leads[c].isna()
+    if activities is not None and "lead_id" in activities.columns:
+        bad &= ~leads["lead_id"].isin(activities["lead_id"].dropna())
+    return bad.astype(bool)
+
+
+def reconcile_orders(opps: pd.DataFrame, orders: pd.DataFrame, tolerance: float = AMOUNT_TOLERANCE) -> pd.DataFrame:
+    """Won deals against the customer's first order (orders.customer_id = the deal's lead_id).
+
+    One row per won deal with a lead: ``opportunity_id, lead_id, amount, order_amount, has_order,
+    amount_differs`` where the first order is the customer's earliest; amount_differs ⇔
+    |amount − order_amount| > tolerance × amount. Unreconciled revenue = amount of deals without an
+    order + Σ |amount − order_amount| of deals whose amounts differ.
+    """
+    won = opps[(opps["status"] == "won") & opps["lead_id"].notna()]
+    first = (orders.sort_values(["ordered_at", "order_id"]).drop_duplicates("customer_id")
+             .set_index("customer_id")["amount"])
+    order_amount = won["lead_id"].map(first)
+    amount = won["amount"] if "amount" in won.columns else pd.Series(np.nan, index=won.index)
+    has_order = order_amount.notna()
+    differs = has_order & amount.notna() & ((amount - order_amount).abs() > tolerance * amount.abs())
+    return pd.DataFrame({"opportunity_id": won["opportunity_id"], "lead_id": won["lead_id"],
+                         "amount": amount, "order_amount": order_amount, "has_order": has_order.astype(bool),
+                         "amount_differs": differs.astype(bool)})
+
+
+def freshness(snap: Snapshot) -> pd.DataFrame:
+    """Per table with a creation column: latest record before the cut-off and its lag.
+
+    lag = cut-off − latest record (days); stale share = clip((lag − tolerance) / 91, 0, 1): the share of a
+    quarter missing beyond the table's normal delay (``FRESHNESS_TOLERANCE_DAYS``, 7 by default; monthly
+    tables 31).
+    """
+    rows = []
+    for t, df in snap.tables.items():
+        col = CREATED_COLUMN.get(t)
+        if col not in df.columns or df[col].notna().sum() == 0 or t in ("reps", "campaigns", "content"):
+            continue
+        latest = df[col].max()
+        lag = (snap.as_of - latest) / pd.Timedelta(days=1)
+        tol = FRESHNESS_TOLERANCE_DAYS.get(t, DEFAULT_FRESHNESS_TOLERANCE)
+        rows.append({"table": t, "latest": latest, "lag_days": float(lag), "tolerance_days": tol,
+                     "stale_share": float(np.clip((lag - tol) / 91.0, 0, 1))})
+    return pd.DataFrame(rows, columns=["table", "latest", "lag_days", "tolerance_days", "stale_share"])
+
+
+# --------------------------------------------------------------------------------------------------
+# the check table
+# --------------------------------------------------------------------------------------------------
+_NOUN = {"leads": "leads", "opportunities": "deals", "activities": "activities", "orders": "orders",
+         "tickets": "tickets", "reps": "reps", "campaigns": "campaigns"}
+
+
+def _noun(table: str) -> str:
+    return _NOUN.get(table, f"{table} rows")
+
+
+def _row(table, dimension, check, column, label, action, count, base, weight=None, unit="rows", rows=None) -> dict:
+    w = DIMENSION_WEIGHT[dimension] if weight is None else weight
+    share = count / base if base else 0.0
+    return {"table": table, "dimension": dimension, "check": check, "column": column, "label": label,
+            "action": action, "count": int(round(count)) if unit == "rows" else float(count), "base": int(base),
+            "share": float(share), "weight": float(w), "unit": unit,
+            "rows": float(count if rows is None else rows)}
+
+
+def _completeness(snap: Snapshot) -> list[dict]:
+    out = []
+    for table, col, statuses, w, noun, action in COMPLETENESS_SPECS:
+        df = snap.tables.get(table)
+        if statuses == ("owns_deals",):
+            opps = snap.tables.get("opportunities")
+            if df is None or opps is None or col not in df.columns:
+                continue
+            df, statuses = df[df["rep_id"].isin(opps["owner_id"])], None
+        if df is None or col not in df.columns or (statuses and "status" not in df.columns):
+            continue
+        k, n = missing_in(df, col, statuses)
+        if n:
+            check = f"missing:{col}" + (f":{'+'.join(statuses)}" if statuses else "")
+            out.append(_row(table, "completeness", check, col, f"{noun} lack {col}", action, k, n, w))
+    act = snap.tables.get("activities")
+    if act is not None and len(act):
+        link = [c for c in ("lead_id", "opportunity_id") if c in act.columns]
+        if link:
+            k = int(act[link].isna().all(axis=1).sum())
+            out.append(_row("activities", "completeness", "missing:link", "lead_id,opportunity_id",
+                            "activities linked to no lead or deal", "log activities on the lead or deal", k, len(act)))
+    return out
+
+
+def _validity(snap: Snapshot) -> list[dict]:
+    out = []
+    leads = snap.tables["leads"]
+    if sum(c in leads.columns for c in ("created_at", "mql_at", "sal_at", "sql_at", "customer_at")) >= 2:
+        k = int(stage_order_violations(leads).sum())
+        out.append(_row("leads", "validity", "stage_order", "stage dates", "leads have stage dates out of order",
+                        "correct the stage dates (created ≤ MQL ≤ SAL ≤ SQL ≤ customer)", k, len(leads)))
+    for t, df in snap.tables.items():
+        if not len(df):
+            continue
+        if "_future" in df.columns and timestamp_columns(df):
+            k = int(df["_future"].sum())
+            out.append(_row(t, "validity", "future_date", "dates", f"{_noun(t)} have a date after the extraction date",
+                            "correct the dates (typing errors or wrong time zone)", k, len(df)))
+        money = [c.name for c in COLUMNS.get(t, []) if c.kind == "money" and c.name in df.columns]
+        if money:
+            k = int((df[money] < 0).any(axis=1).sum())
+            out.append(_row(t, "validity", "negative_amount", ",".join(money), f"{_noun(t)} have a negative amount",
+                            "correct the amounts (refunds belong in their own records)", k, len(df)))
+    opps = snap.tables.get("opportunities")
+    if opps is not None and len(opps):
+        if "closed_at" in opps.columns:
+            k = int((opps["closed_at"] < opps["created_at"]).sum())
+            out.append(_row("opportunities", "validity", "closed_before_created", "closed_at",
+                            "deals closed before they were created", "correct the close or create dates", k, len(opps)))
+        k = int((opps["status"] == "unknown").sum())
+        out.append(_row("opportunities", "validity", "stage_map", "stage", "deals have a stage not mapped to open/won/lost",
+                        "map the stage in audit.yaml (stages:) or fix it in the CRM", k, len(opps)))
+        closed = opps[opps["status"].isin(["won", "lost"])]
+        won = (closed["status"] == "won").to_numpy()
+        given = closed["is_won"].astype("boolean")
+        k = int((given.notna() & (given != won)).fillna(False).sum())
+        out.append(_row("opportunities", "validity", "is_won_vs_stage", "is_won", "closed deals have is_won against the stage",
+                        "make is_won follow the stage", k, len(closed)))
+    return out
+
+
+def _uniqueness(snap: Snapshot) -> list[dict]:
+    leads = snap.tables["leads"]
+    k = int(duplicate_leads(leads, "strict").sum())
+    return [_row("leads", "uniqueness", "duplicate_leads", "all fields", "leads duplicate another lead",
+                 "merge the duplicates and enable duplicate detection on the lead form", k, len(leads))]
+
+
+_FK_LABEL = {
+    ("opportunities", "owner_id"): ("deals are owned by an unknown rep", "reassign them to an active rep"),
+    ("opportunities", "lead_id"): ("deals point to an unknown lead", "relink them to their lead"),
+    ("leads", "owner_id"): ("leads are owned by an unknown rep", "reassign them to an active rep"),
+    ("leads", "campaign_id"): ("leads name an unknown campaign", "add the campaign or correct the id"),
+}
+
+
+def _consistency(snap: Snapshot) -> list[dict]:
+    out = []
+    present = {t: df for t, df in snap.tables.items() if len(df)}
+    for f in foreign_key_findings(present, {t: t for t in present}):
+        t, col = f["table"], f["column"]
+        parent = f["check"].split(":", 1)[1]
+        label, action = _FK_LABEL.get((t, col), (f"{_noun(t)} refer to an unknown {parent}",
+                                                  f"correct {col} or add the missing {parent.split('.')[0]}"))
+        base = int(present[t][col].notna().sum())
+        out.append(_row(t, "consistency", f"foreign_key:{parent}", col, label, action, f["count"], base))
+    # a zero row per possible reference, so the score and the trend see the passing checks too
+    seen = {(r["table"], r["check"]) for r in out}
+    from .io import _FOREIGN_KEYS  # the loader's list of references
+
+    for t, col, parent, pcol in _FOREIGN_KEYS:
+        if t in present and parent in present and col in present[t].columns and pcol in present[parent].columns:
+            if (t, f"foreign_key:{parent}.{pcol}") not in seen:
+                label, action = _FK_LABEL.get((t, col), (f"{_noun(t)} refer to an unknown {parent}.{pcol}",
+                                                         f"correct {col} or add the missing {parent}"))
+                out.append(_row(t, "consistency", f"foreign_key:{parent}.{pcol}", col, label, action, 0,
+                                int(present[t][col].notna().sum())))
+    for t, df in present.items():
+        if "_channel_off" in df.columns:
+            k = int(df["_channel_off"].sum())
+            out.append(_row(t, "consistency", "channel_spelling", "channel",
+                            f"{_noun(t)} spell the channel outside the canonical list",
+                            "use the canonical channel names at the source (or add channel_aliases)", k, len(df), 1.0))
+        if "channel" in df.columns and snap.cfg.channels:
+            k = int((df["channel"].notna() & ~df["channel"].isin(snap.cfg.channels)).sum())
+            out.append(_row(t, "consistency", "channel_unknown", "channel", f"{_noun(t)} have an unknown channel",
+                            "map them to a canonical channel (channel_aliases in audit.yaml)", k, len(df)))
+    opps = present.get("opportunities")
+    if opps is not None and "product" in opps.columns:
+        ref = product_reference(snap.cfg, snap.tables)
+        k = int(product_mismatch(opps["product"], ref).sum())
+        out.append(_row("opportunities", "consistency", "product_name", "product", "deals name a product that does not match",
+                        "use the product list's names (pick-list, not free text)", k, int(opps["product"].notna().sum()), 2.0))
+    return out
+
+
+def _timeliness(snap: Snapshot) -> list[dict]:
+    out = []
+    act = snap.tables.get("activities")
+    opps = snap.tables.get("opportunities")
+    if opps is not None and len(opps) and act is not None and len(act):
+        days = snap.cfg.inactive_opportunity_days
+        stale = stale_open_opportunities(opps, act, snap.as_of, days)
+        n_open = int((opps["status"] == "open").sum())
+        out.append(_row("opportunities", "timeliness", "stale_open", "activities",
+                        f"open deals have had no activity for {days}+ days",
+                        "review them: log the next step or close them as lost", int(stale.sum()), n_open))
+    leads = snap.tables["leads"]
+    if "first_contact_at" in leads.columns or (act is not None and len(act)):
+        bad = untouched_leads(leads, act, snap.as_of)
+        base = int((leads["created_at"] < snap.as_of - pd.Timedelta(days=UNTOUCHED_LEAD_DAYS)).sum())
+        out.append(_row("leads", "timeliness", "untouched", "first_contact_at",
+                        f"leads were never touched by sales ({UNTOUCHED_LEAD_DAYS}+ days old)",
+                        "contact or disqualify them", int(bad.sum()), base))
+    return out
+
+
+def _freshness(snap: Snapshot) -> list[dict]:
+    out = []
+    for r in freshness(snap).itertuples(index=False):
+        excess = max(r.lag_days - r.tolerance_days, 0.0)
+        n_rows = len(snap.tables[r.table])
+        out.append(_row(r.table, "freshness", "freshness", CREATED_COLUMN[r.table],
+                        f"days of {r.table} missing before the cut-off (latest {r.latest:%Y-%m-%d})",
+                        "check the export / sync of this table", excess, 91, unit="days",
+                        rows=r.stale_share * n_rows))
+    return out
+
+
+def _reconciliation(snap: Snapshot) -> list[dict]:
+    opps, orders = snap.tables.get("opportunities"), snap.tables.get("orders")
+    if opps is None or orders is None or not len(opps) or not len(orders) or "lead_id" not in opps.columns:
+        return []
+    r = reconcile_orders(opps, orders)
+    out = [_row("opportunities", "reconciliation", "won_without_order", "orders", "won deals have no order",
+                "find the missing orders (or reopen deals that never closed)", int((~r["has_order"]).sum()), len(r))]
+    if "amount" in opps.columns:
+        out.append(_row("opportunities", "reconciliation", "amount_vs_order", "amount",
+                        f"won deals differ from their first order by more than {AMOUNT_TOLERANCE:.0%}",
+                        "correct the deal value or the order", int(r["amount_differs"].sum()), int(r["has_order"].sum())))
+    return out
+
+
+def checks(snap: Snapshot) -> pd.DataFrame:
+    """Every data-quality check on a snapshot: one row per (table, check) with
+    ``count`` failing of ``base`` checked, ``share``, ``weight`` and the fix (``label``, ``action``)."""
+    rows = (_completeness(snap) + _validity(snap) + _uniqueness(snap) + _consistency(snap) + _timeliness(snap)
+            + _freshness(snap) + _reconciliation(snap))
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------------
+# scores, trend, fixes
+# --------------------------------------------------------------------------------------------------
+def table_scores(check_table: pd.DataFrame) -> pd.DataFrame:
+    """Score per table: 100 × (1 − Σ w·share / Σ w) over its checks; ``checks`` and ``failing`` counted."""
+    c = check_table[check_table["base"] > 0].assign(ws=lambda d: d["weight"] * d["share"])
+    g = c.groupby("table", sort=False).agg(w=("weight", "sum"), ws=("ws", "sum"), checks=("check", "size"),
+                                           failing=("count", lambda s: int((s > 0).sum())))
+    g["score"] = 100 * (1 - g["ws"] / g["w"])
+    return g.reset_index()[["table", "score", "checks", "failing"]].sort_values("score").reset_index(drop=True)
+
+
+def overall_score(scores: pd.DataFrame) -> float:
+    """Overall data-quality score: the equal-weighted mean of the table scores (NaN when none)."""
+    return float(scores["score"].mean()) if len(scores) else float("nan")
+
+
+def dimension_scores(check_table: pd.DataFrame) -> pd.DataFrame:
+    """Score per dimension (same formula as the table score, over the dimension's checks)."""
+    c = check_table[check_table["base"] > 0].assign(ws=lambda d: d["weight"] * d["share"])
+    g = c.groupby("dimension").agg(w=("weight", "sum"), ws=("ws", "sum"), failing_rows=("rows", "sum"))
+    g["score"] = 100 * (1 - g["ws"] / g["w"])
+    order = [d for d in DIMENSIONS if d in g.index]
+    return g.loc[order].reset_index()[["dimension", "score", "failing_rows"]]
+
+
+def score_trend(snap: Snapshot, quarters: list) -> pd.DataFrame:
+    """Score per quarter end: the data as it stood at each quarter's end (:func:`as_of`).
+
+    Long format ``quarter, table, score`` with ``table == "overall"`` for the overall score.
+    """
+    rows = []
+    for q in quarters:
+        s = table_scores(checks(as_of(snap, q.end)))
+        rows += [{"quarter": q.label, "table": t, "score": v} for t, v in zip(s["table"], s["score"])]
+        rows.append({"quarter": q.label, "table": "overall", "score": overall_score(s)})
+    return pd.DataFrame(rows, columns=["quarter", "table", "score"])
+
+
+def ranked_fixes(check_table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """Failing checks ranked by rows affected × weight: ``rank, fix, table, rows, weight, priority``.
+
+    ``fix`` reads "1,425 open deals lack account_id: link each to its account".
+    """
+    c = check_table[check_table["count"] > 0].copy()
+    if c.empty:
+        return pd.DataFrame(columns=["rank", "fix", "table", "dimension", "rows", "priority"])
+    c["priority"] = c["rows"] * c["weight"]
+    c = c.sort_values(["priority", "table", "check"], ascending=[False, True, True]).head(n)
+    count_txt = np.where(c["unit"] == "days", c["count"].map(lambda v: f"{v:,.0f}"), c["count"].map(lambda v: f"{v:,.0f}"))
+    fix = pd.Series(count_txt, index=c.index) + " " + c["label"] + ": " + c["action"]
+    return pd.DataFrame({"rank": np.arange(1, len(c) + 1), "fix": fix.to_numpy(), "table": c["table"].to_numpy(),
+                         "dimension": c["dimension"].to_numpy(), "rows": c["rows"].round().astype(int).to_numpy(),
+                         "priority": c["priority"].round(1).to_numpy()})
+
+
+def fault_counts(check_table: pd.DataFrame) -> dict[str, int]:
+    """The counts the demo generator's ``faults`` are compared with (keys as in ``truth.json``)."""
+    def get(table: str, check: str) -> int:
+        m = (check_table["table"] == table) & (check_table["check"] == check)
+        return int(check_table.loc[m, "count"].sum())
+
+    return {
+        "leads_missing_owner": get("leads", "missing:owner_id"),
+        "leads_stage_out_of_order": get("leads", "stage_order"),
+        "duplicate_leads": get("leads", "duplicate_leads"),
+        "unknown_channel_spellings": get("leads", "channel_spelling"),
+        "opportunities_unknown_owner": get("opportunities", "foreign_key:reps.rep_id"),
+        "open_opportunities_without_account": get("opportunities", "missing:account_id:open"),
+        "product_name_mismatch": get("opportunities", "product_name"),
+        "won_without_order": get("opportunities", "won_without_order"),
+    }
+
+
+def loose_duplicates(leads: pd.DataFrame) -> dict[str, int]:
+    """Strict and loose duplicate counts side by side (see :func:`duplicate_leads`)."""
+    return {"strict": int(duplicate_leads(leads, "strict").sum()), "loose": int(duplicate_leads(leads, "loose").sum()),
+            "leads": len(leads)}
+
+
+# --------------------------------------------------------------------------------------------------
+# display tables and sentences
+# --------------------------------------------------------------------------------------------------
+def dimension_table(check_table: pd.DataFrame, dimension: str, failing_only: bool = False) -> pd.DataFrame:
+    """Compact view of one dimension's checks (index: table): what fails, failing, checked, share %."""
+    c = check_table[check_table["dimension"] == dimension]
+    if failing_only:
+        c = c[c["count"] > 0]
+    return pd.DataFrame({
+        "table": c["table"].to_numpy(),
+        "check": c["label"].to_numpy(),
+        "failing": c["count"].round(0).astype(int).to_numpy(),
+        "checked": c["base"].to_numpy(),
+        "failing %": (100 * c["share"]).round(2).to_numpy(),
+    }).sort_values(["failing %", "failing"], ascending=False).set_index("table")
+
+
+def _fmt_count(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+def dimension_sentences(check_table: pd.DataFrame, dimension: str, top: int = 3) -> list[str]:
+    """"1,425 open deals lack account_id (12.3% of 11,600 checked)." for the largest failing checks."""
+    c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0)]
+    if c.empty:
+        return [f"No {dimension} check could run: the tables it needs are absent."]
+    bad = c[c["count"] > 0].sort_values(["share", "count"], ascending=False)
+    if bad.empty:
+        return [f"All {len(c)} {dimension} checks pass: no failing rows."]
+    out = [f"{len(bad)} of {len(c)} {dimension} checks find problems."]
+    for r in bad.head(top).itertuples(index=False):
+        if r.unit == "days":
+            out.append(f"{r.table}: {r.count:,.0f} {r.label} — {r.action}.")
+        else:
+            out.append(f"{_fmt_count(r.count)} {r.label} ({100 * r.share:.2f}% of {r.base:,} checked) — {r.action}.")
+    return out
+
+
+def score_sentences(scores: pd.DataFrame, overall: float, trend: pd.DataFrame | None = None,
+                    quarter: str = "") -> list[str]:
+    """Overall score, the weakest table and the change since the previous quarter end."""
+    if scores.empty:
+        return ["No check could run."]
+    worst = scores.sort_values("score").iloc[0]
+    out = [f"The overall data-quality score is {overall:.1f}/100 at the end of {quarter} "
+           f"(equal-weighted mean of {len(scores)} tables).",
+           f"The weakest table is {worst['table']} ({worst['score']:.1f}/100): {int(worst['failing'])} of "
+           f"{int(worst['checks'])} checks find problems."]
+    if trend is not None and not trend.empty:
+        o = trend[trend["table"] == "overall"]
+        if len(o) >= 2:
+            d = o["score"].iloc[-1] - o["score"].iloc[-2]
+            word = "up" if d > 0.005 else "down" if d < -0.005 else "unchanged"
+            out.append(f"Since the end of {o['quarter'].iloc[-2]} the score is {word} ({d:+.2f} points).")
+    return out
+
+
+def trend_sentences(trend: pd.DataFrame) -> list[str]:
+    """First vs last quarter of the overall score, and the table that moved most."""
+    o = trend[trend["table"] == "overall"]
+    if len(o) < 2:
+        return ["Too few quarters for a trend."]
+    first, last = o.iloc[0], o.iloc[-1]
+    out = [f"The overall score went from {first['score']:.2f} at the end of {first['quarter']} to "
+           f"{last['score']:.2f} at the end of {last['quarter']} ({last['score'] - first['score']:+.2f} points)."]
+    wide = trend[trend["table"] != "overall"].pivot(index="quarter", columns="table", values="score")
+    if len(wide) >= 2:
+        change = (wide.iloc[-1] - wide.iloc[0]).dropna()
+        if len(change):
+            t = change.abs().idxmax()
+            out.append(f"The table that moved most is {t} ({change[t]:+.2f} points); the score is computed on the "
+                       "data as it stood at each quarter end, so older faults keep weighing on later quarters.")
+    return out
+
+
+def freshness_sentences(fresh: pd.DataFrame, quarter: str = "") -> list[str]:
+    """Tables whose latest record is older than their normal delay."""
+    if fresh.empty:
+        return ["No dated table to check."]
+    late = fresh[fresh["lag_days"] > fresh["tolerance_days"]]
+    if late.empty:
+        return [f"Every dated table has records within its normal delay of the end of {quarter} "
+                f"(largest lag: {fresh['lag_days'].max():.0f} days, {fresh.loc[fresh['lag_days'].idxmax(), 'table']})."]
+    return [f"{r.table}: the latest record is {r.lag_days:.0f} days before the end of {quarter} "
+            f"(normal delay ≤ {r.tolerance_days} days) — check the export or sync." for r in late.itertuples(index=False)]
+
+
+def duplicate_sentences(dups: dict[str, int]) -> list[str]:
+    """Strict and loose duplicate counts in words."""
+    n = max(dups["leads"], 1)
+    return [f"{dups['strict']:,} leads ({100 * dups['strict'] / n:.2f}%) are exact copies of another lead under a new "
+            "lead_id (strict rule, scored).",
+            f"{dups['loose']:,} leads share creation time, channel, campaign, segment and country with another lead "
+            "(loose rule, shown only: some may be genuine different people)."]
+
+
+def reconciliation_summary(opps: pd.DataFrame, orders: pd.DataFrame, start: pd.Timestamp | None = None,
+                           end: pd.Timestamp | None = None) -> dict[str, float]:
+    """Won revenue vs orders for deals closed in ``[start, end)`` (all when None).
+
+    unreconciled = Σ amount of won deals without an order + Σ |amount − first order| of deals whose amount
+    differs by more than 1%.
+    """
+    r = reconcile_orders(opps, orders)
+    if start is not None and "closed_at" in opps.columns:
+        closed = opps.set_index("opportunity_id")["closed_at"].reindex(r["opportunity_id"]).to_numpy()
+        r = r[(closed >= np.datetime64(start)) & (closed < np.datetime64(end))]
+    gap = (r["amount"] - r["order_amount"]).abs().where(r["amount_differs"], 0.0)
+    no_order = r["amount"].where(~r["has_order"], 0.0)
+    return {"won_deals": len(r), "won_revenue": float(r["amount"].sum()),
+            "order_revenue": float(r["order_amount"].sum()), "without_order": int((~r["has_order"]).sum()),
+            "without_order_revenue": float(no_order.sum()), "amount_differs": int(r["amount_differs"].sum()),
+            "difference_revenue": float(gap.sum()), "unreconciled_revenue": float(no_order.sum() + gap.sum()),
+            "unreconciled_share": float((no_order.sum() + gap.sum()) / r["amount"].sum()) if r["amount"].sum() else
+            float("nan")}
+
+
+def reconciliation_sentences(s: dict[str, float], currency: str, quarter: str) -> list[str]:
+    """Won revenue against orders in words."""
+    from .text import money
+
+    if not s["won_deals"]:
+        return [f"No deal with a lead was won in {quarter}: nothing to reconcile."]
+    share = s["unreconciled_revenue"] / s["won_revenue"] if s["won_revenue"] else 0.0
+    return [f"{s['won_deals']:,} deals won in {quarter} bring {money(s['won_revenue'], currency)}; their customers' first "
+            f"orders total {money(s['order_revenue'], currency)}.",
+            f"{s['without_order']:,} won deals have no order ({money(s['without_order_revenue'], currency)}) and "
+            f"{s['amount_differs']:,} differ from their order by more than {AMOUNT_TOLERANCE:.0%} "
+            f"({money(s['difference_revenue'], currency)}): {100 * share:.1f}% of won revenue is not reconciled."]
+
+
+def fixes_sentences(fixes: pd.DataFrame) -> list[str]:
+    """The top fixes in words."""
+    if fixes.empty:
+        return ["Nothing to fix: every check passes."]
+    return [f"Fix first: {fixes['fix'].iloc[0]}."] + (
+        [f"Then: {f}." for f in fixes["fix"].iloc[1:3]] if len(fixes) > 1 else [])
+
+
+# --------------------------------------------------------------------------------------------------
+# findings for the executive summary
+# --------------------------------------------------------------------------------------------------
+def dq_findings(snap: Snapshot, check_table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                quarter: str, section: str = "04_reporting", top: int = 3) -> list[dict]:
+    """The 1–3 data-quality findings with the largest revenue impact in the quarter ``[start, end)``.
+
+    Candidates: won revenue not reconciled to orders (impact = unreconciled revenue of deals won in the
+    quarter); won revenue on deals owned by an unknown rep (impact = that revenue: quota and commission
+    cannot be attributed); stale open pipeline (impact = its value × the win rate of deals closed in the
+    quarter: revenue at risk). Keys: ``slug, text, impact, section, recommendation, basis``.
+    """
+    from .text import money
+
+    cur = snap.cfg.currency
+    opps, orders, reps = (snap.tables.get(t) for t in ("opportunities", "orders", "reps"))
+    out = []
+    if opps is None or not len(opps) or "amount" not in opps.columns:
+        return out
+    closed_in = opps["closed_at"].ge(start) & opps["closed_at"].lt(end) if "closed_at" in opps.columns else \
+        pd.Series(False, index=opps.index)
+    won_q = opps[closed_in & (opps["status"] == "won")]
+    if orders is not None and len(orders) and "lead_id" in opps.columns:
+        s = reconciliation_summary(opps, orders, start, end)
+        if s["unreconciled_revenue"] > 0:
+            out.append({"slug": "dq_unreconciled_revenue", "impact": s["unreconciled_revenue"],
+                        "text": f"{money(s['unreconciled_revenue'], cur)} of revenue won in {quarter} is not matched by "
+                                f"orders ({s['without_order']:,} won deals without an order, {s['amount_differs']:,} with a "
+                                "different amount).",
+                        "recommendation": "Reconcile won deals with orders each month; reopen deals that never ordered.",
+                        "basis": "won amount of the quarter's deals with no order plus the gap to the first order"})
+    if reps is not None and len(reps):
+        unknown = won_q[~won_q["owner_id"].isin(reps["rep_id"])]
+        rev = float(unknown["amount"].sum())
+        if rev > 0:
+            out.append({"slug": "dq_unknown_owner_revenue", "impact": rev,
+                        "text": f"{money(rev, cur)} won in {quarter} ({len(unknown):,} deal{'s' if len(unknown) != 1 else ''}) is owned by reps missing "
+                                "from the reps table, so quota and commission cannot be attributed.",
+                        "recommendation": "Add the missing reps or reassign their deals to active reps.",
+                        "basis": "won amount of the quarter's deals whose owner_id is not in reps"})
+    stale = check_table[(check_table["check"] == "stale_open")]
+    act = snap.tables.get("activities")
+    if len(stale) and int(stale["count"].iloc[0]) > 0:
+        flags = stale_open_opportunities(opps, act, snap.as_of, snap.cfg.inactive_opportunity_days)
+        value = float(opps.loc[flags, "amount"].sum())
+        closed = opps[closed_in & opps["status"].isin(["won", "lost"])]
+        win = float((closed["status"] == "won").mean()) if len(closed) else 0.0
+        if value * win > 0:
+            out.append({"slug": "dq_stale_pipeline", "impact": value * win,
+                        "text": f"{int(flags.sum()):,} open deals worth {money(value, cur)} have had no activity for "
+                                f"{snap.cfg.inactive_opportunity_days}+ days at the end of {quarter}; at the quarter's "
+                                f"win rate ({100 * win:.0f}%) that is {money(value * win, cur)} of revenue at risk.",
+                        "recommendation": "Review stale deals weekly: log the next step or close them as lost.",
+                        "basis": "value of stale open deals × win rate of deals closed in the quarter"})
+    for f in out:
+        f["section"] = section
+    return sorted(out, key=lambda f: -f["impact"])[:top]
+
+
+def record_findings(findings: list[dict]) -> list[dict]:
+    """Record each finding with :func:`salesaudit.record.record_finding`; returns the payloads."""
+    from .record import record_finding
+
+    return [record_finding(f["slug"], f["text"], impact=f["impact"], section=f["section"],
+                           recommendation=f["recommendation"], basis=f["basis"]) for f in findings]
+
+
+# --------------------------------------------------------------------------------------------------
+# notebook helpers: titles, chart data, recording
+# --------------------------------------------------------------------------------------------------
+def score_title(scores: pd.DataFrame, overall: float) -> str:
+    """Chart title for the score section: the overall score and the table that loses most."""
+    if scores.empty:
+        return "No data-quality check could run"
+    worst = scores.sort_values("score").iloc[0]
+    if worst["score"] >= 100:
+        return f"Data-quality score {overall:.1f}/100: every check passes"
+    perfect = int((scores["score"] >= 100).sum())
+    rest = f"; {perfect} other tables score 100" if perfect else ""
+    return (f"Data-quality score {overall:.1f}/100 — {worst['table']} loses most "
+            f"({100 - worst['score']:.2f} points){rest}")
+
+
+def dimension_title(check_table: pd.DataFrame, dimension: str) -> str:
+    """Chart title naming the largest failing check of a dimension (or saying all pass)."""
+    c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0)]
+    bad = c[c["count"] > 0].sort_values(["share", "count"], ascending=False)
+    if c.empty:
+        return f"No {dimension} check could run"
+    if bad.empty:
+        return f"All {len(c)} {dimension} checks pass"
+    r = bad.iloc[0]
+    what = f"{r['count']:,.0f} {r['label']}" if r["unit"] == "rows" else f"{r['table']}: {r['count']:,.0f} {r['label']}"
+    return f"{len(bad)} of {len(c)} {dimension} checks fail; worst: {what}"
+
+
+def check_chart_data(check_table: pd.DataFrame, dimension: str, top: int = 10) -> pd.DataFrame:
+    """The failing checks of one dimension for a bar chart: ``label`` ("table: what"), ``share``, ``count``,
+    largest share first, at most ``top`` rows."""
+    c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0) & (check_table["count"] > 0)]
+    c = c.sort_values(["share", "count"], ascending=False).head(top)
+    return pd.DataFrame({"label": (c["table"] + ": " + c["label"]).to_numpy(), "share": c["share"].to_numpy(),
+                         "count": c["count"].to_numpy()})
+
+
+def idle_days_open(snap: Snapshot) -> pd.Series:
+    """Days since the last touch (max of creation and latest activity) of each open deal at the cut-off."""
+    opps = snap.tables.get("opportunities")
+    if opps is None or not len(opps):
+        return pd.Series(dtype=float)
+    o = opps[opps["status"] == "open"]
+    last = o["opportunity_id"].map(last_activity(snap.tables.get("activities"), "opportunity_id"))
+    touch = pd.concat([o["created_at"], last.astype("datetime64[ns]")], axis=1).max(axis=1)
+    return ((snap.as_of - touch) / pd.Timedelta(days=1)).rename("idle_days")
+
+
+def timeliness_title(idle: pd.Series, days: int) -> str:
+    if idle.empty:
+        return "No open deals at the cut-off"
+    stale = int((idle > days).sum())
+    return f"{stale:,} of {len(idle):,} open deals ({stale / len(idle):.0%}) have been idle for more than {days} days"
+
+
+def reconciliation_by_quarter(snap: Snapshot, quarters: list) -> pd.DataFrame:
+    """Per quarter: won revenue of deals closed in it, their first-order revenue and the unreconciled part
+    (:func:`reconciliation_summary`), on the data at the snapshot's cut-off."""
+    opps, orders = snap.tables["opportunities"], snap.tables["orders"]
+    rows = [{"quarter": q.label, **reconciliation_summary(opps, orders, q.start, q.end)} for q in quarters]
+    return pd.DataFrame(rows)
+
+
+def reconciliation_title(by_q: pd.DataFrame, currency: str) -> str:
+    from .text import money
+
+    last = by_q.iloc[-1]
+    share = last["unreconciled_revenue"] / last["won_revenue"] if last["won_revenue"] else 0.0
+    return (f"{money(last['unreconciled_revenue'], currency)} ({share:.1%}) of won revenue in {last['quarter']} "
+            "is not matched by an order")
+
+
+def trend_title(trend: pd.DataFrame) -> str:
+    o = trend[trend["table"] == "overall"]
+    if len(o) < 2:
+        return "Data-quality score by quarter end"
+    d = o["score"].iloc[-1] - o["score"].iloc[0]
+    word = "improved" if d > 0.05 else "worsened" if d < -0.05 else "held steady"
+    return f"Data quality {word} over {len(o)} quarters ({o['score'].iloc[0]:.2f} → {o['score'].iloc[-1]:.2f})"
+
+
+def scores_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Rounded display of :func:`table_scores` (index: table)."""
+    return (scores.assign(score=scores["score"].round(2)).rename(columns={"failing": "failing checks"})
+            .set_index("table"))
+
+
+def record_scores(scores: pd.DataFrame, overall: float, n_checks: int, section: str) -> list[dict]:
+    """Record ``dq_score`` (overall, 0–100) and ``dq_score_<table>`` for each table."""
+    from .record import record
+
+    out = [record("dq_score", overall, label="Data-quality score (0–100)", unit="score", n=n_checks,
+                  section=section, higher_is_better=True)]
+    out += [record(f"dq_score_{t}", s, label=f"Data-quality score: {t}", unit="score", n=int(k), section=section,
+                   higher_is_better=True) for t, s, k in zip(scores["table"], scores["score"], scores["checks"])]
+    return out
+
+
+def check_count(check_table: pd.DataFrame, table: str, check: str) -> int | None:
+    """``count`` of one check (None when the check did not run)."""
+    m = (check_table["table"] == table) & (check_table["check"] == check)
+    return int(check_table.loc[m, "count"].sum()) if m.any() else None
+
+
+def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
+    """Scores by quarter end (rows) for the overall score and every table that ever scored below 100."""
+    wide = trend.pivot(index="quarter", columns="table", values="score")
+    keep = ["overall"] + sorted(c for c in wide.columns if c != "overall" and (wide[c] < 100).any())
+    return wide[keep].round(2)
+
+
+def fixes_lines(fixes: pd.DataFrame) -> list[str]:
+    """The ranked fixes as lines: "1. 447 leads … (timeliness, leads)"."""
+    return [f"{r.rank}. {r.fix} ({r.dimension}, {r.table})" for r in fixes.itertuples(index=False)]
+
+
+def fixes_block(fixes: pd.DataFrame, title: str = "Fixes, most urgent first"):
+    """The ranked fixes as a numbered Markdown list, for ``display``."""
+    from IPython.display import Markdown
+
+    lines = fixes_lines(fixes) or ["Nothing to fix: every check passes."]
+    return Markdown(f"**{title}**\n\n" + "\n".join(lines))

@@ -1,0 +1,356 @@
+"""Data-quality checks (step 04) on tiny hand-made frames, the score formula, and recovery of the faults
+injected into the demo company."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from salesaudit import dataquality as dq
+from salesaudit.config import load_config
+from salesaudit.io import load
+from salesaudit.periods import parse_quarter
+
+T = pd.Timestamp
+END = T("2026-04-01")
+
+
+def tiny_cfg(**kw):
+    return dataclasses.replace(load_config(None, None), channels=["paid_search", "webinar"], **kw)
+
+
+def tiny_tables() -> dict[str, pd.DataFrame]:
+    """Five leads, two reps, five deals, one activity, two orders — each fault planted once.
+
+    L2 copies L1 (duplicate); L3 has no owner and SAL before MQL; L4 belongs to unknown rep R9 and was never
+    touched (created 2026-03-01); L5 is untouched but only a week old. O2 is owned by unknown rep R9, has
+    no account, the product spelled "GTXPro" and its only activity on 2026-02-05 (stale at 2026-04-01);
+    O3 is open but new; O4 was closed before it was created; O5 is won without an order.
+    """
+    base = dict(created_at=T("2026-01-01"), channel="paid_search", owner_id="R1", first_contact_at=T("2026-01-02"),
+                mql_at=T("2026-01-05"), sal_at=T("2026-01-06"), sql_at=T("2026-01-10"), customer_at=T("2026-02-01"),
+                disqualified_at=pd.NaT, segment="SMB", country="PL", lead_score=50.0)
+    none = dict(first_contact_at=pd.NaT, mql_at=pd.NaT, sal_at=pd.NaT, sql_at=pd.NaT, customer_at=pd.NaT)
+    leads = pd.DataFrame([
+        {**base, "lead_id": "L1"},
+        {**base, "lead_id": "L2"},
+        {**base, **none, "lead_id": "L3", "created_at": T("2026-01-03"), "owner_id": None,
+         "mql_at": T("2026-01-10"), "sal_at": T("2026-01-05")},
+        {**base, **none, "lead_id": "L4", "created_at": T("2026-03-01"), "owner_id": "R9", "channel": "webinar"},
+        {**base, **none, "lead_id": "L5", "created_at": T("2026-03-25")},
+    ])
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bob"]})
+
+    def o(i, owner, lead, created, stage, status, closed, amount, account, product):
+        return dict(opportunity_id=i, owner_id=owner, lead_id=lead, created_at=T(created), stage=stage, status=status,
+                    closed_at=T(closed) if closed else pd.NaT, amount=amount, account_id=account, product=product,
+                    is_won={"won": True, "lost": False}.get(status), lost_reason="price" if status == "lost" else None)
+
+    opps = pd.DataFrame([
+        o("O1", "R1", "L1", "2026-01-10", "Closed Won", "won", "2026-02-01", 1000.0, "A1", "GTX Pro"),
+        o("O2", "R9", "L3", "2026-02-01", "Proposal", "open", None, 500.0, None, "GTXPro"),
+        o("O3", "R2", "L4", "2026-03-20", "Proposal", "open", None, 200.0, "A3", "GTX Pro"),
+        o("O4", "R1", "L3", "2026-01-15", "Closed Lost", "lost", "2026-01-10", 100.0, "A4", "GTX Pro"),
+        o("O5", "R2", "L2", "2026-02-10", "Closed Won", "won", "2026-03-01", 300.0, "A5", "Other"),
+    ])
+    opps["is_won"] = opps["is_won"].astype("boolean")
+    activities = pd.DataFrame({"activity_id": ["A1"], "owner_id": ["R1"], "type": ["call"],
+                               "occurred_at": [T("2026-02-05")], "lead_id": [None], "opportunity_id": ["O2"]})
+    orders = pd.DataFrame({"order_id": ["S1", "S2"], "customer_id": ["L1", "L1"],
+                           "ordered_at": [T("2026-02-01"), T("2026-03-01")], "amount": [1000.0, 50.0]})
+    return {"leads": leads, "reps": reps, "opportunities": opps, "activities": activities, "orders": orders}
+
+
+RAW_CHANNELS = {"leads": pd.Series(["paid_search", "Paid Search", "paid_search", "webinar", "paid_search"])}
+
+
+@pytest.fixture()
+def snap():
+    return dq.from_tables(tiny_tables(), tiny_cfg(), end=END, raw_channels=RAW_CHANNELS)
+
+
+@pytest.fixture()
+def table(snap):
+    return dq.checks(snap)
+
+
+def count(table, t, check):
+    return dq.check_count(table, t, check)
+
+
+# --------------------------------------------------------------------------------------------------
+# each check
+# --------------------------------------------------------------------------------------------------
+def test_fault_counts_on_tiny_frames(table):
+    assert dq.fault_counts(table) == {
+        "leads_missing_owner": 1, "leads_stage_out_of_order": 1, "duplicate_leads": 1,
+        "unknown_channel_spellings": 1, "opportunities_unknown_owner": 1, "open_opportunities_without_account": 1,
+        "product_name_mismatch": 1, "won_without_order": 1,
+    }
+
+
+def test_completeness_counts_only_rows_that_must_be_filled(table):
+    row = table[(table["table"] == "opportunities") & (table["check"] == "missing:account_id:open")].iloc[0]
+    assert (row["count"], row["base"]) == (1, 2)  # O2 of the open deals O2, O3
+    assert count(table, "opportunities", "missing:account_id:won") == 0
+    assert count(table, "opportunities", "missing:lost_reason:lost") == 0
+    k, n = dq.missing_in(pd.DataFrame({"x": [1, None, None], "status": ["won", "won", "lost"]}), "x", ("won",))
+    assert (k, n) == (1, 2)
+
+
+def test_quota_checked_only_for_reps_who_own_deals():
+    t = tiny_tables()
+    t["reps"] = t["reps"].assign(quarterly_quota=[None, 1000.0]).pipe(
+        lambda r: pd.concat([r, pd.DataFrame({"rep_id": ["R3"], "name": ["Sdr"], "quarterly_quota": [None]})]))
+    c = dq.checks(dq.from_tables(t, tiny_cfg(), end=END))
+    row = c[c["check"] == "missing:quarterly_quota"].iloc[0]
+    assert (row["count"], row["base"]) == (1, 2)  # R1 owns deals without a quota; R3 owns none
+
+
+def test_validity_checks(table):
+    assert count(table, "leads", "stage_order") == 1
+    assert count(table, "opportunities", "closed_before_created") == 1
+    assert count(table, "opportunities", "future_date") == 0
+    assert count(table, "opportunities", "negative_amount") == 0
+    assert count(table, "opportunities", "stage_map") == 0
+    assert count(table, "opportunities", "is_won_vs_stage") == 0
+
+
+def test_future_dates_negative_amounts_unknown_stage_and_is_won_clash():
+    t = tiny_tables()
+    t["leads"].loc[4, "mql_at"] = T("2027-01-01")
+    t["opportunities"].loc[0, "amount"] = -5.0
+    t["opportunities"].loc[2, "status"] = "unknown"
+    t["opportunities"].loc[3, "is_won"] = True  # lost stage, is_won true
+    c = dq.checks(dq.from_tables(t, tiny_cfg(), end=END))
+    assert count(c, "leads", "future_date") == 1
+    assert count(c, "opportunities", "negative_amount") == 1
+    assert count(c, "opportunities", "stage_map") == 1
+    assert count(c, "opportunities", "is_won_vs_stage") == 1
+
+
+def test_extraction_end_ignores_dates_after_now():
+    leads = pd.DataFrame({"created_at": [T("2026-03-30 10:00"), T("2099-01-01")]})
+    assert dq.extraction_end(leads, now=T("2026-05-01")) == T("2026-03-31")
+
+
+def test_duplicate_rules():
+    t = tiny_tables()["leads"]
+    assert dq.duplicate_leads(t, "strict").tolist() == [False, True, False, False, False]
+    worked_apart = t.assign(owner_id=["R1", "R2", None, "R9", "R1"])  # L2 now has another owner
+    assert dq.duplicate_leads(worked_apart, "strict").sum() == 0
+    assert dq.duplicate_leads(worked_apart, "loose").tolist() == [False, True, False, False, False]
+    assert dq.loose_duplicates(worked_apart) == {"strict": 0, "loose": 1, "leads": 5}
+
+
+def test_foreign_keys_and_channels(table):
+    assert count(table, "opportunities", "foreign_key:reps.rep_id") == 1
+    assert count(table, "leads", "foreign_key:reps.rep_id") == 1  # L4 → R9
+    assert count(table, "opportunities", "foreign_key:leads.lead_id") == 0  # passing reference still listed
+    assert count(table, "leads", "channel_spelling") == 1
+    assert count(table, "leads", "channel_unknown") == 0
+
+
+def test_channel_spelling_flags_count_surrounding_spaces():
+    cfg = tiny_cfg()
+    raw = pd.Series(["paid_search", "webinar ", "Webinar", None, "podcast"])
+    assert dq.channel_spelling_flags(raw, cfg).tolist() == [False, True, True, False, True]
+    no_list = dataclasses.replace(cfg, channels=[])
+    assert dq.channel_spelling_flags(raw, no_list).tolist() == [False, True, True, False, False]
+
+
+def test_product_mismatch_with_and_without_a_list():
+    p = pd.Series(["GTX Pro", "GTX Pro", "GTXPro", None, "GTX Basic", "gtx basic", "GTX Basic"])
+    assert dq.product_mismatch(p).tolist() == [False, False, True, False, False, True, False]
+    assert dq.product_mismatch(p, ["GTX Pro"]).tolist() == [False, False, True, False, True, True, True]
+    sp = dq.product_spellings(pd.Series(["ProSuite", "Enterprize", "Core", "Zzz"]), ["Core", "Pro Suite", "Enterprise"])
+    assert dict(zip(sp["product"], sp["suggestion"])) == {"ProSuite": "Pro Suite", "Enterprize": "Enterprise", "Zzz": ""}
+    cfg = tiny_cfg()
+    assert dq.product_reference(cfg, {"products": pd.DataFrame({"product": ["B", "A"]})}) == ["A", "B"]
+    assert dq.product_reference(dataclasses.replace(cfg, products=["X"])) == ["X"]
+
+
+def test_timeliness(table, snap):
+    row = table[table["check"] == "stale_open"].iloc[0]
+    assert (row["count"], row["base"]) == (1, 2)  # O2 idle since 2026-02-05; O3 opened 12 days ago
+    stale = dq.stale_open_opportunities(snap.tables["opportunities"], snap.tables["activities"], END, 30)
+    assert stale.tolist() == [False, True, False, False, False]
+    assert dq.idle_days_open(snap).round(0).tolist() == [55.0, 12.0]
+    row = table[table["check"] == "untouched"].iloc[0]
+    assert (row["count"], row["base"]) == (1, 4)  # L4; L5 is younger than 14 days
+
+
+def test_reconciliation(snap):
+    opps, orders = snap.tables["opportunities"], snap.tables["orders"]
+    r = dq.reconcile_orders(opps, orders)
+    assert r.set_index("opportunity_id")["has_order"].to_dict() == {"O1": True, "O5": False}
+    assert r["order_amount"].iloc[0] == 1000.0  # the first order, not the later 50
+    s = dq.reconciliation_summary(opps, orders, T("2026-01-01"), T("2026-04-01"))
+    assert (s["won_deals"], s["without_order"], s["unreconciled_revenue"]) == (2, 1, 300.0)
+    differs = dq.reconcile_orders(opps.assign(amount=[1100.0, 500, 200, 100, 300]), orders)
+    assert differs["amount_differs"].tolist() == [True, False]
+    s2 = dq.reconciliation_summary(opps.assign(amount=[1100.0, 500, 200, 100, 300]), orders)
+    assert s2["unreconciled_revenue"] == pytest.approx(300.0 + 100.0)
+
+
+def test_freshness_lag_and_share(snap):
+    f = dq.freshness(snap).set_index("table")
+    assert f.loc["leads", "lag_days"] == pytest.approx(7.0)  # latest lead 2026-03-25
+    assert f.loc["orders", "lag_days"] == pytest.approx(31.0)
+    assert f.loc["orders", "stale_share"] == pytest.approx((31 - 7) / 91)
+    assert f.loc["leads", "stale_share"] == 0.0
+
+
+# --------------------------------------------------------------------------------------------------
+# snapshots "as of"
+# --------------------------------------------------------------------------------------------------
+def test_as_of_drops_later_records_and_reopens_later_closes(snap):
+    s = dq.as_of(snap, T("2026-02-15"))
+    assert sorted(s.tables["leads"]["lead_id"]) == ["L1", "L2", "L3"]
+    opps = s.tables["opportunities"].set_index("opportunity_id")
+    assert "O3" not in opps.index
+    assert opps.loc["O5", "status"] == "open" and pd.isna(opps.loc["O5", "closed_at"])
+    assert opps.loc["O1", "status"] == "won"
+    c = dq.checks(s)
+    assert count(c, "opportunities", "won_without_order") == 0  # O5 not won yet
+    assert count(c, "leads", "missing:owner_id") == 1
+    assert s.tables["orders"]["order_id"].tolist() == ["S1"]
+    # the original snapshot is untouched
+    assert snap.tables["opportunities"].set_index("opportunity_id").loc["O5", "status"] == "won"
+
+
+def test_score_trend_has_one_overall_row_per_quarter(snap):
+    qs = [parse_quarter("2026Q1").previous(), parse_quarter("2026Q1")]
+    tr = dq.score_trend(snap, qs)
+    overall = tr[tr["table"] == "overall"].set_index("quarter")["score"]
+    assert overall.index.tolist() == ["2025Q4", "2026Q1"]
+    assert np.isnan(overall["2025Q4"])  # nothing was created before 2026-01-01: no score, not 100
+    assert tr.loc[tr["quarter"] == "2026Q1", "score"].between(0, 100).all()
+
+
+# --------------------------------------------------------------------------------------------------
+# scores, fixes, findings
+# --------------------------------------------------------------------------------------------------
+def hand_checks() -> pd.DataFrame:
+    rows = [dq._row("a", "validity", "x", "c", "rows bad", "fix", 10, 100),      # share 0.1, weight 3
+            dq._row("a", "completeness", "y", "c", "rows empty", "fill", 5, 10),  # share 0.5, weight 1
+            dq._row("b", "uniqueness", "z", "c", "rows dup", "merge", 0, 50)]     # share 0, weight 2
+    return pd.DataFrame(rows, columns=dq.CHECK_COLUMNS)
+
+
+def test_table_score_formula_by_hand():
+    s = dq.table_scores(hand_checks()).set_index("table")
+    assert s.loc["a", "score"] == pytest.approx(100 * (1 - (3 * 0.1 + 1 * 0.5) / 4))  # 80
+    assert s.loc["b", "score"] == 100.0
+    assert s.loc["a", "failing"] == 2
+    assert dq.overall_score(s.reset_index()) == pytest.approx(90.0)
+    d = dq.dimension_scores(hand_checks()).set_index("dimension")
+    assert d.loc["validity", "score"] == pytest.approx(90.0)
+
+
+def test_ranked_fixes_order_and_text():
+    f = dq.ranked_fixes(hand_checks())
+    assert f["fix"].tolist() == ["10 rows bad: fix", "5 rows empty: fill"]  # 10×3 = 30 before 5×1 = 5
+    assert f["rank"].tolist() == [1, 2]
+    assert dq.fixes_lines(f)[0] == "1. 10 rows bad: fix (validity, a)"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(1, 50), st.sampled_from(list(dq.DIMENSION_WEIGHT))),
+                min_size=1, max_size=8), st.integers(0, 7))
+def test_score_bounded_and_monotone(specs, which):
+    rows = [dq._row("t", d, f"c{i}", "", "bad", "fix", min(k, n), n) for i, (k, n, d) in enumerate(specs)]
+    c = pd.DataFrame(rows, columns=dq.CHECK_COLUMNS)
+    score = dq.table_scores(c)["score"].iloc[0]
+    assert 0.0 <= score <= 100.0
+    i = which % len(rows)
+    worse = c.copy()
+    worse.loc[i, "count"] = worse.loc[i, "base"]
+    worse.loc[i, "share"] = 1.0
+    assert dq.table_scores(worse)["score"].iloc[0] <= score + 1e-9
+
+
+def test_findings_sentences_and_impacts(snap, table):
+    f = dq.dq_findings(snap, table, T("2026-01-01"), T("2026-04-01"), "2026Q1", section="04_reporting#10")
+    by = {x["slug"]: x for x in f}
+    assert by["dq_unreconciled_revenue"]["impact"] == 300.0  # O5 won without an order
+    assert "EUR 300" in by["dq_unreconciled_revenue"]["text"]
+    # O2 is stale (value 500) × win rate of deals closed in the quarter (O1, O5 won, O4 lost → 2/3)
+    assert by["dq_stale_pipeline"]["impact"] == pytest.approx(500 * 2 / 3)
+    assert "dq_unknown_owner_revenue" not in by  # no won deal is owned by R9
+    assert all(x["section"] == "04_reporting#10" for x in f) and len(f) <= 3
+    assert [x["impact"] for x in f] == sorted((x["impact"] for x in f), reverse=True)
+
+
+def test_sentences_are_built_from_numbers(table):
+    s = dq.dimension_sentences(table, "uniqueness")
+    assert s[0] == "1 of 1 uniqueness checks find problems."
+    assert s[1].startswith("1 leads duplicate another lead (20.00% of 5 checked)")
+    scores = dq.table_scores(table)
+    assert "equal-weighted mean" in dq.score_sentences(scores, dq.overall_score(scores), quarter="2026Q1")[0]
+    assert dq.fixes_sentences(dq.ranked_fixes(table))[0].startswith("Fix first: ")
+
+
+def test_missing_optional_tables_skip_their_checks():
+    t = {"leads": tiny_tables()["leads"].drop(columns=["owner_id", "first_contact_at"])}
+    c = dq.checks(dq.from_tables(t, tiny_cfg(), end=END))
+    assert set(c["table"]) == {"leads"}
+    assert not c["dimension"].isin(["reconciliation", "timeliness"]).any()
+    assert dq.fault_counts(c)["won_without_order"] == 0
+    assert dq.dq_findings(dq.from_tables(t, tiny_cfg(), end=END), c, T("2026-01-01"), END, "2026Q1") == []
+
+
+# --------------------------------------------------------------------------------------------------
+# through the loader
+# --------------------------------------------------------------------------------------------------
+def test_whole_snapshot_reads_raw_spellings_through_the_loader(tmp_path):
+    leads = pd.DataFrame({
+        "lead_id": ["L3", "L1", "L2", "L4"],  # not in id order: flags must follow the ids
+        "created_at": ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"],
+        "channel": ["Paid Search", "paid_search", "webinar ", "webinar"],
+    })
+    leads.to_csv(tmp_path / "leads.csv", index=False)
+    (tmp_path / "audit.yaml").write_text("channels: [paid_search, webinar]\n")
+    data = load(tmp_path, use_cache=False)
+    snap = dq.whole_snapshot(data, now=T("2026-06-01"))
+    flags = dict(zip(snap.tables["leads"]["lead_id"], snap.tables["leads"]["_channel_off"]))
+    assert flags == {"L1": False, "L2": True, "L3": True, "L4": False}
+    loader = int(data.findings.loc[data.findings["check"] == "channel_spelling", "count"].sum())
+    assert loader == 1  # the loader strips "webinar " before its check; the audit counts it
+    assert snap.end == T("2026-01-05")
+
+
+# --------------------------------------------------------------------------------------------------
+# recovery on the demo company
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_injected_faults_found_at_their_counts(demo_data, demo_truth):
+    data = load(demo_data)
+    table = dq.checks(dq.whole_snapshot(data))
+    found = dq.fault_counts(table)
+    assert set(demo_truth["faults"]) <= set(found)
+    assert {k: found[k] for k in demo_truth["faults"]} == demo_truth["faults"]
+
+
+@pytest.mark.slow
+def test_injected_faults_small_company(small_data):
+    import json
+
+    truth = json.loads((small_data / "truth.json").read_text())
+    found = dq.fault_counts(dq.checks(dq.whole_snapshot(load(small_data))))
+    assert {k: found[k] for k in truth["faults"]} == truth["faults"]
+
+
+@pytest.mark.slow
+def test_demo_scores_sane(demo_data):
+    snap = dq.whole_snapshot(load(demo_data))
+    q = parse_quarter("2026Q3")
+    table = dq.checks(dq.as_of(snap, q.end))
+    scores = dq.table_scores(table)
+    assert 90 < dq.overall_score(scores) < 100  # faults are injected, but few
+    assert scores.set_index("table").loc["opportunities", "score"] < 100
+    assert np.isfinite(scores["score"]).all()
