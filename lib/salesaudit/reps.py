@@ -430,6 +430,20 @@ def speed_buckets(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, a
     return add_rate(g, "sql", "leads", "sql_rate", level)
 
 
+def speed_title(speed: pd.DataFrame) -> str:
+    """Chart title contrasting the fastest contact bucket with the slowest contacted one.
+
+    Falls back to a plain statement when fewer than two contacted buckets have leads (e.g. an export
+    without first-contact times).
+    """
+    contacted = speed.loc[(speed["bucket"] != "never contacted") & (speed["leads"] > 0)]
+    if len(contacted) < 2:
+        return "No first-contact times recorded: speed to lead cannot be compared"
+    first, last = contacted.iloc[0], contacted.iloc[-1]
+    return (f"Contacted within {str(first['bucket']).lstrip('≤')}: {text.pct(first['sql_rate'], 0)} reach SQL; "
+            f"{last['bucket']}: {text.pct(last['sql_rate'], 0)}")
+
+
 # --------------------------------------------------------------------------------------------------
 # new-rep ramp
 # --------------------------------------------------------------------------------------------------

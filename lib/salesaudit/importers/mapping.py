@@ -274,6 +274,7 @@ def leads_from_opportunities(opps: pd.DataFrame, channel: str, log: ImportLog,
         "channel": chan,
         "owner_id": opps["owner_id"],
         "sql_at": opps["created_at"],
+        "source_opportunity_id": opps["opportunity_id"].astype(str),
         "customer_at": opps["closed_at"].where(won.fillna(False).astype(bool)) if won is not None and "closed_at" in opps else pd.NaT,
     }).drop_duplicates("lead_id").sort_values("lead_id", kind="stable").reset_index(drop=True)
     chan_text = f"from '{channel_column}' where filled, else '{channel}'" if channel_column else f"'{channel}' for all"
