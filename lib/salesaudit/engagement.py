@@ -153,9 +153,10 @@ def deal_activities(activities: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFra
     Returns the activities with the deal's ``opportunity_id`` in column ``deal_id``.
     """
     cols = ["activity_id", "type", "occurred_at"]
-    on_opp = activities[cols + ["opportunity_id"]].merge(
-        deals[["opportunity_id"]], on="opportunity_id", how="inner").rename(columns={"opportunity_id": "deal_id"})
-    parts = [on_opp]
+    parts = [pd.DataFrame(columns=cols + ["deal_id"])]
+    if "opportunity_id" in activities.columns:
+        parts.append(activities[cols + ["opportunity_id"]].merge(
+            deals[["opportunity_id"]], on="opportunity_id", how="inner").rename(columns={"opportunity_id": "deal_id"}))
     if "lead_id" in activities.columns and "lead_id" in deals.columns:
         on_lead = activities[cols + ["lead_id"]].dropna(subset=["lead_id"]).merge(
             deals[["opportunity_id", "lead_id", "closed_at"]].dropna(subset=["lead_id"]), on="lead_id", how="inner")
@@ -211,11 +212,10 @@ def first_contact(leads: pd.DataFrame, quarter: Quarter, never_days: int = NEVER
     dur = ((fc.fillna(cut) - created["created_at"]).dt.total_seconds() / 86400).clip(lower=0)
     curve = kaplan_meier(dur.to_numpy(), observed.to_numpy())
     old = created["created_at"] <= cut - pd.Timedelta(days=never_days)
-    late = (dur > never_days) | (~observed & (dur >= never_days))
-    never = int((old & ~((fc - created["created_at"]).dt.total_seconds() / 86400 <= never_days)).sum())
+    in_time = observed & (dur <= never_days)
+    never = int((old & ~in_time).sum())
     n_old = int(old.sum())
     r = rate_table([never], [n_old], level).iloc[0]
-    del late
     return {
         "quarter": quarter.label,
         "leads": int(len(created)),
@@ -236,12 +236,15 @@ def first_contact_trend(leads: pd.DataFrame, quarters: list[Quarter], never_days
     return pd.DataFrame([first_contact(leads, q, never_days, level) for q in quarters])
 
 
-def manual_work_sentences(per_deal: pd.DataFrame, per_deal_prev: pd.DataFrame, contact: pd.DataFrame) -> list[str]:
-    """Sentences on activities per won deal (this vs previous quarter) and first-contact speed."""
+def manual_work_sentences(per_deal: pd.DataFrame | None, per_deal_prev: pd.DataFrame | None,
+                          contact: pd.DataFrame | None) -> list[str]:
+    """Sentences on activities per won deal (this vs previous quarter) and first-contact speed (None = no data)."""
     out: list[str] = []
-    if len(per_deal) and per_deal["deals"].iloc[0] > 0:
+    if per_deal is None:
+        out.append("No activities or opportunities data, so activities per won deal cannot be measured.")
+    elif len(per_deal) and per_deal["deals"].iloc[0] > 0:
         tot = per_deal.set_index("type").loc["total"]
-        prev = per_deal_prev.set_index("type")["per_deal"] if len(per_deal_prev) else pd.Series(dtype=float)
+        prev = per_deal_prev.set_index("type")["per_deal"] if per_deal_prev is not None else pd.Series(dtype=float)
         top = per_deal[per_deal["type"] != "total"].sort_values("per_deal", ascending=False).iloc[0]
         change = ""
         if "total" in prev.index and not np.isnan(prev["total"]):
@@ -253,7 +256,9 @@ def manual_work_sentences(per_deal: pd.DataFrame, per_deal_prev: pd.DataFrame, c
         )
     else:
         out.append("No deals were won this quarter, so activities per won deal cannot be measured.")
-    if len(contact):
+    if contact is None:
+        out.append("The leads have no first_contact_at column, so speed to first contact cannot be measured.")
+    elif len(contact):
         cur = contact.iloc[-1]
         out.append(
             f"Half of this quarter's new leads were contacted within {text.num(cur['median_hours'], 1)} hours; "
@@ -265,3 +270,85 @@ def manual_work_sentences(per_deal: pd.DataFrame, per_deal_prev: pd.DataFrame, c
             + (f", against {text.pct(contact.iloc[-2]['never_rate'])} the quarter before." if len(contact) > 1 else ".")
         )
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# tables for the notebook and findings
+# --------------------------------------------------------------------------------------------------
+def fmt_ci(value, lo, hi, digits: int = 1, scale: float = 100.0, suffix: str = "%") -> pd.Series:
+    """``12.3% (11.0–13.5)`` strings for a column of values with their interval (``n/a`` when missing)."""
+    v, lo, hi = (pd.Series(np.asarray(x, dtype=float)) * scale for x in (value, lo, hi))
+
+    def f(x: float) -> str:
+        return f"{x:.{digits}f}".replace("-", "−")
+
+    sep = pd.Series(np.where(lo < 0, " to ", "–"))
+    s = v.map(f) + suffix + " (" + lo.map(f) + sep + hi.map(f) + ")"
+    return s.where(v.notna(), "n/a").set_axis(value.index if isinstance(value, pd.Series) else s.index)
+
+
+def stream_table(card: pd.DataFrame) -> pd.DataFrame:
+    """The stream scorecard as a compact, readable table (rates with 90% intervals)."""
+    return pd.DataFrame({
+        "Stream": card["stream"],
+        "Sends": card["sends"].astype(int),
+        "Delivered": card["base"].map("{:,.0f}".format),
+        "Open rate": fmt_ci(card["open_rate"], card["open_rate_lo"], card["open_rate_hi"]),
+        "Click rate": fmt_ci(card["click_rate"], card["click_rate_lo"], card["click_rate_hi"], 2),
+        "Click-to-open": fmt_ci(card["click_to_open"], card["click_to_open_lo"], card["click_to_open_hi"]),
+        "Unsubscribes": fmt_ci(card["unsubscribe_rate"], card["unsubscribe_rate_lo"], card["unsubscribe_rate_hi"], 2),
+        "Click rate vs last quarter": fmt_ci(card["click_rate_change"], card["click_rate_change_lo"],
+                                             card["click_rate_change_hi"], 2, suffix=" pp"),
+        "Verdict": card["verdict"],
+    }).set_index("Stream")
+
+
+def activities_table(trend: pd.DataFrame) -> pd.DataFrame:
+    """Activities per won deal: one row per type, one column per quarter (plus won deals)."""
+    t = trend.pivot(index="type", columns="quarter", values="per_deal").round(1)
+    order = [x for x in t.index if x != "total"] + ["total"]
+    t = t.reindex(order)
+    deals = trend.drop_duplicates("quarter").set_index("quarter")["deals"].reindex(t.columns)
+    t = t.map(lambda x: f"{x:.1f}")
+    return pd.concat([t, deals.map(lambda x: f"{x:,.0f}").to_frame("won deals").T]).rename_axis("activities per won deal")
+
+
+def contact_table(trend: pd.DataFrame) -> pd.DataFrame:
+    """Speed to first contact and never-contacted share per quarter."""
+    return pd.DataFrame({
+        "Quarter": trend["quarter"],
+        "New leads": trend["leads"],
+        "Median hours to first contact": trend["median_hours"].round(1),
+        "Contacted within 1 day": (100 * trend["within_1_day"]).round(1).astype(str) + "%",
+        f"Not contacted within {NEVER_CONTACTED_DAYS} days": fmt_ci(trend["never_rate"], trend["never_lo"], trend["never_hi"]),
+    }).set_index("Quarter")
+
+
+def never_contacted_impact(leads: pd.DataFrame, quarter: Quarter, never: int, deal_value: float,
+                           window_days: int = 180, never_days: int = NEVER_CONTACTED_DAYS) -> dict:
+    """Revenue per quarter lost to leads that are never contacted.
+
+    impact = never-contacted leads of the quarter × (lead → customer rate of contacted leads − rate of
+    never-contacted leads) × average won deal. Rates from the mature cohort created in the year before
+    ``quarter.end − window_days`` (customer within ``window_days`` of creation); contacted = first contact
+    within ``never_days``.
+    """
+    w = pd.Timedelta(days=window_days)
+    end = quarter.end - w
+    d = leads[(leads["created_at"] < end) & (leads["created_at"] >= end - pd.Timedelta(days=365))]
+    contacted = d["first_contact_at"].notna() & (d["first_contact_at"] <= d["created_at"] + pd.Timedelta(days=never_days))
+    won = d["customer_at"].notna() & (d["customer_at"] <= d["created_at"] + w) if "customer_at" in d.columns else pd.Series(False, index=d.index)
+    r1 = float(won[contacted].mean()) if contacted.any() else float("nan")
+    r0 = float(won[~contacted].mean()) if (~contacted).any() else float("nan")
+    impact = never * max(r1 - r0, 0.0) * deal_value if np.isfinite(r1) and np.isfinite(r0) and np.isfinite(deal_value) else 0.0
+    return {"rate_contacted": r1, "rate_never": r0, "never": never, "deal_value": deal_value, "impact": float(impact)}
+
+
+def average_won_deal(opportunities: pd.DataFrame | None, quarter: Quarter, quarters: int = 4) -> float:
+    """Mean ``amount`` of deals won in the ``quarters`` quarters ending with ``quarter`` (NaN when unknown)."""
+    if opportunities is None or "amount" not in opportunities.columns:
+        return float("nan")
+    start = quarter.previous(quarters - 1).start
+    won = opportunities[(opportunities["status"] == "won") & (opportunities["closed_at"] >= start)
+                        & (opportunities["closed_at"] < quarter.end)]
+    return float(won["amount"].mean()) if len(won) else float("nan")

@@ -1,0 +1,108 @@
+"""Notebooks 02 (tools and content) and 06 (customer service): execution on the small fixture, without the
+optional tables, and recovery of the demo company's ground truth."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import pytest
+from salesaudit import engagement, io
+
+pytestmark = pytest.mark.slow
+
+NB02, NB06 = "02_tools_and_content", "06_customer_service"
+OPTIONAL = ("email_sends", "content_touches", "tickets", "nps", "orders")
+
+
+def _interval_ok(f: dict) -> bool:
+    v, lo, hi = f["value"], f.get("lo"), f.get("hi")
+    return lo is None or hi is None or lo - 1e-9 <= v <= hi + 1e-9
+
+
+def test_02_on_small_fixture(run_nb, small_data):
+    _, figs = run_nb(NB02, small_data, "2026Q3")
+    for name in ("email_click_rate", "email_open_rate", "email_click_to_open", "never_contacted_rate",
+                 "stale_content_touch_share"):
+        f = figs[name]
+        assert 0 <= f["value"] <= 1 and _interval_ok(f), name
+    assert figs["email_click_rate"]["value"] < figs["email_open_rate"]["value"]
+    assert 0 < figs["activities_per_won_deal"]["value"] < 100
+    assert 0 < figs["speed_to_first_contact_hours"]["value"] < 24 * 30
+    assert figs["helpful_content_assets"]["value"] + figs["unhelpful_content_assets"]["value"] == figs["helpful_content_assets"]["n"]
+    assert figs["stale_content_assets"]["value"] >= 0
+    assert all(f["section"].startswith(NB02) for f in figs.values())
+    assert any(k.startswith("finding:") for k in figs)
+
+
+def test_06_on_small_fixture(run_nb, small_data):
+    _, figs = run_nb(NB06, small_data, "2026Q3")
+    assert -100 <= figs["nps"]["value"] <= 100 and _interval_ok(figs["nps"]) and figs["nps"]["n"] > 0
+    for name in ("csat", "repeat_purchase_rate", "repeat_rate_high_csat", "repeat_rate_low_csat"):
+        assert 0 <= figs[name]["value"] <= 1 and _interval_ok(figs[name]), name
+    assert figs["csat"]["n"] > 0 and figs["repeat_purchase_rate"]["n"] > 0
+    assert figs["ticket_first_response_hours"]["value"] > 0
+    assert 0 <= figs["existing_customer_revenue_share"]["value"] <= 1
+    assert figs["revenue_12m_per_customer"]["value"] > 0
+
+
+@pytest.fixture(scope="module")
+def stripped(small_data, tmp_path_factory):
+    """The small fixture without e-mail, content touches, tickets, NPS and orders."""
+    out = tmp_path_factory.mktemp("stripped_02_06")
+    for p in small_data.iterdir():
+        if p.is_file() and p.stem not in OPTIONAL:
+            shutil.copy(p, out / p.name)
+    return out
+
+
+@pytest.mark.parametrize("name", [NB02, NB06])
+def test_runs_without_optional_tables(run_nb, stripped, name):
+    data = io.load(stripped)
+    assert not any(data.has(t) for t in OPTIONAL)
+    nb, figs = run_nb(name, stripped, "2026Q3")
+    text = "\n".join(str(o.get("data", {}).get("text/markdown", "")) for c in nb.cells for o in c.get("outputs", []))
+    assert "data was provided, so this section is skipped" in text
+    if name == NB06:
+        assert figs["nps"]["value"] is None and figs["csat"]["value"] is None
+        assert figs["repeat_purchase_rate"]["value"] is None
+    else:
+        assert figs["email_click_rate"]["value"] is None
+        assert "helpful_content_assets" not in figs
+        assert figs["stale_content_assets"]["value"] >= 0          # content itself is still there
+        assert figs["activities_per_won_deal"]["value"] > 0
+
+
+@pytest.mark.parametrize("quarter", ["2026Q3", "2026Q2"])
+def test_02_on_demo_recovers_truth(run_nb, demo_data, demo_truth, quarter):
+    _, figs = run_nb(NB02, demo_data, quarter)
+    ranking = figs["best_content_lift"]["content_ranking"]
+    truth = demo_truth["content"]
+    helpful = [c for c in ranking if truth[c]["helpful"]]
+    unhelpful = [c for c in ranking if not truth[c]["helpful"]]
+    assert helpful and unhelpful
+    assert max(ranking.index(c) for c in helpful) < min(ranking.index(c) for c in unhelpful)
+    assert set(figs["best_content_lift"]["helpful_ids"]) <= {c for c in truth if truth[c]["helpful"]}
+    assert sorted(figs["stale_content_assets"]["stale_ids"]) == sorted(demo_truth["stale_content_ids"])
+
+
+def test_email_streams_recover_truth(demo_data, demo_truth):
+    sends = io.load(demo_data).email_sends
+    r = engagement.email_rates(sends.assign(delivered=sends["recipients"])).set_index("stream")  # truth is per recipient
+    for stream, t in demo_truth["email_streams"].items():
+        assert r.at[stream, "open_rate"] == pytest.approx(t["open_rate"], abs=0.01), stream
+        assert r.at[stream, "click_to_open"] == pytest.approx(t["click_to_open"], abs=0.01), stream
+    best = r["click_rate"].idxmax()
+    assert best == max(demo_truth["email_streams"], key=lambda s: demo_truth["email_streams"][s]["click_rate"])
+
+
+@pytest.mark.parametrize("quarter", ["2026Q3", "2026Q2"])
+def test_06_on_demo_recovers_truth(run_nb, demo_data, demo_truth, quarter):
+    _, figs = run_nb(NB06, demo_data, quarter)
+    svc = demo_truth["service"]
+    assert svc["repeat_rate_high_csat"] > svc["repeat_rate_low_csat"]
+    assert figs["repeat_rate_high_csat"]["value"] > figs["repeat_rate_low_csat"]["value"]
+    assert figs["repeat_gap_csat"]["lo"] > 0
+    ref = figs["referrals_per_promoter_month"]
+    assert ref["value"] == pytest.approx(svc["referrals_per_promoter_month"], abs=0.05)
+    assert all(not isinstance(figs[k]["value"], float) or math.isfinite(figs[k]["value"]) for k in ("nps", "csat"))
