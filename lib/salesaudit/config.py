@@ -19,6 +19,9 @@ take the defaults in :data:`DEFAULTS`. Example::
     stale_content_days: 365
     inactive_opportunity_days: 30
     interval_level: 0.9
+    score_breakeven_sql_rate: 0.25  # optional: SQL rate at which a lead is worth sales' time (step 3)
+
+Keys not listed in ``DEFAULTS`` are kept in ``AuditConfig.extra``.
 """
 
 from __future__ import annotations

@@ -1475,6 +1475,7 @@ def _audit_yaml() -> dict:
         "referral_channel": "referral",
         "stale_content_days": 365,
         "inactive_opportunity_days": 30,
+        "score_breakeven_sql_rate": 0.25,
     }
 
 

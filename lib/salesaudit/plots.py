@@ -274,8 +274,8 @@ def score_calibration(ax, lo_edge, hi_edge, rate, lo, hi, base_rate: float | Non
             continue
         c = pal[(i + 1) % len(pal)]
         ax.axvline(x, color=c, linewidth=1.6, linestyle="-" if i == 0 else ":")
-        ax.text(x, 0.97 - 0.08 * i, f" {label}: {x:.0f}", transform=ax.get_xaxis_transform(), color=c, fontsize=8,
-                va="top")
+        ax.annotate(f"{label}: {x:.0f}", (x, 0.97 - 0.08 * i), xycoords=ax.get_xaxis_transform(), xytext=(4, 0),
+                    textcoords="offset points", color=c, fontsize=8, va="top")
     ax.set_xlim(lo_edge.min(), hi_edge.max())
     ax.set_ylim(bottom=0)
     pct_axis(ax, "y")
@@ -293,15 +293,15 @@ def rate_curve(ax, x, rate, lo, hi, ref: float | None = None, ref_label: str = "
     ax.plot(x, rate, color=pal[0], linewidth=1.8)
     if ref is not None and np.isfinite(ref):
         ax.axhline(ref, color="#555555", linestyle="--", linewidth=1)
-        ax.text(np.nanmin(np.asarray(x, dtype=float)), ref, f" {ref_label} {ref:.0%}", va="bottom", fontsize=8,
-                color="#555555")
+        ax.text(np.nanmax(np.asarray(x, dtype=float)), ref, f"{ref_label} {ref:.0%} ", va="top", ha="right",
+                fontsize=8, color="#555555")
     for i, (label, v) in enumerate((marks or {}).items()):
         if v is None or not np.isfinite(v):
             continue
         c = pal[(i + 1) % len(pal)]
         ax.axvline(v, color=c, linewidth=1.6, linestyle="-" if i == 0 else ":")
-        ax.text(v, 0.97 - 0.08 * i, f" {label}: {v:.0f}", transform=ax.get_xaxis_transform(), color=c, fontsize=8,
-                va="top")
+        ax.annotate(f"{label}: {v:.0f}", (v, 0.97 - 0.08 * i), xycoords=ax.get_xaxis_transform(), xytext=(4, 0),
+                    textcoords="offset points", color=c, fontsize=8, va="top")
     ax.set_ylim(0, 1)
     pct_axis(ax, "y")
     ax.set_xlabel(xlabel)
