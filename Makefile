@@ -51,6 +51,7 @@ all-quarters: setup $(DATA)/leads.csv ## Build the report for every complete qua
 	$(PY) -m salesaudit report --data $(DATA) --all-quarters --paper $(PAPER)
 
 test: setup ## Run the whole test suite (slow and browser tests included)
+	@bash scripts/ensure-chromium.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup ## Run the fast tests only
@@ -67,7 +68,7 @@ format: $(STAMP) ## Format the code with ruff and strip notebook outputs
 	$(VENV)/bin/nbstripout --extra-keys "metadata.kernelspec.display_name" notebooks/*.ipynb
 
 lab: setup $(DATA)/leads.csv ## Open JupyterLab on the notebooks
-	$(VENV)/bin/jupyter lab --notebook-dir=. notebooks/
+	$(VENV)/bin/jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks/
 
 bench-report: setup ## Benchmark the demo report (cold and warm cache): time per phase, peak memory
 	$(PY) bench/bench_report.py --data $(DATA)
