@@ -75,7 +75,8 @@ def mh_risk_difference(table: pd.DataFrame, by: str = "content_id", level: float
     RD_MH = Σ (k1·n0 − k0·n1)/N ÷ Σ n1·n0/N;
     Var = (RD_MH·Σ P + Σ Q) ÷ (Σ n1·n0/N)², P = (n1²·k0 − n0²·k1 + n1·n0·(n0 − n1)/2)/N²,
     Q = (k1·(n0 − k0) + k0·(n1 − k1))/(2N)  (Sato 1989). Interval: RD ± z·√Var, clipped to [−1, 1].
-    Returns ``<by>, rd, lo, hi, se, weight`` (weight = Σ n1·n0/N; 0 → no informative stratum, NaN rd).
+    Returns ``<by>, rd, lo, hi, se, weight`` (weight = Σ n1·n0/N; 0 → no informative stratum, NaN rd; a
+    variance of 0 — perfect separation in tiny strata — gives NaN se and the interval −1…1: too little data to judge).
     """
     t = table[(table["n1"] > 0) & (table["n0"] > 0)]
     N = t["n1"] + t["n0"]
@@ -92,9 +93,14 @@ def mh_risk_difference(table: pd.DataFrame, by: str = "content_id", level: float
         rd = np.where(s["w"] > 0, s["num"] / s["w"], np.nan)
         var = np.where(s["w"] > 0, (rd * s["P"] + s["Q"]) / s["w"] ** 2, np.nan)
     se = np.sqrt(np.clip(var, 0, None))
+    # Sato's variance is 0 under perfect separation (e.g. one touched lead that converted against one that did
+    # not): that is too little data for an interval, not certainty — no se (so no verdict) and the whole range
+    degenerate = np.isfinite(rd) & ~(se > 0)
+    se = np.where(degenerate, np.nan, se)
     z = _z(level)
-    return pd.DataFrame({by: s.index.to_numpy(), "rd": rd, "lo": np.clip(rd - z * se, -1, 1),
-                         "hi": np.clip(rd + z * se, -1, 1), "se": se, "weight": s["w"].to_numpy()})
+    lo = np.where(degenerate, -1.0, np.clip(rd - z * se, -1, 1))
+    hi = np.where(degenerate, 1.0, np.clip(rd + z * se, -1, 1))
+    return pd.DataFrame({by: s.index.to_numpy(), "rd": rd, "lo": lo, "hi": hi, "se": se, "weight": s["w"].to_numpy()})
 
 
 def mh_odds_ratio(table: pd.DataFrame, by: str = "content_id", level: float = DEFAULT_LEVEL) -> pd.DataFrame:

@@ -741,7 +741,8 @@ def score_sentences(scores: pd.DataFrame, overall: float, trend: pd.DataFrame | 
         if len(o) >= 2:
             d = o["score"].iloc[-1] - o["score"].iloc[-2]
             word = "up" if d > 0.005 else "down" if d < -0.005 else "unchanged"
-            out.append(f"Since the end of {o['quarter'].iloc[-2]} the score is {word} ({d:+.2f} points).")
+            out.append(f"Since the end of {o['quarter'].iloc[-2]} the score is {word}"
+                       + (f" ({d:+.2f} points)." if word != "unchanged" else " (within ±0.005 points)."))
     return out
 
 

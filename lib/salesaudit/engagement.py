@@ -249,9 +249,10 @@ def manual_work_sentences(per_deal: pd.DataFrame | None, per_deal_prev: pd.DataF
         change = ""
         if "total" in prev.index and not np.isnan(prev["total"]):
             change = f" (last quarter {text.num(prev['total'], 1)})"
+        iv = text.interval(tot["lo"], tot["hi"], lambda x: text.num(x, 1)) or "(one won deal: no interval)"
         out.append(
             f"A deal won this quarter took {text.num(tot['per_deal'], 1)} logged activities on average "
-            f"{text.interval(tot['lo'], tot['hi'], lambda x: text.num(x, 1))}{change}; the most frequent kind is "
+            f"{iv}{change}; the most frequent kind is "
             f"**{top['type']}** ({text.num(top['per_deal'], 1)} per deal)."
         )
     else:
@@ -267,7 +268,8 @@ def manual_work_sentences(per_deal: pd.DataFrame | None, per_deal_prev: pd.DataF
         out.append(
             f"{text.pct(cur['never_rate'])} of the leads old enough to judge were not contacted within "
             f"{NEVER_CONTACTED_DAYS} days {text.interval(cur['never_lo'], cur['never_hi'])}"
-            + (f", against {text.pct(contact.iloc[-2]['never_rate'])} the quarter before." if len(contact) > 1 else ".")
+            + (f", against {text.pct(contact.iloc[-2]['never_rate'])} the quarter before."
+               if len(contact) > 1 and pd.notna(contact.iloc[-2]["never_rate"]) else ".")
         )
     return out
 
@@ -282,6 +284,8 @@ def fmt_ci(value, lo, hi, digits: int = 1, scale: float = 100.0, suffix: str = "
     def f(x: float) -> str:
         return f"{x:.{digits}f}".replace("-", "−")
 
+    if not len(v):  # an empty column: string arithmetic on an empty float Series would fail
+        return pd.Series([], dtype=object, index=value.index if isinstance(value, pd.Series) else None)
     sep = pd.Series(np.where(lo < 0, " to ", "–"))
     s = v.map(f) + suffix + " (" + lo.map(f) + sep + hi.map(f) + ")"
     return s.where(v.notna(), "n/a").set_axis(value.index if isinstance(value, pd.Series) else s.index)

@@ -29,11 +29,13 @@ def run_notebook(
     out_path: str | Path | None = None,
     extra_parameters: dict[str, Any] | None = None,
     timeout: int = 900,
+    **engine_kwargs: Any,
 ):
     """Execute one notebook with papermill (parameters ``quarter``, ``data_dir``, ``config``).
 
     Returns the executed ``NotebookNode``; written to ``out_path`` when given. Raises papermill's
     ``PapermillExecutionError`` (which names the cell and the exception) when a cell fails.
+    ``engine_kwargs`` go to papermill's engine / nbclient (e.g. ``extra_arguments`` for the kernel).
     """
     import papermill as pm
 
@@ -51,4 +53,5 @@ def run_notebook(
         progress_bar=False,
         log_output=False,
         execution_timeout=timeout,
+        **engine_kwargs,
     )

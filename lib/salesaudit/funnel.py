@@ -545,12 +545,15 @@ def funnel_sentences(ftab: pd.DataFrame, cwin: pd.DataFrame, quarter: Quarter, w
         f"{int(f['open'].sum()):,} are still open — counted as censored, not lost."
     )
     w = cwin[cwin["stage"] == "customer"]
-    obs = w[w["method"] == "observed"]
+    obs = w[(w["method"] == "observed") & w["conv"].notna()]  # cohorts without leads have no rate
     km = w[(w["method"] == "km") & (w["cohort"] == quarter.label)]
     if len(obs):
         out.append(f"Within {window} days of creation, the cohorts old enough to judge turned "
                    f"{_pct(obs['conv'].min(), 1)}–{_pct(obs['conv'].max(), 1)} of their leads into customers.")
-    if len(km):
+    if len(km) and not km.iloc[0]["k"] > 0:
+        out.append(f"None of {quarter.label}'s own cohort ({int(km.iloc[0]['n']):,} leads, not yet {window} days old) "
+                   "has become a customer yet, so its conversion cannot be estimated.")
+    elif len(km):
         r = km.iloc[0]
         out.append(f"For {quarter.label}'s own cohort, not yet {window} days old, the Kaplan–Meier estimate is "
                    f"{_pct(r['conv'], 1)} ({_iv(r['lo'], r['hi'], 1)}).")
@@ -568,6 +571,8 @@ def funnel_sentences(ftab: pd.DataFrame, cwin: pd.DataFrame, quarter: Quarter, w
 def channel_title(rates: pd.DataFrame) -> str:
     """Heat-map title from the numbers: best and worst channel lead → customer."""
     lc = rates[(rates["step"] == "lead_customer") & (rates["group"] != "all")].set_index("group")
+    if not (rates["n"] > 0).any():
+        return "Stage conversion by channel: no leads in the mature cohorts yet"
     if len(lc) < 2:
         return "Stage conversion by channel"
     b, w = lc["rate"].idxmax(), lc["rate"].idxmin()
@@ -636,6 +641,9 @@ def channel_sentences(rates: pd.DataFrame, gaps: pd.DataFrame, quarters: list[Qu
     span = f"{quarters[0].label}–{quarters[-1].label}" if quarters else "mature cohorts"
     lc = rates[rates["step"] == "lead_customer"].set_index("group")
     ch = lc.drop(index="all", errors="ignore")
+    if "all" not in lc.index or not lc.loc["all", "n"] > 0:
+        return [f"No leads were created {span} (the mature cohorts), so conversion by channel cannot be measured "
+                "yet: audit a later quarter once the data covers these cohorts."]
     out = [f"Rates are for leads created {span}, old enough that almost all of their outcomes are known; "
            f"overall {_pct(lc.loc['all', 'rate'], 1)} of leads became customers ({_iv(lc.loc['all', 'lo'], lc.loc['all', 'hi'], 1)})."]
     if len(ch) >= 2:
@@ -676,8 +684,10 @@ def time_sentences(med: pd.DataFrame, created_from: pd.Timestamp, as_of: pd.Time
                    f"{int(a['reached']):,} became customers so far; the Kaplan–Meier estimate is that "
                    f"{_pct(a['conv_horizon'], 1)} do so within {horizon:.0f} days (open leads censored, not dropped).")
         if np.isfinite(a["median_days"]):
+            iv = (f"approx. 90% interval {a['lo']:.0f}–{a['hi']:.0f}" if np.isfinite(a["lo"]) and np.isfinite(a["hi"])
+                  else "too few customers to put an interval on it")
             out.append(f"Among those that convert within {horizon:.0f} days, half take up to "
-                       f"{a['median_days']:.0f} days (approx. 90% interval {a['lo']:.0f}–{a['hi']:.0f}).")
+                       f"{a['median_days']:.0f} days ({iv}).")
     stages = med[med["channel"] == "all"].set_index("stage")["median_days"]
     if stages.notna().sum() >= 2:
         parts = [f"{STAGE_LABELS[s]} {v:.0f} d" for s, v in stages.items()]
@@ -698,6 +708,8 @@ def loss_title(loss: pd.DataFrame) -> str:
         return f"{step_label(w['step'])} loses {100 * w['change']:.0f} points more than in the previous four quarters"
     if ll["largest"] is not None:
         return f"Largest loss at {step_label(ll['largest']['step'])}; no step worse than usual beyond the noise"
+    if not (loss["entered_now"] > 0).any():
+        return "Loss at each step: no channel has entries in both periods to compare"
     return "Loss at each step"
 
 
@@ -705,6 +717,9 @@ def loss_sentences(loss: pd.DataFrame, quarter: Quarter, window: int = WINDOW_DA
     """Sentences for the "where leads fall through" section from :func:`loss_comparison`."""
     ll = largest_loss(loss)
     out = []
+    if not (loss["entered_now"] > 0).any():
+        out.append(f"No step of {quarter.label} can be compared with the previous four quarters: no channel has "
+                   "entries in both periods (for example, the data starts in this quarter), so there is no baseline.")
     if ll["largest"] is not None:
         r = ll["largest"]
         out.append(f"The largest loss in {quarter.label} is {step_label(r['step'])}: {_pct(r['loss_now'])} of the "

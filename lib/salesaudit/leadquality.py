@@ -317,7 +317,8 @@ def value_sentences(table: pd.DataFrame, cohort: Cohort, by: str = "channel", cu
     ``newer``: channels too new to have a mature cohort (:func:`new_channels`), named so the reader
     does not look for them in vain."""
     if table.empty:
-        return [f"No leads in the cohort ({cohort.label})."]
+        return [f"No leads in the cohort ({cohort.label}): the data does not go back far enough to value leads "
+                f"with {cohort.horizon_days} days of outcomes at this quarter, so this section records nothing."]
     total = table.iloc[-1]
     body = table.iloc[:-1]
     out = [f"Cohort: {cohort.label}. {text.num(total['leads'])} leads, {text.pct(total['sql_rate'])} became SQL "
@@ -329,9 +330,10 @@ def value_sentences(table: pd.DataFrame, cohort: Cohort, by: str = "channel", cu
         fmt = lambda v: _money(v, currency)  # noqa: E731
         best, worst = body.iloc[0], body.iloc[-1]
         out.append(f"A lead is worth {fmt(total['revenue_per_lead'])} on average "
-                   f"{text.interval(total['revenue_per_lead_lo'], total['revenue_per_lead_hi'], fmt)}; "
-                   f"{best[by]} leads are worth the most ({fmt(best['revenue_per_lead'])}) and {worst[by]} leads "
-                   f"the least ({fmt(worst['revenue_per_lead'])}).")
+                   f"{text.interval(total['revenue_per_lead_lo'], total['revenue_per_lead_hi'], fmt)}"
+                   + (f"; {best[by]} leads are worth the most ({fmt(best['revenue_per_lead'])}) and {worst[by]} leads "
+                      f"the least ({fmt(worst['revenue_per_lead'])})." if len(body) > 1
+                      else f" (all leads come from one {by.replace('_', ' ')}, {best[by]}: nothing to compare)."))
         if len(body) > 1:
             clear = best["revenue_per_lead_lo"] > worst["revenue_per_lead_hi"]
             out.append("The gap between the best and the worst channel is larger than the noise (their intervals "
@@ -1091,8 +1093,13 @@ def fig_score(bands: pd.DataFrame, curve: pd.DataFrame, used: dict, best: dict, 
                             bands["sql_rate_hi"], base_rate=base, marks=marks)
     axes[0].set_title("All cohort leads: SQL rate by score band", loc="left", fontsize=10)
     ref_label = "break-even" if best.get("rule") == "breakeven" else "average MQL"
-    plots.rate_curve(axes[1], curve["score"], curve["rate"], curve["lo"], curve["hi"], ref=best.get("ref_rate"),
-                     ref_label=ref_label, marks=marks, xlabel="Lead score", ylabel="SQL rate, score ± 2 (%)")
+    if len(curve):
+        plots.rate_curve(axes[1], curve["score"], curve["rate"], curve["lo"], curve["hi"], ref=best.get("ref_rate"),
+                         ref_label=ref_label, marks=marks, xlabel="Lead score", ylabel="SQL rate, score ± 2 (%)")
+    else:
+        axes[1].text(0.5, 0.5, "Too few MQLs with a score\nto draw the curve", ha="center", va="center",
+                     fontsize=10, color="#555555", transform=axes[1].transAxes)
+        axes[1].axis("off")
     axes[1].set_title("MQLs: where to draw the line", loc="left", fontsize=10)
     fig.suptitle(score_title(auc, used, best), x=0.01, ha="left", fontweight="bold")
     return fig
@@ -1173,4 +1180,14 @@ def campaign_note(leads: pd.DataFrame, campaigns: pd.DataFrame | None) -> str | 
     if campaigns is None or len(campaigns) == 0:
         return ("No `campaigns` table was provided: campaigns are shown by id, with the channel most of their "
                 "leads came from.")
+    return None
+
+
+def handoff_note(leads: pd.DataFrame) -> str | None:
+    """Why the hand-over section is empty: the leads carry no ``mql_at`` dates (e.g. an export of deals
+    only, where the funnel infers MQL from later stages). None when some lead has an MQL date."""
+    if "mql_at" not in leads.columns or leads["mql_at"].notna().sum() == 0:
+        return ("The leads have no `mql_at` dates, so the hand-over from marketing to sales is not recorded and this "
+                "section is skipped (the funnel in step 01 infers MQL from later stages). Add `mql_at` (and `sal_at`, "
+                "`disqualified_at`) to the leads to answer it.")
     return None

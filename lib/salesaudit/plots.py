@@ -84,7 +84,10 @@ def interval_bars(ax, labels, values, lo, hi, xlabel: str = "", pct: bool = True
     if ref is not None:
         ax.axvline(ref, color="#b03a2e", linestyle="--", linewidth=1)
         if ref_label:
-            ax.text(ref, y.max() + 0.6 if len(y) else 0, ref_label, color="#b03a2e", fontsize=8, ha="center")
+            # just above the top of the axes (axes fraction), wherever the rows are: a label placed in data
+            # coordinates ended far outside the axes with one row and blew up the saved figure
+            ax.text(ref, 1.0, ref_label, color="#b03a2e", fontsize=8, ha="center", va="bottom",
+                    transform=ax.get_xaxis_transform())
     if pct:
         pct_axis(ax, "x")
     if xlabel:

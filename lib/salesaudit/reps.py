@@ -510,8 +510,8 @@ def ramp_month(ramp: pd.DataFrame, reference: float, share: float = 0.9, span: i
     first m from which every later window gets there (windows without deals are skipped). None when
     no month qualifies or the reference is unknown.
     """
-    early = ramp.loc[ramp["tenure_month"] < MAX_TENURE_MONTH].set_index("tenure_month")
-    early = early.reindex(range(MAX_TENURE_MONTH), fill_value=0)
+    early = ramp.loc[ramp["tenure_month"] < MAX_TENURE_MONTH, ["tenure_month", "won", "closed"]]
+    early = early.set_index("tenure_month").reindex(range(MAX_TENURE_MONTH), fill_value=0)
     if not len(ramp) or not np.isfinite(reference) or early["closed"].sum() == 0:
         return None
     won = early["won"].rolling(span, min_periods=1).sum().shift(-(span - 1))
@@ -746,9 +746,13 @@ def capacity_finding(plan: CapacityPlan | None, lead_to_win: float, avg_deal: fl
 
 def scorecard_sentences(team: TeamFigures, prev: TeamFigures | None, card: pd.DataFrame, currency: str = "EUR") -> list[str]:
     """What this means for the per-rep scorecard."""
-    out = [f"The team won {team.won:,} of {team.won + team.lost:,} deals closed this quarter: a win rate of "
-           f"{text.pct(team.win_rate)} {text.interval(team.win_rate_lo, team.win_rate_hi)}, "
-           f"{text.money(team.won_revenue, currency)} won, median cycle {text.days(team.cycle_days)}."]
+    if team.won + team.lost == 0:
+        out = ["No deals were closed (won or lost) this quarter, so the win rate, won revenue and sales cycle "
+               "cannot be measured."]
+    else:
+        out = [f"The team won {team.won:,} of {team.won + team.lost:,} deals closed this quarter: a win rate of "
+               f"{text.pct(team.win_rate)} {text.interval(team.win_rate_lo, team.win_rate_hi)}, "
+               f"{text.money(team.won_revenue, currency)} won, median cycle {text.days(team.cycle_days)}."]
     if prev is not None and prev.won + prev.lost > 0 and team.won + team.lost > 0:
         from .stats import diff_interval
 

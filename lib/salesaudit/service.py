@@ -347,7 +347,10 @@ def value_by_channel(orders: pd.DataFrame, leads: pd.DataFrame, spend: pd.DataFr
 # --------------------------------------------------------------------------------------------------
 def ticket_sentences(by_cat: pd.DataFrame, trend: pd.DataFrame) -> list[str]:
     """Volume, speed and CSAT, worst category, change against last quarter."""
-    allrow = by_cat[by_cat["category"] == "all"].iloc[0]
+    allrow = by_cat[by_cat["category"] == "all"]
+    if not len(allrow) or not allrow["tickets"].iloc[0] > 0:
+        return ["No tickets were opened this quarter, so response times and CSAT cannot be measured."]
+    allrow = allrow.iloc[0]
     out = [f"{text.num(allrow['tickets'])} tickets this quarter; half got a first response within "
            f"{text.num(allrow['first_response_hours'], 1)} hours and were resolved within "
            f"{text.num(allrow['resolution_hours'], 1)} hours. CSAT {text.pct(allrow['csat'])} "
@@ -357,7 +360,7 @@ def ticket_sentences(by_cat: pd.DataFrame, trend: pd.DataFrame) -> list[str]:
         w = cats.sort_values("csat").iloc[0]
         out.append(f"Lowest CSAT: **{w['category']}** ({text.pct(w['csat'])} "
                    f"{text.interval(w['csat_lo'], w['csat_hi'])}, resolution median {text.num(w['resolution_hours'], 1)} h).")
-    if len(trend) >= 2:
+    if len(trend) >= 2 and trend.iloc[-1]["rated"] > 0 and trend.iloc[-2]["rated"] > 0:
         a, b = trend.iloc[-1], trend.iloc[-2]
         ka, kb = a["csat"] * a["rated"], b["csat"] * b["rated"]
         d, lo, hi = diff_interval(ka, a["rated"], kb, b["rated"])
@@ -371,8 +374,11 @@ def nps_sentences(cur: dict, trend: pd.DataFrame) -> list[str]:
     """NPS with its interval, the split, and the change against last quarter."""
     if cur["n"] == 0:
         return ["No NPS answers this quarter."]
-    out = [f"NPS {text.num(cur['nps'])} (90% interval {text.num(cur['lo'])} to {text.num(cur['hi'])}) from "
-           f"{text.num(cur['n'])} customers: {text.pct(cur['promoters'] / cur['n'])} promoters, "
+    iv = (f"90% interval {text.num(cur['lo'])} to {text.num(cur['hi'])}" if cur["hi"] > cur["lo"]
+          else "too few, or too uniform, answers for an interval")
+    who = "customer" if cur["n"] == 1 else "customers"
+    out = [f"NPS {text.num(cur['nps'])} ({iv}) from "
+           f"{text.num(cur['n'])} {who}: {text.pct(cur['promoters'] / cur['n'])} promoters, "
            f"{text.pct(cur['detractors'] / cur['n'])} detractors."]
     if len(trend) >= 2 and trend.iloc[-2]["n"] > 0:
         p = trend.iloc[-2]
@@ -384,10 +390,33 @@ def nps_sentences(cur: dict, trend: pd.DataFrame) -> list[str]:
     return out
 
 
+def nps_title(cur: dict, quarter_label: str) -> str:
+    """Chart title for the NPS section from :func:`nps_score` of the quarter (no NaN when nobody answered,
+    no zero-width interval from a single answer)."""
+    if not cur["n"] > 0:
+        return f"No NPS answers in {quarter_label}"
+    who = "customer" if cur["n"] == 1 else "customers"
+    if cur["hi"] > cur["lo"]:
+        return (f"NPS {cur['nps']:+.0f} in {quarter_label} (90% interval {cur['lo']:+.0f} to {cur['hi']:+.0f}, "
+                f"{cur['n']:,.0f} {who})")
+    return f"NPS {cur['nps']:+.0f} in {quarter_label} ({cur['n']:,.0f} {who}: too few for an interval)"
+
+
+def repeat_title(rr: dict) -> str:
+    """Chart title for the repeat-purchase section from :func:`repeat_purchase_rate`."""
+    if not rr["n"] > 0:
+        return "Repeat purchase: no customer has a full year of history yet"
+    return f"{text.pct(rr['rate'], 0)} of customers buy again within a year"
+
+
 def repeat_sentences(rr: dict, t2: dict, rev: pd.DataFrame, currency: str) -> list[str]:
     """Repeat rate, time to second purchase, revenue from existing customers."""
-    out = [f"{text.pct(rr['rate'])} {text.interval(rr['lo'], rr['hi'])} of the {text.num(rr['n'])} customers who first "
-           f"bought between {rr['cohort_start']:%b %Y} and {rr['cohort_end']:%b %Y} bought again within 12 months."]
+    if not rr["n"] > 0:
+        out = [f"No customer first bought between {rr['cohort_start']:%b %Y} and {rr['cohort_end']:%b %Y}, so the "
+               "12-month repeat rate cannot be measured yet."]
+    else:
+        out = [f"{text.pct(rr['rate'])} {text.interval(rr['lo'], rr['hi'])} of the {text.num(rr['n'])} customers who first "
+               f"bought between {rr['cohort_start']:%b %Y} and {rr['cohort_end']:%b %Y} bought again within 12 months."]
     if np.isfinite(t2["median_days"]):
         out.append(f"Half of all customers reorder within {text.days(t2['median_days'])} of their first order.")
     else:
@@ -404,6 +433,12 @@ def driver_sentences(by_csat: pd.DataFrame | None, gap: dict | None, by_nps: pd.
                      gap_nps: dict | None) -> list[str]:
     """Does service drive repeat purchase: the high − low CSAT gap and the promoter − detractor gap (None = no data)."""
     out = []
+    tables = [t for t in (by_csat, by_nps) if t is not None]
+    if not any(len(t) and t["n"].sum() > 0 for t in tables):
+        return ["No customer first bought 12–24 months before the end of the quarter, so repeat purchase cannot be "
+                "related to service yet."]
+    if (gap is None or not np.isfinite(gap["gap"])) and (gap_nps is None or not np.isfinite(gap_nps["gap"])):
+        out.append("Too few customers in the groups to compare (high vs low CSAT, promoters vs detractors).")
     if by_csat is not None and gap is not None and np.isfinite(gap["gap"]):
         t = by_csat.set_index("group")
         word = "higher" if gap["gap"] > 0 else "lower"
@@ -443,7 +478,8 @@ def referral_sentences(summary: dict, conv: pd.DataFrame, referral_channel: str)
 def value_sentences(val: pd.DataFrame, currency: str, gross_margin: float) -> list[str]:
     """Most and least valuable channels, and LTV:CAC where spend exists."""
     if val.empty:
-        return ["No customers with a full year of orders yet."]
+        return ["No customers whose first order falls 12–24 months before the end of the quarter, so the value "
+                "of a customer by channel cannot be measured yet (it needs a full year of orders)."]
     top, low = val.iloc[0], val.iloc[-1]
     out = [f"**{top['channel']}** customers are worth the most: {text.money(top['revenue_12m'], currency)} in their first "
            f"12 months; **{low['channel']}** the least ({text.money(low['revenue_12m'], currency)})."]

@@ -30,8 +30,9 @@ def wilson_interval(k, n, level: float = DEFAULT_LEVEL) -> tuple[np.ndarray, np.
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-        lo = np.where(n > 0, np.clip(centre - half, 0, 1), 0.0)
-        hi = np.where(n > 0, np.clip(centre + half, 0, 1), 1.0)
+        # the interval always contains p (rounding can put hi a hair below 1 when k = n)
+        lo = np.where(n > 0, np.clip(np.minimum(centre - half, p), 0, 1), 0.0)
+        hi = np.where(n > 0, np.clip(np.maximum(centre + half, p), 0, 1), 1.0)
     return lo, hi
 
 

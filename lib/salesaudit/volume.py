@@ -52,7 +52,8 @@ def rate_ratio(k_now, k_ref, m: float, level: float = stats.DEFAULT_LEVEL) -> pd
     p = ratio / (ratio + m) (two Poisson counts), so the Wilson interval of p maps to an interval of the
     ratio: ratio = m·p / (1 − p). Columns ``now, ref_mean, change, lo, hi`` with change = ratio − 1.
     Poisson noise only: seasonality and trend are not in the interval (compare with the same quarter
-    last year for those).
+    last year for those). Without reference counts (``k_ref`` = 0, e.g. the first quarter of the data)
+    there is nothing to compare against: change, lo and hi are NaN.
     """
     k_now = np.asarray(k_now, dtype=float)
     k_ref = np.asarray(k_ref, dtype=float)
@@ -60,8 +61,8 @@ def rate_ratio(k_now, k_ref, m: float, level: float = stats.DEFAULT_LEVEL) -> pd
     p_lo, p_hi = stats.wilson_interval(k_now, n, level)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(k_ref > 0, k_now * m / k_ref, np.nan)
-        lo = np.where(p_lo < 1, m * p_lo / (1 - p_lo), np.inf)
-        hi = np.where(p_hi < 1, m * p_hi / (1 - p_hi), np.inf)
+        lo = np.where(k_ref > 0, np.where(p_lo < 1, m * p_lo / (1 - p_lo), np.inf), np.nan)
+        hi = np.where(k_ref > 0, np.where(p_hi < 1, m * p_hi / (1 - p_hi), np.inf), np.nan)
     return pd.DataFrame({"now": k_now, "ref_mean": k_ref / m, "change": ratio - 1, "lo": lo - 1, "hi": hi - 1})
 
 
@@ -120,6 +121,8 @@ def trend_seasonality(monthly_total: pd.Series) -> dict:
 def volume_title(cmp: pd.DataFrame, quarter: Quarter) -> str:
     """Chart title from the numbers: total leads this quarter and the change on the previous four."""
     tot = cmp.set_index("channel").loc["total"]
+    if not tot["ref_mean"] > 0:
+        return f"{quarter.label}: {text.num(tot['now'])} leads (no earlier quarters to compare against)"
     return f"{quarter.label}: {text.num(tot['now'])} leads, {spct(tot['change'])} on the previous four quarters' average"
 
 
@@ -129,11 +132,16 @@ def volume_sentences(cmp: pd.DataFrame, ts: dict, quarter: Quarter) -> list[str]
     c = cmp.set_index("channel")
     tot = c.loc["total"]
     real = tot["lo"] > 0 or tot["hi"] < 0
-    out = [
-        f"{quarter.label} brought {text.num(tot['now'])} leads against an average of {text.num(tot['ref_mean'])} "
-        f"in the previous four quarters: {spct(tot['change'])} (90% interval {spct(tot['lo'])} to {spct(tot['hi'])}), "
-        + ("a change larger than the noise." if real else "within the noise.")
-    ]
+    if not tot["ref_mean"] > 0:
+        out = [f"{quarter.label} brought {text.num(tot['now'])} leads; the data has no leads in the previous "
+               "four quarters, so there is nothing to compare this quarter against."]
+    else:
+        out = [
+            f"{quarter.label} brought {text.num(tot['now'])} leads against an average of "
+            f"{text.num(tot['ref_mean'])} in the previous four quarters: {spct(tot['change'])} (90% interval "
+            f"{spct(tot['lo'])} to {spct(tot['hi'])}), "
+            + ("a change larger than the noise." if real else "within the noise.")
+        ]
     if not np.isnan(tot["yoy"]):
         out.append(f"Against the same quarter last year ({text.num(tot['last_year'])} leads), volume is "
                    f"{spct(tot['yoy'])} — this comparison is free of seasonality.")
@@ -146,8 +154,10 @@ def volume_sentences(cmp: pd.DataFrame, ts: dict, quarter: Quarter) -> list[str]
                    f"({spct(idx[hi_m] - 1)} against trend) and {calendar.month_name[lo_m]} "
                    f"the quietest ({spct(idx[lo_m] - 1)}).")
     ch = c.drop(index="total")
-    real = ch[(ch["lo"] > 0) | (ch["hi"] < 0)]
-    if len(real):
+    real = ch[((ch["lo"] > 0) | (ch["hi"] < 0)) & np.isfinite(ch["change"])]
+    if not (ch["ref_mean"] > 0).any():
+        pass
+    elif len(real):
         up = real["change"].idxmax()
         down = real["change"].idxmin()
         if real.loc[up, "change"] > 0:
