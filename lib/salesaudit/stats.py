@@ -87,7 +87,8 @@ def fit_beta_prior(k, n, min_strength: float = 2.0) -> tuple[float, float]:
     """Beta(α, β) prior for many groups' rates by the method of moments (empirical Bayes).
 
     μ = Σk/Σn; between-group variance of p_i minus the mean binomial variance gives
-    α + β = μ(1−μ)/var − 1 (clipped to ≥ ``min_strength``; very large when the groups do not differ).
+    α + β = μ(1−μ)/var − 1, clipped to ≥ ``min_strength`` and to ≤ Σn (the prior never carries more
+    information than all groups together).
     """
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
@@ -108,6 +109,9 @@ def fit_beta_prior(k, n, min_strength: float = 2.0) -> tuple[float, float]:
         strength = 1e4
     else:
         strength = max(mu * (1 - mu) / var_true - 1, min_strength)
+    # the prior cannot carry more information than all groups together: with few cases in total the
+    # pooled rate is itself uncertain, so intervals must stay wide
+    strength = min(strength, max(float(n.sum()), min_strength))
     return mu * strength, (1 - mu) * strength
 
 
