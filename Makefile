@@ -70,7 +70,7 @@ format: $(STAMP) ## Format the code with ruff and strip notebook outputs
 lab: setup $(DATA)/leads.csv ## Open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks/
 
-bench-report: setup ## Benchmark the demo report (cold and warm cache): time per phase, peak memory
+bench-report: setup $(DATA)/leads.csv ## Benchmark the demo report (cold and warm cache): time per phase, peak memory
 	$(PY) bench/bench_report.py --data $(DATA)
 
 bench-planning: setup ## Benchmark the what-if slider recompute step

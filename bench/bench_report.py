@@ -1,0 +1,137 @@
+"""Benchmark the quarterly report: wall time per phase and peak memory, from a cold and a warm cache.
+
+    python bench/bench_report.py --data data/demo            # `make bench-report`
+    python -m salesaudit demo-data --out /tmp/demo1m --leads 1000000
+    python bench/bench_report.py --data /tmp/demo1m           # the 1,000,000-lead company
+
+Each run is ``python -m salesaudit report`` in a subprocess, with its own loader cache (so "cold" really
+parses the CSV and computes the previous quarter for the comparison) and its own reports folder, both
+temporary. "warm" repeats the build with the same cache: validated Parquet and the previous quarter's
+figures are reused. Peak memory is the largest sum of the resident memory of the report process and
+all its kernels, sampled every 0.1 s. Targets (2 cores): demo ≤ 30 s warm; 1M leads ≤ 3 min warm and
+≤ 4 GB peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+PHASES = ("validate", "execute", "compare", "summary", "html", "pdf")
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return total
+
+
+def run_once(data: str, quarter: str, cache: Path, reports: Path, extra: list[str]) -> dict:
+    """One report build in a subprocess: wall time, phase timings, peak memory of the process tree."""
+    timings = reports / ".timings.json"
+    reports.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "salesaudit",
+        "report",
+        "--data",
+        data,
+        "--quarter",
+        quarter,
+        "--reports",
+        str(reports),
+        "--quiet",
+        "--timings-json",
+        str(timings),
+        *extra,
+    ]
+    env = dict(os.environ, SALESAUDIT_CACHE=str(cache))
+    load = os.getloadavg()[0]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, tree_rss(ps))
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.1)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    if proc.returncode != 0:
+        raise SystemExit(f"report failed (exit {proc.returncode}):\n{err[-3000:]}")
+    got = json.loads(timings.read_text())[0] if timings.exists() else {}
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "load_before": load,
+        "peak_bytes": peak,
+        "phases": got.get("timings", {}),
+        "notebooks": got.get("notebooks", {}),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default="data/demo")
+    ap.add_argument("--quarter", default="latest")
+    ap.add_argument("--warm-runs", type=int, default=1, help="warm builds after the cold one (best is shown)")
+    ap.add_argument("--no-compare", action="store_true", help="pass --no-compare to the report")
+    ap.add_argument("--json", default=None, help="also write the results here")
+    args = ap.parse_args(argv)
+    data = Path(args.data)
+    if not (data / "leads.csv").exists() and not (data / "leads.parquet").exists():
+        raise SystemExit(f"{data}: no leads table (make demo-data, or demo-data --out DIR --leads N)")
+    extra = ["--no-compare"] if args.no_compare else []
+    with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
+        tmp = Path(tmp)
+        cache, reports = tmp / "cache", tmp / "reports"
+        print(f"benchmark: report on {data} ({os.cpu_count()} cores)", flush=True)
+        cold = run_once(str(data.resolve()), args.quarter, cache, reports, extra)
+        print(f"  cold: {cold['wall']:.1f} s", flush=True)
+        warms = []
+        for i in range(args.warm_runs):
+            warms.append(run_once(str(data.resolve()), args.quarter, cache, reports, extra))
+            print(f"  warm {i + 1}: {warms[-1]['wall']:.1f} s", flush=True)
+        warm = min(warms, key=lambda r: r["wall"]) if warms else cold
+    print()
+    print(f"{'phase':<10}{'cold s':>10}{'warm s':>10}")
+    for p in PHASES:
+        if p in cold["phases"] or p in warm["phases"]:
+            print(f"{p:<10}{cold['phases'].get(p, 0.0):>10.1f}{warm['phases'].get(p, 0.0):>10.1f}")
+    print(f"{'wall':<10}{cold['wall']:>10.1f}{warm['wall']:>10.1f}   (incl. interpreter start-up)")
+    print(f"{'cpu s':<10}{cold['cpu']:>10.1f}{warm['cpu']:>10.1f}   (report process + kernels, all cores)")
+    print(f"{'load avg':<10}{cold['load_before']:>10.1f}{warm['load_before']:>10.1f}   (1-min load when it started)")
+    print(
+        f"{'peak GB':<10}{cold['peak_bytes'] / 1e9:>10.2f}{warm['peak_bytes'] / 1e9:>10.2f}   (report process + kernels)"
+    )
+    print("\nnotebooks, warm (wall incl. kernel start-up):")
+    for name, sec in sorted(warm["notebooks"].items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<28}{sec:>6.1f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"data": str(data), "cold": cold, "warm": warm}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
