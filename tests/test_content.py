@@ -56,8 +56,11 @@ def test_mh_odds_ratio_one_stratum():
 
 
 @settings(max_examples=50, deadline=None)
-@given(hst.lists(hst.tuples(hst.integers(1, 60), hst.integers(1, 60), hst.floats(0, 1), hst.floats(0, 1)),
-                 min_size=1, max_size=6))
+@given(
+    hst.lists(
+        hst.tuples(hst.integers(1, 60), hst.integers(1, 60), hst.floats(0, 1), hst.floats(0, 1)), min_size=1, max_size=6
+    )
+)
 def test_mh_risk_difference_lies_between_stratum_differences(strata):
     rows = [("a", f"s{i}", int(p1 * n1), n1, int(p0 * n0), n0) for i, (n1, n0, p1, p0) in enumerate(strata)]
     t = table(rows)
@@ -69,36 +72,49 @@ def test_mh_risk_difference_lies_between_stratum_differences(strata):
 
 def tiny_leads():
     m = T("2025-01-10")
-    return pd.DataFrame({
-        "lead_id": ["l1", "l2", "l3", "l4", "l5"],
-        "channel": ["web"] * 5,
-        "created_at": [m - pd.Timedelta(days=5)] * 5,
-        "mql_at": [m, m, m, m, T("2026-09-01")],               # l5 is not mature at the cut-off
-        "sql_at": [m + pd.Timedelta(days=10), m + pd.Timedelta(days=20), pd.NaT, m + pd.Timedelta(days=200), pd.NaT],
-        "customer_at": [pd.NaT] * 5,
-    })
+    return pd.DataFrame(
+        {
+            "lead_id": ["l1", "l2", "l3", "l4", "l5"],
+            "channel": ["web"] * 5,
+            "created_at": [m - pd.Timedelta(days=5)] * 5,
+            "mql_at": [m, m, m, m, T("2026-09-01")],  # l5 is not mature at the cut-off
+            "sql_at": [
+                m + pd.Timedelta(days=10),
+                m + pd.Timedelta(days=20),
+                pd.NaT,
+                m + pd.Timedelta(days=200),
+                pd.NaT,
+            ],
+            "customer_at": [pd.NaT] * 5,
+        }
+    )
 
 
 def test_stage_cohort_maturity_and_window():
     c = ct.stage_cohort(tiny_leads(), "mql_sql", Q.end).set_index("lead_id")
-    assert "l5" not in c.index                          # window not complete by the cut-off
+    assert "l5" not in c.index  # window not complete by the cut-off
     assert c.at["l1", "converted"] and c.at["l2", "converted"]
-    assert not c.at["l4", "converted"]                  # SQL after the 90-day window counts as not converted
+    assert not c.at["l4", "converted"]  # SQL after the 90-day window counts as not converted
     assert c.at["l4", "horizon"] == T("2025-01-10") + pd.Timedelta(days=90)
 
 
 def test_exposures_count_only_touches_at_the_stage_before_the_outcome():
     c = ct.stage_cohort(tiny_leads(), "mql_sql", Q.end)
     m = T("2025-01-10")
-    touches = pd.DataFrame({
-        "lead_id": ["l1", "l1", "l2", "l3", "l3", "l4"],
-        "content_id": ["A", "A", "A", "A", "B", "B"],
-        "touched_at": [m + pd.Timedelta(days=1), m + pd.Timedelta(days=2),  # l1 twice: one exposure
-                       m + pd.Timedelta(days=25),                           # l2 after its SQL: not counted
-                       m - pd.Timedelta(days=1),                            # l3 before MQL: not counted
-                       m + pd.Timedelta(days=30),
-                       m + pd.Timedelta(days=100)],                         # l4 after the window: not counted
-    })
+    touches = pd.DataFrame(
+        {
+            "lead_id": ["l1", "l1", "l2", "l3", "l3", "l4"],
+            "content_id": ["A", "A", "A", "A", "B", "B"],
+            "touched_at": [
+                m + pd.Timedelta(days=1),
+                m + pd.Timedelta(days=2),  # l1 twice: one exposure
+                m + pd.Timedelta(days=25),  # l2 after its SQL: not counted
+                m - pd.Timedelta(days=1),  # l3 before MQL: not counted
+                m + pd.Timedelta(days=30),
+                m + pd.Timedelta(days=100),
+            ],  # l4 after the window: not counted
+        }
+    )
     e = ct.exposures(c, touches)
     assert sorted(map(tuple, e[["lead_id", "content_id"]].to_numpy())) == [("l1", "A"), ("l3", "B")]
 
@@ -113,12 +129,25 @@ def simulated(n=4000, seed=1):
     b = rng.random(n) < np.where(ch == "good", 0.5, 0.05)
     conv = rng.random(n) < base + 0.2 * a
     mql = T("2025-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
-    leads = pd.DataFrame({"lead_id": [f"l{i}" for i in range(n)], "channel": ch, "mql_at": mql,
-                          "sql_at": pd.Series(mql + pd.Timedelta(days=20)).where(conv), "customer_at": pd.NaT})
-    touches = pd.concat([
-        pd.DataFrame({"lead_id": leads["lead_id"][a], "content_id": "A", "touched_at": mql[a] + pd.Timedelta(days=5)}),
-        pd.DataFrame({"lead_id": leads["lead_id"][b], "content_id": "B", "touched_at": mql[b] + pd.Timedelta(days=5)}),
-    ])
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"l{i}" for i in range(n)],
+            "channel": ch,
+            "mql_at": mql,
+            "sql_at": pd.Series(mql + pd.Timedelta(days=20)).where(conv),
+            "customer_at": pd.NaT,
+        }
+    )
+    touches = pd.concat(
+        [
+            pd.DataFrame(
+                {"lead_id": leads["lead_id"][a], "content_id": "A", "touched_at": mql[a] + pd.Timedelta(days=5)}
+            ),
+            pd.DataFrame(
+                {"lead_id": leads["lead_id"][b], "content_id": "B", "touched_at": mql[b] + pd.Timedelta(days=5)}
+            ),
+        ]
+    )
     return leads, touches
 
 
@@ -126,8 +155,8 @@ def test_content_lift_recovers_effect_and_removes_channel_confounding():
     leads, touches = simulated()
     lift = ct.content_lift(leads, touches, "mql_sql", Q.end).set_index("content_id")
     assert lift.at["A", "lift_lo"] < 0.2 < lift.at["A", "lift_hi"]
-    assert lift.at["B", "rate_touched"] - lift.at["B", "rate_untouched"] > 0.1   # confounded crude gap
-    assert lift.at["B", "lift_lo"] < 0 < lift.at["B", "lift_hi"]               # adjusted: no effect
+    assert lift.at["B", "rate_touched"] - lift.at["B", "rate_untouched"] > 0.1  # confounded crude gap
+    assert lift.at["B", "lift_lo"] < 0 < lift.at["B", "lift_hi"]  # adjusted: no effect
     assert lift.at["A", "or"] > 1.5
 
 
@@ -138,21 +167,33 @@ def test_content_ranking_and_verdicts():
     content = pd.DataFrame({"content_id": ["A", "B", "C"], "title": ["Asset A", "Asset B", "Never read"], "type": "x"})
     r = ct.content_ranking(l1, l2, content)
     assert r["content_id"].tolist() == ["A", "B", "C"]
-    assert r.set_index("content_id")["verdict"].to_dict() == {"A": "helps", "B": "no evidence it helps",
-                                                            "C": "no evidence it helps"}
+    assert r.set_index("content_id")["verdict"].to_dict() == {
+        "A": "helps",
+        "B": "no evidence it helps",
+        "C": "no evidence it helps",
+    }
     text = " ".join(ct.content_sentences(r))
     assert "**Asset A** helps" in text and "Never read" in text
     assert len(ct.ranking_table(r)) == 3
 
 
 def test_content_freshness_flags_stale_assets():
-    content = pd.DataFrame({
-        "content_id": ["A", "B", "C", "D"], "title": ["a", "b", "c", "d"], "type": "x",
-        "published_at": [T("2020-01-01"), T("2020-01-01"), T("2026-01-01"), pd.NaT],
-        "updated_at": [T("2026-06-01"), pd.NaT, pd.NaT, pd.NaT],
-    })
-    touches = pd.DataFrame({"lead_id": ["1", "2", "3", "4"], "content_id": ["B", "B", "A", "B"],
-                            "touched_at": [T("2026-07-05"), T("2026-08-05"), T("2026-08-06"), T("2025-01-01")]})
+    content = pd.DataFrame(
+        {
+            "content_id": ["A", "B", "C", "D"],
+            "title": ["a", "b", "c", "d"],
+            "type": "x",
+            "published_at": [T("2020-01-01"), T("2020-01-01"), T("2026-01-01"), pd.NaT],
+            "updated_at": [T("2026-06-01"), pd.NaT, pd.NaT, pd.NaT],
+        }
+    )
+    touches = pd.DataFrame(
+        {
+            "lead_id": ["1", "2", "3", "4"],
+            "content_id": ["B", "B", "A", "B"],
+            "touched_at": [T("2026-07-05"), T("2026-08-05"), T("2026-08-06"), T("2025-01-01")],
+        }
+    )
     f = ct.content_freshness(content, touches, Q, stale_days=365).set_index("content_id")
     assert f["stale"].to_dict() == {"A": False, "B": True, "C": False, "D": False}
     assert f.at["B", "touches"] == 2 and f.at["B", "share"] == pytest.approx(2 / 3)

@@ -31,37 +31,84 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
     no account, the product spelled "GTXPro" and its only activity on 2026-02-05 (stale at 2026-04-01);
     O3 is open but new; O4 was closed before it was created; O5 is won without an order.
     """
-    base = dict(created_at=T("2026-01-01"), channel="paid_search", owner_id="R1", first_contact_at=T("2026-01-02"),
-                mql_at=T("2026-01-05"), sal_at=T("2026-01-06"), sql_at=T("2026-01-10"), customer_at=T("2026-02-01"),
-                disqualified_at=pd.NaT, segment="SMB", country="PL", lead_score=50.0)
+    base = dict(
+        created_at=T("2026-01-01"),
+        channel="paid_search",
+        owner_id="R1",
+        first_contact_at=T("2026-01-02"),
+        mql_at=T("2026-01-05"),
+        sal_at=T("2026-01-06"),
+        sql_at=T("2026-01-10"),
+        customer_at=T("2026-02-01"),
+        disqualified_at=pd.NaT,
+        segment="SMB",
+        country="PL",
+        lead_score=50.0,
+    )
     none = dict(first_contact_at=pd.NaT, mql_at=pd.NaT, sal_at=pd.NaT, sql_at=pd.NaT, customer_at=pd.NaT)
-    leads = pd.DataFrame([
-        {**base, "lead_id": "L1"},
-        {**base, "lead_id": "L2"},
-        {**base, **none, "lead_id": "L3", "created_at": T("2026-01-03"), "owner_id": None,
-         "mql_at": T("2026-01-10"), "sal_at": T("2026-01-05")},
-        {**base, **none, "lead_id": "L4", "created_at": T("2026-03-01"), "owner_id": "R9", "channel": "webinar"},
-        {**base, **none, "lead_id": "L5", "created_at": T("2026-03-25")},
-    ])
+    leads = pd.DataFrame(
+        [
+            {**base, "lead_id": "L1"},
+            {**base, "lead_id": "L2"},
+            {
+                **base,
+                **none,
+                "lead_id": "L3",
+                "created_at": T("2026-01-03"),
+                "owner_id": None,
+                "mql_at": T("2026-01-10"),
+                "sal_at": T("2026-01-05"),
+            },
+            {**base, **none, "lead_id": "L4", "created_at": T("2026-03-01"), "owner_id": "R9", "channel": "webinar"},
+            {**base, **none, "lead_id": "L5", "created_at": T("2026-03-25")},
+        ]
+    )
     reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bob"]})
 
     def o(i, owner, lead, created, stage, status, closed, amount, account, product):
-        return dict(opportunity_id=i, owner_id=owner, lead_id=lead, created_at=T(created), stage=stage, status=status,
-                    closed_at=T(closed) if closed else pd.NaT, amount=amount, account_id=account, product=product,
-                    is_won={"won": True, "lost": False}.get(status), lost_reason="price" if status == "lost" else None)
+        return dict(
+            opportunity_id=i,
+            owner_id=owner,
+            lead_id=lead,
+            created_at=T(created),
+            stage=stage,
+            status=status,
+            closed_at=T(closed) if closed else pd.NaT,
+            amount=amount,
+            account_id=account,
+            product=product,
+            is_won={"won": True, "lost": False}.get(status),
+            lost_reason="price" if status == "lost" else None,
+        )
 
-    opps = pd.DataFrame([
-        o("O1", "R1", "L1", "2026-01-10", "Closed Won", "won", "2026-02-01", 1000.0, "A1", "GTX Pro"),
-        o("O2", "R9", "L3", "2026-02-01", "Proposal", "open", None, 500.0, None, "GTXPro"),
-        o("O3", "R2", "L4", "2026-03-20", "Proposal", "open", None, 200.0, "A3", "GTX Pro"),
-        o("O4", "R1", "L3", "2026-01-15", "Closed Lost", "lost", "2026-01-10", 100.0, "A4", "GTX Pro"),
-        o("O5", "R2", "L2", "2026-02-10", "Closed Won", "won", "2026-03-01", 300.0, "A5", "Other"),
-    ])
+    opps = pd.DataFrame(
+        [
+            o("O1", "R1", "L1", "2026-01-10", "Closed Won", "won", "2026-02-01", 1000.0, "A1", "GTX Pro"),
+            o("O2", "R9", "L3", "2026-02-01", "Proposal", "open", None, 500.0, None, "GTXPro"),
+            o("O3", "R2", "L4", "2026-03-20", "Proposal", "open", None, 200.0, "A3", "GTX Pro"),
+            o("O4", "R1", "L3", "2026-01-15", "Closed Lost", "lost", "2026-01-10", 100.0, "A4", "GTX Pro"),
+            o("O5", "R2", "L2", "2026-02-10", "Closed Won", "won", "2026-03-01", 300.0, "A5", "Other"),
+        ]
+    )
     opps["is_won"] = opps["is_won"].astype("boolean")
-    activities = pd.DataFrame({"activity_id": ["A1"], "owner_id": ["R1"], "type": ["call"],
-                               "occurred_at": [T("2026-02-05")], "lead_id": [None], "opportunity_id": ["O2"]})
-    orders = pd.DataFrame({"order_id": ["S1", "S2"], "customer_id": ["L1", "L1"],
-                           "ordered_at": [T("2026-02-01"), T("2026-03-01")], "amount": [1000.0, 50.0]})
+    activities = pd.DataFrame(
+        {
+            "activity_id": ["A1"],
+            "owner_id": ["R1"],
+            "type": ["call"],
+            "occurred_at": [T("2026-02-05")],
+            "lead_id": [None],
+            "opportunity_id": ["O2"],
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": ["S1", "S2"],
+            "customer_id": ["L1", "L1"],
+            "ordered_at": [T("2026-02-01"), T("2026-03-01")],
+            "amount": [1000.0, 50.0],
+        }
+    )
     return {"leads": leads, "reps": reps, "opportunities": opps, "activities": activities, "orders": orders}
 
 
@@ -87,9 +134,14 @@ def count(table, t, check):
 # --------------------------------------------------------------------------------------------------
 def test_fault_counts_on_tiny_frames(table):
     assert dq.fault_counts(table) == {
-        "leads_missing_owner": 1, "leads_stage_out_of_order": 1, "duplicate_leads": 1,
-        "unknown_channel_spellings": 1, "opportunities_unknown_owner": 1, "open_opportunities_without_account": 1,
-        "product_name_mismatch": 1, "won_without_order": 1,
+        "leads_missing_owner": 1,
+        "leads_stage_out_of_order": 1,
+        "duplicate_leads": 1,
+        "unknown_channel_spellings": 1,
+        "opportunities_unknown_owner": 1,
+        "open_opportunities_without_account": 1,
+        "product_name_mismatch": 1,
+        "won_without_order": 1,
     }
 
 
@@ -104,8 +156,11 @@ def test_completeness_counts_only_rows_that_must_be_filled(table):
 
 def test_quota_checked_only_for_reps_who_own_deals():
     t = tiny_tables()
-    t["reps"] = t["reps"].assign(quarterly_quota=[None, 1000.0]).pipe(
-        lambda r: pd.concat([r, pd.DataFrame({"rep_id": ["R3"], "name": ["Sdr"], "quarterly_quota": [None]})]))
+    t["reps"] = (
+        t["reps"]
+        .assign(quarterly_quota=[None, 1000.0])
+        .pipe(lambda r: pd.concat([r, pd.DataFrame({"rep_id": ["R3"], "name": ["Sdr"], "quarterly_quota": [None]})]))
+    )
     c = dq.checks(dq.from_tables(t, tiny_cfg(), end=END))
     row = c[c["check"] == "missing:quarterly_quota"].iloc[0]
     assert (row["count"], row["base"]) == (1, 2)  # R1 owns deals without a quota; R3 owns none
@@ -168,7 +223,11 @@ def test_product_mismatch_with_and_without_a_list():
     assert dq.product_mismatch(p).tolist() == [False, False, True, False, False, True, False]
     assert dq.product_mismatch(p, ["GTX Pro"]).tolist() == [False, False, True, False, True, True, True]
     sp = dq.product_spellings(pd.Series(["ProSuite", "Enterprize", "Core", "Zzz"]), ["Core", "Pro Suite", "Enterprise"])
-    assert dict(zip(sp["product"], sp["suggestion"])) == {"ProSuite": "Pro Suite", "Enterprize": "Enterprise", "Zzz": ""}
+    assert dict(zip(sp["product"], sp["suggestion"])) == {
+        "ProSuite": "Pro Suite",
+        "Enterprize": "Enterprise",
+        "Zzz": "",
+    }
     cfg = tiny_cfg()
     assert dq.product_reference(cfg, {"products": pd.DataFrame({"product": ["B", "A"]})}) == ["A", "B"]
     assert dq.product_reference(dataclasses.replace(cfg, products=["X"])) == ["X"]
@@ -236,9 +295,11 @@ def test_score_trend_has_one_overall_row_per_quarter(snap):
 # scores, fixes, findings
 # --------------------------------------------------------------------------------------------------
 def hand_checks() -> pd.DataFrame:
-    rows = [dq._row("a", "validity", "x", "c", "rows bad", "fix", 10, 100),      # share 0.1, weight 3
-            dq._row("a", "completeness", "y", "c", "rows empty", "fill", 5, 10),  # share 0.5, weight 1
-            dq._row("b", "uniqueness", "z", "c", "rows dup", "merge", 0, 50)]     # share 0, weight 2
+    rows = [
+        dq._row("a", "validity", "x", "c", "rows bad", "fix", 10, 100),  # share 0.1, weight 3
+        dq._row("a", "completeness", "y", "c", "rows empty", "fill", 5, 10),  # share 0.5, weight 1
+        dq._row("b", "uniqueness", "z", "c", "rows dup", "merge", 0, 50),
+    ]  # share 0, weight 2
     return pd.DataFrame(rows, columns=dq.CHECK_COLUMNS)
 
 
@@ -260,8 +321,14 @@ def test_ranked_fixes_order_and_text():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 50), st.integers(1, 50), st.sampled_from(list(dq.DIMENSION_WEIGHT))),
-                min_size=1, max_size=8), st.integers(0, 7))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 50), st.integers(1, 50), st.sampled_from(list(dq.DIMENSION_WEIGHT))),
+        min_size=1,
+        max_size=8,
+    ),
+    st.integers(0, 7),
+)
 def test_score_bounded_and_monotone(specs, which):
     rows = [dq._row("t", d, f"c{i}", "", "bad", "fix", min(k, n), n) for i, (k, n, d) in enumerate(specs)]
     c = pd.DataFrame(rows, columns=dq.CHECK_COLUMNS)
@@ -308,11 +375,13 @@ def test_missing_optional_tables_skip_their_checks():
 # through the loader
 # --------------------------------------------------------------------------------------------------
 def test_whole_snapshot_reads_raw_spellings_through_the_loader(tmp_path):
-    leads = pd.DataFrame({
-        "lead_id": ["L3", "L1", "L2", "L4"],  # not in id order: flags must follow the ids
-        "created_at": ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"],
-        "channel": ["Paid Search", "paid_search", "webinar ", "webinar"],
-    })
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["L3", "L1", "L2", "L4"],  # not in id order: flags must follow the ids
+            "created_at": ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"],
+            "channel": ["Paid Search", "paid_search", "webinar ", "webinar"],
+        }
+    )
     leads.to_csv(tmp_path / "leads.csv", index=False)
     (tmp_path / "audit.yaml").write_text("channels: [paid_search, webinar]\n")
     data = load(tmp_path, use_cache=False)

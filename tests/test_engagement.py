@@ -21,11 +21,13 @@ def sends(rows):
 
 def test_email_rates_pool_over_sends():
     # newsletter: 2 sends, delivered 900 + 100 = 1000, opens 300 + 20 = 320, clicks 30 + 2 = 32, unsubs 3 + 1 = 4
-    df = sends([
-        ("s1", "newsletter", T("2026-07-01"), 1000, 900, 300, 30, 3),
-        ("s2", "newsletter", T("2026-08-01"), 100, 100, 20, 2, 1),
-        ("s3", "promo", T("2026-08-01"), 500, 500, 50, 1, 5),
-    ])
+    df = sends(
+        [
+            ("s1", "newsletter", T("2026-07-01"), 1000, 900, 300, 30, 3),
+            ("s2", "newsletter", T("2026-08-01"), 100, 100, 20, 2, 1),
+            ("s3", "promo", T("2026-08-01"), 500, 500, 50, 1, 5),
+        ]
+    )
     r = eg.email_rates(df).set_index("stream")
     assert r.at["newsletter", "open_rate"] == pytest.approx(320 / 1000)
     assert r.at["newsletter", "click_rate"] == pytest.approx(32 / 1000)
@@ -65,8 +67,12 @@ def test_email_rates_are_shares(rows):
     recs = [r for r, _, _ in rows]
     opens = [int(r * a) for r, a, _ in rows]
     clicks = [int(o * b) for o, (_, _, b) in zip(opens, rows)]
-    df = sends([(f"s{i}", "x" if i % 2 else "y", T("2026-07-01"), recs[i], recs[i], opens[i], clicks[i], 0)
-                for i in range(len(rows))])
+    df = sends(
+        [
+            (f"s{i}", "x" if i % 2 else "y", T("2026-07-01"), recs[i], recs[i], opens[i], clicks[i], 0)
+            for i in range(len(rows))
+        ]
+    )
     r = eg.email_rates(df)
     for name in eg.EMAIL_RATES:
         ok = r[name].notna()
@@ -76,20 +82,30 @@ def test_email_rates_are_shares(rows):
 
 
 def opps_and_acts():
-    opps = pd.DataFrame({
-        "opportunity_id": ["o1", "o2", "o3"],
-        "lead_id": ["l1", "l2", "l3"],
-        "status": ["won", "won", "won"],
-        "closed_at": [T("2026-07-10"), T("2026-08-10"), T("2026-04-10")],  # o3 closed last quarter
-    })
-    acts = pd.DataFrame({
-        "activity_id": ["a1", "a2", "a3", "a4", "a5", "a6"],
-        "type": ["call", "call", "email", "meeting", "call", "call"],
-        "occurred_at": [T("2026-07-01"), T("2026-07-02"), T("2026-07-03"), T("2026-08-01"), T("2026-09-01"),
-                        T("2026-04-01")],
-        "opportunity_id": ["o1", None, "o1", "o2", None, "o3"],
-        "lead_id": ["l1", "l1", "l1", "l2", "l2", "l3"],
-    })
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": ["o1", "o2", "o3"],
+            "lead_id": ["l1", "l2", "l3"],
+            "status": ["won", "won", "won"],
+            "closed_at": [T("2026-07-10"), T("2026-08-10"), T("2026-04-10")],  # o3 closed last quarter
+        }
+    )
+    acts = pd.DataFrame(
+        {
+            "activity_id": ["a1", "a2", "a3", "a4", "a5", "a6"],
+            "type": ["call", "call", "email", "meeting", "call", "call"],
+            "occurred_at": [
+                T("2026-07-01"),
+                T("2026-07-02"),
+                T("2026-07-03"),
+                T("2026-08-01"),
+                T("2026-09-01"),
+                T("2026-04-01"),
+            ],
+            "opportunity_id": ["o1", None, "o1", "o2", None, "o3"],
+            "lead_id": ["l1", "l1", "l1", "l2", "l2", "l3"],
+        }
+    )
     return opps, acts
 
 
@@ -113,13 +129,20 @@ def test_activities_per_won_deal_without_wins():
 
 def test_first_contact_speed_and_never_contacted():
     base = T("2026-07-01")
-    leads = pd.DataFrame({
-        "lead_id": ["a", "b", "c", "d", "e"],
-        "created_at": [base, base, base, base, T("2026-09-29")],
-        # a: 2 h, b: 10 h, c: 20 days (late), d: never, e: too young to judge, not contacted yet
-        "first_contact_at": [base + pd.Timedelta(hours=2), base + pd.Timedelta(hours=10), base + pd.Timedelta(days=20),
-                             pd.NaT, pd.NaT],
-    })
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "c", "d", "e"],
+            "created_at": [base, base, base, base, T("2026-09-29")],
+            # a: 2 h, b: 10 h, c: 20 days (late), d: never, e: too young to judge, not contacted yet
+            "first_contact_at": [
+                base + pd.Timedelta(hours=2),
+                base + pd.Timedelta(hours=10),
+                base + pd.Timedelta(days=20),
+                pd.NaT,
+                pd.NaT,
+            ],
+        }
+    )
     r = eg.first_contact(leads, Q)
     assert r["leads"] == 5 and r["contacted"] == 3
     assert r["never_base"] == 4 and r["never_contacted"] == 2  # c (after 14 days) and d
@@ -141,11 +164,14 @@ def test_never_contacted_impact():
     created = pd.date_range("2025-06-01", periods=400, freq="D")[:200]
     contacted = np.arange(200) % 2 == 0
     won = contacted & (np.arange(200) % 4 == 0)  # half of contacted leads win, none of the uncontacted
-    leads = pd.DataFrame({
-        "lead_id": [f"l{i}" for i in range(200)], "created_at": created,
-        "first_contact_at": pd.Series(created + pd.Timedelta(hours=3)).where(contacted),
-        "customer_at": pd.Series(created + pd.Timedelta(days=30)).where(won),
-    })
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"l{i}" for i in range(200)],
+            "created_at": created,
+            "first_contact_at": pd.Series(created + pd.Timedelta(hours=3)).where(contacted),
+            "customer_at": pd.Series(created + pd.Timedelta(days=30)).where(won),
+        }
+    )
     imp = eg.never_contacted_impact(leads, Q, never=10, deal_value=1000.0)
     assert imp["rate_contacted"] == pytest.approx(0.5) and imp["rate_never"] == 0
     assert imp["impact"] == pytest.approx(10 * 0.5 * 1000)
@@ -154,4 +180,7 @@ def test_never_contacted_impact():
 def test_fmt_ci():
     s = eg.fmt_ci(pd.Series([0.123, np.nan]), pd.Series([0.1, np.nan]), pd.Series([0.15, np.nan]))
     assert s.tolist() == ["12.3% (10.0–15.0)", "n/a"]
-    assert eg.fmt_ci(pd.Series([0.01]), pd.Series([-0.02]), pd.Series([0.03]), suffix=" pp").iloc[0] == "1.0 pp (−2.0 to 3.0)"
+    assert (
+        eg.fmt_ci(pd.Series([0.01]), pd.Series([-0.02]), pd.Series([0.03]), suffix=" pp").iloc[0]
+        == "1.0 pp (−2.0 to 3.0)"
+    )

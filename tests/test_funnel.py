@@ -40,10 +40,12 @@ def test_skipped_stage_counts_as_passed():
 
 
 def test_out_of_order_dates_pulled_back_and_clipped_to_creation():
-    df = leads_frame([
-        {"created_at": "2026-07-05", "mql_at": "2026-07-20", "sal_at": "2026-07-10", "sql_at": "2026-07-30"},
-        {"created_at": "2026-07-05", "mql_at": "2026-07-01"},  # MQL before creation
-    ])
+    df = leads_frame(
+        [
+            {"created_at": "2026-07-05", "mql_at": "2026-07-20", "sal_at": "2026-07-10", "sql_at": "2026-07-30"},
+            {"created_at": "2026-07-05", "mql_at": "2026-07-01"},  # MQL before creation
+        ]
+    )
     d = funnel.stage_dates(df)
     assert d.loc[0, "mql"] == T("2026-07-10")  # the earliest later date
     assert d.loc[0, "sal"] == T("2026-07-10")
@@ -52,8 +54,14 @@ def test_out_of_order_dates_pulled_back_and_clipped_to_creation():
 
 
 def test_missing_stage_columns_are_never_reached():
-    df = pd.DataFrame({"lead_id": ["a", "b"], "created_at": pd.to_datetime(["2026-07-01", "2026-07-02"]),
-                       "channel": ["x", "y"], "customer_at": pd.to_datetime([None, "2026-08-01"])})
+    df = pd.DataFrame(
+        {
+            "lead_id": ["a", "b"],
+            "created_at": pd.to_datetime(["2026-07-01", "2026-07-02"]),
+            "channel": ["x", "y"],
+            "customer_at": pd.to_datetime([None, "2026-08-01"]),
+        }
+    )
     d = funnel.stage_dates(df)
     assert d["mql"].isna().tolist() == [True, False]
     assert d.loc[1, "mql"] == T("2026-08-01")
@@ -70,17 +78,24 @@ def test_arguments_are_not_mutated():
 # flow and cohort
 # --------------------------------------------------------------------------------------------------
 def four_leads() -> pd.DataFrame:
-    return leads_frame([
-        # created last quarter, MQL + SAL this quarter
-        {"created_at": "2026-06-20", "mql_at": "2026-06-25", "sal_at": "2026-07-02"},
-        # this quarter's cohort
-        {"created_at": "2026-07-01", "mql_at": "2026-07-02", "sal_at": "2026-07-05", "sql_at": "2026-07-20",
-         "customer_at": "2026-09-01"},
-        {"created_at": "2026-07-10", "mql_at": "2026-07-11", "disqualified_at": "2026-07-30"},
-        {"created_at": "2026-09-20"},  # still open
-        # an SQL after the quarter end: not seen yet
-        {"created_at": "2026-08-01", "mql_at": "2026-08-02", "sal_at": "2026-09-01", "sql_at": "2026-10-03"},
-    ])
+    return leads_frame(
+        [
+            # created last quarter, MQL + SAL this quarter
+            {"created_at": "2026-06-20", "mql_at": "2026-06-25", "sal_at": "2026-07-02"},
+            # this quarter's cohort
+            {
+                "created_at": "2026-07-01",
+                "mql_at": "2026-07-02",
+                "sal_at": "2026-07-05",
+                "sql_at": "2026-07-20",
+                "customer_at": "2026-09-01",
+            },
+            {"created_at": "2026-07-10", "mql_at": "2026-07-11", "disqualified_at": "2026-07-30"},
+            {"created_at": "2026-09-20"},  # still open
+            # an SQL after the quarter end: not seen yet
+            {"created_at": "2026-08-01", "mql_at": "2026-08-02", "sal_at": "2026-09-01", "sql_at": "2026-10-03"},
+        ]
+    )
 
 
 def test_flow_counts_entries_in_quarter():
@@ -113,10 +128,12 @@ def test_funnel_table_has_both_views():
 # --------------------------------------------------------------------------------------------------
 def test_open_lead_is_censored_not_lost():
     as_of = T("2026-10-01")
-    df = leads_frame([
-        {"created_at": "2026-06-01", "mql_at": "2026-06-11"},  # MQL after 10 days
-        {"created_at": "2026-09-26"},  # 5 days old at the cut-off, still open
-    ])
+    df = leads_frame(
+        [
+            {"created_at": "2026-06-01", "mql_at": "2026-06-11"},  # MQL after 10 days
+            {"created_at": "2026-09-26"},  # 5 days old at the cut-off, still open
+        ]
+    )
     dur = funnel.time_to_stage(funnel.stage_dates(df), "mql", as_of)
     assert dur["observed"].tolist() == [True, False]
     assert dur["days"].tolist() == pytest.approx([10.0, 5.0])
@@ -130,18 +147,23 @@ def test_open_lead_is_censored_not_lost():
 
 def test_disqualified_lead_counts_as_not_converting():
     as_of = T("2026-10-01")
-    df = leads_frame([
-        {"created_at": "2026-01-01", "mql_at": "2026-01-11"},
-        {"created_at": "2026-01-01", "disqualified_at": "2026-01-05"},
-    ])
+    df = leads_frame(
+        [
+            {"created_at": "2026-01-01", "mql_at": "2026-01-11"},
+            {"created_at": "2026-01-01", "disqualified_at": "2026-01-05"},
+        ]
+    )
     curve = funnel.km_conversion(funnel.time_to_stage(funnel.stage_dates(df), "mql", as_of))
     assert funnel.conversion_at(curve, 90)["conv"] == pytest.approx(0.5)
 
 
 def test_window_conversion_observed_vs_km():
     as_of = T("2026-10-01")
-    rows = [{"created_at": "2026-01-10", "mql_at": "2026-01-20"}, {"created_at": "2026-01-15"},
-            {"created_at": "2026-02-01", "mql_at": "2026-06-01"}]  # MQL after 120 days: outside the window
+    rows = [
+        {"created_at": "2026-01-10", "mql_at": "2026-01-20"},
+        {"created_at": "2026-01-15"},
+        {"created_at": "2026-02-01", "mql_at": "2026-06-01"},
+    ]  # MQL after 120 days: outside the window
     d = funnel.stage_dates(leads_frame(rows))
     q1 = parse_quarter("2026Q1")
     w = funnel.window_conversion(d, q1.start, q1.end, as_of, window=90).set_index("stage")
@@ -155,8 +177,13 @@ def test_window_conversion_observed_vs_km():
 
 
 def test_conversion_at_without_censoring_has_binomial_precision():
-    dur = pd.DataFrame({"days": [1.0, 2.0, 3.0, 50.0, 50.0, 50.0, 50.0, 50.0],
-                        "observed": [True, True, True, False, False, False, False, False], "channel": "x"})
+    dur = pd.DataFrame(
+        {
+            "days": [1.0, 2.0, 3.0, 50.0, 50.0, 50.0, 50.0, 50.0],
+            "observed": [True, True, True, False, False, False, False, False],
+            "channel": "x",
+        }
+    )
     c = funnel.conversion_at(funnel.km_conversion(dur), 20)
     assert c["conv"] == pytest.approx(3 / 8)
     assert c["var"] == pytest.approx((3 / 8) * (5 / 8) / 8)
@@ -165,8 +192,13 @@ def test_conversion_at_without_censoring_has_binomial_precision():
 
 def test_conditional_median_exists_below_half_conversion():
     # 3 of 6 convert at days 10, 20, 30; the others never (censored at 400)
-    dur = pd.DataFrame({"days": [10.0, 20.0, 30.0, 400.0, 400.0, 400.0],
-                        "observed": [True, True, True, False, False, False], "channel": "x"})
+    dur = pd.DataFrame(
+        {
+            "days": [10.0, 20.0, 30.0, 400.0, 400.0, 400.0],
+            "observed": [True, True, True, False, False, False],
+            "channel": "x",
+        }
+    )
     curve = funnel.km_conversion(dur)
     med, lo, hi = funnel.conditional_median(curve, horizon=365)
     assert med == 20.0  # F(365) = 0.5, half of it = 0.25 first reached at day 20
@@ -176,9 +208,11 @@ def test_conditional_median_exists_below_half_conversion():
 
 def test_median_days_table_by_channel():
     as_of = T("2026-10-01")
-    rows = [{"created_at": "2026-01-01", "mql_at": "2026-01-05", "channel": "a"},
-            {"created_at": "2026-01-01", "mql_at": "2026-01-11", "channel": "b"},
-            {"created_at": "2026-01-01", "channel": "b"}]
+    rows = [
+        {"created_at": "2026-01-01", "mql_at": "2026-01-05", "channel": "a"},
+        {"created_at": "2026-01-01", "mql_at": "2026-01-11", "channel": "b"},
+        {"created_at": "2026-01-01", "channel": "b"},
+    ]
     m = funnel.median_days_table(funnel.stage_dates(leads_frame(rows)), as_of, T("2025-10-01"))
     m = m[m["stage"] == "mql"].set_index("channel")
     assert m.loc["a", "median_days"] == 4.0
@@ -196,9 +230,11 @@ def test_mature_quarters():
 
 
 def test_step_rates_by_channel():
-    rows = ([{"created_at": "2025-05-01", "mql_at": "2025-05-02", "channel": "a"}] * 3
-            + [{"created_at": "2025-05-01", "channel": "a"}]
-            + [{"created_at": "2025-05-01", "mql_at": "2025-05-02", "sql_at": "2025-06-01", "channel": "b"}] * 2)
+    rows = (
+        [{"created_at": "2025-05-01", "mql_at": "2025-05-02", "channel": "a"}] * 3
+        + [{"created_at": "2025-05-01", "channel": "a"}]
+        + [{"created_at": "2025-05-01", "mql_at": "2025-05-02", "sql_at": "2025-06-01", "channel": "b"}] * 2
+    )
     r = funnel.step_rates(funnel.stage_dates(leads_frame(rows)), T("2025-04-01"), T("2025-07-01"), Q3.end)
     r = r.set_index(["group", "step"])
     assert r.loc[("a", "lead_mql"), ["k", "n"]].tolist() == [3, 4]
@@ -218,13 +254,36 @@ def test_downstream_conversion_podcast_example():
 
 
 def test_channel_gaps_and_finding():
-    rates = pd.DataFrame({
-        "group": ["a", "b", "all"], "step": "lead_mql", "k": [20, 60, 80], "n": [100, 100, 200],
-        "rate": [0.2, 0.6, 0.4], "lo": 0.0, "hi": 1.0})
-    rates = pd.concat([rates, pd.DataFrame({"group": ["all"], "step": ["mql_sal"], "k": [40], "n": [80],
-                                             "rate": [0.5], "lo": [0.4], "hi": [0.6]}),
-                       pd.DataFrame({"group": ["all"] * 3, "step": ["sal_sql", "sql_customer", "lead_customer"],
-                                     "k": [1, 1, 1], "n": [1, 1, 1], "rate": [1.0, 0.5, 0.1], "lo": 0, "hi": 1})])
+    rates = pd.DataFrame(
+        {
+            "group": ["a", "b", "all"],
+            "step": "lead_mql",
+            "k": [20, 60, 80],
+            "n": [100, 100, 200],
+            "rate": [0.2, 0.6, 0.4],
+            "lo": 0.0,
+            "hi": 1.0,
+        }
+    )
+    rates = pd.concat(
+        [
+            rates,
+            pd.DataFrame(
+                {"group": ["all"], "step": ["mql_sal"], "k": [40], "n": [80], "rate": [0.5], "lo": [0.4], "hi": [0.6]}
+            ),
+            pd.DataFrame(
+                {
+                    "group": ["all"] * 3,
+                    "step": ["sal_sql", "sql_customer", "lead_customer"],
+                    "k": [1, 1, 1],
+                    "n": [1, 1, 1],
+                    "rate": [1.0, 0.5, 0.1],
+                    "lo": 0,
+                    "hi": 1,
+                }
+            ),
+        ]
+    )
     entries = pd.DataFrame({"group": ["a", "b"], "step": "lead_mql", "entered_now": [100, 100]})
     g = funnel.channel_gaps(rates, entries).set_index("group")
     assert g.loc["a", "others"] == pytest.approx(0.6)
@@ -264,8 +323,12 @@ def test_loss_comparison_real_change():
     assert r["change_lo"] > 0 and bool(r["real"])
     ll = funnel.largest_loss(loss.reset_index())
     assert ll["worsened"]["step"] == "lead_mql"
-    f = funnel.loss_finding(loss.reset_index(), pd.DataFrame({"group": ["all"] * 3, "step": ["mql_sal", "sal_sql", "sql_customer"],
-                                                               "rate": [0.5, 0.5, 0.5]}), 100.0, Q3)
+    f = funnel.loss_finding(
+        loss.reset_index(),
+        pd.DataFrame({"group": ["all"] * 3, "step": ["mql_sal", "sal_sql", "sql_customer"], "rate": [0.5, 0.5, 0.5]}),
+        100.0,
+        Q3,
+    )
     # 200 entries × 0.3 × P(customer | MQL) 0.125 = 7.5 customers × 100
     assert f["impact"] == pytest.approx(750.0)
 
@@ -276,16 +339,31 @@ def test_loss_comparison_noise_is_not_a_change():
     assert r["change_lo"] < 0 < r["change_hi"]
     assert not bool(r["real"])
     assert funnel.largest_loss(loss.reset_index())["worsened"] is None
-    assert funnel.loss_finding(loss.reset_index(), pd.DataFrame(columns=["group", "step", "rate"]), 100.0, Q3)["impact"] == 0
+    assert (
+        funnel.loss_finding(loss.reset_index(), pd.DataFrame(columns=["group", "step", "rate"]), 100.0, Q3)["impact"]
+        == 0
+    )
 
 
 def test_loss_comparison_is_not_fooled_by_channel_mix():
     # channel a loses 20% and b 80% in both periods; only the mix changes (50/50 → 10/90), plus a new channel
     def block(start, channel, n, k):
-        return [{"created_at": start, "channel": channel,
-                 **({"mql_at": str((T(start) + pd.Timedelta(days=5)).date())} if i < k else {})} for i in range(n)]
-    rows = (block("2026-04-01", "a", 100, 80) + block("2026-04-01", "b", 100, 20)
-            + block("2026-07-01", "a", 20, 16) + block("2026-07-01", "b", 180, 36) + block("2026-07-01", "new", 50, 0))
+        return [
+            {
+                "created_at": start,
+                "channel": channel,
+                **({"mql_at": str((T(start) + pd.Timedelta(days=5)).date())} if i < k else {}),
+            }
+            for i in range(n)
+        ]
+
+    rows = (
+        block("2026-04-01", "a", 100, 80)
+        + block("2026-04-01", "b", 100, 20)
+        + block("2026-07-01", "a", 20, 16)
+        + block("2026-07-01", "b", 180, 36)
+        + block("2026-07-01", "new", 50, 0)
+    )
     d = funnel.stage_dates(leads_frame(rows))
     pooled = funnel.loss_comparison(d, Q3, by=None).set_index("step").loc["lead_mql"]
     assert bool(pooled["real"]) and pooled["change"] > 0.2
@@ -298,8 +376,11 @@ def test_loss_comparison_is_not_fooled_by_channel_mix():
 
 def test_loss_now_censors_late_entries():
     # 100 leads on 2026-07-01 (half MQL on day 5), 100 leads on 2026-09-28 (3 days of follow-up, none yet)
-    rows = ([{"created_at": "2026-07-01", "mql_at": "2026-07-06"}] * 50 + [{"created_at": "2026-07-01"}] * 50
-            + [{"created_at": "2026-09-28"}] * 100)
+    rows = (
+        [{"created_at": "2026-07-01", "mql_at": "2026-07-06"}] * 50
+        + [{"created_at": "2026-07-01"}] * 50
+        + [{"created_at": "2026-09-28"}] * 100
+    )
     s = funnel.step_window_rates(funnel.stage_dates(leads_frame(rows)), Q3.start, Q3.end, Q3.end).set_index("step")
     assert s.loc["lead_mql", "conv"] == pytest.approx(0.5)  # not 0.25: the late leads are open, not lost
 
@@ -308,9 +389,16 @@ def test_loss_now_censors_late_entries():
 # visitors → leads, deal value, sentences
 # --------------------------------------------------------------------------------------------------
 def test_visit_to_lead():
-    leads = leads_frame([{"created_at": "2026-07-03", "channel": "seo"}] * 3 + [{"created_at": "2026-07-03", "channel": "ads"}])
-    traffic = pd.DataFrame({"month": pd.to_datetime(["2026-07-01", "2026-08-01", "2026-06-01"]),
-                            "channel": ["seo", "seo", "seo"], "visits": [100.0, 200.0, 999.0]})
+    leads = leads_frame(
+        [{"created_at": "2026-07-03", "channel": "seo"}] * 3 + [{"created_at": "2026-07-03", "channel": "ads"}]
+    )
+    traffic = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2026-07-01", "2026-08-01", "2026-06-01"]),
+            "channel": ["seo", "seo", "seo"],
+            "visits": [100.0, 200.0, 999.0],
+        }
+    )
     v = funnel.visit_to_lead(leads, traffic, Q3.start, Q3.end).set_index("channel")
     assert list(v.index) == ["seo", "all"]  # ads has no traffic
     assert v.loc["seo", "rate"] == pytest.approx(3 / 300)
@@ -318,12 +406,21 @@ def test_visit_to_lead():
 
 
 def test_average_deal_value():
-    opps = pd.DataFrame({"is_won": pd.array([True, True, False, True], dtype="boolean"),
-                         "closed_at": pd.to_datetime(["2026-07-05", "2026-08-01", "2026-08-01", "2025-01-01"]),
-                         "amount": [100.0, 300.0, 999.0, 999.0]})
+    opps = pd.DataFrame(
+        {
+            "is_won": pd.array([True, True, False, True], dtype="boolean"),
+            "closed_at": pd.to_datetime(["2026-07-05", "2026-08-01", "2026-08-01", "2025-01-01"]),
+            "amount": [100.0, 300.0, 999.0, 999.0],
+        }
+    )
     assert funnel.average_deal_value(opps, None, Q3.start, Q3.end) == 200.0
-    orders = pd.DataFrame({"customer_id": ["a", "a", "b"], "ordered_at": pd.to_datetime(["2026-07-01", "2026-08-01", "2026-09-01"]),
-                           "amount": [10.0, 99.0, 30.0]})
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "ordered_at": pd.to_datetime(["2026-07-01", "2026-08-01", "2026-09-01"]),
+            "amount": [10.0, 99.0, 30.0],
+        }
+    )
     assert funnel.average_deal_value(None, orders, Q3.start, Q3.end) == 20.0
     assert np.isnan(funnel.average_deal_value(None, None, Q3.start, Q3.end))
 
@@ -342,8 +439,14 @@ def test_sentences_are_built_from_numbers():
 # volume
 # --------------------------------------------------------------------------------------------------
 def test_monthly_and_quarterly_leads():
-    leads = leads_frame([{"created_at": "2026-01-05", "channel": "a"}, {"created_at": "2026-03-05", "channel": "b"},
-                         {"created_at": "2026-03-06", "channel": "a"}, {"created_at": "2026-10-02", "channel": "a"}])
+    leads = leads_frame(
+        [
+            {"created_at": "2026-01-05", "channel": "a"},
+            {"created_at": "2026-03-05", "channel": "b"},
+            {"created_at": "2026-03-06", "channel": "a"},
+            {"created_at": "2026-10-02", "channel": "a"},
+        ]
+    )
     m = volume.monthly_leads(leads, Q3.end)
     assert list(m.index) == list(pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01"]))
     assert m.loc["2026-03-01"].tolist() == [1, 1]
@@ -375,9 +478,14 @@ def test_trend_seasonality_recovers_planted_structure():
 
 
 def test_volume_comparison_and_sentences():
-    rows = ([{"created_at": "2025-08-01", "channel": "a"}] * 10 + [{"created_at": "2025-11-01", "channel": "a"}] * 10
-            + [{"created_at": "2026-02-01", "channel": "a"}] * 10 + [{"created_at": "2026-05-01", "channel": "a"}] * 10
-            + [{"created_at": "2026-08-01", "channel": "a"}] * 20 + [{"created_at": "2026-08-01", "channel": "b"}] * 5)
+    rows = (
+        [{"created_at": "2025-08-01", "channel": "a"}] * 10
+        + [{"created_at": "2025-11-01", "channel": "a"}] * 10
+        + [{"created_at": "2026-02-01", "channel": "a"}] * 10
+        + [{"created_at": "2026-05-01", "channel": "a"}] * 10
+        + [{"created_at": "2026-08-01", "channel": "a"}] * 20
+        + [{"created_at": "2026-08-01", "channel": "b"}] * 5
+    )
     c = volume.volume_comparison(leads_frame(rows), Q3).set_index("channel")
     assert c.loc["a", "now"] == 20 and c.loc["a", "ref_mean"] == 10 and c.loc["a", "change"] == pytest.approx(1.0)
     assert c.loc["a", "yoy"] == pytest.approx(1.0)

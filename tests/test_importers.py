@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from salesaudit import io
 from salesaudit.contract import DataContractError
 from salesaudit.importers import import_data
@@ -64,7 +63,9 @@ def test_maven_crm_import_matches_direct_pandas(tmp_path):
     cfg = data.config
     assert "GTX Pro" in cfg.products and "GTXPro" not in cfg.products
     assert (data.opportunities["product"] == "GTXPro").sum() == (dated["product"] == "GTXPro").sum()
-    open_no_account = data.opportunities[(data.opportunities["status"] == "open") & data.opportunities["account_id"].isna()]
+    open_no_account = data.opportunities[
+        (data.opportunities["status"] == "open") & data.opportunities["account_id"].isna()
+    ]
     assert len(open_no_account) == ((dated["deal_stage"] == "Engaging") & dated["account"].isna()).sum() > 0
 
 
@@ -94,7 +95,9 @@ def _run(tmp_path, content: bytes, mapping: dict | None = None):
 
 
 def test_semicolon_and_decimal_comma(tmp_path):
-    out, log = _run(tmp_path, "id;created;source;score;cost\nA;2026-01-02;web;12,5;1.234,50\nB;2026-01-03;web;7;99,00\n".encode())
+    out, log = _run(
+        tmp_path, b"id;created;source;score;cost\nA;2026-01-02;web;12,5;1.234,50\nB;2026-01-03;web;7;99,00\n"
+    )
     assert log.files[0].delimiter == ";"
     spend = pd.read_csv(out / "spend.csv")
     assert spend["amount"].tolist() == [1234.5, 99.0]
@@ -138,7 +141,10 @@ def test_bad_date_and_number_messages(tmp_path):
     assert "leads.csv: column created_at: 1 row not a date; row(s) cannot be used (row 3)" in log.problems
     assert "leads.csv: column lead_score: 1 row not a number; value(s) left empty (row 3)" in log.problems
     assert "leads.csv: column amount: 1 row not a number; row(s) cannot be used (row 4)" in log.problems
-    assert any(d.startswith("leads.csv: 1 row dropped from leads: no usable created_at (required) (row 3)") for d in log.dropped)
+    assert any(
+        d.startswith("leads.csv: 1 row dropped from leads: no usable created_at (required) (row 3)")
+        for d in log.dropped
+    )
     assert pd.read_csv(out / "leads.csv")["lead_id"].tolist() == ["A", "C"]
     report = (out / "import-report.md").read_text()
     assert "no usable created_at" in report
@@ -161,11 +167,39 @@ def test_cli_import_exit_codes(tmp_path):
     import subprocess
     import sys
 
-    res = subprocess.run([sys.executable, "-m", "salesaudit", "import", "--from", "hubspot", str(IMPORTS / "hubspot"),
-                          "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "salesaudit",
+            "import",
+            "--from",
+            "hubspot",
+            str(IMPORTS / "hubspot"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert res.returncode == 0, res.stderr
-    bad = subprocess.run([sys.executable, "-m", "salesaudit", "import", "--from", "hubspot", str(tmp_path / "nope"),
-                          "--out", str(tmp_path / "o2")], capture_output=True, text=True, cwd=ROOT)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "salesaudit",
+            "import",
+            "--from",
+            "hubspot",
+            str(tmp_path / "nope"),
+            "--out",
+            str(tmp_path / "o2"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert bad.returncode == 2 and "not found" in bad.stderr and "Traceback" not in bad.stderr
 
 

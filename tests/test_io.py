@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from salesaudit import io
 from salesaudit.contract import DataContractError
 
@@ -82,9 +81,24 @@ def test_raw_files_never_written(tiny):
         ("leads.csv", "2026-01-06 10:00:00", "not-a-date", "leads.csv: column created_at: 1 row not a date (row 3)"),
         ("leads.csv", "L3,", "L1,", "leads.csv: column lead_id: 2 rows duplicate id (rows 2, 4)"),
         ("leads.csv", ",55", ",555", "leads.csv: column lead_score: 1 row out of range"),
-        ("opportunities.csv", ",100", ",-100", "opportunities.csv: column amount: 1 row is negative (must be ≥ 0) (row 2)"),
-        ("leads.csv", "lead_id,created_at,channel", "lead_id,created_at,source", "leads.csv: column channel: required column is missing"),
-        ("opportunities.csv", "O2,R1,2026-01-11", "O2,,2026-01-11", "opportunities.csv: column owner_id: 1 row empty (required) (row 3)"),
+        (
+            "opportunities.csv",
+            ",100",
+            ",-100",
+            "opportunities.csv: column amount: 1 row is negative (must be ≥ 0) (row 2)",
+        ),
+        (
+            "leads.csv",
+            "lead_id,created_at,channel",
+            "lead_id,created_at,source",
+            "leads.csv: column channel: required column is missing",
+        ),
+        (
+            "opportunities.csv",
+            "O2,R1,2026-01-11",
+            "O2,,2026-01-11",
+            "opportunities.csv: column owner_id: 1 row empty (required) (row 3)",
+        ),
     ],
 )
 def test_bad_input_one_line(tiny, file, old, new, expected):
@@ -103,7 +117,7 @@ def test_missing_leads_table(tmp_path):
 
 
 def test_unreadable_file(tiny):
-    (tiny / "reps.csv").write_bytes(b"rep_id,name\n\xff\xfe\x00bad,\"unterminated\n")
+    (tiny / "reps.csv").write_bytes(b'rep_id,name\n\xff\xfe\x00bad,"unterminated\n')
     with pytest.raises(DataContractError) as exc:
         io.load(tiny, use_cache=False)
     assert str(exc.value).startswith("reps.csv")

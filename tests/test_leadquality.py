@@ -16,8 +16,19 @@ T = pd.Timestamp
 
 
 def _leads(rows: list[dict]) -> pd.DataFrame:
-    cols = ["lead_id", "created_at", "channel", "campaign_id", "mql_at", "sal_at", "sql_at", "customer_at",
-            "disqualified_at", "disqualify_reason", "lead_score"]
+    cols = [
+        "lead_id",
+        "created_at",
+        "channel",
+        "campaign_id",
+        "mql_at",
+        "sal_at",
+        "sql_at",
+        "customer_at",
+        "disqualified_at",
+        "disqualify_reason",
+        "lead_score",
+    ]
     df = pd.DataFrame(rows).reindex(columns=cols)
     for c in cols:
         if c.endswith("_at"):
@@ -45,28 +56,78 @@ def test_value_cohort_is_the_latest_mature_four_quarters():
     assert (c0.first.label, c0.last.label) == ("2026Q3", "2026Q3")
 
 
-LEADS = _leads([
-    # in the cohort (2025Q2–2026Q1)
-    dict(lead_id="L1", created_at="2025-05-01", channel="a", mql_at="2025-05-02", sal_at="2025-05-03",
-         sql_at="2025-06-01", lead_score=80),
-    dict(lead_id="L2", created_at="2025-05-01", channel="a", lead_score=30),
-    dict(lead_id="L3", created_at="2025-06-01", channel="b", mql_at="2025-06-02", sql_at="2026-01-15",
-         lead_score=60),  # SQL after the 180-day horizon: not counted
-    dict(lead_id="L4", created_at="2026-02-01", channel="b", mql_at="2026-02-02", sql_at="2026-02-10",
-         lead_score=90),
-    # outside the cohort
-    dict(lead_id="L5", created_at="2026-05-01", channel="a", sql_at="2026-05-02", lead_score=99),
-    dict(lead_id="L6", created_at="2025-03-31", channel="b", sql_at="2025-04-02", lead_score=99),
-])
-OPPS = _opps([
-    dict(opportunity_id="O1", lead_id="L1", created_at="2025-06-01", closed_at="2025-08-01", status="won", amount=1000.0),
-    dict(opportunity_id="O2", lead_id="L1", created_at="2025-06-01", closed_at="2025-07-01", status="lost", amount=800.0),
-    dict(opportunity_id="O3", lead_id="L3", created_at="2026-01-15", closed_at="2026-02-01", status="won", amount=500.0),
-    dict(opportunity_id="O4", lead_id="L4", created_at="2026-02-10", closed_at="2026-03-01", status="won", amount=3000.0),
-    dict(opportunity_id="O5", lead_id="L4", created_at="2026-02-10", closed_at="2026-04-01", status="won", amount=1000.0),
-    dict(opportunity_id="O6", lead_id="L4", created_at="2026-02-10", closed_at=None, status="open", amount=9000.0),
-    dict(opportunity_id="O7", lead_id="L5", created_at="2026-05-02", closed_at="2026-06-01", status="won", amount=7.0),
-])
+LEADS = _leads(
+    [
+        # in the cohort (2025Q2–2026Q1)
+        dict(
+            lead_id="L1",
+            created_at="2025-05-01",
+            channel="a",
+            mql_at="2025-05-02",
+            sal_at="2025-05-03",
+            sql_at="2025-06-01",
+            lead_score=80,
+        ),
+        dict(lead_id="L2", created_at="2025-05-01", channel="a", lead_score=30),
+        dict(
+            lead_id="L3", created_at="2025-06-01", channel="b", mql_at="2025-06-02", sql_at="2026-01-15", lead_score=60
+        ),  # SQL after the 180-day horizon: not counted
+        dict(
+            lead_id="L4", created_at="2026-02-01", channel="b", mql_at="2026-02-02", sql_at="2026-02-10", lead_score=90
+        ),
+        # outside the cohort
+        dict(lead_id="L5", created_at="2026-05-01", channel="a", sql_at="2026-05-02", lead_score=99),
+        dict(lead_id="L6", created_at="2025-03-31", channel="b", sql_at="2025-04-02", lead_score=99),
+    ]
+)
+OPPS = _opps(
+    [
+        dict(
+            opportunity_id="O1",
+            lead_id="L1",
+            created_at="2025-06-01",
+            closed_at="2025-08-01",
+            status="won",
+            amount=1000.0,
+        ),
+        dict(
+            opportunity_id="O2",
+            lead_id="L1",
+            created_at="2025-06-01",
+            closed_at="2025-07-01",
+            status="lost",
+            amount=800.0,
+        ),
+        dict(
+            opportunity_id="O3",
+            lead_id="L3",
+            created_at="2026-01-15",
+            closed_at="2026-02-01",
+            status="won",
+            amount=500.0,
+        ),
+        dict(
+            opportunity_id="O4",
+            lead_id="L4",
+            created_at="2026-02-10",
+            closed_at="2026-03-01",
+            status="won",
+            amount=3000.0,
+        ),
+        dict(
+            opportunity_id="O5",
+            lead_id="L4",
+            created_at="2026-02-10",
+            closed_at="2026-04-01",
+            status="won",
+            amount=1000.0,
+        ),
+        dict(opportunity_id="O6", lead_id="L4", created_at="2026-02-10", closed_at=None, status="open", amount=9000.0),
+        dict(
+            opportunity_id="O7", lead_id="L5", created_at="2026-05-02", closed_at="2026-06-01", status="won", amount=7.0
+        ),
+    ]
+)
 
 
 def test_lead_outcomes_count_only_what_happened_within_the_horizon():
@@ -95,13 +156,17 @@ def test_value_per_lead_hand_computed():
     assert v.loc["a", ["leads", "sql", "won", "lost"]].tolist() == [2, 1, 1, 1]
     assert v.loc["a", "sql_rate"] == 0.5 and v.loc["a", "win_rate"] == 0.5
     assert v.loc["a", "revenue_per_lead"] == 500.0 and v.loc["a", "avg_deal"] == 1000.0
-    assert v.loc["b", "win_rate"] == 1.0 and v.loc["b", "revenue_per_lead"] == 2000.0 and v.loc["b", "avg_deal"] == 2000.0
+    assert (
+        v.loc["b", "win_rate"] == 1.0 and v.loc["b", "revenue_per_lead"] == 2000.0 and v.loc["b", "avg_deal"] == 2000.0
+    )
     assert v.loc["All", "revenue_per_lead"] == 1250.0
     assert v.loc["All", "avg_deal"] == pytest.approx(5000 / 3)
     assert v.loc["All", "revenue_per_sql"] == 2500.0
     assert v.loc["All", "win_rate"] == 0.75
     lo, hi = stats.wilson_interval(2, 4)
-    assert v.loc["All", "sql_rate_lo"] == pytest.approx(float(lo)) and v.loc["All", "sql_rate_hi"] == pytest.approx(float(hi))
+    assert v.loc["All", "sql_rate_lo"] == pytest.approx(float(lo)) and v.loc["All", "sql_rate_hi"] == pytest.approx(
+        float(hi)
+    )
 
 
 def test_value_per_lead_without_deals_has_no_money():
@@ -123,9 +188,13 @@ def test_value_sentences_and_title_use_the_numbers():
 
 
 def test_new_channels():
-    leads = _leads([dict(lead_id="1", created_at="2026-08-01", channel="new"),
-                    dict(lead_id="2", created_at="2026-08-01", channel="old"),
-                    dict(lead_id="3", created_at="2025-08-01", channel="old")])
+    leads = _leads(
+        [
+            dict(lead_id="1", created_at="2026-08-01", channel="new"),
+            dict(lead_id="2", created_at="2026-08-01", channel="old"),
+            dict(lead_id="3", created_at="2025-08-01", channel="old"),
+        ]
+    )
     assert lq.new_channels(leads, lq.value_cohort(Q), Q) == ["new"]
 
 
@@ -156,8 +225,13 @@ def test_bootstrap_mean_switches_to_the_t_interval_for_large_samples():
 # ------------------------------------------------------------------------------------------------
 def _scored(scores, sql, mql=None) -> pd.DataFrame:
     scores = np.asarray(scores, dtype=float)
-    return pd.DataFrame({"lead_score": scores, "sql": np.asarray(sql, bool),
-                         "mql": np.ones(len(scores), bool) if mql is None else np.asarray(mql, bool)})
+    return pd.DataFrame(
+        {
+            "lead_score": scores,
+            "sql": np.asarray(sql, bool),
+            "mql": np.ones(len(scores), bool) if mql is None else np.asarray(mql, bool),
+        }
+    )
 
 
 def test_score_bands_hand_computed():
@@ -181,10 +255,14 @@ def test_score_auc_perfect_and_hanley_mcneil():
 
 
 def test_used_threshold_is_robust_to_a_manual_mql():
-    rows = [dict(lead_id=str(i), created_at="2026-07-01", channel="a", mql_at="2026-07-02", lead_score=50)
-            for i in range(999)]
-    rows += [dict(lead_id="manual", created_at="2026-07-01", channel="a", mql_at="2026-07-02", lead_score=10),
-             dict(lead_id="old", created_at="2026-01-01", channel="a", mql_at="2026-01-02", lead_score=0)]
+    rows = [
+        dict(lead_id=str(i), created_at="2026-07-01", channel="a", mql_at="2026-07-02", lead_score=50)
+        for i in range(999)
+    ]
+    rows += [
+        dict(lead_id="manual", created_at="2026-07-01", channel="a", mql_at="2026-07-02", lead_score=10),
+        dict(lead_id="old", created_at="2026-01-01", channel="a", mql_at="2026-01-02", lead_score=0),
+    ]
     u = lq.used_threshold(_leads(rows), Q)
     assert u == {"threshold": 50.0, "minimum": 10.0, "n": 1000, "below": 1}
     assert np.isnan(lq.used_threshold(_leads(rows[-1:]), Q)["threshold"])
@@ -254,22 +332,36 @@ def test_score_sentences_name_the_rule():
 # ------------------------------------------------------------------------------------------------
 # hand-off
 # ------------------------------------------------------------------------------------------------
-HANDOFF_LEADS = _leads([
-    dict(lead_id="A", created_at="2026-07-01", channel="x", mql_at="2026-07-05", sal_at="2026-07-08"),
-    dict(lead_id="B", created_at="2026-07-01", channel="x", mql_at="2026-07-10", disqualified_at="2026-07-20",
-         disqualify_reason="not ready yet"),
-    dict(lead_id="C", created_at="2026-09-01", channel="x", mql_at="2026-09-20"),
-    dict(lead_id="D", created_at="2026-06-20", channel="y", mql_at="2026-07-01"),
-    dict(lead_id="E", created_at="2026-07-01", channel="y", mql_at="2026-08-01", sql_at="2026-08-03"),
-    dict(lead_id="F", created_at="2026-06-01", channel="y", mql_at="2026-06-30", sal_at="2026-07-02"),
-    dict(lead_id="G", created_at="2026-07-01", channel="y", mql_at="2026-07-02", sal_at="2026-10-05"),
-])
+HANDOFF_LEADS = _leads(
+    [
+        dict(lead_id="A", created_at="2026-07-01", channel="x", mql_at="2026-07-05", sal_at="2026-07-08"),
+        dict(
+            lead_id="B",
+            created_at="2026-07-01",
+            channel="x",
+            mql_at="2026-07-10",
+            disqualified_at="2026-07-20",
+            disqualify_reason="not ready yet",
+        ),
+        dict(lead_id="C", created_at="2026-09-01", channel="x", mql_at="2026-09-20"),
+        dict(lead_id="D", created_at="2026-06-20", channel="y", mql_at="2026-07-01"),
+        dict(lead_id="E", created_at="2026-07-01", channel="y", mql_at="2026-08-01", sql_at="2026-08-03"),
+        dict(lead_id="F", created_at="2026-06-01", channel="y", mql_at="2026-06-30", sal_at="2026-07-02"),
+        dict(lead_id="G", created_at="2026-07-01", channel="y", mql_at="2026-07-02", sal_at="2026-10-05"),
+    ]
+)
 
 
 def test_mql_handoff_states():
     h = lq.mql_handoff(HANDOFF_LEADS, Q).set_index("lead_id")
-    assert h["state"].to_dict() == {"A": "accepted", "B": "rejected", "C": "waiting", "D": "never accepted",
-                                    "E": "accepted", "G": "never accepted"}
+    assert h["state"].to_dict() == {
+        "A": "accepted",
+        "B": "rejected",
+        "C": "waiting",
+        "D": "never accepted",
+        "E": "accepted",
+        "G": "never accepted",
+    }
     assert h.loc["A", "delay_days"] == 3 and h.loc["E", "delay_days"] == 2
     assert np.isnan(h.loc["G", "delay_days"])
     assert h.loc["C", "followed_days"] == 11
@@ -291,22 +383,67 @@ def test_acceptance_curve_is_one_minus_kaplan_meier():
     assert (c["group"] == "all").all() and c["conv"].is_monotonic_increasing
 
 
-DQ = _leads([
-    dict(lead_id="1", created_at="2026-06-01", channel="a", disqualified_at="2026-07-02", disqualify_reason="no budget"),
-    dict(lead_id="2", created_at="2026-06-01", channel="a", mql_at="2026-06-02", disqualified_at="2026-07-02",
-         disqualify_reason="no budget"),
-    dict(lead_id="3", created_at="2026-06-01", channel="a", mql_at="2026-06-02", disqualified_at="2026-07-02",
-         disqualify_reason="no budget"),
-    dict(lead_id="4", created_at="2026-06-01", channel="a", mql_at="2026-06-02", disqualified_at="2026-08-02",
-         disqualify_reason="Timing"),
-    dict(lead_id="5", created_at="2026-06-01", channel="a", mql_at="2026-06-02", sql_at="2026-06-10",
-         disqualified_at="2026-08-02", disqualify_reason="timing"),  # was SQL: not sent back
-    dict(lead_id="6", created_at="2026-06-01", channel="a", disqualified_at="2026-08-02"),
-    dict(lead_id="7", created_at="2026-06-01", channel="a", mql_at="2026-06-02", disqualified_at="2026-09-02",
-         disqualify_reason="recycled to nurture"),
-    dict(lead_id="8", created_at="2026-06-01", channel="a", mql_at="2026-06-02", disqualified_at="2026-06-20",
-         disqualify_reason="competitor"),  # previous quarter
-])
+DQ = _leads(
+    [
+        dict(
+            lead_id="1",
+            created_at="2026-06-01",
+            channel="a",
+            disqualified_at="2026-07-02",
+            disqualify_reason="no budget",
+        ),
+        dict(
+            lead_id="2",
+            created_at="2026-06-01",
+            channel="a",
+            mql_at="2026-06-02",
+            disqualified_at="2026-07-02",
+            disqualify_reason="no budget",
+        ),
+        dict(
+            lead_id="3",
+            created_at="2026-06-01",
+            channel="a",
+            mql_at="2026-06-02",
+            disqualified_at="2026-07-02",
+            disqualify_reason="no budget",
+        ),
+        dict(
+            lead_id="4",
+            created_at="2026-06-01",
+            channel="a",
+            mql_at="2026-06-02",
+            disqualified_at="2026-08-02",
+            disqualify_reason="Timing",
+        ),
+        dict(
+            lead_id="5",
+            created_at="2026-06-01",
+            channel="a",
+            mql_at="2026-06-02",
+            sql_at="2026-06-10",
+            disqualified_at="2026-08-02",
+            disqualify_reason="timing",
+        ),  # was SQL: not sent back
+        dict(lead_id="6", created_at="2026-06-01", channel="a", disqualified_at="2026-08-02"),
+        dict(
+            lead_id="7",
+            created_at="2026-06-01",
+            channel="a",
+            mql_at="2026-06-02",
+            disqualified_at="2026-09-02",
+            disqualify_reason="recycled to nurture",
+        ),
+        dict(
+            lead_id="8",
+            created_at="2026-06-01",
+            channel="a",
+            mql_at="2026-06-02",
+            disqualified_at="2026-06-20",
+            disqualify_reason="competitor",
+        ),  # previous quarter
+    ]
+)
 
 
 def test_disqualify_pareto_hand_computed():
@@ -333,24 +470,31 @@ def test_recycled_hand_computed():
 def test_handoff_sentences_use_the_numbers():
     h = lq.mql_handoff(HANDOFF_LEADS, Q)
     t = lq.handoff_table(h)
-    s = " ".join(lq.handoff_sentences(t, lq.acceptance_curve(h), lq.disqualify_pareto(DQ, Q, mql_only=True),
-                                      lq.recycled(DQ, Q), Q))
+    s = " ".join(
+        lq.handoff_sentences(
+            t, lq.acceptance_curve(h), lq.disqualify_pareto(DQ, Q, mql_only=True), lq.recycled(DQ, Q), Q
+        )
+    )
     assert "Of 6 MQLs in 2026Q3" in s and "40.0%" in s and "'no budget'" in s and "4 MQLs were sent back" in s
 
 
 # ------------------------------------------------------------------------------------------------
 # campaigns
 # ------------------------------------------------------------------------------------------------
-CAMP_LEADS = _leads([
-    dict(lead_id="1", created_at="2026-07-01", channel="events", campaign_id="K1", sql_at="2026-07-20"),
-    dict(lead_id="2", created_at="2026-07-15", channel="events", campaign_id="K1", sql_at="2026-09-01"),
-    dict(lead_id="3", created_at="2026-08-01", channel="events", campaign_id="K1"),
-    dict(lead_id="4", created_at="2026-09-15", channel="events", campaign_id="K1", sql_at="2026-09-20"),  # too young
-    dict(lead_id="5", created_at="2026-07-10", channel="webinar", campaign_id="K2", sql_at="2026-07-12"),
-    dict(lead_id="6", created_at="2026-07-11", channel="webinar", campaign_id="K2", sql_at="2026-07-20"),
-    dict(lead_id="7", created_at="2026-07-11", channel="webinar"),  # no campaign
-    dict(lead_id="8", created_at="2026-04-11", channel="events", campaign_id="K1", sql_at="2026-04-12"),  # Q2
-])
+CAMP_LEADS = _leads(
+    [
+        dict(lead_id="1", created_at="2026-07-01", channel="events", campaign_id="K1", sql_at="2026-07-20"),
+        dict(lead_id="2", created_at="2026-07-15", channel="events", campaign_id="K1", sql_at="2026-09-01"),
+        dict(lead_id="3", created_at="2026-08-01", channel="events", campaign_id="K1"),
+        dict(
+            lead_id="4", created_at="2026-09-15", channel="events", campaign_id="K1", sql_at="2026-09-20"
+        ),  # too young
+        dict(lead_id="5", created_at="2026-07-10", channel="webinar", campaign_id="K2", sql_at="2026-07-12"),
+        dict(lead_id="6", created_at="2026-07-11", channel="webinar", campaign_id="K2", sql_at="2026-07-20"),
+        dict(lead_id="7", created_at="2026-07-11", channel="webinar"),  # no campaign
+        dict(lead_id="8", created_at="2026-04-11", channel="events", campaign_id="K1", sql_at="2026-04-12"),  # Q2
+    ]
+)
 CAMPAIGNS = pd.DataFrame({"campaign_id": ["K1", "K9"], "channel": ["events", "podcast"], "name": ["Spring expo", "x"]})
 
 
@@ -369,8 +513,16 @@ def test_campaign_table_hand_computed():
 def test_nurture_flag_needs_volume_and_a_clear_gap():
     rows = []
     for cid, n, k in (("BIG", 200, 20), ("S1", 50, 30), ("S2", 50, 25), ("SMALL_BAD", 10, 0)):
-        rows += [dict(lead_id=f"{cid}{i}", created_at="2026-07-01", channel="c", campaign_id=cid,
-                      sql_at="2026-07-05" if i < k else None) for i in range(n)]
+        rows += [
+            dict(
+                lead_id=f"{cid}{i}",
+                created_at="2026-07-01",
+                channel="c",
+                campaign_id=cid,
+                sql_at="2026-07-05" if i < k else None,
+            )
+            for i in range(n)
+        ]
     t = lq.campaign_table(_leads(rows), None, Q).set_index("campaign_id")
     assert t["nurture"].to_dict() == {"BIG": True, "S1": False, "S2": False, "SMALL_BAD": False}
     assert lq.campaign_title(t.reset_index()) == "1 high-volume campaign converts clearly below average"
@@ -389,14 +541,23 @@ def test_campaign_note():
 # ------------------------------------------------------------------------------------------------
 def test_findings_impacts_and_order():
     value = pd.DataFrame({"channel": ["All"], "revenue_per_sql": [1000.0], "sql": [10], "leads": [100]})
-    outcomes = pd.DataFrame({"mql": [True] * 4 + [False], "accepted": [True] * 4 + [False],
-                             "sql": [True, False, False, False, True]})
-    comp = {"direction": "too low", "band_leads": 400, "band_per_quarter": 100.0, "band_sql_rate": 0.1125,
-            "ref_rate": 0.25, "yield_gap": 0.1375}
+    outcomes = pd.DataFrame(
+        {"mql": [True] * 4 + [False], "accepted": [True] * 4 + [False], "sql": [True, False, False, False, True]}
+    )
+    comp = {
+        "direction": "too low",
+        "band_leads": 400,
+        "band_per_quarter": 100.0,
+        "band_sql_rate": 0.1125,
+        "ref_rate": 0.25,
+        "yield_gap": 0.1375,
+    }
     used = {"threshold": 40.0}
     best = {"threshold": 50.0, "lo": 48.0, "hi": 52.0, "rule": "breakeven", "ref_rate": 0.25}
     handoff = pd.DataFrame({"state": ["never accepted", "never accepted", "accepted"]})
-    camps = pd.DataFrame({"name": ["Big"], "nurture": [True], "mature": [100], "sql_rate": [0.1], "overall_rate": [0.3]})
+    camps = pd.DataFrame(
+        {"name": ["Big"], "nurture": [True], "mature": [100], "sql_rate": [0.1], "overall_rate": [0.3]}
+    )
     f = lq.findings(value, outcomes, comp, used, best, handoff, camps, Q)
     assert [x["slug"] for x in f] == ["nurture_campaigns", "mql_threshold", "mql_never_accepted"]
     assert [x["impact"] for x in f] == pytest.approx([20000.0, 13750.0, 500.0])
@@ -404,7 +565,9 @@ def test_findings_impacts_and_order():
     assert "Raise the MQL threshold to about 50" in f[1]["recommendation"]
     assert len(lq.findings(value, outcomes, comp, used, best, handoff, camps, Q, max_findings=2)) == 2
     inside = dict(best, lo=38.0)  # used threshold within the suggested one's interval: no threshold finding
-    assert "mql_threshold" not in [x["slug"] for x in lq.findings(value, outcomes, comp, used, inside, handoff, camps, Q)]
+    assert "mql_threshold" not in [
+        x["slug"] for x in lq.findings(value, outcomes, comp, used, inside, handoff, camps, Q)
+    ]
     assert lq.findings(value.assign(revenue_per_sql=np.nan), outcomes, comp, used, best, handoff, camps, Q) == []
 
 
@@ -417,13 +580,21 @@ def outcome_frames(draw):
     rng = np.random.default_rng(draw(st.integers(0, 10_000)))
     sql = rng.random(n) < draw(st.floats(0, 1))
     won = sql & (rng.random(n) < 0.5)
-    return pd.DataFrame({
-        "lead_id": [str(i) for i in range(n)], "channel": rng.choice(["a", "b", "c"], n),
-        "lead_score": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 101, n)).astype(float),
-        "mql": rng.random(n) < 0.6, "sql": sql, "accepted": sql, "customer": won,
-        "won_deals": won.astype(int), "lost_deals": (sql & ~won).astype(int),
-        "won_amount": np.where(won, rng.lognormal(8, 1, n), 0.0), "has_deals": True,
-    })
+    return pd.DataFrame(
+        {
+            "lead_id": [str(i) for i in range(n)],
+            "channel": rng.choice(["a", "b", "c"], n),
+            "lead_score": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 101, n)).astype(float),
+            "mql": rng.random(n) < 0.6,
+            "sql": sql,
+            "accepted": sql,
+            "customer": won,
+            "won_deals": won.astype(int),
+            "lost_deals": (sql & ~won).astype(int),
+            "won_amount": np.where(won, rng.lognormal(8, 1, n), 0.0),
+            "has_deals": True,
+        }
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -434,8 +605,12 @@ def test_value_per_lead_laws(o):
     assert body["leads"].sum() == tot["leads"] == len(o)
     assert body["sql"].sum() == tot["sql"] and body["revenue"].sum() == pytest.approx(tot["revenue"])
     r = v.dropna(subset=["sql_rate"])
-    assert ((0 <= r["sql_rate_lo"]) & (r["sql_rate_lo"] <= r["sql_rate"] + 1e-12)
-            & (r["sql_rate"] <= r["sql_rate_hi"] + 1e-12) & (r["sql_rate_hi"] <= 1)).all()
+    assert (
+        (0 <= r["sql_rate_lo"])
+        & (r["sql_rate_lo"] <= r["sql_rate"] + 1e-12)
+        & (r["sql_rate"] <= r["sql_rate_hi"] + 1e-12)
+        & (r["sql_rate_hi"] <= 1)
+    ).all()
     assert (v["revenue_per_lead"] >= 0).all()
 
 
@@ -452,14 +627,33 @@ def test_score_laws(o):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 120), st.sampled_from([None, 1, 5, 40]), st.sampled_from([None, 3, 60]),
-                          st.sampled_from(["x", "y"])), min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 120),
+            st.sampled_from([None, 1, 5, 40]),
+            st.sampled_from([None, 3, 60]),
+            st.sampled_from(["x", "y"]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_handoff_states_partition_the_mqls(rows):
     base = T("2026-07-01")
-    leads = _leads([dict(lead_id=str(i), created_at=base, channel=ch, mql_at=base + pd.Timedelta(days=m),
-                         sal_at=None if s is None else base + pd.Timedelta(days=m + s),
-                         disqualified_at=None if d is None else base + pd.Timedelta(days=m + d))
-                    for i, (m, s, d, ch) in enumerate(rows)])
+    leads = _leads(
+        [
+            dict(
+                lead_id=str(i),
+                created_at=base,
+                channel=ch,
+                mql_at=base + pd.Timedelta(days=m),
+                sal_at=None if s is None else base + pd.Timedelta(days=m + s),
+                disqualified_at=None if d is None else base + pd.Timedelta(days=m + d),
+            )
+            for i, (m, s, d, ch) in enumerate(rows)
+        ]
+    )
     h = lq.mql_handoff(leads, Q)
     assert len(h) == sum(m < 92 for m, *_ in rows)
     t = lq.handoff_table(h)
@@ -491,14 +685,28 @@ def test_scales_to_a_million_leads():
     score = rng.integers(0, 101, n).astype(float)
     mql = np.where(score >= 40, created + pd.Timedelta(days=1), pd.NaT)
     sql = np.where((score >= 40) & (rng.random(n) < score / 150), created + pd.Timedelta(days=10), pd.NaT)
-    leads = pd.DataFrame({"lead_id": np.arange(n).astype(str), "created_at": created,
-                          "channel": rng.choice(list("abcdefgh"), n), "campaign_id": rng.choice(50, n).astype(str),
-                          "mql_at": pd.to_datetime(mql), "sal_at": pd.to_datetime(sql), "sql_at": pd.to_datetime(sql),
-                          "lead_score": score})
+    leads = pd.DataFrame(
+        {
+            "lead_id": np.arange(n).astype(str),
+            "created_at": created,
+            "channel": rng.choice(list("abcdefgh"), n),
+            "campaign_id": rng.choice(50, n).astype(str),
+            "mql_at": pd.to_datetime(mql),
+            "sal_at": pd.to_datetime(sql),
+            "sql_at": pd.to_datetime(sql),
+            "lead_score": score,
+        }
+    )
     won = ~pd.isna(sql) & (rng.random(n) < 0.3)
-    opps = pd.DataFrame({"opportunity_id": np.arange(won.sum()).astype(str), "lead_id": leads["lead_id"][won].to_numpy(),
-                         "closed_at": pd.to_datetime(sql[won]) + pd.Timedelta(days=30), "status": "won",
-                         "amount": 1000.0})
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": np.arange(won.sum()).astype(str),
+            "lead_id": leads["lead_id"][won].to_numpy(),
+            "closed_at": pd.to_datetime(sql[won]) + pd.Timedelta(days=30),
+            "status": "won",
+            "amount": 1000.0,
+        }
+    )
     t0 = time.perf_counter()
     c = lq.value_cohort(Q)
     o = lq.lead_outcomes(leads, opps, c)
@@ -514,8 +722,13 @@ def test_minimal_leads_table_runs_end_to_end():
     import matplotlib
 
     matplotlib.use("Agg")
-    leads = pd.DataFrame({"lead_id": ["1", "2"], "channel": ["a", "b"],
-                          "created_at": pd.to_datetime(["2025-06-01", "2026-08-01"]).astype("datetime64[ns]")})
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["1", "2"],
+            "channel": ["a", "b"],
+            "created_at": pd.to_datetime(["2025-06-01", "2026-08-01"]).astype("datetime64[ns]"),
+        }
+    )
     c = lq.value_cohort(Q)
     o = lq.lead_outcomes(leads, None, c)
     v = lq.value_per_lead(o)
@@ -525,17 +738,25 @@ def test_minimal_leads_table_runs_end_to_end():
     comp = lq.threshold_comparison(o, used["threshold"], best)
     assert np.isnan(auc["auc"]) and np.isnan(best["threshold"]) and comp["direction"] == "aligned"
     assert lq.score_sentences(bands, auc, auc_m, used, best, comp) == [
-        "No lead scores in the cohort: the score cannot be assessed."]
+        "No lead scores in the cohort: the score cannot be assessed."
+    ]
     h = lq.mql_handoff(leads, Q)
     t = lq.handoff_table(h)
     p = lq.disqualify_pareto(leads, Q, mql_only=True)
     assert h.empty and t.empty and p.empty
-    assert lq.handoff_sentences(t, lq.acceptance_curve(h), p, lq.recycled(leads, Q), Q) == ["No lead became MQL in 2026Q3."]
+    assert lq.handoff_sentences(t, lq.acceptance_curve(h), p, lq.recycled(leads, Q), Q) == [
+        "No lead became MQL in 2026Q3."
+    ]
     camps = lq.campaign_table(leads, None, Q)
     assert camps.empty and "skipped" in lq.campaign_note(leads, None)
     assert lq.findings(v, o, comp, used, best, h, camps, Q) == []
-    for fig in (lq.fig_value(v), lq.fig_score(bands, lq.score_curve(o), used, best, auc), lq.fig_handoff(t, lq.acceptance_curve(h)),
-                lq.fig_pareto(p), lq.fig_campaigns(camps)):
+    for fig in (
+        lq.fig_value(v),
+        lq.fig_score(bands, lq.score_curve(o), used, best, auc),
+        lq.fig_handoff(t, lq.acceptance_curve(h)),
+        lq.fig_pareto(p),
+        lq.fig_campaigns(camps),
+    ):
         assert fig is not None
     import matplotlib.pyplot as plt
 

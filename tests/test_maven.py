@@ -7,7 +7,6 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-
 from salesaudit.importers import import_data
 
 ROOT = Path(__file__).resolve().parents[1]

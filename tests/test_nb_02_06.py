@@ -22,14 +22,22 @@ def _interval_ok(f: dict) -> bool:
 
 def test_02_on_small_fixture(run_nb, small_data):
     _, figs = run_nb(NB02, small_data, "2026Q3")
-    for name in ("email_click_rate", "email_open_rate", "email_click_to_open", "never_contacted_rate",
-                 "stale_content_touch_share"):
+    for name in (
+        "email_click_rate",
+        "email_open_rate",
+        "email_click_to_open",
+        "never_contacted_rate",
+        "stale_content_touch_share",
+    ):
         f = figs[name]
         assert 0 <= f["value"] <= 1 and _interval_ok(f), name
     assert figs["email_click_rate"]["value"] < figs["email_open_rate"]["value"]
     assert 0 < figs["activities_per_won_deal"]["value"] < 100
     assert 0 < figs["speed_to_first_contact_hours"]["value"] < 24 * 30
-    assert figs["helpful_content_assets"]["value"] + figs["unhelpful_content_assets"]["value"] == figs["helpful_content_assets"]["n"]
+    assert (
+        figs["helpful_content_assets"]["value"] + figs["unhelpful_content_assets"]["value"]
+        == figs["helpful_content_assets"]["n"]
+    )
     assert figs["stale_content_assets"]["value"] >= 0
     assert all(f["section"].startswith(NB02) for f in figs.values())
     assert any(k.startswith("finding:") for k in figs)
@@ -69,7 +77,7 @@ def test_runs_without_optional_tables(run_nb, stripped, name):
     else:
         assert figs["email_click_rate"]["value"] is None
         assert "helpful_content_assets" not in figs
-        assert figs["stale_content_assets"]["value"] >= 0          # content itself is still there
+        assert figs["stale_content_assets"]["value"] >= 0  # content itself is still there
         assert figs["activities_per_won_deal"]["value"] > 0
 
 
@@ -88,7 +96,9 @@ def test_02_on_demo_recovers_truth(run_nb, demo_data, demo_truth, quarter):
 
 def test_email_streams_recover_truth(demo_data, demo_truth):
     sends = io.load(demo_data).email_sends
-    r = engagement.email_rates(sends.assign(delivered=sends["recipients"])).set_index("stream")  # truth is per recipient
+    r = engagement.email_rates(sends.assign(delivered=sends["recipients"])).set_index(
+        "stream"
+    )  # truth is per recipient
     for stream, t in demo_truth["email_streams"].items():
         assert r.at[stream, "open_rate"] == pytest.approx(t["open_rate"], abs=0.01), stream
         assert r.at[stream, "click_to_open"] == pytest.approx(t["click_to_open"], abs=0.01), stream

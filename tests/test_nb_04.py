@@ -33,7 +33,7 @@ def test_committed_notebook_is_stripped_and_parameterised():
 def _check_figures(fig: dict, tables: set[str]) -> None:
     s = fig["dq_score"]
     assert 0 <= s["value"] <= 100 and s["unit"] == "score" and s["higher_is_better"] is True
-    per_table = {k[len("dq_score_"):]: v["value"] for k, v in fig.items() if k.startswith("dq_score_")}
+    per_table = {k[len("dq_score_") :]: v["value"] for k, v in fig.items() if k.startswith("dq_score_")}
     assert set(per_table) <= tables and "leads" in per_table
     assert all(0 <= v <= 100 for v in per_table.values())
     assert min(per_table.values()) <= s["value"] <= max(per_table.values())  # a mean of the table scores
@@ -47,8 +47,24 @@ def _check_figures(fig: dict, tables: set[str]) -> None:
 @pytest.mark.parametrize("quarter", ["2026Q3", "2026Q2"])
 def test_runs_on_small_demo(run_nb, small_data, quarter):
     _, fig = run_nb(NB, small_data, quarter)
-    _check_figures(fig, {"leads", "opportunities", "activities", "reps", "spend", "traffic", "campaigns",
-                         "email_sends", "content", "content_touches", "orders", "tickets", "nps"})
+    _check_figures(
+        fig,
+        {
+            "leads",
+            "opportunities",
+            "activities",
+            "reps",
+            "spend",
+            "traffic",
+            "campaigns",
+            "email_sends",
+            "content",
+            "content_touches",
+            "orders",
+            "tickets",
+            "nps",
+        },
+    )
     assert fig["dq_won_without_order"]["value"] >= 0
     assert fig["dq_stale_open_deals"]["value"] >= 0
     assert 1 <= len([f for f in fig.values() if f.get("kind") == "finding"]) <= 3

@@ -23,9 +23,19 @@ def _team(data_dir, quarter):
 @pytest.mark.parametrize("quarter", ["2026Q3", "2026Q2"])
 def test_nb05_records_sane_figures(run_nb, small_data, quarter):
     _, figs = run_nb(NB, small_data, quarter)
-    for name in SUMMARY_FIGURES + ["avg_deal_size", "speed_to_lead_hours", "contact_rate", "rep_win_rate_spread",
-                                   "ramp_months", "new_rep_win_rate", "lead_forecast_monthly", "team_monthly_capacity",
-                                   "monthly_leads", "reps_short_now", "capacity_shortfall"]:
+    for name in SUMMARY_FIGURES + [
+        "avg_deal_size",
+        "speed_to_lead_hours",
+        "contact_rate",
+        "rep_win_rate_spread",
+        "ramp_months",
+        "new_rep_win_rate",
+        "lead_forecast_monthly",
+        "team_monthly_capacity",
+        "monthly_leads",
+        "reps_short_now",
+        "capacity_shortfall",
+    ]:
         assert name in figs, name
     team = _team(small_data, quarter)
     wr = figs["win_rate"]

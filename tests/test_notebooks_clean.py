@@ -33,4 +33,6 @@ def test_notebook_is_clean(path):
         assert cell.get("execution_count") is None, "execution count not cleared"
         src = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
         for node in ast.walk(ast.parse(src)):
-            assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)), "no def/class in notebooks"
+            assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)), (
+                "no def/class in notebooks"
+            )

@@ -1,5 +1,4 @@
 import nbformat
-
 from salesaudit.record import figure, findings_of, read_figures
 
 

@@ -17,41 +17,75 @@ Q = parse_quarter("2026Q3")  # 2026-07-01 .. 2026-10-01
 
 
 def _reps(**extra) -> pd.DataFrame:
-    df = pd.DataFrame({
-        "rep_id": ["A", "B", "C"],
-        "name": ["Ann", "Bob", "Cid"],
-        "start_date": [T("2020-01-01"), T("2026-05-01"), T("2020-01-01")],
-        "end_date": [pd.NaT, pd.NaT, T("2026-06-15")],
-        "quarterly_quota": [100_000.0, 50_000.0, np.nan],
-        "monthly_lead_capacity": [100.0, 50.0, 80.0],
-    })
+    df = pd.DataFrame(
+        {
+            "rep_id": ["A", "B", "C"],
+            "name": ["Ann", "Bob", "Cid"],
+            "start_date": [T("2020-01-01"), T("2026-05-01"), T("2020-01-01")],
+            "end_date": [pd.NaT, pd.NaT, T("2026-06-15")],
+            "quarterly_quota": [100_000.0, 50_000.0, np.nan],
+            "monthly_lead_capacity": [100.0, 50.0, 80.0],
+        }
+    )
     return df.assign(**extra)
 
 
 def _opps() -> pd.DataFrame:
     """A: 3 won (1000, 2000, 3000; cycles 10, 20, 30 days), 1 lost in Q3; B: 1 lost; X (unknown): 1 won."""
-    return pd.DataFrame({
-        "opportunity_id": [f"o{i}" for i in range(8)],
-        "owner_id": ["A", "A", "A", "A", "B", "X", "A", "B"],
-        "created_at": [T("2026-07-01"), T("2026-07-01"), T("2026-07-01"), T("2026-06-01"), T("2026-07-05"),
-                       T("2026-07-10"), T("2026-03-01"), T("2026-09-01")],
-        "closed_at": [T("2026-07-11"), T("2026-07-21"), T("2026-07-31"), T("2026-07-15"), T("2026-08-01"),
-                      T("2026-08-10"), T("2026-04-01"), pd.NaT],
-        "status": ["won", "won", "won", "lost", "lost", "won", "won", "open"],
-        "amount": [1000.0, 2000.0, 3000.0, 500.0, 700.0, 900.0, 5000.0, 800.0],
-    })
+    return pd.DataFrame(
+        {
+            "opportunity_id": [f"o{i}" for i in range(8)],
+            "owner_id": ["A", "A", "A", "A", "B", "X", "A", "B"],
+            "created_at": [
+                T("2026-07-01"),
+                T("2026-07-01"),
+                T("2026-07-01"),
+                T("2026-06-01"),
+                T("2026-07-05"),
+                T("2026-07-10"),
+                T("2026-03-01"),
+                T("2026-09-01"),
+            ],
+            "closed_at": [
+                T("2026-07-11"),
+                T("2026-07-21"),
+                T("2026-07-31"),
+                T("2026-07-15"),
+                T("2026-08-01"),
+                T("2026-08-10"),
+                T("2026-04-01"),
+                pd.NaT,
+            ],
+            "status": ["won", "won", "won", "lost", "lost", "won", "won", "open"],
+            "amount": [1000.0, 2000.0, 3000.0, 500.0, 700.0, 900.0, 5000.0, 800.0],
+        }
+    )
 
 
 def _leads() -> pd.DataFrame:
-    return pd.DataFrame({
-        "lead_id": ["l1", "l2", "l3", "l4", "l5", "l6"],
-        "created_at": [T("2026-07-01 00:00"), T("2026-07-01 00:00"), T("2026-07-02"), T("2026-07-03"),
-                       T("2026-07-04"), T("2026-05-01")],
-        "owner_id": ["A", "A", "A", "B", None, "A"],
-        "first_contact_at": [T("2026-07-01 02:00"), T("2026-07-01 04:00"), pd.NaT, T("2026-07-03 10:00"),
-                             pd.NaT, T("2026-05-01 01:00")],
-        "sql_at": [T("2026-07-10"), pd.NaT, pd.NaT, T("2026-07-20"), pd.NaT, T("2026-05-10")],
-    })
+    return pd.DataFrame(
+        {
+            "lead_id": ["l1", "l2", "l3", "l4", "l5", "l6"],
+            "created_at": [
+                T("2026-07-01 00:00"),
+                T("2026-07-01 00:00"),
+                T("2026-07-02"),
+                T("2026-07-03"),
+                T("2026-07-04"),
+                T("2026-05-01"),
+            ],
+            "owner_id": ["A", "A", "A", "B", None, "A"],
+            "first_contact_at": [
+                T("2026-07-01 02:00"),
+                T("2026-07-01 04:00"),
+                pd.NaT,
+                T("2026-07-03 10:00"),
+                pd.NaT,
+                T("2026-05-01 01:00"),
+            ],
+            "sql_at": [T("2026-07-10"), pd.NaT, pd.NaT, T("2026-07-20"), pd.NaT, T("2026-05-10")],
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------- reps
@@ -81,8 +115,14 @@ def test_median_interval_order_statistics():
 
 def test_first_contact_filled_from_activities():
     leads = _leads().drop(columns="first_contact_at")
-    acts = pd.DataFrame({"lead_id": ["l1", "l1", "l3"], "occurred_at": [T("2026-07-02"), T("2026-07-01 05:00"), T("2026-07-05")],
-                         "owner_id": ["A"] * 3, "type": ["call", "email", "call"]})
+    acts = pd.DataFrame(
+        {
+            "lead_id": ["l1", "l1", "l3"],
+            "occurred_at": [T("2026-07-02"), T("2026-07-01 05:00"), T("2026-07-05")],
+            "owner_id": ["A"] * 3,
+            "type": ["call", "email", "call"],
+        }
+    )
     fc = R.first_contact(leads, acts)
     assert fc.iloc[0] == T("2026-07-01 05:00") and fc.iloc[2] == T("2026-07-05") and pd.isna(fc.iloc[1])
     # the leads column wins when present
@@ -119,8 +159,13 @@ def test_deal_stats_hand_computed():
 
 
 def test_shrinkage_three_of_four_ranked_below_sixty_of_hundred():
-    deals = pd.DataFrame({"rep_id": ["small", "big", "r3", "r4", "r5", "r6"],
-                          "won": [3, 60, 40, 35, 38, 41], "closed": [4, 100, 100, 100, 100, 100]})
+    deals = pd.DataFrame(
+        {
+            "rep_id": ["small", "big", "r3", "r4", "r5", "r6"],
+            "won": [3, 60, 40, 35, 38, 41],
+            "closed": [4, 100, 100, 100, 100, 100],
+        }
+    )
     out = R.shrink_win_rates(deals).set_index("rep_id")
     assert 3 / 4 > 60 / 100
     assert out.loc["small", "win_rate_shrunk"] < out.loc["big", "win_rate_shrunk"]
@@ -133,8 +178,16 @@ def test_skill_ranking_puts_three_of_four_below_sixty_of_hundred():
     closed = {"small": 4, "big": 100, "r3": 100, "r4": 100, "r5": 100, "r6": 100}
     owner = np.concatenate([[r] * closed[r] for r in closed])
     status = np.concatenate([["won"] * won[r] + ["lost"] * (closed[r] - won[r]) for r in closed])
-    opps = pd.DataFrame({"opportunity_id": [f"o{i}" for i in range(len(owner))], "owner_id": owner,
-                         "created_at": T("2026-07-01"), "closed_at": T("2026-08-01"), "status": status, "amount": 1.0})
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": [f"o{i}" for i in range(len(owner))],
+            "owner_id": owner,
+            "created_at": T("2026-07-01"),
+            "closed_at": T("2026-08-01"),
+            "status": status,
+            "amount": 1.0,
+        }
+    )
     sk = R.skill_table(opps, None, Q.start, Q.end).set_index("rep_id")
     assert sk.loc["small", "win_rate"] == 0.75 and sk.loc["big", "win_rate"] == 0.6
     assert sk.loc["big", "rank"] == 1 and sk.loc["small", "rank"] > sk.loc["big", "rank"]
@@ -169,8 +222,13 @@ def test_sales_velocity_and_quota():
 
 
 def test_activity_stats_mix():
-    acts = pd.DataFrame({"owner_id": ["A", "A", "A", "A", "B", "A"], "type": ["call", "call", "email", "demo", "meeting", "call"],
-                         "occurred_at": [T("2026-07-02")] * 5 + [T("2026-01-01")]})
+    acts = pd.DataFrame(
+        {
+            "owner_id": ["A", "A", "A", "A", "B", "A"],
+            "type": ["call", "call", "email", "demo", "meeting", "call"],
+            "occurred_at": [T("2026-07-02")] * 5 + [T("2026-01-01")],
+        }
+    )
     out = R.activity_stats(acts, _reps(), Q.start, Q.end).set_index("rep_id")
     assert out.loc["A", "activities"] == 4
     assert out.loc["A", "share_call"] == pytest.approx(0.5) and out.loc["A", "share_demo"] == pytest.approx(0.25)
@@ -207,15 +265,31 @@ def test_team_figures_hand_computed():
 # ------------------------------------------------------------------------------- skill, archetypes
 def test_skill_table_leaves_out_ramp_deals_and_ranks():
     reps = _reps()
-    opps = pd.DataFrame({
-        "opportunity_id": [f"o{i}" for i in range(6)],
-        "owner_id": ["B", "B", "B", "A", "A", "A"],
-        # B started 2026-05-01: the deal opened 2026-05-20 is a ramp deal
-        "created_at": [T("2026-05-20"), T("2026-08-10"), T("2026-08-11"), T("2026-07-01"), T("2026-07-02"), T("2026-07-03")],
-        "closed_at": [T("2026-08-20"), T("2026-09-01"), T("2026-09-02"), T("2026-08-01"), T("2026-08-02"), T("2026-08-03")],
-        "status": ["lost", "won", "won", "won", "lost", "lost"],
-        "amount": [1.0] * 6,
-    })
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": [f"o{i}" for i in range(6)],
+            "owner_id": ["B", "B", "B", "A", "A", "A"],
+            # B started 2026-05-01: the deal opened 2026-05-20 is a ramp deal
+            "created_at": [
+                T("2026-05-20"),
+                T("2026-08-10"),
+                T("2026-08-11"),
+                T("2026-07-01"),
+                T("2026-07-02"),
+                T("2026-07-03"),
+            ],
+            "closed_at": [
+                T("2026-08-20"),
+                T("2026-09-01"),
+                T("2026-09-02"),
+                T("2026-08-01"),
+                T("2026-08-02"),
+                T("2026-08-03"),
+            ],
+            "status": ["lost", "won", "won", "won", "lost", "lost"],
+            "amount": [1.0] * 6,
+        }
+    )
     sk = R.skill_table(opps, reps, Q.start, Q.end, ramp_months=3).set_index("rep_id")
     assert sk.loc["B", "closed"] == 2 and sk.loc["B", "won"] == 2
     assert sk.loc["B", "rank"] == 1 and sk.loc["A", "rank"] == 2
@@ -231,8 +305,13 @@ def test_rank_agreement():
 
 
 def test_archetypes_quadrants():
-    t = pd.DataFrame({"rep_id": ["a", "b", "c", "d", R.UNKNOWN_REP], "closed": [100, 10, 100, 10, 500],
-                      "win_rate_shrunk": [0.5, 0.5, 0.2, 0.2, 0.9]})
+    t = pd.DataFrame(
+        {
+            "rep_id": ["a", "b", "c", "d", R.UNKNOWN_REP],
+            "closed": [100, 10, 100, 10, 500],
+            "win_rate_shrunk": [0.5, 0.5, 0.2, 0.2, 0.9],
+        }
+    )
     out = R.archetypes(t).set_index("rep_id")["archetype"]
     assert out["a"].startswith("Star") and out["b"].startswith("Sniper")
     assert out["c"].startswith("Grinder") and out["d"].startswith("Developing")
@@ -240,8 +319,14 @@ def test_archetypes_quadrants():
 
 
 def test_top_quartile_contrast():
-    card = pd.DataFrame({"rep_id": list("abcd"), "skill_rate": [0.5, 0.4, 0.3, 0.2],
-                         "speed_to_lead_h": [1.0, 5.0, 7.0, 9.0], "share_call": [0.6, 0.4, 0.4, 0.5]})
+    card = pd.DataFrame(
+        {
+            "rep_id": list("abcd"),
+            "skill_rate": [0.5, 0.4, 0.3, 0.2],
+            "speed_to_lead_h": [1.0, 5.0, 7.0, 9.0],
+            "share_call": [0.6, 0.4, 0.4, 0.5],
+        }
+    )
     out = R.top_quartile_contrast(card, "skill_rate", {"speed_to_lead_h": "Speed", "share_call": "Calls", "nope": "x"})
     s = out.set_index("metric")
     assert list(s.index) == ["speed_to_lead_h", "share_call"]
@@ -259,14 +344,16 @@ def test_speed_buckets():
 # ------------------------------------------------------------------------------------------- ramp
 def test_ramp_curve_months_and_exposure():
     reps = pd.DataFrame({"rep_id": ["N"], "name": ["New"], "start_date": [T("2026-01-01")], "end_date": [pd.NaT]})
-    opps = pd.DataFrame({
-        "opportunity_id": ["a", "b", "c", "d"],
-        "owner_id": ["N", "N", "N", "N"],
-        "created_at": [T("2026-01-10"), T("2026-01-20"), T("2026-03-05"), T("2026-06-01")],
-        "closed_at": [T("2026-02-10"), T("2026-02-20"), T("2026-04-01"), pd.NaT],
-        "status": ["won", "lost", "won", "open"],
-        "amount": [100.0, 50.0, 300.0, 10.0],
-    })
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": ["a", "b", "c", "d"],
+            "owner_id": ["N", "N", "N", "N"],
+            "created_at": [T("2026-01-10"), T("2026-01-20"), T("2026-03-05"), T("2026-06-01")],
+            "closed_at": [T("2026-02-10"), T("2026-02-20"), T("2026-04-01"), pd.NaT],
+            "status": ["won", "lost", "won", "open"],
+            "amount": [100.0, 50.0, 300.0, 10.0],
+        }
+    )
     out = R.ramp_curve(opps, reps, T("2026-07-01"), data_start=T("2025-01-01")).set_index("tenure_month")
     assert out.loc[0, "won"] == 1 and out.loc[0, "closed"] == 2 and out.loc[0, "win_rate"] == 0.5
     assert out.loc[2, "won"] == 1 and out.loc[2, "won_revenue"] == 300
@@ -278,8 +365,13 @@ def test_ramp_curve_months_and_exposure():
 
 
 def test_ramp_month_rule():
-    ramp = pd.DataFrame({"tenure_month": [0, 1, 2, 3, 4, 5, 12], "won": [0, 1, 4, 4, 4, 4, 400],
-                         "closed": [10, 10, 10, 10, 10, 10, 1000]})
+    ramp = pd.DataFrame(
+        {
+            "tenure_month": [0, 1, 2, 3, 4, 5, 12],
+            "won": [0, 1, 4, 4, 4, 4, 400],
+            "closed": [10, 10, 10, 10, 10, 10, 1000],
+        }
+    )
     # mature 40%; 3-month windows: m1 (0+1+4)/30 = 17%, m2 30%, m3 40%, m4.. 40%
     assert R.ramp_reference(ramp) == pytest.approx(0.4)
     assert R.ramp_month(ramp, 0.4) == 3
@@ -318,9 +410,13 @@ def test_team_capacity_counts_reps_employed_mid_month():
 
 def test_rep_load_and_capacity_plan():
     reps = _reps()
-    leads = pd.DataFrame({"lead_id": [f"l{i}" for i in range(450)],
-                          "created_at": [T("2026-07-05")] * 450,
-                          "owner_id": ["A"] * 330 + ["B"] * 120})
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"l{i}" for i in range(450)],
+            "created_at": [T("2026-07-05")] * 450,
+            "owner_id": ["A"] * 330 + ["B"] * 120,
+        }
+    )
     load = R.rep_load(leads, reps, Q).set_index("rep_id")
     assert load.loc["A", "leads_per_month"] == pytest.approx(110) and load.loc["A", "utilisation"] == pytest.approx(1.1)
     assert load.loc["B", "utilisation"] == pytest.approx(0.8)
@@ -338,8 +434,14 @@ def test_rep_load_and_capacity_plan():
 # --------------------------------------------------------------------------------------- findings
 def test_win_rate_gap_finding():
     skill = pd.DataFrame({"rep_id": list("abcd"), "name": list("ABCD"), "win_rate_shrunk": [0.5, 0.4, 0.3, 0.2]})
-    card = pd.DataFrame({"rep_id": list("abcd"), "closed": [10, 10, 20, 10], "won": [5, 4, 6, 2],
-                         "won_revenue": [5000.0, 4000.0, 6000.0, 2000.0]})
+    card = pd.DataFrame(
+        {
+            "rep_id": list("abcd"),
+            "closed": [10, 10, 20, 10],
+            "won": [5, 4, 6, 2],
+            "won_revenue": [5000.0, 4000.0, 6000.0, 2000.0],
+        }
+    )
     f = R.win_rate_gap_finding(skill, card)
     # median 0.35; bottom: c (0.05 × 20 = 1 win), d (0.15 × 10 = 1.5 wins); avg deal 17,000 / 17 = 1,000
     assert f.impact == pytest.approx(2.5 * 1000)

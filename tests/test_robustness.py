@@ -48,10 +48,15 @@ def test_rate_ratio_without_reference_has_no_change_and_no_interval():
 
 
 def test_volume_sentences_for_the_first_quarter_of_the_data():
-    leads = pd.DataFrame({"lead_id": [f"L{i}" for i in range(6)],
-                          "created_at": pd.to_datetime(["2026-07-03", "2026-07-09", "2026-08-01", "2026-08-20",
-                                                        "2026-09-02", "2026-09-29"]),
-                          "channel": ["organic", "organic", "events", "events", "events", "organic"]})
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(6)],
+            "created_at": pd.to_datetime(
+                ["2026-07-03", "2026-07-09", "2026-08-01", "2026-08-20", "2026-09-02", "2026-09-29"]
+            ),
+            "channel": ["organic", "organic", "events", "events", "events", "organic"],
+        }
+    )
     cmp = volume.volume_comparison(leads, Q)
     s = volume.volume_sentences(cmp, volume.trend_seasonality(pd.Series(dtype=float)), Q)
     assert "nothing to compare" in s[0] and "6 leads" in s[0]
@@ -60,14 +65,26 @@ def test_volume_sentences_for_the_first_quarter_of_the_data():
 
 
 def test_ramp_month_with_gaps_in_tenure_months():
-    ramp = pd.DataFrame({"tenure_month": [2, 4, 12], "label": ["3", "5", "13+"], "won": [1, 0, 6],
-                         "closed": [1, 1, 20], "win_rate": [1.0, 0.0, 0.3]})
+    ramp = pd.DataFrame(
+        {
+            "tenure_month": [2, 4, 12],
+            "label": ["3", "5", "13+"],
+            "won": [1, 0, 6],
+            "closed": [1, 1, 20],
+            "win_rate": [1.0, 0.0, 0.3],
+        }
+    )
     assert reps.ramp_month(ramp, 0.3) in (None, *range(1, 13))
 
 
 def test_scorecard_sentences_without_closed_deals():
-    team = reps.team_figures(pd.DataFrame({"lead_id": ["L1"], "created_at": [Q.start], "channel": ["organic"],
-                                           "owner_id": ["R1"]}), None, Q.start, Q.end, None)
+    team = reps.team_figures(
+        pd.DataFrame({"lead_id": ["L1"], "created_at": [Q.start], "channel": ["organic"], "owner_id": ["R1"]}),
+        None,
+        Q.start,
+        Q.end,
+        None,
+    )
     card = pd.DataFrame({"rep_id": ["R1"], "name": ["Ann"], "leads": [1], "closed": [0]})
     s = reps.scorecard_sentences(team, None, card)
     assert "No deals were closed" in s[0] and not any(NONSENSE.search(x) for x in s)
@@ -79,10 +96,25 @@ def test_fmt_ci_of_an_empty_column():
 
 
 def test_manual_work_sentences_previous_quarter_without_leads_and_one_won_deal():
-    per_deal = pd.DataFrame({"type": ["call", "total"], "per_deal": [3.0, 5.0], "lo": [np.nan, np.nan],
-                             "hi": [np.nan, np.nan], "deals": [1, 1], "activities": [3, 5]})
-    contact = pd.DataFrame({"median_hours": [np.nan, 5.0], "within_1_day": [np.nan, 0.8],
-                            "never_rate": [np.nan, 0.05], "never_lo": [np.nan, 0.02], "never_hi": [np.nan, 0.1]})
+    per_deal = pd.DataFrame(
+        {
+            "type": ["call", "total"],
+            "per_deal": [3.0, 5.0],
+            "lo": [np.nan, np.nan],
+            "hi": [np.nan, np.nan],
+            "deals": [1, 1],
+            "activities": [3, 5],
+        }
+    )
+    contact = pd.DataFrame(
+        {
+            "median_hours": [np.nan, 5.0],
+            "within_1_day": [np.nan, 0.8],
+            "never_rate": [np.nan, 0.05],
+            "never_lo": [np.nan, 0.02],
+            "never_hi": [np.nan, 0.1],
+        }
+    )
     s = engagement.manual_work_sentences(per_deal, None, contact)
     assert "one won deal: no interval" in s[0]
     assert s[-1].endswith("(90% interval 2.0%–10.0%).") and not any(NONSENSE.search(x) for x in s)
@@ -95,19 +127,42 @@ def test_mh_risk_difference_perfect_separation_gives_no_interval():
 
 
 def test_score_figure_without_enough_mqls_for_the_curve():
-    bands = pd.DataFrame({"lo_edge": [0.0, 50.0], "hi_edge": [50.0, 100.0], "leads": [3, 2], "sql": [0, 1],
-                          "sql_rate": [0.0, 0.5], "sql_rate_lo": [0.0, 0.1], "sql_rate_hi": [0.6, 0.9]})
+    bands = pd.DataFrame(
+        {
+            "lo_edge": [0.0, 50.0],
+            "hi_edge": [50.0, 100.0],
+            "leads": [3, 2],
+            "sql": [0, 1],
+            "sql_rate": [0.0, 0.5],
+            "sql_rate_lo": [0.0, 0.1],
+            "sql_rate_hi": [0.6, 0.9],
+        }
+    )
     curve = pd.DataFrame(columns=["score", "leads_at", "k", "n", "rate", "lo", "hi"])
-    fig = leadquality.fig_score(bands, curve, {"threshold": 40.0}, {"threshold": np.nan, "ref_rate": 0.25},
-                                {"auc": np.nan, "lo": np.nan, "hi": np.nan, "n": 5})
+    fig = leadquality.fig_score(
+        bands,
+        curve,
+        {"threshold": 40.0},
+        {"threshold": np.nan, "ref_rate": 0.25},
+        {"auc": np.nan, "lo": np.nan, "hi": np.nan, "n": 5},
+    )
     plt.close(fig)
 
 
 def test_value_sentences_with_a_single_channel():
     cohort = leadquality.value_cohort(Q)
-    outcomes = pd.DataFrame({"lead_id": ["a", "b", "c"], "channel": ["unknown"] * 3, "sql": [True, True, False],
-                             "customer": [True, False, False], "won_deals": [1, 0, 0], "lost_deals": [0, 1, 0],
-                             "won_amount": [1000.0, 0.0, 0.0], "has_deals": [True] * 3})
+    outcomes = pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "c"],
+            "channel": ["unknown"] * 3,
+            "sql": [True, True, False],
+            "customer": [True, False, False],
+            "won_deals": [1, 0, 0],
+            "lost_deals": [0, 1, 0],
+            "won_amount": [1000.0, 0.0, 0.0],
+            "has_deals": [True] * 3,
+        }
+    )
     s = leadquality.value_sentences(leadquality.value_per_lead(outcomes, n_boot=50), cohort, currency="USD")
     txt = " ".join(s)
     assert "worth the most" not in txt and "nothing to compare" in txt
@@ -125,20 +180,38 @@ def test_service_sentences_and_titles_on_thin_data():
     assert service.nps_title(service.nps_score([]), "2026Q3") == "No NPS answers in 2026Q3"
     s = service.nps_sentences(one, pd.DataFrame([one]))
     assert "from 1 customer:" in s[0] and not NONSENSE.search(s[0])
-    rr = {"rate": np.nan, "lo": 0.0, "hi": 1.0, "k": 0, "n": 0, "cohort_start": pd.Timestamp("2024-10-01"),
-          "cohort_end": pd.Timestamp("2025-10-01")}
+    rr = {
+        "rate": np.nan,
+        "lo": 0.0,
+        "hi": 1.0,
+        "k": 0,
+        "n": 0,
+        "cohort_start": pd.Timestamp("2024-10-01"),
+        "cohort_end": pd.Timestamp("2025-10-01"),
+    }
     assert "no customer" in service.repeat_title(rr).lower()
     s = service.repeat_sentences(rr, {"median_days": np.nan, "repeat_within_year": 0.1}, pd.DataFrame(), "EUR")
     assert s[0].startswith("No customer first bought") and not any(NONSENSE.search(x) for x in s)
     empty = pd.DataFrame({"group": [], "k": [], "n": [], "rate": [], "lo": [], "hi": []})
-    assert service.driver_sentences(empty, {"gap": np.nan, "lo": np.nan, "hi": np.nan}, None, None)[0].startswith("No customer")
+    assert service.driver_sentences(empty, {"gap": np.nan, "lo": np.nan, "hi": np.nan}, None, None)[0].startswith(
+        "No customer"
+    )
     tickets = pd.DataFrame({"category": ["all"], "tickets": [0], "rated": [0], "csat": [np.nan]})
     assert service.ticket_sentences(tickets, tickets)[0].startswith("No tickets")
 
 
 def test_funnel_sentences_without_mature_cohorts():
-    rates = pd.DataFrame({"group": ["all"] * 5, "step": [*funnel.STEPS, "lead_customer"], "k": 0, "n": 0,
-                          "rate": np.nan, "lo": 0.0, "hi": 1.0})
+    rates = pd.DataFrame(
+        {
+            "group": ["all"] * 5,
+            "step": [*funnel.STEPS, "lead_customer"],
+            "k": 0,
+            "n": 0,
+            "rate": np.nan,
+            "lo": 0.0,
+            "hi": 1.0,
+        }
+    )
     s = funnel.channel_sentences(rates, funnel.channel_gaps(rates), [Q.previous(5), Q.previous(2)])
     assert s[0].startswith("No leads were created") and not any(NONSENSE.search(x) for x in s)
     assert "no leads" in funnel.channel_title(rates)
@@ -203,8 +276,10 @@ FIRST = "2023Q4"  # the small demo's first complete quarter: nothing earlier to 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["01_sales_process", "02_tools_and_content", "03_lead_quality",
-                                  "05_sales_effectiveness", "06_customer_service"])
+@pytest.mark.parametrize(
+    "name",
+    ["01_sales_process", "02_tools_and_content", "03_lead_quality", "05_sales_effectiveness", "06_customer_service"],
+)
 def test_first_quarter_of_the_data(run_nb, small_data, name):
     nb, figs = run_nb(name, small_data, FIRST)
     texts = "\n".join(_check_notebook(nb))

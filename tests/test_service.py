@@ -41,10 +41,21 @@ def test_nps_bounds(scores):
 
 
 def test_nps_group_and_latest_answers():
-    assert sv.nps_group(pd.Series([10, 9, 8, 7, 6, 0])).tolist() == ["promoter", "promoter", "passive", "passive",
-                                                                     "detractor", "detractor"]
-    nps = pd.DataFrame({"customer_id": ["a", "a", "b"], "answered_at": [T("2026-07-01"), T("2026-08-01"), T("2026-07-15")],
-                        "score": [2, 10, 9]})
+    assert sv.nps_group(pd.Series([10, 9, 8, 7, 6, 0])).tolist() == [
+        "promoter",
+        "promoter",
+        "passive",
+        "passive",
+        "detractor",
+        "detractor",
+    ]
+    nps = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "answered_at": [T("2026-07-01"), T("2026-08-01"), T("2026-07-15")],
+            "score": [2, 10, 9],
+        }
+    )
     latest = sv.latest_answers(nps, Q.start, Q.end).set_index("customer_id")["score"]
     assert latest.to_dict() == {"a": 10, "b": 9}
     assert sv.nps_trend(nps, [Q]).iloc[0]["nps"] == 100
@@ -58,12 +69,17 @@ def test_csat_share():
 
 def test_ticket_stats_censor_open_tickets():
     o = T("2026-07-01")
-    t = pd.DataFrame({
-        "ticket_id": ["1", "2", "3"], "customer_id": ["a", "b", "c"], "opened_at": [o, o, o],
-        "first_response_at": [o + pd.Timedelta(hours=1), o + pd.Timedelta(hours=3), pd.NaT],
-        "resolved_at": [o + pd.Timedelta(hours=10), pd.NaT, pd.NaT],
-        "category": ["bug", "bug", "billing"], "csat": [5, np.nan, np.nan],
-    })
+    t = pd.DataFrame(
+        {
+            "ticket_id": ["1", "2", "3"],
+            "customer_id": ["a", "b", "c"],
+            "opened_at": [o, o, o],
+            "first_response_at": [o + pd.Timedelta(hours=1), o + pd.Timedelta(hours=3), pd.NaT],
+            "resolved_at": [o + pd.Timedelta(hours=10), pd.NaT, pd.NaT],
+            "category": ["bug", "bug", "billing"],
+            "csat": [5, np.nan, np.nan],
+        }
+    )
     s = sv.ticket_stats(t, Q.end)
     assert s["tickets"] == 3 and s["first_response_hours"] == pytest.approx(3.0)
     assert np.isnan(s["resolution_hours"])  # only 1 of 3 resolved: the median is not reached yet
@@ -75,20 +91,32 @@ def test_ticket_stats_censor_open_tickets():
 def orders_frame():
     # cut-off 2026-10-01; cohort = first order in [2024-10-01, 2025-10-01)
     rows = [
-        ("a", "2025-01-01", 100), ("a", "2025-06-01", 50),     # repeat within 12 months
-        ("b", "2025-02-01", 200), ("b", "2026-03-01", 70),     # second order after 13 months: no
-        ("c", "2025-03-01", 300),                              # never again
-        ("d", "2025-09-01", 80), ("d", "2025-09-20", 20), ("d", "2025-12-01", 10),
-        ("e", "2026-02-01", 400), ("e", "2026-03-01", 40),     # too recent for the cohort
-        ("f", "2023-01-01", 90), ("f", "2026-08-01", 60),      # existing customer, outside the cohort
+        ("a", "2025-01-01", 100),
+        ("a", "2025-06-01", 50),  # repeat within 12 months
+        ("b", "2025-02-01", 200),
+        ("b", "2026-03-01", 70),  # second order after 13 months: no
+        ("c", "2025-03-01", 300),  # never again
+        ("d", "2025-09-01", 80),
+        ("d", "2025-09-20", 20),
+        ("d", "2025-12-01", 10),
+        ("e", "2026-02-01", 400),
+        ("e", "2026-03-01", 40),  # too recent for the cohort
+        ("f", "2023-01-01", 90),
+        ("f", "2026-08-01", 60),  # existing customer, outside the cohort
     ]
-    return pd.DataFrame({"order_id": [f"o{i}" for i in range(len(rows))], "customer_id": [r[0] for r in rows],
-                         "ordered_at": pd.to_datetime([r[1] for r in rows]), "amount": [float(r[2]) for r in rows]})
+    return pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(len(rows))],
+            "customer_id": [r[0] for r in rows],
+            "ordered_at": pd.to_datetime([r[1] for r in rows]),
+            "amount": [float(r[2]) for r in rows],
+        }
+    )
 
 
 def test_repeat_purchase_rate_hand_computed():
     r = sv.repeat_purchase_rate(orders_frame(), Q.end)
-    assert (r["k"], r["n"]) == (2, 4)   # a and d repeat; b (too late) and c do not; e, f outside the cohort
+    assert (r["k"], r["n"]) == (2, 4)  # a and d repeat; b (too late) and c do not; e, f outside the cohort
     assert r["rate"] == pytest.approx(0.5)
     assert r["cohort_start"] == Q.end - pd.Timedelta(days=730)
 
@@ -104,9 +132,13 @@ def test_time_to_second_purchase_and_existing_revenue():
 
 def test_repeat_by_csat_group():
     cohort = sv.repeat_cohort(orders_frame(), Q.end)
-    tickets = pd.DataFrame({"customer_id": ["a", "a", "b", "c"],
-                            "opened_at": pd.to_datetime(["2025-02-01", "2025-03-01", "2025-03-01", "2026-09-01"]),
-                            "csat": [5.0, 4.0, 2.0, 5.0]})  # c's ticket is > 12 months after its first order
+    tickets = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "c"],
+            "opened_at": pd.to_datetime(["2025-02-01", "2025-03-01", "2025-03-01", "2026-09-01"]),
+            "csat": [5.0, 4.0, 2.0, 5.0],
+        }
+    )  # c's ticket is > 12 months after its first order
     g = sv.customer_csat_group(tickets, cohort)
     assert dict(zip(cohort["customer_id"], g)) == {"a": "high", "b": "low", "c": "no rating", "d": "no rating"}
     t = sv.repeat_by_group(cohort, g)
@@ -118,9 +150,13 @@ def test_repeat_by_csat_group():
 
 
 def test_promoter_stock_follows_latest_answer():
-    nps = pd.DataFrame({"customer_id": ["a", "a", "b"],
-                        "answered_at": pd.to_datetime(["2026-01-15", "2026-03-10", "2026-02-01"]),
-                        "score": [10, 3, 9]})
+    nps = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "answered_at": pd.to_datetime(["2026-01-15", "2026-03-10", "2026-02-01"]),
+            "score": [10, 3, 9],
+        }
+    )
     months = pd.date_range("2026-01-01", "2026-05-01", freq="MS")
     s = sv.promoter_stock(nps, months)
     # Jan: none yet; Feb: a; Mar: a + b (b answered on Feb 1st); Apr: a became a detractor -> b only
@@ -129,14 +165,24 @@ def test_promoter_stock_follows_latest_answer():
 
 def test_referrals_vs_promoters_recovers_slope():
     months = pd.date_range("2024-10-01", periods=24, freq="MS")
-    promoters = np.arange(24) * 10   # 10 new promoters answer in the middle of each month, counted from the next
-    nps = pd.DataFrame({"customer_id": [f"c{i}" for i in range(240)],
-                        "answered_at": np.repeat(months + pd.Timedelta(days=14), 10), "score": 10})
+    promoters = np.arange(24) * 10  # 10 new promoters answer in the middle of each month, counted from the next
+    nps = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(240)],
+            "answered_at": np.repeat(months + pd.Timedelta(days=14), 10),
+            "score": 10,
+        }
+    )
     stock = sv.promoter_stock(nps, months)
     assert stock.tolist() == promoters.tolist()
     refs = (5 + 0.25 * stock).round().astype(int)
-    leads = pd.DataFrame({"lead_id": [f"l{i}" for i in range(int(refs.sum()))], "channel": "referral",
-                          "created_at": np.repeat(months + pd.Timedelta(days=3), refs.to_numpy())})
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"l{i}" for i in range(int(refs.sum()))],
+            "channel": "referral",
+            "created_at": np.repeat(months + pd.Timedelta(days=3), refs.to_numpy()),
+        }
+    )
     monthly, s = sv.referrals_vs_promoters(leads, nps, "referral", months[0], months[-1] + pd.DateOffset(months=1))
     assert monthly["referral_leads"].tolist() == refs.tolist()
     assert s["per_promoter_month"] == pytest.approx(0.25, abs=0.005)
@@ -147,8 +193,13 @@ def test_referrals_vs_promoters_recovers_slope():
 def test_value_by_channel_hand_computed():
     orders = orders_frame()
     leads = pd.DataFrame({"lead_id": list("abcdef"), "channel": ["ads", "ads", "organic", "ads", "ads", "organic"]})
-    spend = pd.DataFrame({"month": pd.to_datetime(["2025-01-01", "2025-06-01", "2024-01-01"]), "channel": "ads",
-                          "amount": [300.0, 300.0, 999.0]})
+    spend = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2025-01-01", "2025-06-01", "2024-01-01"]),
+            "channel": "ads",
+            "amount": [300.0, 300.0, 999.0],
+        }
+    )
     v = sv.value_by_channel(orders, leads, spend, Q.end, gross_margin=0.5).set_index("channel")
     # ads cohort: a (100 + 50), b (200; the 2026 order is after 12 months), d (80 + 20 + 10) -> mean 460/3
     assert v.at["ads", "customers"] == 3

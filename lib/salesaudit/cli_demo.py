@@ -11,8 +11,9 @@ from .config import DEMO_DIR
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=str(DEMO_DIR), help="output folder (default data/demo)")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--leads", type=int, default=None,
-                   help="total leads over the whole period (default about 20,000 a year)")
+    p.add_argument(
+        "--leads", type=int, default=None, help="total leads over the whole period (default about 20,000 a year)"
+    )
     p.add_argument("--leads-per-year", type=int, default=20000)
     p.add_argument("--years", type=int, default=3)
     p.add_argument("--end", default="2026-09-30", help="last day of the data")

@@ -35,8 +35,14 @@ STAGES: dict[str, tuple[str, str]] = {"mql_sql": ("mql_at", "sql_at"), "sql_cust
 STAGE_LABEL = {"mql_sql": "MQL→SQL", "sql_customer": "SQL→customer"}
 
 
-def stage_cohort(leads: pd.DataFrame, stage: str, as_of: pd.Timestamp, window_days: int | None = None,
-                 strata: tuple[str, ...] = ("channel",), fy_start_month: int = 1) -> pd.DataFrame:
+def stage_cohort(
+    leads: pd.DataFrame,
+    stage: str,
+    as_of: pd.Timestamp,
+    window_days: int | None = None,
+    strata: tuple[str, ...] = ("channel",),
+    fy_start_month: int = 1,
+) -> pd.DataFrame:
     """Leads that reached the stage's first step with a complete follow-up window before ``as_of``.
 
     converted = the second step happened within ``window_days`` of the first;
@@ -55,9 +61,15 @@ def stage_cohort(leads: pd.DataFrame, stage: str, as_of: pd.Timestamp, window_da
     stratum = parts[0]
     for p in parts[1:]:
         stratum = stratum + "|" + p
-    return pd.DataFrame({"lead_id": d["lead_id"].to_numpy(), "stratum": stratum.to_numpy(),
-                         "converted": converted.to_numpy(bool), "entered": d[src].to_numpy(),
-                         "horizon": horizon.to_numpy()})
+    return pd.DataFrame(
+        {
+            "lead_id": d["lead_id"].to_numpy(),
+            "stratum": stratum.to_numpy(),
+            "converted": converted.to_numpy(bool),
+            "entered": d[src].to_numpy(),
+            "horizon": horizon.to_numpy(),
+        }
+    )
 
 
 def exposures(cohort: pd.DataFrame, touches: pd.DataFrame) -> pd.DataFrame:
@@ -80,13 +92,17 @@ def mh_risk_difference(table: pd.DataFrame, by: str = "content_id", level: float
     """
     t = table[(table["n1"] > 0) & (table["n0"] > 0)]
     N = t["n1"] + t["n0"]
-    comp = pd.DataFrame({
-        by: t[by].to_numpy(),
-        "num": ((t["k1"] * t["n0"] - t["k0"] * t["n1"]) / N).to_numpy(),
-        "w": (t["n1"] * t["n0"] / N).to_numpy(),
-        "P": ((t["n1"] ** 2 * t["k0"] - t["n0"] ** 2 * t["k1"] + t["n1"] * t["n0"] * (t["n0"] - t["n1"]) / 2) / N**2).to_numpy(),
-        "Q": ((t["k1"] * (t["n0"] - t["k0"]) + t["k0"] * (t["n1"] - t["k1"])) / (2 * N)).to_numpy(),
-    })
+    comp = pd.DataFrame(
+        {
+            by: t[by].to_numpy(),
+            "num": ((t["k1"] * t["n0"] - t["k0"] * t["n1"]) / N).to_numpy(),
+            "w": (t["n1"] * t["n0"] / N).to_numpy(),
+            "P": (
+                (t["n1"] ** 2 * t["k0"] - t["n0"] ** 2 * t["k1"] + t["n1"] * t["n0"] * (t["n0"] - t["n1"]) / 2) / N**2
+            ).to_numpy(),
+            "Q": ((t["k1"] * (t["n0"] - t["k0"]) + t["k0"] * (t["n1"] - t["k1"])) / (2 * N)).to_numpy(),
+        }
+    )
     s = comp.groupby(by, sort=False)[["num", "w", "P", "Q"]].sum()
     s = s.reindex(pd.Index(table[by].unique(), name=by)).fillna(0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -114,23 +130,38 @@ def mh_odds_ratio(table: pd.DataFrame, by: str = "content_id", level: float = DE
     N = t["n1"] + t["n0"]
     a, b, c, d = t["k1"], t["n1"] - t["k1"], t["k0"], t["n0"] - t["k0"]
     P, Q = (a + d) / N, (b + c) / N
-    comp = pd.DataFrame({by: t[by].to_numpy(), "R": (a * d / N).to_numpy(), "S": (b * c / N).to_numpy(),
-                         "PR": (P * a * d / N).to_numpy(), "PS_QR": (P * b * c / N + Q * a * d / N).to_numpy(),
-                         "QS": (Q * b * c / N).to_numpy()})
+    comp = pd.DataFrame(
+        {
+            by: t[by].to_numpy(),
+            "R": (a * d / N).to_numpy(),
+            "S": (b * c / N).to_numpy(),
+            "PR": (P * a * d / N).to_numpy(),
+            "PS_QR": (P * b * c / N + Q * a * d / N).to_numpy(),
+            "QS": (Q * b * c / N).to_numpy(),
+        }
+    )
     s = comp.groupby(by, sort=False)[["R", "S", "PR", "PS_QR", "QS"]].sum()
     s = s.reindex(pd.Index(table[by].unique(), name=by)).fillna(0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ok = (s["R"] > 0) & (s["S"] > 0)
         orr = np.where(ok, s["R"] / s["S"], np.nan)
-        var = np.where(ok, s["PR"] / (2 * s["R"] ** 2) + s["PS_QR"] / (2 * s["R"] * s["S"]) + s["QS"] / (2 * s["S"] ** 2),
-                       np.nan)
+        var = np.where(
+            ok, s["PR"] / (2 * s["R"] ** 2) + s["PS_QR"] / (2 * s["R"] * s["S"]) + s["QS"] / (2 * s["S"] ** 2), np.nan
+        )
     half = _z(level) * np.sqrt(var)
     return pd.DataFrame({by: s.index.to_numpy(), "or": orr, "or_lo": orr * np.exp(-half), "or_hi": orr * np.exp(half)})
 
 
-def content_lift(leads: pd.DataFrame, touches: pd.DataFrame, stage: str, as_of: pd.Timestamp,
-                 window_days: int | None = None, strata: tuple[str, ...] = ("channel",),
-                 fy_start_month: int = 1, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+def content_lift(
+    leads: pd.DataFrame,
+    touches: pd.DataFrame,
+    stage: str,
+    as_of: pd.Timestamp,
+    window_days: int | None = None,
+    strata: tuple[str, ...] = ("channel",),
+    fy_start_month: int = 1,
+    level: float = DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """Conversion of leads who touched each asset against comparable leads who did not.
 
     For ``stage`` ``"mql_sql"`` (among MQLs) or ``"sql_customer"`` (among SQLs), see
@@ -143,29 +174,48 @@ def content_lift(leads: pd.DataFrame, touches: pd.DataFrame, stage: str, as_of: 
     cohort = stage_cohort(leads, stage, as_of, window_days, strata, fy_start_month)
     exp = exposures(cohort, touches)
     per_stratum = cohort.groupby("stratum", sort=False)["converted"].agg(N="size", K="sum").reset_index()
-    t1 = (exp.groupby(["content_id", "stratum"], sort=False)["converted"].agg(n1="size", k1="sum").reset_index()
-          .merge(per_stratum, on="stratum", how="left"))
+    t1 = (
+        exp.groupby(["content_id", "stratum"], sort=False)["converted"]
+        .agg(n1="size", k1="sum")
+        .reset_index()
+        .merge(per_stratum, on="stratum", how="left")
+    )
     t1 = t1.assign(n0=t1["N"] - t1["n1"], k0=t1["K"] - t1["k1"])
     mh = mh_risk_difference(t1, "content_id", level)
     crude = t1.groupby("content_id", sort=False)[["n1", "k1"]].sum().reset_index()
     n_all, k_all = len(cohort), int(cohort["converted"].sum())
     r1 = rate_table(crude["k1"], crude["n1"], level)
     r0 = rate_table(k_all - crude["k1"], n_all - crude["n1"], level)
-    out = pd.DataFrame({
-        "content_id": crude["content_id"].to_numpy(),
-        "touched": crude["n1"].to_numpy(int), "touched_conv": crude["k1"].to_numpy(int),
-        "rate_touched": r1["rate"].to_numpy(), "rate_touched_lo": r1["lo"].to_numpy(), "rate_touched_hi": r1["hi"].to_numpy(),
-        "untouched": (n_all - crude["n1"]).to_numpy(int), "untouched_conv": (k_all - crude["k1"]).to_numpy(int),
-        "rate_untouched": r0["rate"].to_numpy(),
-    })
-    out = out.merge(mh.rename(columns={"rd": "lift", "lo": "lift_lo", "hi": "lift_hi"})[
-        ["content_id", "lift", "lift_lo", "lift_hi", "se"]].rename(columns={"se": "lift_se"}), on="content_id", how="left")
+    out = pd.DataFrame(
+        {
+            "content_id": crude["content_id"].to_numpy(),
+            "touched": crude["n1"].to_numpy(int),
+            "touched_conv": crude["k1"].to_numpy(int),
+            "rate_touched": r1["rate"].to_numpy(),
+            "rate_touched_lo": r1["lo"].to_numpy(),
+            "rate_touched_hi": r1["hi"].to_numpy(),
+            "untouched": (n_all - crude["n1"]).to_numpy(int),
+            "untouched_conv": (k_all - crude["k1"]).to_numpy(int),
+            "rate_untouched": r0["rate"].to_numpy(),
+        }
+    )
+    out = out.merge(
+        mh.rename(columns={"rd": "lift", "lo": "lift_lo", "hi": "lift_hi"})[
+            ["content_id", "lift", "lift_lo", "lift_hi", "se"]
+        ].rename(columns={"se": "lift_se"}),
+        on="content_id",
+        how="left",
+    )
     out = out.merge(mh_odds_ratio(t1, "content_id", level), on="content_id", how="left")
     return out.assign(cohort=n_all).sort_values("lift", ascending=False, na_position="last").reset_index(drop=True)
 
 
-def content_ranking(mql_sql: pd.DataFrame, sql_customer: pd.DataFrame, content: pd.DataFrame | None = None,
-                    family_level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+def content_ranking(
+    mql_sql: pd.DataFrame,
+    sql_customer: pd.DataFrame,
+    content: pd.DataFrame | None = None,
+    family_level: float = DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """One row per asset with both lifts, ranked by the lift we can be sure of.
 
     best_lift = max(MQL→SQL lift, SQL→customer lift) (risk differences; an asset helps if it helps at one
@@ -184,12 +234,18 @@ def content_ranking(mql_sql: pd.DataFrame, sql_customer: pd.DataFrame, content: 
         out = content[["content_id", "title", "type"]].merge(out, on="content_id", how="left")
     m = max(int(out["mql_sql_lift"].notna().sum() + out["sql_customer_lift"].notna().sum()), 1)
     z = float(st.norm.ppf(1 - (1 - family_level) / (2 * m)))
-    helps = ((out["mql_sql_lift"] - z * out["mql_sql_lift_se"]) > 0) | ((out["sql_customer_lift"] - z * out["sql_customer_lift_se"]) > 0)
-    hurts = (((out["mql_sql_lift"] + z * out["mql_sql_lift_se"]) < 0)
-             | ((out["sql_customer_lift"] + z * out["sql_customer_lift_se"]) < 0)) & ~helps
+    helps = ((out["mql_sql_lift"] - z * out["mql_sql_lift_se"]) > 0) | (
+        (out["sql_customer_lift"] - z * out["sql_customer_lift_se"]) > 0
+    )
+    hurts = (
+        ((out["mql_sql_lift"] + z * out["mql_sql_lift_se"]) < 0)
+        | ((out["sql_customer_lift"] + z * out["sql_customer_lift_se"]) < 0)
+    ) & ~helps
     out = out.assign(verdict=np.where(helps, "helps", np.where(hurts, "hurts", "no evidence it helps")))
-    out = out.assign(best_lift=out[["mql_sql_lift", "sql_customer_lift"]].max(axis=1),
-                     rank_score=out[["mql_sql_lift_lo", "sql_customer_lift_lo"]].max(axis=1))
+    out = out.assign(
+        best_lift=out[["mql_sql_lift", "sql_customer_lift"]].max(axis=1),
+        rank_score=out[["mql_sql_lift_lo", "sql_customer_lift_lo"]].max(axis=1),
+    )
     out = out.sort_values(["rank_score", "best_lift"], ascending=False, na_position="last").reset_index(drop=True)
     return out.assign(rank=np.arange(1, len(out) + 1))
 
@@ -206,32 +262,43 @@ def content_sentences(ranking: pd.DataFrame) -> list[str]:
         parts = []
         for stage in ("mql_sql", "sql_customer"):
             if x[f"{stage}_lift_lo"] > 0:
-                parts.append(f"{STAGE_LABEL[stage]} {text.pp(x[f'{stage}_lift'])} "
-                             f"{text.interval(x[f'{stage}_lift_lo'], x[f'{stage}_lift_hi'], text.pp)}")
-        out.append(f"**{x['name']}** helps: leads who touched it convert better than comparable leads "
-                   f"(same channel and quarter): {'; '.join(parts)}.")
+                parts.append(
+                    f"{STAGE_LABEL[stage]} {text.pp(x[f'{stage}_lift'])} "
+                    f"{text.interval(x[f'{stage}_lift_lo'], x[f'{stage}_lift_hi'], text.pp)}"
+                )
+        out.append(
+            f"**{x['name']}** helps: leads who touched it convert better than comparable leads "
+            f"(same channel and quarter): {'; '.join(parts)}."
+        )
     if helps.empty:
         out.append("No asset shows a lift larger than the noise.")
     hurt = r[r["verdict"] == "hurts"]
     if len(hurt):
-        out.append(f"Leads who touched {', '.join(f'**{n}**' for n in hurt['name'])} convert *worse* than comparable "
-                   "leads — check what these assets promise, or retire them.")
+        out.append(
+            f"Leads who touched {', '.join(f'**{n}**' for n in hurt['name'])} convert *worse* than comparable "
+            "leads — check what these assets promise, or retire them."
+        )
     nope = r[r["verdict"] == "no evidence it helps"]
     if len(nope):
         names = ", ".join(nope["name"])
-        out.append(f"No evidence that these {len(nope)} help: {names}. Rework or retire them before producing more "
-                   "of the same kind.")
-    out.append("Adjusted for acquisition channel and the quarter the lead reached the stage (Mantel–Haenszel "
-               "risk difference); verdicts allow for testing many assets at once (Bonferroni). This is an "
-               "observational comparison, not an experiment.")
+        out.append(
+            f"No evidence that these {len(nope)} help: {names}. Rework or retire them before producing more "
+            "of the same kind."
+        )
+    out.append(
+        "Adjusted for acquisition channel and the quarter the lead reached the stage (Mantel–Haenszel "
+        "risk difference); verdicts allow for testing many assets at once (Bonferroni). This is an "
+        "observational comparison, not an experiment."
+    )
     return out
 
 
 # --------------------------------------------------------------------------------------------------
 # freshness
 # --------------------------------------------------------------------------------------------------
-def content_freshness(content: pd.DataFrame, touches: pd.DataFrame | None, quarter: Quarter,
-                      stale_days: int = 365) -> pd.DataFrame:
+def content_freshness(
+    content: pd.DataFrame, touches: pd.DataFrame | None, quarter: Quarter, stale_days: int = 365
+) -> pd.DataFrame:
     """Age of each asset at the end of the quarter and how much it is still used.
 
     age = quarter end − (``updated_at``, else ``published_at``) in days; stale when age > ``stale_days``
@@ -243,8 +310,9 @@ def content_freshness(content: pd.DataFrame, touches: pd.DataFrame | None, quart
     if "published_at" in content.columns:
         last = last.fillna(content["published_at"])
     age = (as_of - last).dt.total_seconds() / 86400
-    out = content[["content_id", "title", "type"]].assign(last_updated=last.to_numpy(), age_days=age.to_numpy(),
-                                                          stale=(age > stale_days).to_numpy())
+    out = content[["content_id", "title", "type"]].assign(
+        last_updated=last.to_numpy(), age_days=age.to_numpy(), stale=(age > stale_days).to_numpy()
+    )
     if touches is not None and len(touches):
         tq = touches[quarter.contains(touches["touched_at"])]
         use = tq.groupby("content_id").agg(touches=("lead_id", "size"), leads=("lead_id", "nunique"))
@@ -262,8 +330,16 @@ def stale_summary(fresh: pd.DataFrame, stale_days: int) -> dict:
     stale = fresh[fresh["stale"]]
     k, n = int(stale["touches"].sum()), int(fresh["touches"].sum())
     r = rate_table([k], [n]).iloc[0]
-    return {"stale_assets": int(len(stale)), "assets": int(len(fresh)), "stale_touches": k, "touches": n,
-            "stale_share": r["rate"], "lo": r["lo"], "hi": r["hi"], "stale_days": stale_days}
+    return {
+        "stale_assets": int(len(stale)),
+        "assets": int(len(fresh)),
+        "stale_touches": k,
+        "touches": n,
+        "stale_share": r["rate"],
+        "lo": r["lo"],
+        "hi": r["hi"],
+        "stale_days": stale_days,
+    }
 
 
 def freshness_sentences(fresh: pd.DataFrame, summary: dict) -> list[str]:
@@ -272,20 +348,27 @@ def freshness_sentences(fresh: pd.DataFrame, summary: dict) -> list[str]:
         return [f"All {summary['assets']} assets were updated within the last {summary['stale_days']} days."]
     stale = fresh[fresh["stale"]]
     used = stale[stale["touches"] > 0]
-    out = [f"{summary['stale_assets']} of {summary['assets']} assets were not updated for more than "
-           f"{summary['stale_days']} days."]
+    out = [
+        f"{summary['stale_assets']} of {summary['assets']} assets were not updated for more than "
+        f"{summary['stale_days']} days."
+    ]
     if len(used):
-        names = ", ".join(f"**{t}** ({text.num(a)} days old, {text.num(u)} touches)"
-                          for t, a, u in zip(used["title"], used["age_days"], used["touches"]))
-        out.append(f"Still in use: {names} — {text.pct(summary['stale_share'])} of this quarter's touches "
-                   f"{text.interval(summary['lo'], summary['hi'])}. Review and update these first.")
+        names = ", ".join(
+            f"**{t}** ({text.num(a)} days old, {text.num(u)} touches)"
+            for t, a, u in zip(used["title"], used["age_days"], used["touches"])
+        )
+        out.append(
+            f"Still in use: {names} — {text.pct(summary['stale_share'])} of this quarter's touches "
+            f"{text.interval(summary['lo'], summary['hi'])}. Review and update these first."
+        )
     else:
         out.append("None of them was touched this quarter: retire them or refresh them before reuse.")
     return out
 
 
-def best_content_impact(ranking: pd.DataFrame, leads: pd.DataFrame, touches: pd.DataFrame, quarter: Quarter,
-                        deal_value: float) -> dict | None:
+def best_content_impact(
+    ranking: pd.DataFrame, leads: pd.DataFrame, touches: pd.DataFrame, quarter: Quarter, deal_value: float
+) -> dict | None:
     """Estimated revenue per quarter from doubling the reach of the asset with the largest proven MQL→SQL lift.
 
     impact = lift(MQL→SQL) × (MQLs of the quarter who touched it) × SQL→customer rate of the quarter's
@@ -301,8 +384,15 @@ def best_content_impact(ranking: pd.DataFrame, leads: pd.DataFrame, touches: pd.
     sql_rate = float(sqls["converted"].mean()) if len(sqls) else float("nan")
     impact = float(best["mql_sql_lift"]) * reach * sql_rate * deal_value
     name = best["title"] if "title" in best.index and isinstance(best["title"], str) else best["content_id"]
-    return {"content_id": best["content_id"], "name": name, "lift": float(best["mql_sql_lift"]), "reach": int(reach),
-            "sql_customer_rate": sql_rate, "deal_value": deal_value, "impact": impact if np.isfinite(impact) else 0.0}
+    return {
+        "content_id": best["content_id"],
+        "name": name,
+        "lift": float(best["mql_sql_lift"]),
+        "reach": int(reach),
+        "sql_customer_rate": sql_rate,
+        "deal_value": deal_value,
+        "impact": impact if np.isfinite(impact) else 0.0,
+    }
 
 
 def ranking_table(ranking: pd.DataFrame) -> pd.DataFrame:
@@ -310,26 +400,36 @@ def ranking_table(ranking: pd.DataFrame) -> pd.DataFrame:
     from .engagement import fmt_ci
 
     name = ranking["title"] if "title" in ranking.columns else ranking["content_id"]
-    return pd.DataFrame({
-        "Rank": ranking["rank"],
-        "Asset": name.fillna(ranking["content_id"]).str.slice(0, 48),
-        "MQLs touched": ranking["mql_sql_touched"].fillna(0).astype(int),
-        "MQL→SQL lift": fmt_ci(ranking["mql_sql_lift"], ranking["mql_sql_lift_lo"], ranking["mql_sql_lift_hi"], suffix=" pp"),
-        "SQLs touched": ranking["sql_customer_touched"].fillna(0).astype(int),
-        "SQL→customer lift": fmt_ci(ranking["sql_customer_lift"], ranking["sql_customer_lift_lo"],
-                                    ranking["sql_customer_lift_hi"], suffix=" pp"),
-        "Verdict": ranking["verdict"],
-    }).set_index("Rank")
+    return pd.DataFrame(
+        {
+            "Rank": ranking["rank"],
+            "Asset": name.fillna(ranking["content_id"]).str.slice(0, 48),
+            "MQLs touched": ranking["mql_sql_touched"].fillna(0).astype(int),
+            "MQL→SQL lift": fmt_ci(
+                ranking["mql_sql_lift"], ranking["mql_sql_lift_lo"], ranking["mql_sql_lift_hi"], suffix=" pp"
+            ),
+            "SQLs touched": ranking["sql_customer_touched"].fillna(0).astype(int),
+            "SQL→customer lift": fmt_ci(
+                ranking["sql_customer_lift"],
+                ranking["sql_customer_lift_lo"],
+                ranking["sql_customer_lift_hi"],
+                suffix=" pp",
+            ),
+            "Verdict": ranking["verdict"],
+        }
+    ).set_index("Rank")
 
 
 def freshness_table(fresh: pd.DataFrame) -> pd.DataFrame:
     """Asset age and this quarter's use, stale assets first."""
-    return pd.DataFrame({
-        "Asset": fresh["title"].str.slice(0, 48),
-        "Type": fresh["type"],
-        "Last updated": pd.to_datetime(fresh["last_updated"]).dt.strftime("%Y-%m-%d"),
-        "Age (days)": fresh["age_days"].round(0).astype("Int64"),
-        "Stale": np.where(fresh["stale"], "yes", ""),
-        "Touches this quarter": fresh["touches"],
-        "Share of touches": (100 * fresh["share"]).round(1).astype(str) + "%",
-    }).set_index("Asset")
+    return pd.DataFrame(
+        {
+            "Asset": fresh["title"].str.slice(0, 48),
+            "Type": fresh["type"],
+            "Last updated": pd.to_datetime(fresh["last_updated"]).dt.strftime("%Y-%m-%d"),
+            "Age (days)": fresh["age_days"].round(0).astype("Int64"),
+            "Stale": np.where(fresh["stale"], "yes", ""),
+            "Touches this quarter": fresh["touches"],
+            "Share of touches": (100 * fresh["share"]).round(1).astype(str) + "%",
+        }
+    ).set_index("Asset")

@@ -21,7 +21,6 @@ csat 1–5, nps 0–10, lead_score 0–100. Stage dates out of order and broken 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pandas as pd
 import pandera.pandas as pa
@@ -199,18 +198,18 @@ class Leads(_Base):
     lead_id: Series[str] = pa.Field(unique=True)
     created_at: Series[Ts]
     channel: Series[str]
-    campaign_id: Optional[Series[str]] = pa.Field(**_NN)
-    owner_id: Optional[Series[str]] = pa.Field(**_NN)
-    first_contact_at: Optional[Series[Ts]] = pa.Field(**_NN)
-    mql_at: Optional[Series[Ts]] = pa.Field(**_NN)
-    sal_at: Optional[Series[Ts]] = pa.Field(**_NN)
-    sql_at: Optional[Series[Ts]] = pa.Field(**_NN)
-    customer_at: Optional[Series[Ts]] = pa.Field(**_NN)
-    disqualified_at: Optional[Series[Ts]] = pa.Field(**_NN)
-    disqualify_reason: Optional[Series[str]] = pa.Field(**_NN)
-    lead_score: Optional[Series[float]] = pa.Field(ge=0, le=100, **_NN)
-    segment: Optional[Series[str]] = pa.Field(**_NN)
-    country: Optional[Series[str]] = pa.Field(**_NN)
+    campaign_id: Series[str] | None = pa.Field(**_NN)
+    owner_id: Series[str] | None = pa.Field(**_NN)
+    first_contact_at: Series[Ts] | None = pa.Field(**_NN)
+    mql_at: Series[Ts] | None = pa.Field(**_NN)
+    sal_at: Series[Ts] | None = pa.Field(**_NN)
+    sql_at: Series[Ts] | None = pa.Field(**_NN)
+    customer_at: Series[Ts] | None = pa.Field(**_NN)
+    disqualified_at: Series[Ts] | None = pa.Field(**_NN)
+    disqualify_reason: Series[str] | None = pa.Field(**_NN)
+    lead_score: Series[float] | None = pa.Field(ge=0, le=100, **_NN)
+    segment: Series[str] | None = pa.Field(**_NN)
+    country: Series[str] | None = pa.Field(**_NN)
 
 
 class Opportunities(_Base):
@@ -218,13 +217,13 @@ class Opportunities(_Base):
     owner_id: Series[str]
     created_at: Series[Ts]
     stage: Series[str]
-    lead_id: Optional[Series[str]] = pa.Field(**_NN)
-    account_id: Optional[Series[str]] = pa.Field(**_NN)
-    closed_at: Optional[Series[Ts]] = pa.Field(**_NN)
-    is_won: Optional[Series[pd.BooleanDtype]] = pa.Field(**_NN)
-    amount: Optional[Series[float]] = pa.Field(ge=0, **_NN)
-    lost_reason: Optional[Series[str]] = pa.Field(**_NN)
-    product: Optional[Series[str]] = pa.Field(**_NN)
+    lead_id: Series[str] | None = pa.Field(**_NN)
+    account_id: Series[str] | None = pa.Field(**_NN)
+    closed_at: Series[Ts] | None = pa.Field(**_NN)
+    is_won: Series[pd.BooleanDtype] | None = pa.Field(**_NN)
+    amount: Series[float] | None = pa.Field(ge=0, **_NN)
+    lost_reason: Series[str] | None = pa.Field(**_NN)
+    product: Series[str] | None = pa.Field(**_NN)
 
 
 class Activities(_Base):
@@ -232,27 +231,27 @@ class Activities(_Base):
     owner_id: Series[str]
     type: Series[str] = pa.Field(isin=list(ACTIVITY_TYPES))
     occurred_at: Series[Ts]
-    lead_id: Optional[Series[str]] = pa.Field(**_NN)
-    opportunity_id: Optional[Series[str]] = pa.Field(**_NN)
-    outcome: Optional[Series[str]] = pa.Field(**_NN)
+    lead_id: Series[str] | None = pa.Field(**_NN)
+    opportunity_id: Series[str] | None = pa.Field(**_NN)
+    outcome: Series[str] | None = pa.Field(**_NN)
 
 
 class Reps(_Base):
     rep_id: Series[str] = pa.Field(unique=True)
     name: Series[str]
-    team: Optional[Series[str]] = pa.Field(**_NN)
-    role: Optional[Series[str]] = pa.Field(**_NN)
-    start_date: Optional[Series[Ts]] = pa.Field(**_NN)
-    end_date: Optional[Series[Ts]] = pa.Field(**_NN)
-    quarterly_quota: Optional[Series[float]] = pa.Field(ge=0, **_NN)
-    monthly_lead_capacity: Optional[Series[float]] = pa.Field(ge=0, **_NN)
+    team: Series[str] | None = pa.Field(**_NN)
+    role: Series[str] | None = pa.Field(**_NN)
+    start_date: Series[Ts] | None = pa.Field(**_NN)
+    end_date: Series[Ts] | None = pa.Field(**_NN)
+    quarterly_quota: Series[float] | None = pa.Field(ge=0, **_NN)
+    monthly_lead_capacity: Series[float] | None = pa.Field(ge=0, **_NN)
 
 
 class Spend(_Base):
     month: Series[Ts]
     channel: Series[str]
     amount: Series[float] = pa.Field(ge=0)
-    campaign_id: Optional[Series[str]] = pa.Field(**_NN)
+    campaign_id: Series[str] | None = pa.Field(**_NN)
 
 
 class Traffic(_Base):
@@ -264,9 +263,9 @@ class Traffic(_Base):
 class Campaigns(_Base):
     campaign_id: Series[str] = pa.Field(unique=True)
     channel: Series[str]
-    name: Optional[Series[str]] = pa.Field(**_NN)
-    start_date: Optional[Series[Ts]] = pa.Field(**_NN)
-    end_date: Optional[Series[Ts]] = pa.Field(**_NN)
+    name: Series[str] | None = pa.Field(**_NN)
+    start_date: Series[Ts] | None = pa.Field(**_NN)
+    end_date: Series[Ts] | None = pa.Field(**_NN)
 
 
 class EmailSends(_Base):
@@ -276,9 +275,9 @@ class EmailSends(_Base):
     recipients: Series[float] = pa.Field(ge=0)
     opens: Series[float] = pa.Field(ge=0)
     clicks: Series[float] = pa.Field(ge=0)
-    delivered: Optional[Series[float]] = pa.Field(ge=0, **_NN)
-    unsubscribes: Optional[Series[float]] = pa.Field(ge=0, **_NN)
-    campaign_id: Optional[Series[str]] = pa.Field(**_NN)
+    delivered: Series[float] | None = pa.Field(ge=0, **_NN)
+    unsubscribes: Series[float] | None = pa.Field(ge=0, **_NN)
+    campaign_id: Series[str] | None = pa.Field(**_NN)
 
     @pa.dataframe_check(error="opens must not exceed recipients")
     def opens_le_recipients(cls, df: pd.DataFrame) -> Series[bool]:
@@ -293,8 +292,8 @@ class Content(_Base):
     content_id: Series[str] = pa.Field(unique=True)
     title: Series[str]
     type: Series[str]
-    published_at: Optional[Series[Ts]] = pa.Field(**_NN)
-    updated_at: Optional[Series[Ts]] = pa.Field(**_NN)
+    published_at: Series[Ts] | None = pa.Field(**_NN)
+    updated_at: Series[Ts] | None = pa.Field(**_NN)
 
 
 class ContentTouches(_Base):
@@ -314,10 +313,10 @@ class Tickets(_Base):
     ticket_id: Series[str] = pa.Field(unique=True)
     customer_id: Series[str]
     opened_at: Series[Ts]
-    first_response_at: Optional[Series[Ts]] = pa.Field(**_NN)
-    resolved_at: Optional[Series[Ts]] = pa.Field(**_NN)
-    category: Optional[Series[str]] = pa.Field(**_NN)
-    csat: Optional[Series[float]] = pa.Field(ge=1, le=5, **_NN)
+    first_response_at: Series[Ts] | None = pa.Field(**_NN)
+    resolved_at: Series[Ts] | None = pa.Field(**_NN)
+    category: Series[str] | None = pa.Field(**_NN)
+    csat: Series[float] | None = pa.Field(ge=1, le=5, **_NN)
 
 
 class Nps(_Base):

@@ -45,23 +45,57 @@ from .io import AuditData, foreign_key_findings, stage_order_violations
 
 log = logging.getLogger(__name__)
 
-CHECK_COLUMNS = ["table", "dimension", "check", "column", "label", "action", "count", "base", "share",
-                 "weight", "unit", "rows"]
-DIMENSIONS = ("completeness", "validity", "uniqueness", "consistency", "timeliness", "freshness",
-              "reconciliation")
-DIMENSION_WEIGHT = {"completeness": 1.0, "validity": 3.0, "uniqueness": 2.0, "consistency": 3.0,
-                    "timeliness": 2.0, "freshness": 2.0, "reconciliation": 3.0}
+CHECK_COLUMNS = [
+    "table",
+    "dimension",
+    "check",
+    "column",
+    "label",
+    "action",
+    "count",
+    "base",
+    "share",
+    "weight",
+    "unit",
+    "rows",
+]
+DIMENSIONS = ("completeness", "validity", "uniqueness", "consistency", "timeliness", "freshness", "reconciliation")
+DIMENSION_WEIGHT = {
+    "completeness": 1.0,
+    "validity": 3.0,
+    "uniqueness": 2.0,
+    "consistency": 3.0,
+    "timeliness": 2.0,
+    "freshness": 2.0,
+    "reconciliation": 3.0,
+}
 UNTOUCHED_LEAD_DAYS = 14
-FRESHNESS_TOLERANCE_DAYS = {"spend": 31, "traffic": 31, "email_sends": 14, "content": 365, "campaigns": 365,
-                            "reps": 3650, "nps": 31}
+FRESHNESS_TOLERANCE_DAYS = {
+    "spend": 31,
+    "traffic": 31,
+    "email_sends": 14,
+    "content": 365,
+    "campaigns": 365,
+    "reps": 3650,
+    "nps": 31,
+}
 DEFAULT_FRESHNESS_TOLERANCE = 7
 AMOUNT_TOLERANCE = 0.01
 
 #: column that says when a record was created (snapshot filter and freshness)
 CREATED_COLUMN = {
-    "leads": "created_at", "opportunities": "created_at", "activities": "occurred_at", "orders": "ordered_at",
-    "tickets": "opened_at", "nps": "answered_at", "content_touches": "touched_at", "email_sends": "sent_at",
-    "spend": "month", "traffic": "month", "campaigns": "start_date", "content": "published_at",
+    "leads": "created_at",
+    "opportunities": "created_at",
+    "activities": "occurred_at",
+    "orders": "ordered_at",
+    "tickets": "opened_at",
+    "nps": "answered_at",
+    "content_touches": "touched_at",
+    "email_sends": "sent_at",
+    "spend": "month",
+    "traffic": "month",
+    "campaigns": "start_date",
+    "content": "published_at",
     "reps": "start_date",
 }
 
@@ -210,8 +244,12 @@ def whole_snapshot(data: AuditData, now: pd.Timestamp | None = None) -> Snapshot
     return Snapshot(tables, data.config, end, end, True, loader_counts)
 
 
-def from_tables(tables: dict[str, pd.DataFrame], cfg: AuditConfig, end: pd.Timestamp | None = None,
-                raw_channels: dict[str, pd.Series] | None = None) -> Snapshot:
+def from_tables(
+    tables: dict[str, pd.DataFrame],
+    cfg: AuditConfig,
+    end: pd.Timestamp | None = None,
+    raw_channels: dict[str, pd.Series] | None = None,
+) -> Snapshot:
     """A whole-data snapshot from typed tables (e.g. hand-made frames): ``_future`` is computed against
     ``end`` (default :func:`extraction_end`), ``_channel_off`` from ``raw_channels[t]`` when given (else from
     the table's own ``channel`` column)."""
@@ -312,8 +350,13 @@ def product_spellings(products: pd.Series, reference: list[str] | None = None) -
     bad = product_mismatch(products, reference)
     names = products[bad].astype(str)
     if names.empty:
-        return pd.DataFrame({"product": pd.Series(dtype=object), "rows": pd.Series(dtype="int64"),
-                             "suggestion": pd.Series(dtype=object)})
+        return pd.DataFrame(
+            {
+                "product": pd.Series(dtype=object),
+                "rows": pd.Series(dtype="int64"),
+                "suggestion": pd.Series(dtype=object),
+            }
+        )
     if reference:
         ref = pd.Series(list(reference))
         lookup = dict(zip(product_key(ref), ref))
@@ -323,8 +366,10 @@ def product_spellings(products: pd.Series, reference: list[str] | None = None) -
     out = names.value_counts().rename_axis("product").reset_index(name="rows")
     exact = product_key(out["product"]).map(lookup)
     # no exact key match: the closest listed name (difflib ratio ≥ 0.6), over the few distinct spellings
-    close = [next(iter(difflib.get_close_matches(str(k), list(lookup), n=1, cutoff=0.6)), None)
-             for k in product_key(out["product"])]
+    close = [
+        next(iter(difflib.get_close_matches(str(k), list(lookup), n=1, cutoff=0.6)), None)
+        for k in product_key(out["product"])
+    ]
     fuzzy = pd.Series([lookup.get(k) if k else None for k in close], index=out.index, dtype=object)
     out["suggestion"] = exact.fillna(fuzzy).fillna("")
     return out
@@ -348,8 +393,9 @@ def last_activity(activities: pd.DataFrame, key: str) -> pd.Series:
     return a.groupby(key)["occurred_at"].max()
 
 
-def stale_open_opportunities(opps: pd.DataFrame, activities: pd.DataFrame | None, cutoff: pd.Timestamp,
-                             days: int) -> pd.Series:
+def stale_open_opportunities(
+    opps: pd.DataFrame, activities: pd.DataFrame | None, cutoff: pd.Timestamp, days: int
+) -> pd.Series:
     """True for open deals with no activity in the ``days`` before ``cutoff``.
 
     last touch = max(created_at, latest activity on the deal); stale ⇔ status = open and
@@ -360,8 +406,9 @@ def stale_open_opportunities(opps: pd.DataFrame, activities: pd.DataFrame | None
     return ((opps["status"] == "open") & (touch < cutoff - pd.Timedelta(days=days))).astype(bool)
 
 
-def untouched_leads(leads: pd.DataFrame, activities: pd.DataFrame | None, cutoff: pd.Timestamp,
-                    days: int = UNTOUCHED_LEAD_DAYS) -> pd.Series:
+def untouched_leads(
+    leads: pd.DataFrame, activities: pd.DataFrame | None, cutoff: pd.Timestamp, days: int = UNTOUCHED_LEAD_DAYS
+) -> pd.Series:
     """True for leads created more than ``days`` before ``cutoff`` that sales never touched.
 
     untouched ⇔ no first_contact_at, no activity on the lead, no SAL/SQL/customer date and not
@@ -385,15 +432,23 @@ def reconcile_orders(opps: pd.DataFrame, orders: pd.DataFrame, tolerance: float 
     order + Σ |amount − order_amount| of deals whose amounts differ.
     """
     won = opps[(opps["status"] == "won") & opps["lead_id"].notna()]
-    first = (orders.sort_values(["ordered_at", "order_id"]).drop_duplicates("customer_id")
-             .set_index("customer_id")["amount"])
+    first = (
+        orders.sort_values(["ordered_at", "order_id"]).drop_duplicates("customer_id").set_index("customer_id")["amount"]
+    )
     order_amount = won["lead_id"].map(first)
     amount = won["amount"] if "amount" in won.columns else pd.Series(np.nan, index=won.index)
     has_order = order_amount.notna()
     differs = has_order & amount.notna() & ((amount - order_amount).abs() > tolerance * amount.abs())
-    return pd.DataFrame({"opportunity_id": won["opportunity_id"], "lead_id": won["lead_id"],
-                         "amount": amount, "order_amount": order_amount, "has_order": has_order.astype(bool),
-                         "amount_differs": differs.astype(bool)})
+    return pd.DataFrame(
+        {
+            "opportunity_id": won["opportunity_id"],
+            "lead_id": won["lead_id"],
+            "amount": amount,
+            "order_amount": order_amount,
+            "has_order": has_order.astype(bool),
+            "amount_differs": differs.astype(bool),
+        }
+    )
 
 
 def freshness(snap: Snapshot) -> pd.DataFrame:
@@ -411,16 +466,30 @@ def freshness(snap: Snapshot) -> pd.DataFrame:
         latest = df[col].max()
         lag = (snap.as_of - latest) / pd.Timedelta(days=1)
         tol = FRESHNESS_TOLERANCE_DAYS.get(t, DEFAULT_FRESHNESS_TOLERANCE)
-        rows.append({"table": t, "latest": latest, "lag_days": float(lag), "tolerance_days": tol,
-                     "stale_share": float(np.clip((lag - tol) / 91.0, 0, 1))})
+        rows.append(
+            {
+                "table": t,
+                "latest": latest,
+                "lag_days": float(lag),
+                "tolerance_days": tol,
+                "stale_share": float(np.clip((lag - tol) / 91.0, 0, 1)),
+            }
+        )
     return pd.DataFrame(rows, columns=["table", "latest", "lag_days", "tolerance_days", "stale_share"])
 
 
 # --------------------------------------------------------------------------------------------------
 # the check table
 # --------------------------------------------------------------------------------------------------
-_NOUN = {"leads": "leads", "opportunities": "deals", "activities": "activities", "orders": "orders",
-         "tickets": "tickets", "reps": "reps", "campaigns": "campaigns"}
+_NOUN = {
+    "leads": "leads",
+    "opportunities": "deals",
+    "activities": "activities",
+    "orders": "orders",
+    "tickets": "tickets",
+    "reps": "reps",
+    "campaigns": "campaigns",
+}
 
 
 def _noun(table: str) -> str:
@@ -430,10 +499,20 @@ def _noun(table: str) -> str:
 def _row(table, dimension, check, column, label, action, count, base, weight=None, unit="rows", rows=None) -> dict:
     w = DIMENSION_WEIGHT[dimension] if weight is None else weight
     share = count / base if base else 0.0
-    return {"table": table, "dimension": dimension, "check": check, "column": column, "label": label,
-            "action": action, "count": int(round(count)) if unit == "rows" else float(count), "base": int(base),
-            "share": float(share), "weight": float(w), "unit": unit,
-            "rows": float(count if rows is None else rows)}
+    return {
+        "table": table,
+        "dimension": dimension,
+        "check": check,
+        "column": column,
+        "label": label,
+        "action": action,
+        "count": int(round(count)) if unit == "rows" else float(count),
+        "base": int(base),
+        "share": float(share),
+        "weight": float(w),
+        "unit": unit,
+        "rows": float(count if rows is None else rows),
+    }
 
 
 def _completeness(snap: Snapshot) -> list[dict]:
@@ -456,8 +535,18 @@ def _completeness(snap: Snapshot) -> list[dict]:
         link = [c for c in ("lead_id", "opportunity_id") if c in act.columns]
         if link:
             k = int(act[link].isna().all(axis=1).sum())
-            out.append(_row("activities", "completeness", "missing:link", "lead_id,opportunity_id",
-                            "activities linked to no lead or deal", "log activities on the lead or deal", k, len(act)))
+            out.append(
+                _row(
+                    "activities",
+                    "completeness",
+                    "missing:link",
+                    "lead_id,opportunity_id",
+                    "activities linked to no lead or deal",
+                    "log activities on the lead or deal",
+                    k,
+                    len(act),
+                )
+            )
     return out
 
 
@@ -466,43 +555,113 @@ def _validity(snap: Snapshot) -> list[dict]:
     leads = snap.tables["leads"]
     if sum(c in leads.columns for c in ("created_at", "mql_at", "sal_at", "sql_at", "customer_at")) >= 2:
         k = int(stage_order_violations(leads).sum())
-        out.append(_row("leads", "validity", "stage_order", "stage dates", "leads have stage dates out of order",
-                        "correct the stage dates (created ≤ MQL ≤ SAL ≤ SQL ≤ customer)", k, len(leads)))
+        out.append(
+            _row(
+                "leads",
+                "validity",
+                "stage_order",
+                "stage dates",
+                "leads have stage dates out of order",
+                "correct the stage dates (created ≤ MQL ≤ SAL ≤ SQL ≤ customer)",
+                k,
+                len(leads),
+            )
+        )
     for t, df in snap.tables.items():
         if not len(df):
             continue
         if "_future" in df.columns and timestamp_columns(df):
             k = int(df["_future"].sum())
-            out.append(_row(t, "validity", "future_date", "dates", f"{_noun(t)} have a date after the extraction date",
-                            "correct the dates (typing errors or wrong time zone)", k, len(df)))
+            out.append(
+                _row(
+                    t,
+                    "validity",
+                    "future_date",
+                    "dates",
+                    f"{_noun(t)} have a date after the extraction date",
+                    "correct the dates (typing errors or wrong time zone)",
+                    k,
+                    len(df),
+                )
+            )
         money = [c.name for c in COLUMNS.get(t, []) if c.kind == "money" and c.name in df.columns]
         if money:
             k = int((df[money] < 0).any(axis=1).sum())
-            out.append(_row(t, "validity", "negative_amount", ",".join(money), f"{_noun(t)} have a negative amount",
-                            "correct the amounts (refunds belong in their own records)", k, len(df)))
+            out.append(
+                _row(
+                    t,
+                    "validity",
+                    "negative_amount",
+                    ",".join(money),
+                    f"{_noun(t)} have a negative amount",
+                    "correct the amounts (refunds belong in their own records)",
+                    k,
+                    len(df),
+                )
+            )
     opps = snap.tables.get("opportunities")
     if opps is not None and len(opps):
         if "closed_at" in opps.columns:
             k = int((opps["closed_at"] < opps["created_at"]).sum())
-            out.append(_row("opportunities", "validity", "closed_before_created", "closed_at",
-                            "deals closed before they were created", "correct the close or create dates", k, len(opps)))
+            out.append(
+                _row(
+                    "opportunities",
+                    "validity",
+                    "closed_before_created",
+                    "closed_at",
+                    "deals closed before they were created",
+                    "correct the close or create dates",
+                    k,
+                    len(opps),
+                )
+            )
         k = int((opps["status"] == "unknown").sum())
-        out.append(_row("opportunities", "validity", "stage_map", "stage", "deals have a stage not mapped to open/won/lost",
-                        "map the stage in audit.yaml (stages:) or fix it in the CRM", k, len(opps)))
+        out.append(
+            _row(
+                "opportunities",
+                "validity",
+                "stage_map",
+                "stage",
+                "deals have a stage not mapped to open/won/lost",
+                "map the stage in audit.yaml (stages:) or fix it in the CRM",
+                k,
+                len(opps),
+            )
+        )
         closed = opps[opps["status"].isin(["won", "lost"])]
         won = (closed["status"] == "won").to_numpy()
         given = closed["is_won"].astype("boolean")
         k = int((given.notna() & (given != won)).fillna(False).sum())
-        out.append(_row("opportunities", "validity", "is_won_vs_stage", "is_won", "closed deals have is_won against the stage",
-                        "make is_won follow the stage", k, len(closed)))
+        out.append(
+            _row(
+                "opportunities",
+                "validity",
+                "is_won_vs_stage",
+                "is_won",
+                "closed deals have is_won against the stage",
+                "make is_won follow the stage",
+                k,
+                len(closed),
+            )
+        )
     return out
 
 
 def _uniqueness(snap: Snapshot) -> list[dict]:
     leads = snap.tables["leads"]
     k = int(duplicate_leads(leads, "strict").sum())
-    return [_row("leads", "uniqueness", "duplicate_leads", "all fields", "leads duplicate another lead",
-                 "merge the duplicates and enable duplicate detection on the lead form", k, len(leads))]
+    return [
+        _row(
+            "leads",
+            "uniqueness",
+            "duplicate_leads",
+            "all fields",
+            "leads duplicate another lead",
+            "merge the duplicates and enable duplicate detection on the lead form",
+            k,
+            len(leads),
+        )
+    ]
 
 
 _FK_LABEL = {
@@ -519,8 +678,10 @@ def _consistency(snap: Snapshot) -> list[dict]:
     for f in foreign_key_findings(present, {t: t for t in present}):
         t, col = f["table"], f["column"]
         parent = f["check"].split(":", 1)[1]
-        label, action = _FK_LABEL.get((t, col), (f"{_noun(t)} refer to an unknown {parent}",
-                                                  f"correct {col} or add the missing {parent.split('.')[0]}"))
+        label, action = _FK_LABEL.get(
+            (t, col),
+            (f"{_noun(t)} refer to an unknown {parent}", f"correct {col} or add the missing {parent.split('.')[0]}"),
+        )
         base = int(present[t][col].notna().sum())
         out.append(_row(t, "consistency", f"foreign_key:{parent}", col, label, action, f["count"], base))
     # a zero row per possible reference, so the score and the trend see the passing checks too
@@ -530,26 +691,69 @@ def _consistency(snap: Snapshot) -> list[dict]:
     for t, col, parent, pcol in _FOREIGN_KEYS:
         if t in present and parent in present and col in present[t].columns and pcol in present[parent].columns:
             if (t, f"foreign_key:{parent}.{pcol}") not in seen:
-                label, action = _FK_LABEL.get((t, col), (f"{_noun(t)} refer to an unknown {parent}.{pcol}",
-                                                         f"correct {col} or add the missing {parent}"))
-                out.append(_row(t, "consistency", f"foreign_key:{parent}.{pcol}", col, label, action, 0,
-                                int(present[t][col].notna().sum())))
+                label, action = _FK_LABEL.get(
+                    (t, col),
+                    (f"{_noun(t)} refer to an unknown {parent}.{pcol}", f"correct {col} or add the missing {parent}"),
+                )
+                out.append(
+                    _row(
+                        t,
+                        "consistency",
+                        f"foreign_key:{parent}.{pcol}",
+                        col,
+                        label,
+                        action,
+                        0,
+                        int(present[t][col].notna().sum()),
+                    )
+                )
     for t, df in present.items():
         if "_channel_off" in df.columns:
             k = int(df["_channel_off"].sum())
-            out.append(_row(t, "consistency", "channel_spelling", "channel",
-                            f"{_noun(t)} spell the channel outside the canonical list",
-                            "use the canonical channel names at the source (or add channel_aliases)", k, len(df), 1.0))
+            out.append(
+                _row(
+                    t,
+                    "consistency",
+                    "channel_spelling",
+                    "channel",
+                    f"{_noun(t)} spell the channel outside the canonical list",
+                    "use the canonical channel names at the source (or add channel_aliases)",
+                    k,
+                    len(df),
+                    1.0,
+                )
+            )
         if "channel" in df.columns and snap.cfg.channels:
             k = int((df["channel"].notna() & ~df["channel"].isin(snap.cfg.channels)).sum())
-            out.append(_row(t, "consistency", "channel_unknown", "channel", f"{_noun(t)} have an unknown channel",
-                            "map them to a canonical channel (channel_aliases in audit.yaml)", k, len(df)))
+            out.append(
+                _row(
+                    t,
+                    "consistency",
+                    "channel_unknown",
+                    "channel",
+                    f"{_noun(t)} have an unknown channel",
+                    "map them to a canonical channel (channel_aliases in audit.yaml)",
+                    k,
+                    len(df),
+                )
+            )
     opps = present.get("opportunities")
     if opps is not None and "product" in opps.columns:
         ref = product_reference(snap.cfg, snap.tables)
         k = int(product_mismatch(opps["product"], ref).sum())
-        out.append(_row("opportunities", "consistency", "product_name", "product", "deals name a product that does not match",
-                        "use the product list's names (pick-list, not free text)", k, int(opps["product"].notna().sum()), 2.0))
+        out.append(
+            _row(
+                "opportunities",
+                "consistency",
+                "product_name",
+                "product",
+                "deals name a product that does not match",
+                "use the product list's names (pick-list, not free text)",
+                k,
+                int(opps["product"].notna().sum()),
+                2.0,
+            )
+        )
     return out
 
 
@@ -561,16 +765,34 @@ def _timeliness(snap: Snapshot) -> list[dict]:
         days = snap.cfg.inactive_opportunity_days
         stale = stale_open_opportunities(opps, act, snap.as_of, days)
         n_open = int((opps["status"] == "open").sum())
-        out.append(_row("opportunities", "timeliness", "stale_open", "activities",
-                        f"open deals have had no activity for {days}+ days",
-                        "review them: log the next step or close them as lost", int(stale.sum()), n_open))
+        out.append(
+            _row(
+                "opportunities",
+                "timeliness",
+                "stale_open",
+                "activities",
+                f"open deals have had no activity for {days}+ days",
+                "review them: log the next step or close them as lost",
+                int(stale.sum()),
+                n_open,
+            )
+        )
     leads = snap.tables["leads"]
     if "first_contact_at" in leads.columns or (act is not None and len(act)):
         bad = untouched_leads(leads, act, snap.as_of)
         base = int((leads["created_at"] < snap.as_of - pd.Timedelta(days=UNTOUCHED_LEAD_DAYS)).sum())
-        out.append(_row("leads", "timeliness", "untouched", "first_contact_at",
-                        f"leads were never touched by sales ({UNTOUCHED_LEAD_DAYS}+ days old)",
-                        "contact or disqualify them", int(bad.sum()), base))
+        out.append(
+            _row(
+                "leads",
+                "timeliness",
+                "untouched",
+                "first_contact_at",
+                f"leads were never touched by sales ({UNTOUCHED_LEAD_DAYS}+ days old)",
+                "contact or disqualify them",
+                int(bad.sum()),
+                base,
+            )
+        )
     return out
 
 
@@ -579,10 +801,20 @@ def _freshness(snap: Snapshot) -> list[dict]:
     for r in freshness(snap).itertuples(index=False):
         excess = max(r.lag_days - r.tolerance_days, 0.0)
         n_rows = len(snap.tables[r.table])
-        out.append(_row(r.table, "freshness", "freshness", CREATED_COLUMN[r.table],
-                        f"days of {r.table} missing before the cut-off (latest {r.latest:%Y-%m-%d})",
-                        "check the export / sync of this table", excess, 91, unit="days",
-                        rows=r.stale_share * n_rows))
+        out.append(
+            _row(
+                r.table,
+                "freshness",
+                "freshness",
+                CREATED_COLUMN[r.table],
+                f"days of {r.table} missing before the cut-off (latest {r.latest:%Y-%m-%d})",
+                "check the export / sync of this table",
+                excess,
+                91,
+                unit="days",
+                rows=r.stale_share * n_rows,
+            )
+        )
     return out
 
 
@@ -591,20 +823,46 @@ def _reconciliation(snap: Snapshot) -> list[dict]:
     if opps is None or orders is None or not len(opps) or not len(orders) or "lead_id" not in opps.columns:
         return []
     r = reconcile_orders(opps, orders)
-    out = [_row("opportunities", "reconciliation", "won_without_order", "orders", "won deals have no order",
-                "find the missing orders (or reopen deals that never closed)", int((~r["has_order"]).sum()), len(r))]
+    out = [
+        _row(
+            "opportunities",
+            "reconciliation",
+            "won_without_order",
+            "orders",
+            "won deals have no order",
+            "find the missing orders (or reopen deals that never closed)",
+            int((~r["has_order"]).sum()),
+            len(r),
+        )
+    ]
     if "amount" in opps.columns:
-        out.append(_row("opportunities", "reconciliation", "amount_vs_order", "amount",
-                        f"won deals differ from their first order by more than {AMOUNT_TOLERANCE:.0%}",
-                        "correct the deal value or the order", int(r["amount_differs"].sum()), int(r["has_order"].sum())))
+        out.append(
+            _row(
+                "opportunities",
+                "reconciliation",
+                "amount_vs_order",
+                "amount",
+                f"won deals differ from their first order by more than {AMOUNT_TOLERANCE:.0%}",
+                "correct the deal value or the order",
+                int(r["amount_differs"].sum()),
+                int(r["has_order"].sum()),
+            )
+        )
     return out
 
 
 def checks(snap: Snapshot) -> pd.DataFrame:
     """Every data-quality check on a snapshot: one row per (table, check) with
     ``count`` failing of ``base`` checked, ``share``, ``weight`` and the fix (``label``, ``action``)."""
-    rows = (_completeness(snap) + _validity(snap) + _uniqueness(snap) + _consistency(snap) + _timeliness(snap)
-            + _freshness(snap) + _reconciliation(snap))
+    rows = (
+        _completeness(snap)
+        + _validity(snap)
+        + _uniqueness(snap)
+        + _consistency(snap)
+        + _timeliness(snap)
+        + _freshness(snap)
+        + _reconciliation(snap)
+    )
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 
@@ -614,8 +872,9 @@ def checks(snap: Snapshot) -> pd.DataFrame:
 def table_scores(check_table: pd.DataFrame) -> pd.DataFrame:
     """Score per table: 100 × (1 − Σ w·share / Σ w) over its checks; ``checks`` and ``failing`` counted."""
     c = check_table[check_table["base"] > 0].assign(ws=lambda d: d["weight"] * d["share"])
-    g = c.groupby("table", sort=False).agg(w=("weight", "sum"), ws=("ws", "sum"), checks=("check", "size"),
-                                           failing=("count", lambda s: int((s > 0).sum())))
+    g = c.groupby("table", sort=False).agg(
+        w=("weight", "sum"), ws=("ws", "sum"), checks=("check", "size"), failing=("count", lambda s: int((s > 0).sum()))
+    )
     g["score"] = 100 * (1 - g["ws"] / g["w"])
     return g.reset_index()[["table", "score", "checks", "failing"]].sort_values("score").reset_index(drop=True)
 
@@ -657,15 +916,25 @@ def ranked_fixes(check_table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
         return pd.DataFrame(columns=["rank", "fix", "table", "dimension", "rows", "priority"])
     c["priority"] = c["rows"] * c["weight"]
     c = c.sort_values(["priority", "table", "check"], ascending=[False, True, True]).head(n)
-    count_txt = np.where(c["unit"] == "days", c["count"].map(lambda v: f"{v:,.0f}"), c["count"].map(lambda v: f"{v:,.0f}"))
+    count_txt = np.where(
+        c["unit"] == "days", c["count"].map(lambda v: f"{v:,.0f}"), c["count"].map(lambda v: f"{v:,.0f}")
+    )
     fix = pd.Series(count_txt, index=c.index) + " " + c["label"] + ": " + c["action"]
-    return pd.DataFrame({"rank": np.arange(1, len(c) + 1), "fix": fix.to_numpy(), "table": c["table"].to_numpy(),
-                         "dimension": c["dimension"].to_numpy(), "rows": c["rows"].round().astype(int).to_numpy(),
-                         "priority": c["priority"].round(1).to_numpy()})
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(c) + 1),
+            "fix": fix.to_numpy(),
+            "table": c["table"].to_numpy(),
+            "dimension": c["dimension"].to_numpy(),
+            "rows": c["rows"].round().astype(int).to_numpy(),
+            "priority": c["priority"].round(1).to_numpy(),
+        }
+    )
 
 
 def fault_counts(check_table: pd.DataFrame) -> dict[str, int]:
     """The counts the demo generator's ``faults`` are compared with (keys as in ``truth.json``)."""
+
     def get(table: str, check: str) -> int:
         m = (check_table["table"] == table) & (check_table["check"] == check)
         return int(check_table.loc[m, "count"].sum())
@@ -684,8 +953,11 @@ def fault_counts(check_table: pd.DataFrame) -> dict[str, int]:
 
 def loose_duplicates(leads: pd.DataFrame) -> dict[str, int]:
     """Strict and loose duplicate counts side by side (see :func:`duplicate_leads`)."""
-    return {"strict": int(duplicate_leads(leads, "strict").sum()), "loose": int(duplicate_leads(leads, "loose").sum()),
-            "leads": len(leads)}
+    return {
+        "strict": int(duplicate_leads(leads, "strict").sum()),
+        "loose": int(duplicate_leads(leads, "loose").sum()),
+        "leads": len(leads),
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -696,13 +968,19 @@ def dimension_table(check_table: pd.DataFrame, dimension: str, failing_only: boo
     c = check_table[check_table["dimension"] == dimension]
     if failing_only:
         c = c[c["count"] > 0]
-    return pd.DataFrame({
-        "table": c["table"].to_numpy(),
-        "check": c["label"].to_numpy(),
-        "failing": c["count"].round(0).astype(int).to_numpy(),
-        "checked": c["base"].to_numpy(),
-        "failing %": (100 * c["share"]).round(2).to_numpy(),
-    }).sort_values(["failing %", "failing"], ascending=False).set_index("table")
+    return (
+        pd.DataFrame(
+            {
+                "table": c["table"].to_numpy(),
+                "check": c["label"].to_numpy(),
+                "failing": c["count"].round(0).astype(int).to_numpy(),
+                "checked": c["base"].to_numpy(),
+                "failing %": (100 * c["share"]).round(2).to_numpy(),
+            }
+        )
+        .sort_values(["failing %", "failing"], ascending=False)
+        .set_index("table")
+    )
 
 
 def _fmt_count(v: float) -> str:
@@ -710,7 +988,7 @@ def _fmt_count(v: float) -> str:
 
 
 def dimension_sentences(check_table: pd.DataFrame, dimension: str, top: int = 3) -> list[str]:
-    """"1,425 open deals lack account_id (12.3% of 11,600 checked)." for the largest failing checks."""
+    """ "1,425 open deals lack account_id (12.3% of 11,600 checked)." for the largest failing checks."""
     c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0)]
     if c.empty:
         return [f"No {dimension} check could run: the tables it needs are absent."]
@@ -726,23 +1004,28 @@ def dimension_sentences(check_table: pd.DataFrame, dimension: str, top: int = 3)
     return out
 
 
-def score_sentences(scores: pd.DataFrame, overall: float, trend: pd.DataFrame | None = None,
-                    quarter: str = "") -> list[str]:
+def score_sentences(
+    scores: pd.DataFrame, overall: float, trend: pd.DataFrame | None = None, quarter: str = ""
+) -> list[str]:
     """Overall score, the weakest table and the change since the previous quarter end."""
     if scores.empty:
         return ["No check could run."]
     worst = scores.sort_values("score").iloc[0]
-    out = [f"The overall data-quality score is {overall:.1f}/100 at the end of {quarter} "
-           f"(equal-weighted mean of {len(scores)} tables).",
-           f"The weakest table is {worst['table']} ({worst['score']:.1f}/100): {int(worst['failing'])} of "
-           f"{int(worst['checks'])} checks find problems."]
+    out = [
+        f"The overall data-quality score is {overall:.1f}/100 at the end of {quarter} "
+        f"(equal-weighted mean of {len(scores)} tables).",
+        f"The weakest table is {worst['table']} ({worst['score']:.1f}/100): {int(worst['failing'])} of "
+        f"{int(worst['checks'])} checks find problems.",
+    ]
     if trend is not None and not trend.empty:
         o = trend[trend["table"] == "overall"]
         if len(o) >= 2:
             d = o["score"].iloc[-1] - o["score"].iloc[-2]
             word = "up" if d > 0.005 else "down" if d < -0.005 else "unchanged"
-            out.append(f"Since the end of {o['quarter'].iloc[-2]} the score is {word}"
-                       + (f" ({d:+.2f} points)." if word != "unchanged" else " (within ±0.005 points)."))
+            out.append(
+                f"Since the end of {o['quarter'].iloc[-2]} the score is {word}"
+                + (f" ({d:+.2f} points)." if word != "unchanged" else " (within ±0.005 points).")
+            )
     return out
 
 
@@ -752,15 +1035,19 @@ def trend_sentences(trend: pd.DataFrame) -> list[str]:
     if len(o) < 2:
         return ["Too few quarters for a trend."]
     first, last = o.iloc[0], o.iloc[-1]
-    out = [f"The overall score went from {first['score']:.2f} at the end of {first['quarter']} to "
-           f"{last['score']:.2f} at the end of {last['quarter']} ({last['score'] - first['score']:+.2f} points)."]
+    out = [
+        f"The overall score went from {first['score']:.2f} at the end of {first['quarter']} to "
+        f"{last['score']:.2f} at the end of {last['quarter']} ({last['score'] - first['score']:+.2f} points)."
+    ]
     wide = trend[trend["table"] != "overall"].pivot(index="quarter", columns="table", values="score")
     if len(wide) >= 2:
         change = (wide.iloc[-1] - wide.iloc[0]).dropna()
         if len(change):
             t = change.abs().idxmax()
-            out.append(f"The table that moved most is {t} ({change[t]:+.2f} points); the score is computed on the "
-                       "data as it stood at each quarter end, so older faults keep weighing on later quarters.")
+            out.append(
+                f"The table that moved most is {t} ({change[t]:+.2f} points); the score is computed on the "
+                "data as it stood at each quarter end, so older faults keep weighing on later quarters."
+            )
     return out
 
 
@@ -770,23 +1057,31 @@ def freshness_sentences(fresh: pd.DataFrame, quarter: str = "") -> list[str]:
         return ["No dated table to check."]
     late = fresh[fresh["lag_days"] > fresh["tolerance_days"]]
     if late.empty:
-        return [f"Every dated table has records within its normal delay of the end of {quarter} "
-                f"(largest lag: {fresh['lag_days'].max():.0f} days, {fresh.loc[fresh['lag_days'].idxmax(), 'table']})."]
-    return [f"{r.table}: the latest record is {r.lag_days:.0f} days before the end of {quarter} "
-            f"(normal delay ≤ {r.tolerance_days} days) — check the export or sync." for r in late.itertuples(index=False)]
+        return [
+            f"Every dated table has records within its normal delay of the end of {quarter} "
+            f"(largest lag: {fresh['lag_days'].max():.0f} days, {fresh.loc[fresh['lag_days'].idxmax(), 'table']})."
+        ]
+    return [
+        f"{r.table}: the latest record is {r.lag_days:.0f} days before the end of {quarter} "
+        f"(normal delay ≤ {r.tolerance_days} days) — check the export or sync."
+        for r in late.itertuples(index=False)
+    ]
 
 
 def duplicate_sentences(dups: dict[str, int]) -> list[str]:
     """Strict and loose duplicate counts in words."""
     n = max(dups["leads"], 1)
-    return [f"{dups['strict']:,} leads ({100 * dups['strict'] / n:.2f}%) are exact copies of another lead under a new "
-            "lead_id (strict rule, scored).",
-            f"{dups['loose']:,} leads share creation time, channel, campaign, segment and country with another lead "
-            "(loose rule, shown only: some may be genuine different people)."]
+    return [
+        f"{dups['strict']:,} leads ({100 * dups['strict'] / n:.2f}%) are exact copies of another lead under a new "
+        "lead_id (strict rule, scored).",
+        f"{dups['loose']:,} leads share creation time, channel, campaign, segment and country with another lead "
+        "(loose rule, shown only: some may be genuine different people).",
+    ]
 
 
-def reconciliation_summary(opps: pd.DataFrame, orders: pd.DataFrame, start: pd.Timestamp | None = None,
-                           end: pd.Timestamp | None = None) -> dict[str, float]:
+def reconciliation_summary(
+    opps: pd.DataFrame, orders: pd.DataFrame, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+) -> dict[str, float]:
     """Won revenue vs orders for deals closed in ``[start, end)`` (all when None).
 
     unreconciled = Σ amount of won deals without an order + Σ |amount − first order| of deals whose amount
@@ -798,12 +1093,19 @@ def reconciliation_summary(opps: pd.DataFrame, orders: pd.DataFrame, start: pd.T
         r = r[(closed >= np.datetime64(start)) & (closed < np.datetime64(end))]
     gap = (r["amount"] - r["order_amount"]).abs().where(r["amount_differs"], 0.0)
     no_order = r["amount"].where(~r["has_order"], 0.0)
-    return {"won_deals": len(r), "won_revenue": float(r["amount"].sum()),
-            "order_revenue": float(r["order_amount"].sum()), "without_order": int((~r["has_order"]).sum()),
-            "without_order_revenue": float(no_order.sum()), "amount_differs": int(r["amount_differs"].sum()),
-            "difference_revenue": float(gap.sum()), "unreconciled_revenue": float(no_order.sum() + gap.sum()),
-            "unreconciled_share": float((no_order.sum() + gap.sum()) / r["amount"].sum()) if r["amount"].sum() else
-            float("nan")}
+    return {
+        "won_deals": len(r),
+        "won_revenue": float(r["amount"].sum()),
+        "order_revenue": float(r["order_amount"].sum()),
+        "without_order": int((~r["has_order"]).sum()),
+        "without_order_revenue": float(no_order.sum()),
+        "amount_differs": int(r["amount_differs"].sum()),
+        "difference_revenue": float(gap.sum()),
+        "unreconciled_revenue": float(no_order.sum() + gap.sum()),
+        "unreconciled_share": float((no_order.sum() + gap.sum()) / r["amount"].sum())
+        if r["amount"].sum()
+        else float("nan"),
+    }
 
 
 def reconciliation_sentences(s: dict[str, float], currency: str, quarter: str) -> list[str]:
@@ -813,11 +1115,13 @@ def reconciliation_sentences(s: dict[str, float], currency: str, quarter: str) -
     if not s["won_deals"]:
         return [f"No deal with a lead was won in {quarter}: nothing to reconcile."]
     share = s["unreconciled_revenue"] / s["won_revenue"] if s["won_revenue"] else 0.0
-    return [f"{s['won_deals']:,} deals won in {quarter} bring {money(s['won_revenue'], currency)}; their customers' first "
-            f"orders total {money(s['order_revenue'], currency)}.",
-            f"{s['without_order']:,} won deals have no order ({money(s['without_order_revenue'], currency)}) and "
-            f"{s['amount_differs']:,} differ from their order by more than {AMOUNT_TOLERANCE:.0%} "
-            f"({money(s['difference_revenue'], currency)}): {100 * share:.1f}% of won revenue is not reconciled."]
+    return [
+        f"{s['won_deals']:,} deals won in {quarter} bring {money(s['won_revenue'], currency)}; their customers' first "
+        f"orders total {money(s['order_revenue'], currency)}.",
+        f"{s['without_order']:,} won deals have no order ({money(s['without_order_revenue'], currency)}) and "
+        f"{s['amount_differs']:,} differ from their order by more than {AMOUNT_TOLERANCE:.0%} "
+        f"({money(s['difference_revenue'], currency)}): {100 * share:.1f}% of won revenue is not reconciled.",
+    ]
 
 
 def fixes_sentences(fixes: pd.DataFrame) -> list[str]:
@@ -825,14 +1129,22 @@ def fixes_sentences(fixes: pd.DataFrame) -> list[str]:
     if fixes.empty:
         return ["Nothing to fix: every check passes."]
     return [f"Fix first: {fixes['fix'].iloc[0]}."] + (
-        [f"Then: {f}." for f in fixes["fix"].iloc[1:3]] if len(fixes) > 1 else [])
+        [f"Then: {f}." for f in fixes["fix"].iloc[1:3]] if len(fixes) > 1 else []
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # findings for the executive summary
 # --------------------------------------------------------------------------------------------------
-def dq_findings(snap: Snapshot, check_table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-                quarter: str, section: str = "04_reporting", top: int = 3) -> list[dict]:
+def dq_findings(
+    snap: Snapshot,
+    check_table: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    quarter: str,
+    section: str = "04_reporting",
+    top: int = 3,
+) -> list[dict]:
     """The 1–3 data-quality findings with the largest revenue impact in the quarter ``[start, end)``.
 
     Candidates: won revenue not reconciled to orders (impact = unreconciled revenue of deals won in the
@@ -847,27 +1159,40 @@ def dq_findings(snap: Snapshot, check_table: pd.DataFrame, start: pd.Timestamp, 
     out = []
     if opps is None or not len(opps) or "amount" not in opps.columns:
         return out
-    closed_in = opps["closed_at"].ge(start) & opps["closed_at"].lt(end) if "closed_at" in opps.columns else \
-        pd.Series(False, index=opps.index)
+    closed_in = (
+        opps["closed_at"].ge(start) & opps["closed_at"].lt(end)
+        if "closed_at" in opps.columns
+        else pd.Series(False, index=opps.index)
+    )
     won_q = opps[closed_in & (opps["status"] == "won")]
     if orders is not None and len(orders) and "lead_id" in opps.columns:
         s = reconciliation_summary(opps, orders, start, end)
         if s["unreconciled_revenue"] > 0:
-            out.append({"slug": "dq_unreconciled_revenue", "impact": s["unreconciled_revenue"],
-                        "text": f"{money(s['unreconciled_revenue'], cur)} of revenue won in {quarter} is not matched by "
-                                f"orders ({s['without_order']:,} won deals without an order, {s['amount_differs']:,} with a "
-                                "different amount).",
-                        "recommendation": "Reconcile won deals with orders each month; reopen deals that never ordered.",
-                        "basis": "won amount of the quarter's deals with no order plus the gap to the first order"})
+            out.append(
+                {
+                    "slug": "dq_unreconciled_revenue",
+                    "impact": s["unreconciled_revenue"],
+                    "text": f"{money(s['unreconciled_revenue'], cur)} of revenue won in {quarter} is not matched by "
+                    f"orders ({s['without_order']:,} won deals without an order, {s['amount_differs']:,} with a "
+                    "different amount).",
+                    "recommendation": "Reconcile won deals with orders each month; reopen deals that never ordered.",
+                    "basis": "won amount of the quarter's deals with no order plus the gap to the first order",
+                }
+            )
     if reps is not None and len(reps):
         unknown = won_q[~won_q["owner_id"].isin(reps["rep_id"])]
         rev = float(unknown["amount"].sum())
         if rev > 0:
-            out.append({"slug": "dq_unknown_owner_revenue", "impact": rev,
-                        "text": f"{money(rev, cur)} won in {quarter} ({len(unknown):,} deal{'s' if len(unknown) != 1 else ''}) is owned by reps missing "
-                                "from the reps table, so quota and commission cannot be attributed.",
-                        "recommendation": "Add the missing reps or reassign their deals to active reps.",
-                        "basis": "won amount of the quarter's deals whose owner_id is not in reps"})
+            out.append(
+                {
+                    "slug": "dq_unknown_owner_revenue",
+                    "impact": rev,
+                    "text": f"{money(rev, cur)} won in {quarter} ({len(unknown):,} deal{'s' if len(unknown) != 1 else ''}) is owned by reps missing "
+                    "from the reps table, so quota and commission cannot be attributed.",
+                    "recommendation": "Add the missing reps or reassign their deals to active reps.",
+                    "basis": "won amount of the quarter's deals whose owner_id is not in reps",
+                }
+            )
     stale = check_table[(check_table["check"] == "stale_open")]
     act = snap.tables.get("activities")
     if len(stale) and int(stale["count"].iloc[0]) > 0:
@@ -876,12 +1201,17 @@ def dq_findings(snap: Snapshot, check_table: pd.DataFrame, start: pd.Timestamp, 
         closed = opps[closed_in & opps["status"].isin(["won", "lost"])]
         win = float((closed["status"] == "won").mean()) if len(closed) else 0.0
         if value * win > 0:
-            out.append({"slug": "dq_stale_pipeline", "impact": value * win,
-                        "text": f"{int(flags.sum()):,} open deals worth {money(value, cur)} have had no activity for "
-                                f"{snap.cfg.inactive_opportunity_days}+ days at the end of {quarter}; at the quarter's "
-                                f"win rate ({100 * win:.0f}%) that is {money(value * win, cur)} of revenue at risk.",
-                        "recommendation": "Review stale deals weekly: log the next step or close them as lost.",
-                        "basis": "value of stale open deals × win rate of deals closed in the quarter"})
+            out.append(
+                {
+                    "slug": "dq_stale_pipeline",
+                    "impact": value * win,
+                    "text": f"{int(flags.sum()):,} open deals worth {money(value, cur)} have had no activity for "
+                    f"{snap.cfg.inactive_opportunity_days}+ days at the end of {quarter}; at the quarter's "
+                    f"win rate ({100 * win:.0f}%) that is {money(value * win, cur)} of revenue at risk.",
+                    "recommendation": "Review stale deals weekly: log the next step or close them as lost.",
+                    "basis": "value of stale open deals × win rate of deals closed in the quarter",
+                }
+            )
     for f in out:
         f["section"] = section
     return sorted(out, key=lambda f: -f["impact"])[:top]
@@ -891,8 +1221,17 @@ def record_findings(findings: list[dict]) -> list[dict]:
     """Record each finding with :func:`salesaudit.record.record_finding`; returns the payloads."""
     from .record import record_finding
 
-    return [record_finding(f["slug"], f["text"], impact=f["impact"], section=f["section"],
-                           recommendation=f["recommendation"], basis=f["basis"]) for f in findings]
+    return [
+        record_finding(
+            f["slug"],
+            f["text"],
+            impact=f["impact"],
+            section=f["section"],
+            recommendation=f["recommendation"],
+            basis=f["basis"],
+        )
+        for f in findings
+    ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -907,8 +1246,9 @@ def score_title(scores: pd.DataFrame, overall: float) -> str:
         return f"Data-quality score {overall:.1f}/100: every check passes"
     perfect = int((scores["score"] >= 100).sum())
     rest = f"; {perfect} other tables score 100" if perfect else ""
-    return (f"Data-quality score {overall:.1f}/100 — {worst['table']} loses most "
-            f"({100 - worst['score']:.2f} points){rest}")
+    return (
+        f"Data-quality score {overall:.1f}/100 — {worst['table']} loses most ({100 - worst['score']:.2f} points){rest}"
+    )
 
 
 def dimension_title(check_table: pd.DataFrame, dimension: str) -> str:
@@ -929,8 +1269,13 @@ def check_chart_data(check_table: pd.DataFrame, dimension: str, top: int = 10) -
     largest share first, at most ``top`` rows."""
     c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0) & (check_table["count"] > 0)]
     c = c.sort_values(["share", "count"], ascending=False).head(top)
-    return pd.DataFrame({"label": (c["table"] + ": " + c["label"]).to_numpy(), "share": c["share"].to_numpy(),
-                         "count": c["count"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "label": (c["table"] + ": " + c["label"]).to_numpy(),
+            "share": c["share"].to_numpy(),
+            "count": c["count"].to_numpy(),
+        }
+    )
 
 
 def idle_days_open(snap: Snapshot) -> pd.Series:
@@ -964,8 +1309,10 @@ def reconciliation_title(by_q: pd.DataFrame, currency: str) -> str:
 
     last = by_q.iloc[-1]
     share = last["unreconciled_revenue"] / last["won_revenue"] if last["won_revenue"] else 0.0
-    return (f"{money(last['unreconciled_revenue'], currency)} ({share:.1%}) of won revenue in {last['quarter']} "
-            "is not matched by an order")
+    return (
+        f"{money(last['unreconciled_revenue'], currency)} ({share:.1%}) of won revenue in {last['quarter']} "
+        "is not matched by an order"
+    )
 
 
 def trend_title(trend: pd.DataFrame) -> str:
@@ -979,18 +1326,38 @@ def trend_title(trend: pd.DataFrame) -> str:
 
 def scores_table(scores: pd.DataFrame) -> pd.DataFrame:
     """Rounded display of :func:`table_scores` (index: table)."""
-    return (scores.assign(score=scores["score"].round(2)).rename(columns={"failing": "failing checks"})
-            .set_index("table"))
+    return (
+        scores.assign(score=scores["score"].round(2)).rename(columns={"failing": "failing checks"}).set_index("table")
+    )
 
 
 def record_scores(scores: pd.DataFrame, overall: float, n_checks: int, section: str) -> list[dict]:
     """Record ``dq_score`` (overall, 0–100) and ``dq_score_<table>`` for each table."""
     from .record import record
 
-    out = [record("dq_score", overall, label="Data-quality score (0–100)", unit="score", n=n_checks,
-                  section=section, higher_is_better=True)]
-    out += [record(f"dq_score_{t}", s, label=f"Data-quality score: {t}", unit="score", n=int(k), section=section,
-                   higher_is_better=True) for t, s, k in zip(scores["table"], scores["score"], scores["checks"])]
+    out = [
+        record(
+            "dq_score",
+            overall,
+            label="Data-quality score (0–100)",
+            unit="score",
+            n=n_checks,
+            section=section,
+            higher_is_better=True,
+        )
+    ]
+    out += [
+        record(
+            f"dq_score_{t}",
+            s,
+            label=f"Data-quality score: {t}",
+            unit="score",
+            n=int(k),
+            section=section,
+            higher_is_better=True,
+        )
+        for t, s, k in zip(scores["table"], scores["score"], scores["checks"])
+    ]
     return out
 
 

@@ -56,20 +56,30 @@ def email_rates(sends: pd.DataFrame, by: list[str] | str = "stream", level: floa
     d = _with_base(sends)
     g = (
         d.groupby(by, observed=True, sort=True)
-        .agg(sends=("send_id", "size"), recipients=("recipients", "sum"), base=("base", "sum"),
-             opens=("opens", "sum"), clicks=("clicks", "sum"), unsubscribes=("unsubscribes", "sum"))
+        .agg(
+            sends=("send_id", "size"),
+            recipients=("recipients", "sum"),
+            base=("base", "sum"),
+            opens=("opens", "sum"),
+            clicks=("clicks", "sum"),
+            unsubscribes=("unsubscribes", "sum"),
+        )
         .reset_index()
     )
     out = g
     for name, (k, n) in EMAIL_RATES.items():
         r = rate_table(g[k].to_numpy(), g[n].to_numpy(), level)
-        out = out.assign(**{name: r["rate"].to_numpy(), f"{name}_lo": r["lo"].to_numpy(), f"{name}_hi": r["hi"].to_numpy()})
+        out = out.assign(
+            **{name: r["rate"].to_numpy(), f"{name}_lo": r["lo"].to_numpy(), f"{name}_hi": r["hi"].to_numpy()}
+        )
     return out
 
 
 def email_by_quarter(sends: pd.DataFrame, fy_start_month: int = 1, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
     """:func:`email_rates` per stream and fiscal quarter of ``sent_at`` (column ``quarter``)."""
-    return email_rates(sends.assign(quarter=quarter_labels(sends["sent_at"], fy_start_month)), ["stream", "quarter"], level)
+    return email_rates(
+        sends.assign(quarter=quarter_labels(sends["sent_at"], fy_start_month)), ["stream", "quarter"], level
+    )
 
 
 def stream_scorecard(sends: pd.DataFrame, quarter: Quarter, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
@@ -88,8 +98,9 @@ def stream_scorecard(sends: pd.DataFrame, quarter: Quarter, level: float = DEFAU
     prev = email_rates(before, "stream", level).set_index("stream").reindex(cur["stream"])
     out = cur.copy()
     for name, (k, n) in EMAIL_RATES.items():
-        d, lo, hi = diff_interval(cur[k].to_numpy(), cur[n].to_numpy(),
-                                  prev[k].fillna(0).to_numpy(), prev[n].fillna(0).to_numpy(), level)
+        d, lo, hi = diff_interval(
+            cur[k].to_numpy(), cur[n].to_numpy(), prev[k].fillna(0).to_numpy(), prev[n].fillna(0).to_numpy(), level
+        )
         out[f"{name}_prev"] = prev[name].to_numpy()
         out[f"{name}_change"] = d
         out[f"{name}_change_lo"] = lo
@@ -105,7 +116,7 @@ def stream_scorecard(sends: pd.DataFrame, quarter: Quarter, level: float = DEFAU
 
 
 def email_sentences(card: pd.DataFrame) -> list[str]:
-    """"What this means" sentences for the stream scorecard (best / lagging streams, biggest moves)."""
+    """ "What this means" sentences for the stream scorecard (best / lagging streams, biggest moves)."""
     if card.empty:
         return ["No e-mails were sent this quarter."]
     best = card.iloc[0]
@@ -141,7 +152,11 @@ def email_sentences(card: pd.DataFrame) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 def won_deals_in(opportunities: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
     """Opportunities won (``status == "won"``) with ``closed_at`` in the quarter."""
-    status = opportunities["status"] if "status" in opportunities.columns else np.where(opportunities["is_won"].fillna(False), "won", "")
+    status = (
+        opportunities["status"]
+        if "status" in opportunities.columns
+        else np.where(opportunities["is_won"].fillna(False), "won", "")
+    )
     won = (pd.Series(status, index=opportunities.index) == "won") & quarter.contains(opportunities["closed_at"])
     return opportunities[won.to_numpy()]
 
@@ -155,18 +170,27 @@ def deal_activities(activities: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFra
     cols = ["activity_id", "type", "occurred_at"]
     parts = [pd.DataFrame(columns=cols + ["deal_id"])]
     if "opportunity_id" in activities.columns:
-        parts.append(activities[cols + ["opportunity_id"]].merge(
-            deals[["opportunity_id"]], on="opportunity_id", how="inner").rename(columns={"opportunity_id": "deal_id"}))
+        parts.append(
+            activities[cols + ["opportunity_id"]]
+            .merge(deals[["opportunity_id"]], on="opportunity_id", how="inner")
+            .rename(columns={"opportunity_id": "deal_id"})
+        )
     if "lead_id" in activities.columns and "lead_id" in deals.columns:
-        on_lead = activities[cols + ["lead_id"]].dropna(subset=["lead_id"]).merge(
-            deals[["opportunity_id", "lead_id", "closed_at"]].dropna(subset=["lead_id"]), on="lead_id", how="inner")
+        on_lead = (
+            activities[cols + ["lead_id"]]
+            .dropna(subset=["lead_id"])
+            .merge(
+                deals[["opportunity_id", "lead_id", "closed_at"]].dropna(subset=["lead_id"]), on="lead_id", how="inner"
+            )
+        )
         on_lead = on_lead[on_lead["occurred_at"] <= on_lead["closed_at"]]
         parts.append(on_lead.rename(columns={"opportunity_id": "deal_id"})[cols + ["deal_id"]])
     return pd.concat(parts, ignore_index=True).drop_duplicates(["activity_id", "deal_id"])
 
 
-def activities_per_won_deal(activities: pd.DataFrame, opportunities: pd.DataFrame, quarter: Quarter,
-                            level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+def activities_per_won_deal(
+    activities: pd.DataFrame, opportunities: pd.DataFrame, quarter: Quarter, level: float = DEFAULT_LEVEL
+) -> pd.DataFrame:
     """Mean activities per deal won in the quarter, by activity type (plus ``total``).
 
     activities per won deal (type) = Σ activities of that type on won deals / number of won deals,
@@ -177,25 +201,29 @@ def activities_per_won_deal(activities: pd.DataFrame, opportunities: pd.DataFram
     n = len(deals)
     types = sorted(activities["type"].dropna().unique())
     if n == 0:
-        return pd.DataFrame({"type": types + ["total"], "per_deal": np.nan, "lo": np.nan, "hi": np.nan,
-                             "deals": 0, "activities": 0})
+        return pd.DataFrame(
+            {"type": types + ["total"], "per_deal": np.nan, "lo": np.nan, "hi": np.nan, "deals": 0, "activities": 0}
+        )
     acts = deal_activities(activities, deals)
-    counts = (pd.crosstab(acts["deal_id"], acts["type"]).reindex(index=deals["opportunity_id"], columns=types)
-              .fillna(0))
+    counts = pd.crosstab(acts["deal_id"], acts["type"]).reindex(index=deals["opportunity_id"], columns=types).fillna(0)
     counts = counts.assign(total=counts.sum(axis=1))
     rows = [(t, *mean_interval(counts[t].to_numpy(), level), n, int(counts[t].sum())) for t in counts.columns]
     return pd.DataFrame(rows, columns=["type", "per_deal", "lo", "hi", "deals", "activities"])
 
 
-def activities_trend(activities: pd.DataFrame, opportunities: pd.DataFrame, quarters: list[Quarter],
-                     level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+def activities_trend(
+    activities: pd.DataFrame, opportunities: pd.DataFrame, quarters: list[Quarter], level: float = DEFAULT_LEVEL
+) -> pd.DataFrame:
     """:func:`activities_per_won_deal` for each quarter (column ``quarter``), oldest first."""
-    return pd.concat([activities_per_won_deal(activities, opportunities, q, level).assign(quarter=q.label)
-                      for q in quarters], ignore_index=True)
+    return pd.concat(
+        [activities_per_won_deal(activities, opportunities, q, level).assign(quarter=q.label) for q in quarters],
+        ignore_index=True,
+    )
 
 
-def first_contact(leads: pd.DataFrame, quarter: Quarter, never_days: int = NEVER_CONTACTED_DAYS,
-                  level: float = DEFAULT_LEVEL) -> dict:
+def first_contact(
+    leads: pd.DataFrame, quarter: Quarter, never_days: int = NEVER_CONTACTED_DAYS, level: float = DEFAULT_LEVEL
+) -> dict:
     """Speed to first contact and leads never contacted, for leads created in the quarter.
 
     Observation stops at the end of the quarter (no later data is used, so past quarters read as they
@@ -230,14 +258,16 @@ def first_contact(leads: pd.DataFrame, quarter: Quarter, never_days: int = NEVER
     }
 
 
-def first_contact_trend(leads: pd.DataFrame, quarters: list[Quarter], never_days: int = NEVER_CONTACTED_DAYS,
-                        level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+def first_contact_trend(
+    leads: pd.DataFrame, quarters: list[Quarter], never_days: int = NEVER_CONTACTED_DAYS, level: float = DEFAULT_LEVEL
+) -> pd.DataFrame:
     """:func:`first_contact` for each quarter, one row each, oldest first."""
     return pd.DataFrame([first_contact(leads, q, never_days, level) for q in quarters])
 
 
-def manual_work_sentences(per_deal: pd.DataFrame | None, per_deal_prev: pd.DataFrame | None,
-                          contact: pd.DataFrame | None) -> list[str]:
+def manual_work_sentences(
+    per_deal: pd.DataFrame | None, per_deal_prev: pd.DataFrame | None, contact: pd.DataFrame | None
+) -> list[str]:
     """Sentences on activities per won deal (this vs previous quarter) and first-contact speed (None = no data)."""
     out: list[str] = []
     if per_deal is None:
@@ -268,8 +298,11 @@ def manual_work_sentences(per_deal: pd.DataFrame | None, per_deal_prev: pd.DataF
         out.append(
             f"{text.pct(cur['never_rate'])} of the leads old enough to judge were not contacted within "
             f"{NEVER_CONTACTED_DAYS} days {text.interval(cur['never_lo'], cur['never_hi'])}"
-            + (f", against {text.pct(contact.iloc[-2]['never_rate'])} the quarter before."
-               if len(contact) > 1 and pd.notna(contact.iloc[-2]["never_rate"]) else ".")
+            + (
+                f", against {text.pct(contact.iloc[-2]['never_rate'])} the quarter before."
+                if len(contact) > 1 and pd.notna(contact.iloc[-2]["never_rate"])
+                else "."
+            )
         )
     return out
 
@@ -293,18 +326,23 @@ def fmt_ci(value, lo, hi, digits: int = 1, scale: float = 100.0, suffix: str = "
 
 def stream_table(card: pd.DataFrame) -> pd.DataFrame:
     """The stream scorecard as a compact, readable table (rates with 90% intervals)."""
-    return pd.DataFrame({
-        "Stream": card["stream"],
-        "Sends": card["sends"].astype(int),
-        "Delivered": card["base"].map("{:,.0f}".format),
-        "Open rate": fmt_ci(card["open_rate"], card["open_rate_lo"], card["open_rate_hi"]),
-        "Click rate": fmt_ci(card["click_rate"], card["click_rate_lo"], card["click_rate_hi"], 2),
-        "Click-to-open": fmt_ci(card["click_to_open"], card["click_to_open_lo"], card["click_to_open_hi"]),
-        "Unsubscribes": fmt_ci(card["unsubscribe_rate"], card["unsubscribe_rate_lo"], card["unsubscribe_rate_hi"], 2),
-        "Click rate vs last quarter": fmt_ci(card["click_rate_change"], card["click_rate_change_lo"],
-                                             card["click_rate_change_hi"], 2, suffix=" pp"),
-        "Verdict": card["verdict"],
-    }).set_index("Stream")
+    return pd.DataFrame(
+        {
+            "Stream": card["stream"],
+            "Sends": card["sends"].astype(int),
+            "Delivered": card["base"].map("{:,.0f}".format),
+            "Open rate": fmt_ci(card["open_rate"], card["open_rate_lo"], card["open_rate_hi"]),
+            "Click rate": fmt_ci(card["click_rate"], card["click_rate_lo"], card["click_rate_hi"], 2),
+            "Click-to-open": fmt_ci(card["click_to_open"], card["click_to_open_lo"], card["click_to_open_hi"]),
+            "Unsubscribes": fmt_ci(
+                card["unsubscribe_rate"], card["unsubscribe_rate_lo"], card["unsubscribe_rate_hi"], 2
+            ),
+            "Click rate vs last quarter": fmt_ci(
+                card["click_rate_change"], card["click_rate_change_lo"], card["click_rate_change_hi"], 2, suffix=" pp"
+            ),
+            "Verdict": card["verdict"],
+        }
+    ).set_index("Stream")
 
 
 def activities_table(trend: pd.DataFrame) -> pd.DataFrame:
@@ -314,22 +352,34 @@ def activities_table(trend: pd.DataFrame) -> pd.DataFrame:
     t = t.reindex(order)
     deals = trend.drop_duplicates("quarter").set_index("quarter")["deals"].reindex(t.columns)
     t = t.map(lambda x: f"{x:.1f}")
-    return pd.concat([t, deals.map(lambda x: f"{x:,.0f}").to_frame("won deals").T]).rename_axis("activities per won deal")
+    return pd.concat([t, deals.map(lambda x: f"{x:,.0f}").to_frame("won deals").T]).rename_axis(
+        "activities per won deal"
+    )
 
 
 def contact_table(trend: pd.DataFrame) -> pd.DataFrame:
     """Speed to first contact and never-contacted share per quarter."""
-    return pd.DataFrame({
-        "Quarter": trend["quarter"],
-        "New leads": trend["leads"],
-        "Median hours to first contact": trend["median_hours"].round(1),
-        "Contacted within 1 day": (100 * trend["within_1_day"]).round(1).astype(str) + "%",
-        f"Not contacted within {NEVER_CONTACTED_DAYS} days": fmt_ci(trend["never_rate"], trend["never_lo"], trend["never_hi"]),
-    }).set_index("Quarter")
+    return pd.DataFrame(
+        {
+            "Quarter": trend["quarter"],
+            "New leads": trend["leads"],
+            "Median hours to first contact": trend["median_hours"].round(1),
+            "Contacted within 1 day": (100 * trend["within_1_day"]).round(1).astype(str) + "%",
+            f"Not contacted within {NEVER_CONTACTED_DAYS} days": fmt_ci(
+                trend["never_rate"], trend["never_lo"], trend["never_hi"]
+            ),
+        }
+    ).set_index("Quarter")
 
 
-def never_contacted_impact(leads: pd.DataFrame, quarter: Quarter, never: int, deal_value: float,
-                           window_days: int = 180, never_days: int = NEVER_CONTACTED_DAYS) -> dict:
+def never_contacted_impact(
+    leads: pd.DataFrame,
+    quarter: Quarter,
+    never: int,
+    deal_value: float,
+    window_days: int = 180,
+    never_days: int = NEVER_CONTACTED_DAYS,
+) -> dict:
     """Revenue per quarter lost to leads that are never contacted.
 
     impact = never-contacted leads of the quarter × (lead → customer rate of contacted leads − rate of
@@ -340,11 +390,21 @@ def never_contacted_impact(leads: pd.DataFrame, quarter: Quarter, never: int, de
     w = pd.Timedelta(days=window_days)
     end = quarter.end - w
     d = leads[(leads["created_at"] < end) & (leads["created_at"] >= end - pd.Timedelta(days=365))]
-    contacted = d["first_contact_at"].notna() & (d["first_contact_at"] <= d["created_at"] + pd.Timedelta(days=never_days))
-    won = d["customer_at"].notna() & (d["customer_at"] <= d["created_at"] + w) if "customer_at" in d.columns else pd.Series(False, index=d.index)
+    contacted = d["first_contact_at"].notna() & (
+        d["first_contact_at"] <= d["created_at"] + pd.Timedelta(days=never_days)
+    )
+    won = (
+        d["customer_at"].notna() & (d["customer_at"] <= d["created_at"] + w)
+        if "customer_at" in d.columns
+        else pd.Series(False, index=d.index)
+    )
     r1 = float(won[contacted].mean()) if contacted.any() else float("nan")
     r0 = float(won[~contacted].mean()) if (~contacted).any() else float("nan")
-    impact = never * max(r1 - r0, 0.0) * deal_value if np.isfinite(r1) and np.isfinite(r0) and np.isfinite(deal_value) else 0.0
+    impact = (
+        never * max(r1 - r0, 0.0) * deal_value
+        if np.isfinite(r1) and np.isfinite(r0) and np.isfinite(deal_value)
+        else 0.0
+    )
     return {"rate_contacted": r1, "rate_never": r0, "never": never, "deal_value": deal_value, "impact": float(impact)}
 
 
@@ -353,6 +413,9 @@ def average_won_deal(opportunities: pd.DataFrame | None, quarter: Quarter, quart
     if opportunities is None or "amount" not in opportunities.columns:
         return float("nan")
     start = quarter.previous(quarters - 1).start
-    won = opportunities[(opportunities["status"] == "won") & (opportunities["closed_at"] >= start)
-                        & (opportunities["closed_at"] < quarter.end)]
+    won = opportunities[
+        (opportunities["status"] == "won")
+        & (opportunities["closed_at"] >= start)
+        & (opportunities["closed_at"] < quarter.end)
+    ]
     return float(won["amount"].mean()) if len(won) else float("nan")

@@ -110,8 +110,9 @@ def flow_counts(dates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> 
     return pd.Series({s: int(in_period(dates[s], start, end).sum()) for s in STAGES}, name="flow")
 
 
-def cohort_funnel(dates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp,
-                  level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+def cohort_funnel(
+    dates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp, level: float = stats.DEFAULT_LEVEL
+) -> pd.DataFrame:
     """Cohort view: leads created in ``[start, end)``, followed up to ``as_of``.
 
     One row per stage with ``reached`` (leads of the cohort with eff(stage) < as_of), ``open`` (reached
@@ -126,23 +127,32 @@ def cohort_funnel(dates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, a
     dq = (cohort["disqualified_at"] < as_of).fillna(False).to_numpy(bool)
     counts = r.sum().astype(int)
     nxt = list(STAGES[1:]) + [None]
-    open_ = [int((r[s].to_numpy() & ~(r[n].to_numpy() if n else np.zeros(len(r), bool)) & ~dq).sum())
-             if n else 0 for s, n in zip(STAGES, nxt)]
+    open_ = [
+        int((r[s].to_numpy() & ~(r[n].to_numpy() if n else np.zeros(len(r), bool)) & ~dq).sum()) if n else 0
+        for s, n in zip(STAGES, nxt)
+    ]
     k = counts.to_numpy(float)
     prev = np.concatenate([[k[0]], k[:-1]])
     step = stats.rate_table(k, prev, level)
     cum = stats.rate_table(k, np.full(len(k), k[0]), level)
-    return pd.DataFrame({
-        "stage": list(STAGES),
-        "reached": counts.to_numpy(),
-        "open": open_,
-        "step": step["rate"].to_numpy(), "step_lo": step["lo"].to_numpy(), "step_hi": step["hi"].to_numpy(),
-        "cum": cum["rate"].to_numpy(), "cum_lo": cum["lo"].to_numpy(), "cum_hi": cum["hi"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "stage": list(STAGES),
+            "reached": counts.to_numpy(),
+            "open": open_,
+            "step": step["rate"].to_numpy(),
+            "step_lo": step["lo"].to_numpy(),
+            "step_hi": step["hi"].to_numpy(),
+            "cum": cum["rate"].to_numpy(),
+            "cum_lo": cum["lo"].to_numpy(),
+            "cum_hi": cum["hi"].to_numpy(),
+        }
+    )
 
 
-def funnel_table(dates: pd.DataFrame, quarter: Quarter, as_of: pd.Timestamp | None = None,
-                 level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+def funnel_table(
+    dates: pd.DataFrame, quarter: Quarter, as_of: pd.Timestamp | None = None, level: float = stats.DEFAULT_LEVEL
+) -> pd.DataFrame:
     """Both views of the audited quarter, one row per stage.
 
     ``flow`` = stage entries in the quarter (:func:`flow_counts`) and ``flow_ratio`` = flow(k)/flow(k−1);
@@ -177,8 +187,9 @@ def time_to_stage(dates: pd.DataFrame, stage: str, as_of: pd.Timestamp, origin: 
     obs = (sub[stage] < as_of).fillna(False).to_numpy(bool)
     end = sub[stage].where(obs, as_of)
     d = (end - sub[origin]).to_numpy("timedelta64[ns]").astype("int64") / _DAY_NS
-    return pd.DataFrame({"days": np.clip(d, 0, None), "observed": obs, "channel": sub["channel"].to_numpy()},
-                        index=sub.index)
+    return pd.DataFrame(
+        {"days": np.clip(d, 0, None), "observed": obs, "channel": sub["channel"].to_numpy()}, index=sub.index
+    )
 
 
 def km_conversion(durations: pd.DataFrame) -> pd.DataFrame:
@@ -193,9 +204,17 @@ def km_conversion(durations: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         gw = np.cumsum(np.where(n > d, d / (n * (n - d)), 0.0))
     s = km["survival"].to_numpy()
-    return pd.DataFrame({"days": km["time"].to_numpy(), "at_risk": km["at_risk"].to_numpy(),
-                         "events": km["events"].to_numpy(), "conv": 1 - s, "conv_lo": 1 - km["hi"].to_numpy(),
-                         "conv_hi": 1 - km["lo"].to_numpy(), "var": s**2 * gw})
+    return pd.DataFrame(
+        {
+            "days": km["time"].to_numpy(),
+            "at_risk": km["at_risk"].to_numpy(),
+            "events": km["events"].to_numpy(),
+            "conv": 1 - s,
+            "conv_lo": 1 - km["hi"].to_numpy(),
+            "conv_hi": 1 - km["lo"].to_numpy(),
+            "var": s**2 * gw,
+        }
+    )
 
 
 def conversion_at(curve: pd.DataFrame, t: float) -> pd.Series:
@@ -207,12 +226,26 @@ def conversion_at(curve: pd.DataFrame, t: float) -> pd.Series:
     f, var = float(row["conv"]), float(row["var"])
     n0 = float(curve["at_risk"].iloc[0])
     n_eff = f * (1 - f) / var if var > 0 and 0 < f < 1 else n0
-    return pd.Series({"conv": f, "conv_lo": float(row["conv_lo"]), "conv_hi": float(row["conv_hi"]),
-                      "var": var, "n_eff": min(n_eff, n0), "n": n0})
+    return pd.Series(
+        {
+            "conv": f,
+            "conv_lo": float(row["conv_lo"]),
+            "conv_hi": float(row["conv_hi"]),
+            "var": var,
+            "n_eff": min(n_eff, n0),
+            "n": n0,
+        }
+    )
 
 
-def window_conversion(dates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp,
-                      window: int = WINDOW_DAYS, level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+def window_conversion(
+    dates: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    as_of: pd.Timestamp,
+    window: int = WINDOW_DAYS,
+    level: float = stats.DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """Share of the leads created in ``[start, end)`` that reached each stage within ``window`` days.
 
     When the cohort is old enough (end + window ≤ as_of) every lead has been observed for the whole
@@ -231,17 +264,24 @@ def window_conversion(dates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestam
         k = int(hit.sum())
         if mature or n == 0:
             r = stats.rate_table([k], [n], level).iloc[0]
-            rows.append({"stage": s, "n": n, "k": k, "conv": r["rate"], "lo": r["lo"], "hi": r["hi"],
-                         "method": "observed"})
+            rows.append(
+                {"stage": s, "n": n, "k": k, "conv": r["rate"], "lo": r["lo"], "hi": r["hi"], "method": "observed"}
+            )
         else:
             c = conversion_at(km_conversion(dur), window)
-            rows.append({"stage": s, "n": n, "k": k, "conv": c["conv"], "lo": c["conv_lo"], "hi": c["conv_hi"],
-                         "method": "km"})
+            rows.append(
+                {"stage": s, "n": n, "k": k, "conv": c["conv"], "lo": c["conv_lo"], "hi": c["conv_hi"], "method": "km"}
+            )
     return pd.DataFrame(rows)
 
 
-def cohort_window_table(dates: pd.DataFrame, quarters: list[Quarter], as_of: pd.Timestamp,
-                        window: int = WINDOW_DAYS, level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+def cohort_window_table(
+    dates: pd.DataFrame,
+    quarters: list[Quarter],
+    as_of: pd.Timestamp,
+    window: int = WINDOW_DAYS,
+    level: float = stats.DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """:func:`window_conversion` for several cohort quarters, stacked with a ``cohort`` column."""
     parts = [window_conversion(dates, q.start, q.end, as_of, window, level).assign(cohort=q.label) for q in quarters]
     return pd.concat(parts, ignore_index=True)[["cohort", "stage", "n", "k", "conv", "lo", "hi", "method"]]
@@ -267,8 +307,14 @@ def conditional_median(curve: pd.DataFrame, horizon: float = HORIZON_DAYS) -> tu
     return first("conv"), first("conv_hi"), first("conv_lo")
 
 
-def km_curves(dates: pd.DataFrame, stage: str, as_of: pd.Timestamp, created_from: pd.Timestamp,
-              by: str | None = "channel", max_days: float = HORIZON_DAYS) -> pd.DataFrame:
+def km_curves(
+    dates: pd.DataFrame,
+    stage: str,
+    as_of: pd.Timestamp,
+    created_from: pd.Timestamp,
+    by: str | None = "channel",
+    max_days: float = HORIZON_DAYS,
+) -> pd.DataFrame:
     """KM cumulative-conversion curves to ``stage`` for leads created in ``[created_from, as_of)``.
 
     One curve per value of ``by`` plus ``all``; columns ``group, days, conv, conv_lo, conv_hi, at_risk``,
@@ -284,8 +330,9 @@ def km_curves(dates: pd.DataFrame, stage: str, as_of: pd.Timestamp, created_from
     return out[out["days"] <= max_days][["group", "days", "conv", "conv_lo", "conv_hi", "at_risk"]]
 
 
-def median_days_table(dates: pd.DataFrame, as_of: pd.Timestamp, created_from: pd.Timestamp,
-                      horizon: float = HORIZON_DAYS) -> pd.DataFrame:
+def median_days_table(
+    dates: pd.DataFrame, as_of: pd.Timestamp, created_from: pd.Timestamp, horizon: float = HORIZON_DAYS
+) -> pd.DataFrame:
     """Median days from lead creation to each stage, by channel and overall (:func:`conditional_median`).
 
     Leads created in ``[created_from, as_of)``, followed to ``as_of``; leads that have not reached a
@@ -299,9 +346,17 @@ def median_days_table(dates: pd.DataFrame, as_of: pd.Timestamp, created_from: pd
         for g, d in [("all", dur)] + list(dur.groupby("channel", sort=True)):
             curve = km_conversion(d)
             med, lo, hi = conditional_median(curve, horizon)
-            rows.append({"channel": g, "stage": s, "median_days": med, "lo": lo, "hi": hi,
-                         "reached": int(d["observed"].sum()),
-                         "conv_horizon": float(conversion_at(curve, horizon)["conv"])})
+            rows.append(
+                {
+                    "channel": g,
+                    "stage": s,
+                    "median_days": med,
+                    "lo": lo,
+                    "hi": hi,
+                    "reached": int(d["observed"].sum()),
+                    "conv_horizon": float(conversion_at(curve, horizon)["conv"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -320,8 +375,14 @@ def mature_quarters(quarter: Quarter, mature_days: int = MATURE_DAYS, n: int = 4
     return out[::-1]
 
 
-def step_rates(dates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp,
-               by: str | None = "channel", level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+def step_rates(
+    dates: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    as_of: pd.Timestamp,
+    by: str | None = "channel",
+    level: float = stats.DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """Step conversion of the leads created in ``[start, end)``, followed to ``as_of``, by ``by``.
 
     step(a → b) = #{reached b} / #{reached a} (reached = effective date before as_of), with a Wilson
@@ -334,8 +395,7 @@ def step_rates(dates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_o
     r = reached(cohort, as_of)
     if by is not None:
         r = r.assign(group=cohort[by].to_numpy())
-        counts = pd.concat([r.groupby("group", sort=True)[list(STAGES)].sum(),
-                            r[list(STAGES)].sum().to_frame("all").T])
+        counts = pd.concat([r.groupby("group", sort=True)[list(STAGES)].sum(), r[list(STAGES)].sum().to_frame("all").T])
     else:
         counts = r[list(STAGES)].sum().to_frame("all").T
     parts = []
@@ -358,8 +418,9 @@ def rate_matrix(rates: pd.DataFrame, value: str = "rate") -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # where leads fall through: step loss this quarter vs the previous four
 # --------------------------------------------------------------------------------------------------
-def step_window_rates(dates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp,
-                      window: int = WINDOW_DAYS) -> pd.DataFrame:
+def step_window_rates(
+    dates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp, window: int = WINDOW_DAYS
+) -> pd.DataFrame:
     """For each step a → b: of the leads entering a in ``[start, end)``, the KM share that reached b
     within ``window`` days of entering a (censored at as_of, so late entries are not counted as lost).
 
@@ -375,8 +436,16 @@ def step_window_rates(dates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestam
             rows.append({"step": name, "entered": 0, "conv": np.nan, "var": np.nan, "n_eff": 0.0, "k_eff": 0.0})
             continue
         c = conversion_at(km_conversion(dur), window)
-        rows.append({"step": name, "entered": len(dur), "conv": c["conv"], "var": c["var"], "n_eff": c["n_eff"],
-                     "k_eff": c["conv"] * c["n_eff"]})
+        rows.append(
+            {
+                "step": name,
+                "entered": len(dur),
+                "conv": c["conv"],
+                "var": c["var"],
+                "n_eff": c["n_eff"],
+                "k_eff": c["conv"] * c["n_eff"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -392,21 +461,39 @@ def _standardised(now: pd.DataFrame, prev: pd.DataFrame) -> tuple[pd.DataFrame, 
     m = m.assign(w=m["entered_now"] / m.groupby("step")["entered_now"].transform("sum"))
     out = []
     for tag in ("now", "prev"):
-        agg = m.assign(f=m["w"] * m[f"conv_{tag}"], v=m["w"] ** 2 * m[f"var_{tag}"].fillna(0)).groupby("step").agg(
-            conv=("f", "sum"), var=("v", "sum"), entered=(f"entered_{tag}", "sum"))
+        agg = (
+            m.assign(f=m["w"] * m[f"conv_{tag}"], v=m["w"] ** 2 * m[f"var_{tag}"].fillna(0))
+            .groupby("step")
+            .agg(conv=("f", "sum"), var=("v", "sum"), entered=(f"entered_{tag}", "sum"))
+        )
         agg = agg.reindex(list(STEPS))
         f, v = agg["conv"].to_numpy(float), agg["var"].to_numpy(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             n_eff = np.where((v > 0) & (f > 0) & (f < 1), f * (1 - f) / v, agg["entered"].fillna(0).to_numpy(float))
         n_eff = np.minimum(n_eff, agg["entered"].fillna(0).to_numpy(float))
-        out.append(pd.DataFrame({"step": list(STEPS), "entered": agg["entered"].fillna(0).astype(int).to_numpy(),
-                                 "conv": f, "n_eff": n_eff, "k_eff": f * n_eff}))
+        out.append(
+            pd.DataFrame(
+                {
+                    "step": list(STEPS),
+                    "entered": agg["entered"].fillna(0).astype(int).to_numpy(),
+                    "conv": f,
+                    "n_eff": n_eff,
+                    "k_eff": f * n_eff,
+                }
+            )
+        )
     return out[0], out[1]
 
 
-def loss_comparison(dates: pd.DataFrame, quarter: Quarter, n_prev: int = 4, window: int = WINDOW_DAYS,
-                    as_of: pd.Timestamp | None = None, by: str | None = "channel",
-                    level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+def loss_comparison(
+    dates: pd.DataFrame,
+    quarter: Quarter,
+    n_prev: int = 4,
+    window: int = WINDOW_DAYS,
+    as_of: pd.Timestamp | None = None,
+    by: str | None = "channel",
+    level: float = stats.DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """Loss at each step this quarter against the previous ``n_prev`` quarters pooled, at this quarter's
     channel mix.
 
@@ -428,23 +515,37 @@ def loss_comparison(dates: pd.DataFrame, quarter: Quarter, n_prev: int = 4, wind
         prev = step_window_rates(dates, p0, quarter.start, as_of, window)
     else:
         groups = list(dates.groupby(by, sort=True))
-        now_g = pd.concat([step_window_rates(g, quarter.start, quarter.end, as_of, window).assign(group=k)
-                           for k, g in groups], ignore_index=True)
-        prev_g = pd.concat([step_window_rates(g, p0, quarter.start, as_of, window).assign(group=k)
-                            for k, g in groups], ignore_index=True)
+        now_g = pd.concat(
+            [step_window_rates(g, quarter.start, quarter.end, as_of, window).assign(group=k) for k, g in groups],
+            ignore_index=True,
+        )
+        prev_g = pd.concat(
+            [step_window_rates(g, p0, quarter.start, as_of, window).assign(group=k) for k, g in groups],
+            ignore_index=True,
+        )
         now, prev = _standardised(now_g, prev_g)
     lost_now = now["n_eff"] - now["k_eff"]
     lost_prev = prev["n_eff"] - prev["k_eff"]
     d, lo, hi = stats.diff_interval(lost_now, now["n_eff"], lost_prev, prev["n_eff"], level)
     w_lo, w_hi = stats.wilson_interval(lost_now, now["n_eff"], level)
     p_lo, p_hi = stats.wilson_interval(lost_prev, prev["n_eff"], level)
-    return pd.DataFrame({
-        "step": now["step"].to_numpy(), "entered_now": now["entered"].to_numpy(), "loss_now": 1 - now["conv"].to_numpy(),
-        "loss_now_lo": w_lo, "loss_now_hi": w_hi,
-        "entered_prev": prev["entered"].to_numpy(), "loss_prev": 1 - prev["conv"].to_numpy(),
-        "loss_prev_lo": p_lo, "loss_prev_hi": p_hi,
-        "change": d, "change_lo": lo, "change_hi": hi, "real": (lo > 0) | (hi < 0),
-    })
+    return pd.DataFrame(
+        {
+            "step": now["step"].to_numpy(),
+            "entered_now": now["entered"].to_numpy(),
+            "loss_now": 1 - now["conv"].to_numpy(),
+            "loss_now_lo": w_lo,
+            "loss_now_hi": w_hi,
+            "entered_prev": prev["entered"].to_numpy(),
+            "loss_prev": 1 - prev["conv"].to_numpy(),
+            "loss_prev_lo": p_lo,
+            "loss_prev_hi": p_hi,
+            "change": d,
+            "change_lo": lo,
+            "change_hi": hi,
+            "real": (lo > 0) | (hi < 0),
+        }
+    )
 
 
 def largest_loss(loss: pd.DataFrame) -> dict:
@@ -459,8 +560,13 @@ def largest_loss(loss: pd.DataFrame) -> dict:
 # --------------------------------------------------------------------------------------------------
 # visitors → leads
 # --------------------------------------------------------------------------------------------------
-def visit_to_lead(leads: pd.DataFrame, traffic: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-                  level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+def visit_to_lead(
+    leads: pd.DataFrame,
+    traffic: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    level: float = stats.DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """Visitor → lead rate per channel that has traffic, for months in ``[start, end)``.
 
     rate = leads created / website visits (sessions), with a Wilson interval (treating each visit as a
@@ -473,16 +579,24 @@ def visit_to_lead(leads: pd.DataFrame, traffic: pd.DataFrame, start: pd.Timestam
     df = pd.DataFrame({"visits": t}).assign(leads=lc.reindex(t.index).fillna(0).to_numpy())
     df = pd.concat([df, df.sum().to_frame("all").T]) if len(df) else df
     r = stats.rate_table(np.minimum(df["leads"], df["visits"]), df["visits"], level)
-    return pd.DataFrame({"channel": df.index.to_numpy(), "visits": df["visits"].to_numpy(),
-                         "leads": df["leads"].astype(int).to_numpy(), "rate": r["rate"].to_numpy(),
-                         "lo": r["lo"].to_numpy(), "hi": r["hi"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "channel": df.index.to_numpy(),
+            "visits": df["visits"].to_numpy(),
+            "leads": df["leads"].astype(int).to_numpy(),
+            "rate": r["rate"].to_numpy(),
+            "lo": r["lo"].to_numpy(),
+            "hi": r["hi"].to_numpy(),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # money at stake
 # --------------------------------------------------------------------------------------------------
-def average_deal_value(opportunities: pd.DataFrame | None, orders: pd.DataFrame | None,
-                       start: pd.Timestamp, end: pd.Timestamp) -> float:
+def average_deal_value(
+    opportunities: pd.DataFrame | None, orders: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp
+) -> float:
     """Average revenue of a new customer, used to put a money figure on lost conversions.
 
     = mean ``amount`` of won opportunities closed in ``[start, end)``; without opportunities (or
@@ -490,8 +604,9 @@ def average_deal_value(opportunities: pd.DataFrame | None, orders: pd.DataFrame 
     neither is available.
     """
     if opportunities is not None and {"amount", "is_won", "closed_at"} <= set(opportunities.columns):
-        won = opportunities[opportunities["is_won"].fillna(False).astype(bool)
-                            & in_period(opportunities["closed_at"], start, end)]
+        won = opportunities[
+            opportunities["is_won"].fillna(False).astype(bool) & in_period(opportunities["closed_at"], start, end)
+        ]
         amt = won["amount"].dropna()
         if len(amt):
             return float(amt.mean())
@@ -508,7 +623,7 @@ def downstream_conversion(rates: pd.DataFrame, stage: str, group: str = "all") -
     rates (1 for ``customer``)."""
     r = rates[rates["group"] == group].set_index("step")["rate"]
     i = STAGES.index(stage)
-    steps = [f"{a}_{b}" for a, b in zip(STAGES[i:-1], STAGES[i + 1:])]
+    steps = [f"{a}_{b}" for a, b in zip(STAGES[i:-1], STAGES[i + 1 :])]
     return float(np.prod([r.get(s, np.nan) for s in steps])) if steps else 1.0
 
 
@@ -526,18 +641,22 @@ def _iv(lo, hi, d: int = 0) -> str:
 def funnel_title(ftab: pd.DataFrame, quarter: Quarter) -> str:
     """Chart title from the numbers: leads and customers in the quarter."""
     f = ftab.set_index("stage")
-    return (f"{quarter.label}: {f.loc['lead', 'flow']:,} new leads, {f.loc['customer', 'flow']:,} new customers "
-            f"(flow) — the cohort is still open")
+    return (
+        f"{quarter.label}: {f.loc['lead', 'flow']:,} new leads, {f.loc['customer', 'flow']:,} new customers "
+        f"(flow) — the cohort is still open"
+    )
 
 
-def funnel_sentences(ftab: pd.DataFrame, cwin: pd.DataFrame, quarter: Quarter, window: int = WINDOW_DAYS,
-                     v2l: pd.DataFrame | None = None) -> list[str]:
+def funnel_sentences(
+    ftab: pd.DataFrame, cwin: pd.DataFrame, quarter: Quarter, window: int = WINDOW_DAYS, v2l: pd.DataFrame | None = None
+) -> list[str]:
     """Sentences for the funnel section from :func:`funnel_table`, :func:`cohort_window_table` and
     (optionally) :func:`visit_to_lead`."""
     f = ftab.set_index("stage")
     out = [
         "Flow (stage entries dated in the quarter, whichever quarter the lead came from): "
-        + ", ".join(f"{f.loc[s, 'flow']:,} {STAGE_LABELS[s] if s != 'lead' else 'leads'}" for s in STAGES) + "."
+        + ", ".join(f"{f.loc[s, 'flow']:,} {STAGE_LABELS[s] if s != 'lead' else 'leads'}" for s in STAGES)
+        + "."
     ]
     out.append(
         f"Cohort (the {f.loc['lead', 'cohort']:,} leads created in {quarter.label}, seen at the quarter end): "
@@ -548,22 +667,30 @@ def funnel_sentences(ftab: pd.DataFrame, cwin: pd.DataFrame, quarter: Quarter, w
     obs = w[(w["method"] == "observed") & w["conv"].notna()]  # cohorts without leads have no rate
     km = w[(w["method"] == "km") & (w["cohort"] == quarter.label)]
     if len(obs):
-        out.append(f"Within {window} days of creation, the cohorts old enough to judge turned "
-                   f"{_pct(obs['conv'].min(), 1)}–{_pct(obs['conv'].max(), 1)} of their leads into customers.")
+        out.append(
+            f"Within {window} days of creation, the cohorts old enough to judge turned "
+            f"{_pct(obs['conv'].min(), 1)}–{_pct(obs['conv'].max(), 1)} of their leads into customers."
+        )
     if len(km) and not km.iloc[0]["k"] > 0:
-        out.append(f"None of {quarter.label}'s own cohort ({int(km.iloc[0]['n']):,} leads, not yet {window} days old) "
-                   "has become a customer yet, so its conversion cannot be estimated.")
+        out.append(
+            f"None of {quarter.label}'s own cohort ({int(km.iloc[0]['n']):,} leads, not yet {window} days old) "
+            "has become a customer yet, so its conversion cannot be estimated."
+        )
     elif len(km):
         r = km.iloc[0]
-        out.append(f"For {quarter.label}'s own cohort, not yet {window} days old, the Kaplan–Meier estimate is "
-                   f"{_pct(r['conv'], 1)} ({_iv(r['lo'], r['hi'], 1)}).")
+        out.append(
+            f"For {quarter.label}'s own cohort, not yet {window} days old, the Kaplan–Meier estimate is "
+            f"{_pct(r['conv'], 1)} ({_iv(r['lo'], r['hi'], 1)})."
+        )
     if v2l is not None and len(v2l):
         v = v2l.set_index("channel")
         ch = v.drop(index="all", errors="ignore")
         s = f"Visitors → leads: {_pct(v.loc['all', 'rate'], 2)} of {v.loc['all', 'visits']:,.0f} website visits became leads"
         if len(ch) > 1:
-            s += (f"; best {ch['rate'].idxmax()} ({_pct(ch['rate'].max(), 2)}), "
-                  f"lowest {ch['rate'].idxmin()} ({_pct(ch['rate'].min(), 2)})")
+            s += (
+                f"; best {ch['rate'].idxmax()} ({_pct(ch['rate'].max(), 2)}), "
+                f"lowest {ch['rate'].idxmin()} ({_pct(ch['rate'].min(), 2)})"
+            )
         out.append(s + ".")
     return out
 
@@ -580,8 +707,9 @@ def channel_title(rates: pd.DataFrame) -> str:
     return f"{b} turns leads into customers {ratio:.1f}× as often as {w}"
 
 
-def channel_gaps(rates: pd.DataFrame, entries: pd.DataFrame | None = None,
-                 level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+def channel_gaps(
+    rates: pd.DataFrame, entries: pd.DataFrame | None = None, level: float = stats.DEFAULT_LEVEL
+) -> pd.DataFrame:
     """Each channel's step rate against all channels (the pooled rate of the others), with Newcombe's
     interval of the difference. Columns ``group, step, rate, others, gap, gap_lo, gap_hi, real``;
     ``entered_now`` joined from ``entries`` (group, step → entries into the step's first stage in the
@@ -595,8 +723,9 @@ def channel_gaps(rates: pd.DataFrame, entries: pd.DataFrame | None = None,
     d, lo, hi = stats.diff_interval(ch["k"], ch["n"], k_o, n_o, level)
     with np.errstate(divide="ignore", invalid="ignore"):
         others = np.where(n_o > 0, k_o / n_o, np.nan)
-    out = ch[["group", "step", "k", "n", "rate"]].assign(others=others, gap=d, gap_lo=lo, gap_hi=hi,
-                                                          real=(lo > 0) | (hi < 0))
+    out = ch[["group", "step", "k", "n", "rate"]].assign(
+        others=others, gap=d, gap_lo=lo, gap_hi=hi, real=(lo > 0) | (hi < 0)
+    )
     if entries is not None:
         out = out.merge(entries, on=["group", "step"], how="left")
     return out.reset_index(drop=True)
@@ -625,15 +754,24 @@ def channel_finding(gaps: pd.DataFrame, rates: pd.DataFrame, deal_value: float) 
     g["customers_lost"] = g["entered_now"].fillna(0) * (-g["gap"]) * g["down"]
     g["impact"] = g["customers_lost"] * value
     top = g.loc[g["customers_lost"].idxmax()]
-    txt = (f"{top['group']} leads convert {step_label(top['step'])} at {_pct(top['rate'])} against "
-           f"{_pct(top['others'])} for the other channels ({-100 * top['gap']:.0f} points lower, 90% interval "
-           f"{-100 * top['gap_hi']:.0f}–{-100 * top['gap_lo']:.0f} points); at the others' rate this quarter would have brought about "
-           f"{top['customers_lost']:.0f} more customers.")
-    basis = ("entries this quarter × rate gap × later-stage conversion (mature cohorts) × average won deal"
-             if value else "no deal values in the data: impact not valued")
-    return {"slug": f"channel_{top['group']}_{top['step']}", "text": txt, "impact": float(top["impact"]),
-            "recommendation": f"Review how {top['group']} leads are qualified and handed over at {step_label(top['step'])}.",
-            "basis": basis}
+    txt = (
+        f"{top['group']} leads convert {step_label(top['step'])} at {_pct(top['rate'])} against "
+        f"{_pct(top['others'])} for the other channels ({-100 * top['gap']:.0f} points lower, 90% interval "
+        f"{-100 * top['gap_hi']:.0f}–{-100 * top['gap_lo']:.0f} points); at the others' rate this quarter would have brought about "
+        f"{top['customers_lost']:.0f} more customers."
+    )
+    basis = (
+        "entries this quarter × rate gap × later-stage conversion (mature cohorts) × average won deal"
+        if value
+        else "no deal values in the data: impact not valued"
+    )
+    return {
+        "slug": f"channel_{top['group']}_{top['step']}",
+        "text": txt,
+        "impact": float(top["impact"]),
+        "recommendation": f"Review how {top['group']} leads are qualified and handed over at {step_label(top['step'])}.",
+        "basis": basis,
+    }
 
 
 def channel_sentences(rates: pd.DataFrame, gaps: pd.DataFrame, quarters: list[Quarter]) -> list[str]:
@@ -642,20 +780,28 @@ def channel_sentences(rates: pd.DataFrame, gaps: pd.DataFrame, quarters: list[Qu
     lc = rates[rates["step"] == "lead_customer"].set_index("group")
     ch = lc.drop(index="all", errors="ignore")
     if "all" not in lc.index or not lc.loc["all", "n"] > 0:
-        return [f"No leads were created {span} (the mature cohorts), so conversion by channel cannot be measured "
-                "yet: audit a later quarter once the data covers these cohorts."]
-    out = [f"Rates are for leads created {span}, old enough that almost all of their outcomes are known; "
-           f"overall {_pct(lc.loc['all', 'rate'], 1)} of leads became customers ({_iv(lc.loc['all', 'lo'], lc.loc['all', 'hi'], 1)})."]
+        return [
+            f"No leads were created {span} (the mature cohorts), so conversion by channel cannot be measured "
+            "yet: audit a later quarter once the data covers these cohorts."
+        ]
+    out = [
+        f"Rates are for leads created {span}, old enough that almost all of their outcomes are known; "
+        f"overall {_pct(lc.loc['all', 'rate'], 1)} of leads became customers ({_iv(lc.loc['all', 'lo'], lc.loc['all', 'hi'], 1)})."
+    ]
     if len(ch) >= 2:
         b, w = ch["rate"].idxmax(), ch["rate"].idxmin()
-        out.append(f"Best channel: {b} ({_pct(ch.loc[b, 'rate'], 1)}, {_iv(ch.loc[b, 'lo'], ch.loc[b, 'hi'], 1)}); "
-                   f"weakest: {w} ({_pct(ch.loc[w, 'rate'], 1)}, {_iv(ch.loc[w, 'lo'], ch.loc[w, 'hi'], 1)}).")
+        out.append(
+            f"Best channel: {b} ({_pct(ch.loc[b, 'rate'], 1)}, {_iv(ch.loc[b, 'lo'], ch.loc[b, 'hi'], 1)}); "
+            f"weakest: {w} ({_pct(ch.loc[w, 'rate'], 1)}, {_iv(ch.loc[w, 'lo'], ch.loc[w, 'hi'], 1)})."
+        )
     real = gaps[gaps["real"]]
     if len(real):
         worst = real.loc[real["gap"].idxmin()]
-        out.append(f"The largest shortfall against the other channels: {worst['group']} at {step_label(worst['step'])} "
-                   f"({_pct(worst['rate'])} vs {_pct(worst['others'])}). "
-                   f"{len(real)} of {len(gaps)} channel × step rates differ from the other channels by more than the noise.")
+        out.append(
+            f"The largest shortfall against the other channels: {worst['group']} at {step_label(worst['step'])} "
+            f"({_pct(worst['rate'])} vs {_pct(worst['others'])}). "
+            f"{len(real)} of {len(gaps)} channel × step rates differ from the other channels by more than the noise."
+        )
     else:
         out.append("No channel's step rate differs from the other channels by more than the noise.")
     return out
@@ -673,21 +819,29 @@ def time_title(med: pd.DataFrame) -> str:
     return s
 
 
-def time_sentences(med: pd.DataFrame, created_from: pd.Timestamp, as_of: pd.Timestamp,
-                   horizon: float = HORIZON_DAYS) -> list[str]:
+def time_sentences(
+    med: pd.DataFrame, created_from: pd.Timestamp, as_of: pd.Timestamp, horizon: float = HORIZON_DAYS
+) -> list[str]:
     """Sentences for the time-to-customer section from :func:`median_days_table`."""
     m = med.set_index(["channel", "stage"])
     out = []
     if ("all", "customer") in m.index:
         a = m.loc[("all", "customer")]
-        out.append(f"Of the leads created from {created_from:%Y-%m-%d} to {as_of - pd.Timedelta(days=1):%Y-%m-%d}, "
-                   f"{int(a['reached']):,} became customers so far; the Kaplan–Meier estimate is that "
-                   f"{_pct(a['conv_horizon'], 1)} do so within {horizon:.0f} days (open leads censored, not dropped).")
+        out.append(
+            f"Of the leads created from {created_from:%Y-%m-%d} to {as_of - pd.Timedelta(days=1):%Y-%m-%d}, "
+            f"{int(a['reached']):,} became customers so far; the Kaplan–Meier estimate is that "
+            f"{_pct(a['conv_horizon'], 1)} do so within {horizon:.0f} days (open leads censored, not dropped)."
+        )
         if np.isfinite(a["median_days"]):
-            iv = (f"approx. 90% interval {a['lo']:.0f}–{a['hi']:.0f}" if np.isfinite(a["lo"]) and np.isfinite(a["hi"])
-                  else "too few customers to put an interval on it")
-            out.append(f"Among those that convert within {horizon:.0f} days, half take up to "
-                       f"{a['median_days']:.0f} days ({iv}).")
+            iv = (
+                f"approx. 90% interval {a['lo']:.0f}–{a['hi']:.0f}"
+                if np.isfinite(a["lo"]) and np.isfinite(a["hi"])
+                else "too few customers to put an interval on it"
+            )
+            out.append(
+                f"Among those that convert within {horizon:.0f} days, half take up to "
+                f"{a['median_days']:.0f} days ({iv})."
+            )
     stages = med[med["channel"] == "all"].set_index("stage")["median_days"]
     if stages.notna().sum() >= 2:
         parts = [f"{STAGE_LABELS[s]} {v:.0f} d" for s, v in stages.items()]
@@ -695,8 +849,10 @@ def time_sentences(med: pd.DataFrame, created_from: pd.Timestamp, as_of: pd.Time
         gaps = stages.diff().fillna(stages)
         slow = gaps.idxmax()
         i = STAGES.index(slow)
-        out.append(f"The longest wait is from {STAGE_LABELS[STAGES[i - 1]]} to {STAGE_LABELS[slow]}: about "
-                   f"{gaps[slow]:.0f} of the {stages.max():.0f} median days to the last stage.")
+        out.append(
+            f"The longest wait is from {STAGE_LABELS[STAGES[i - 1]]} to {STAGE_LABELS[slow]}: about "
+            f"{gaps[slow]:.0f} of the {stages.max():.0f} median days to the last stage."
+        )
     return out
 
 
@@ -718,23 +874,31 @@ def loss_sentences(loss: pd.DataFrame, quarter: Quarter, window: int = WINDOW_DA
     ll = largest_loss(loss)
     out = []
     if not (loss["entered_now"] > 0).any():
-        out.append(f"No step of {quarter.label} can be compared with the previous four quarters: no channel has "
-                   "entries in both periods (for example, the data starts in this quarter), so there is no baseline.")
+        out.append(
+            f"No step of {quarter.label} can be compared with the previous four quarters: no channel has "
+            "entries in both periods (for example, the data starts in this quarter), so there is no baseline."
+        )
     if ll["largest"] is not None:
         r = ll["largest"]
-        out.append(f"The largest loss in {quarter.label} is {step_label(r['step'])}: {_pct(r['loss_now'])} of the "
-                   f"{r['entered_now']:,} entries did not move on within {window} days "
-                   f"(previous four quarters at this quarter's channel mix: {_pct(r['loss_prev'])}).")
+        out.append(
+            f"The largest loss in {quarter.label} is {step_label(r['step'])}: {_pct(r['loss_now'])} of the "
+            f"{r['entered_now']:,} entries did not move on within {window} days "
+            f"(previous four quarters at this quarter's channel mix: {_pct(r['loss_prev'])})."
+        )
     for _, r in loss.iterrows():  # four steps
         if not np.isfinite(r["change"]):
             continue
         verdict = "a real change" if r["real"] else "within the noise"
-        out.append(f"{step_label(r['step'])}: loss {_pct(r['loss_now'])} vs {_pct(r['loss_prev'])}, "
-                   f"{100 * r['change']:+.1f} pp (90% interval {100 * r['change_lo']:+.1f} to {100 * r['change_hi']:+.1f}) — {verdict}.")
-    out.append(f"Entries late in the quarter have not had {window} days yet; they are censored (Kaplan–Meier), "
-               "so the loss is not overstated by leads that are simply still open. Both periods are compared "
-               "channel by channel at this quarter's mix, so a shift in the mix is not read as a leak; "
-               "channels without history (new this quarter) are left out of the comparison.")
+        out.append(
+            f"{step_label(r['step'])}: loss {_pct(r['loss_now'])} vs {_pct(r['loss_prev'])}, "
+            f"{100 * r['change']:+.1f} pp (90% interval {100 * r['change_lo']:+.1f} to {100 * r['change_hi']:+.1f}) — {verdict}."
+        )
+    out.append(
+        f"Entries late in the quarter have not had {window} days yet; they are censored (Kaplan–Meier), "
+        "so the loss is not overstated by leads that are simply still open. Both periods are compared "
+        "channel by channel at this quarter's mix, so a shift in the mix is not read as a leak; "
+        "channels without history (new this quarter) are left out of the comparison."
+    )
     return out
 
 
@@ -748,22 +912,30 @@ def loss_finding(loss: pd.DataFrame, rates: pd.DataFrame, deal_value: float, qua
     value = deal_value if np.isfinite(deal_value) else 0.0
     if w is None:
         r = ll["largest"] or {"step": STEPS[0], "loss_now": np.nan}
-        return {"slug": "funnel_no_new_leak",
-                "text": f"No funnel step lost more leads in {quarter.label} than in the previous four quarters beyond "
-                        f"the noise; the largest loss remains {step_label(r['step'])} ({_pct(r['loss_now'])}).",
-                "impact": 0.0, "recommendation": "Keep monitoring; no step needs urgent action.",
-                "basis": "no change larger than its 90% interval"}
+        return {
+            "slug": "funnel_no_new_leak",
+            "text": f"No funnel step lost more leads in {quarter.label} than in the previous four quarters beyond "
+            f"the noise; the largest loss remains {step_label(r['step'])} ({_pct(r['loss_now'])}).",
+            "impact": 0.0,
+            "recommendation": "Keep monitoring; no step needs urgent action.",
+            "basis": "no change larger than its 90% interval",
+        }
     lost = w["entered_now"] * w["change"] * downstream_conversion(rates, nxt[w["step"]])
-    return {"slug": f"funnel_leak_{w['step']}",
-            "text": f"{step_label(w['step'])} lost {_pct(w['loss_now'])} of its {w['entered_now']:,} entries in "
-                    f"{quarter.label} against {_pct(w['loss_prev'])} in the previous four quarters at the same channel mix "
-                    f"({100 * w['change']:+.0f} pp, 90% interval "
-                    f"{100 * w['change_lo']:+.0f} to {100 * w['change_hi']:+.0f}): about {lost:.0f} customers fewer.",
-            "impact": float(lost * value),
-            "recommendation": f"Find out what changed at {step_label(w['step'])} this quarter (hand-over, capacity, "
-                              "qualification rules) and fix it.",
-            "basis": ("entries × change in loss × later-stage conversion (mature cohorts) × average won deal"
-                      if value else "no deal values in the data: impact not valued")}
+    return {
+        "slug": f"funnel_leak_{w['step']}",
+        "text": f"{step_label(w['step'])} lost {_pct(w['loss_now'])} of its {w['entered_now']:,} entries in "
+        f"{quarter.label} against {_pct(w['loss_prev'])} in the previous four quarters at the same channel mix "
+        f"({100 * w['change']:+.0f} pp, 90% interval "
+        f"{100 * w['change_lo']:+.0f} to {100 * w['change_hi']:+.0f}): about {lost:.0f} customers fewer.",
+        "impact": float(lost * value),
+        "recommendation": f"Find out what changed at {step_label(w['step'])} this quarter (hand-over, capacity, "
+        "qualification rules) and fix it.",
+        "basis": (
+            "entries × change in loss × later-stage conversion (mature cohorts) × average won deal"
+            if value
+            else "no deal values in the data: impact not valued"
+        ),
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -771,12 +943,14 @@ def loss_finding(loss: pd.DataFrame, rates: pd.DataFrame, deal_value: float, qua
 # --------------------------------------------------------------------------------------------------
 def visits_display(v2l: pd.DataFrame) -> pd.DataFrame:
     """Visitor → lead table for reading: visits, leads, rate with its 90% interval."""
-    return pd.DataFrame({
-        "Channel": v2l["channel"].to_numpy(),
-        "Website visits": [f"{v:,.0f}" for v in v2l["visits"]],
-        "Leads": [f"{v:,.0f}" for v in v2l["leads"]],
-        "Visit → lead (90% int.)": [_cell(r, lo, hi, 2) for r, lo, hi in v2l[["rate", "lo", "hi"]].to_numpy()],
-    }).set_index("Channel")
+    return pd.DataFrame(
+        {
+            "Channel": v2l["channel"].to_numpy(),
+            "Website visits": [f"{v:,.0f}" for v in v2l["visits"]],
+            "Leads": [f"{v:,.0f}" for v in v2l["leads"]],
+            "Visit → lead (90% int.)": [_cell(r, lo, hi, 2) for r, lo, hi in v2l[["rate", "lo", "hi"]].to_numpy()],
+        }
+    ).set_index("Channel")
 
 
 def _cell(rate, lo, hi, d: int = 0) -> str:
@@ -785,22 +959,27 @@ def _cell(rate, lo, hi, d: int = 0) -> str:
 
 def funnel_display(ftab: pd.DataFrame) -> pd.DataFrame:
     """The funnel table for reading: flow counts, cohort counts, open, step and cumulative conversion."""
-    return pd.DataFrame({
-        "Stage": [STAGE_LABELS[s] for s in ftab["stage"]],
-        "Flow: entries in quarter": ftab["flow"].to_numpy(),
-        "Cohort: reached": ftab["cohort"].to_numpy(),
-        "Cohort: still open": ftab["open"].to_numpy(),
-        "Cohort step conversion (90% int.)": [_cell(*r) for r in ftab[["step", "step_lo", "step_hi"]].to_numpy()],
-        "Cohort cumulative": [_pct(x, 1) for x in ftab["cum"]],
-    }).set_index("Stage")
+    return pd.DataFrame(
+        {
+            "Stage": [STAGE_LABELS[s] for s in ftab["stage"]],
+            "Flow: entries in quarter": ftab["flow"].to_numpy(),
+            "Cohort: reached": ftab["cohort"].to_numpy(),
+            "Cohort: still open": ftab["open"].to_numpy(),
+            "Cohort step conversion (90% int.)": [_cell(*r) for r in ftab[["step", "step_lo", "step_hi"]].to_numpy()],
+            "Cohort cumulative": [_pct(x, 1) for x in ftab["cum"]],
+        }
+    ).set_index("Stage")
 
 
 def window_display(cwin: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataFrame:
     """Cohort × stage: share of the cohort reaching the stage within ``window`` days (KM-estimated
     cohorts marked ``*``)."""
     c = cwin[cwin["stage"] != "lead"].assign(
-        cell=lambda d: [_cell(r, lo, hi, 1) + (" *" if m == "km" else "") for r, lo, hi, m in
-                        d[["conv", "lo", "hi", "method"]].to_numpy()])
+        cell=lambda d: [
+            _cell(r, lo, hi, 1) + (" *" if m == "km" else "")
+            for r, lo, hi, m in d[["conv", "lo", "hi", "method"]].to_numpy()
+        ]
+    )
     out = c.pivot(index="cohort", columns="stage", values="cell")[list(STAGES[1:])]
     out.columns = [f"{STAGE_LABELS[s]} ≤{window} d" for s in out.columns]
     n = cwin.drop_duplicates("cohort").set_index("cohort")["n"]
@@ -831,12 +1010,16 @@ def median_display(med: pd.DataFrame) -> pd.DataFrame:
 
 def loss_display(loss: pd.DataFrame) -> pd.DataFrame:
     """Step × (loss now, loss before, change with interval, verdict)."""
-    return pd.DataFrame({
-        "Step": [step_label(s) for s in loss["step"]],
-        "Entries now": loss["entered_now"].to_numpy(),
-        "Loss now": [_cell(*r) for r in loss[["loss_now", "loss_now_lo", "loss_now_hi"]].to_numpy()],
-        "Loss previous 4 q (same mix)": [_pct(x) for x in loss["loss_prev"]],
-        "Change (pp, 90% int.)": [f"{100 * c:+.1f} ({100 * lo:+.1f} to {100 * hi:+.1f})" if np.isfinite(c) else "n/a"
-                                  for c, lo, hi in loss[["change", "change_lo", "change_hi"]].to_numpy()],
-        "Verdict": np.where(loss["real"], np.where(loss["change"] > 0, "worse", "better"), "within noise"),
-    }).set_index("Step")
+    return pd.DataFrame(
+        {
+            "Step": [step_label(s) for s in loss["step"]],
+            "Entries now": loss["entered_now"].to_numpy(),
+            "Loss now": [_cell(*r) for r in loss[["loss_now", "loss_now_lo", "loss_now_hi"]].to_numpy()],
+            "Loss previous 4 q (same mix)": [_pct(x) for x in loss["loss_prev"]],
+            "Change (pp, 90% int.)": [
+                f"{100 * c:+.1f} ({100 * lo:+.1f} to {100 * hi:+.1f})" if np.isfinite(c) else "n/a"
+                for c, lo, hi in loss[["change", "change_lo", "change_hi"]].to_numpy()
+            ],
+            "Verdict": np.where(loss["real"], np.where(loss["change"] > 0, "worse", "better"), "within noise"),
+        }
+    ).set_index("Step")

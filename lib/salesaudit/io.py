@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 CONTRACT_VERSION = "1"
 MAX_ROWS_SHOWN = 5
 FINDING_COLUMNS = ["table", "file", "column", "check", "severity", "count", "rows", "message"]
-_MEMO: dict[str, "AuditData"] = {}
+_MEMO: dict[str, AuditData] = {}
 
 
 @dataclass
@@ -237,7 +237,11 @@ def coerce_table(table: str, raw: pd.DataFrame, path: Path) -> tuple[pd.DataFram
     for col in COLUMNS[table]:
         if col.name not in df.columns:
             if col.required:
-                findings.append(_finding(table, file, col.name, "column_present", "error", [], "required column is missing", count=0))
+                findings.append(
+                    _finding(
+                        table, file, col.name, "column_present", "error", [], "required column is missing", count=0
+                    )
+                )
             continue
         s = df[col.name]
         present = _to_text(s).notna() if not pd.api.types.is_datetime64_any_dtype(s) else s.notna()
@@ -245,7 +249,9 @@ def coerce_table(table: str, raw: pd.DataFrame, path: Path) -> tuple[pd.DataFram
             parsed = _parse_timestamps(s)
             bad = (parsed.isna() & present).to_numpy(bool)
             if bad.any():
-                findings.append(_finding(table, file, col.name, "parse_date", "error", _row_numbers(path, bad), "not a date"))
+                findings.append(
+                    _finding(table, file, col.name, "parse_date", "error", _row_numbers(path, bad), "not a date")
+                )
             if col.kind == "month":
                 parsed = parsed.dt.to_period("M").dt.to_timestamp()
             df[col.name] = parsed
@@ -253,20 +259,26 @@ def coerce_table(table: str, raw: pd.DataFrame, path: Path) -> tuple[pd.DataFram
             parsed = _parse_numbers(s)
             bad = (parsed.isna() & present).to_numpy(bool)
             if bad.any():
-                findings.append(_finding(table, file, col.name, "parse_number", "error", _row_numbers(path, bad), "not a number"))
+                findings.append(
+                    _finding(table, file, col.name, "parse_number", "error", _row_numbers(path, bad), "not a number")
+                )
             df[col.name] = parsed
         elif col.kind == "bool":
             parsed = _parse_bool(s)
             bad = (parsed.isna() & present).to_numpy(bool)
             if bad.any():
-                findings.append(_finding(table, file, col.name, "parse_bool", "error", _row_numbers(path, bad), "not true/false"))
+                findings.append(
+                    _finding(table, file, col.name, "parse_bool", "error", _row_numbers(path, bad), "not true/false")
+                )
             df[col.name] = parsed
         else:
             df[col.name] = _to_text(s).astype(object).where(lambda x: x.notna(), None)
         if col.required:
             empty = df[col.name].isna().to_numpy(bool) & ~present.to_numpy(bool)
             if empty.any():
-                findings.append(_finding(table, file, col.name, "not_null", "error", _row_numbers(path, empty), "empty (required)"))
+                findings.append(
+                    _finding(table, file, col.name, "not_null", "error", _row_numbers(path, empty), "empty (required)")
+                )
     return df, findings
 
 
@@ -312,10 +324,18 @@ def _failures_to_findings(table: str, fc: pd.DataFrame, path: Path, df: pd.DataF
             continue  # reported as empty required cells during coercion
         idx = pd.to_numeric(grp["index"], errors="coerce").dropna().astype(int).unique()
         rows = np.sort(idx) + (2 if path.suffix == ".csv" else 1)
-        if check.startswith("greater_than_or_equal_to") or check.startswith("less_than_or_equal_to") or check.startswith("in_range"):
+        if (
+            check.startswith("greater_than_or_equal_to")
+            or check.startswith("less_than_or_equal_to")
+            or check.startswith("in_range")
+        ):
             bound = check.split("(")[-1].rstrip(")")
             if check.startswith("greater"):
-                what = "is negative (must be ≥ 0)" if bound in {"0", "0.0"} else f"out of range (below the minimum {bound})"
+                what = (
+                    "is negative (must be ≥ 0)"
+                    if bound in {"0", "0.0"}
+                    else f"out of range (below the minimum {bound})"
+                )
             else:
                 what = f"out of range (above the maximum {bound})"
             out.append(_finding(table, file, column, check, "error", rows, what))
@@ -323,7 +343,9 @@ def _failures_to_findings(table: str, fc: pd.DataFrame, path: Path, df: pd.DataF
             out.append(_finding(table, file, column, "unique", "error", rows, "duplicate id"))
         elif check.startswith("isin"):
             vals = sorted({str(v) for v in grp["failure_case"].dropna()})[:5]
-            out.append(_finding(table, file, column, "isin", "error", rows, f"not an allowed value ({', '.join(vals)})"))
+            out.append(
+                _finding(table, file, column, "isin", "error", rows, f"not an allowed value ({', '.join(vals)})")
+            )
         else:
             out.append(_finding(table, file, column or "", check, "error", rows, f"break the rule: {check}"))
     return out
@@ -332,8 +354,9 @@ def _failures_to_findings(table: str, fc: pd.DataFrame, path: Path, df: pd.DataF
 # --------------------------------------------------------------------------------------------------
 # normalisation and cross-table findings (warnings)
 # --------------------------------------------------------------------------------------------------
-def normalise_channels(table: str, df: pd.DataFrame, cfg: AuditConfig, file: str,
-                       as_stored: pd.Series | None = None) -> tuple[pd.DataFrame, list[dict]]:
+def normalise_channels(
+    table: str, df: pd.DataFrame, cfg: AuditConfig, file: str, as_stored: pd.Series | None = None
+) -> tuple[pd.DataFrame, list[dict]]:
     """Map channel spellings to canonical names; spellings outside the canonical list are findings.
 
     canonical(x) = alias[x] if x in channel_aliases else lower-case x with runs of non-alphanumerics
@@ -353,15 +376,29 @@ def normalise_channels(table: str, df: pd.DataFrame, cfg: AuditConfig, file: str
         spellings = raw[off].value_counts().sort_index()
         listed = ", ".join(f"'{k}' ({v})" for k, v in spellings.head(8).items())
         findings.append(
-            _finding(table, file, "channel", "channel_spelling", "warning", np.flatnonzero(off.to_numpy()) + 2,
-                     f"spelled outside the canonical channel list: {listed}")
+            _finding(
+                table,
+                file,
+                "channel",
+                "channel_spelling",
+                "warning",
+                np.flatnonzero(off.to_numpy()) + 2,
+                f"spelled outside the canonical channel list: {listed}",
+            )
         )
     unknown = mapped.notna() & ~mapped.isin(list(canonical))
     if cfg.channels and unknown.any():
         vals = ", ".join(sorted(mapped[unknown].unique())[:8])
         findings.append(
-            _finding(table, file, "channel", "channel_unknown", "warning", np.flatnonzero(unknown.to_numpy()) + 2,
-                     f"not a known channel even after normalising ({vals})")
+            _finding(
+                table,
+                file,
+                "channel",
+                "channel_unknown",
+                "warning",
+                np.flatnonzero(unknown.to_numpy()) + 2,
+                f"not a known channel even after normalising ({vals})",
+            )
         )
     out = df.copy()
     out["channel"] = mapped
@@ -384,8 +421,17 @@ def stage_order_findings(leads: pd.DataFrame, file: str) -> list[dict]:
         bad |= ~np.isnan(later) & (later < running[:, j - 1])
     if not bad.any():
         return []
-    return [_finding("leads", file, ",".join(cols), "stage_order", "warning", np.flatnonzero(bad) + 2,
-                     "have stage dates out of order (expected created ≤ MQL ≤ SAL ≤ SQL ≤ customer)")]
+    return [
+        _finding(
+            "leads",
+            file,
+            ",".join(cols),
+            "stage_order",
+            "warning",
+            np.flatnonzero(bad) + 2,
+            "have stage dates out of order (expected created ≤ MQL ≤ SAL ≤ SQL ≤ customer)",
+        )
+    ]
 
 
 def stage_order_violations(leads: pd.DataFrame) -> pd.Series:
@@ -432,8 +478,17 @@ def foreign_key_findings(tables: dict[str, pd.DataFrame], files: dict[str, str])
         broken = (s.notna() & ~s.isin(tables[parent][pcol])).to_numpy(bool)
         if broken.any():
             vals = ", ".join(sorted(s[broken].astype(str).unique())[:5])
-            out.append(_finding(table, files[table], col, f"foreign_key:{parent}.{pcol}", "warning",
-                                np.flatnonzero(broken) + 2, f"refer to no {parent}.{pcol} (e.g. {vals})"))
+            out.append(
+                _finding(
+                    table,
+                    files[table],
+                    col,
+                    f"foreign_key:{parent}.{pcol}",
+                    "warning",
+                    np.flatnonzero(broken) + 2,
+                    f"refer to no {parent}.{pcol} (e.g. {vals})",
+                )
+            )
     return out
 
 
@@ -446,8 +501,17 @@ def derive_opportunity_status(opps: pd.DataFrame, cfg: AuditConfig, file: str) -
     unknown = (status == "unknown").to_numpy()
     if unknown.any():
         vals = ", ".join(sorted(opps.loc[unknown, "stage"].astype(str).unique())[:6])
-        findings.append(_finding("opportunities", file, "stage", "stage_map", "warning", np.flatnonzero(unknown) + 2,
-                                 f"have a stage not mapped to open/won/lost in audit.yaml ({vals})"))
+        findings.append(
+            _finding(
+                "opportunities",
+                file,
+                "stage",
+                "stage_map",
+                "warning",
+                np.flatnonzero(unknown) + 2,
+                f"have a stage not mapped to open/won/lost in audit.yaml ({vals})",
+            )
+        )
     derived = pd.Series(pd.NA, index=opps.index, dtype="boolean")
     derived[(status == "won").to_numpy()] = True
     derived[(status == "lost").to_numpy()] = False
@@ -455,8 +519,17 @@ def derive_opportunity_status(opps: pd.DataFrame, cfg: AuditConfig, file: str) -
         given = out["is_won"].astype("boolean")
         clash = (given.notna() & derived.notna() & (given != derived)).fillna(False).to_numpy(bool)
         if clash.any():
-            findings.append(_finding("opportunities", file, "is_won", "is_won_vs_stage", "warning",
-                                     np.flatnonzero(clash) + 2, "have is_won disagreeing with the stage"))
+            findings.append(
+                _finding(
+                    "opportunities",
+                    file,
+                    "is_won",
+                    "is_won_vs_stage",
+                    "warning",
+                    np.flatnonzero(clash) + 2,
+                    "have is_won disagreeing with the stage",
+                )
+            )
         out["is_won"] = given.fillna(derived)
     else:
         out["is_won"] = derived

@@ -136,28 +136,44 @@ def lead_outcomes(leads: pd.DataFrame, opportunities: pd.DataFrame | None, cohor
     c = leads.loc[(leads["created_at"] >= cohort.start) & (leads["created_at"] < cohort.end)]
     created = c["created_at"]
     h, as_of = cohort.horizon_days, cohort.as_of
-    out = pd.DataFrame({
-        "lead_id": c["lead_id"].to_numpy(dtype=object),
-        "channel": c["channel"].to_numpy(),
-        "campaign_id": _col(c, "campaign_id").to_numpy(),
-        "lead_score": _col(c, "lead_score").astype("float64").to_numpy(),
-        "created_at": created.to_numpy(),
-        "mql": _within(_col(c, "mql_at"), created, h, as_of).to_numpy(),
-        "sql": _within(_col(c, "sql_at"), created, h, as_of).to_numpy(),
-        "accepted": (_within(_col(c, "sal_at"), created, h, as_of)
-                     | _within(_col(c, "sql_at"), created, h, as_of)).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "lead_id": c["lead_id"].to_numpy(dtype=object),
+            "channel": c["channel"].to_numpy(),
+            "campaign_id": _col(c, "campaign_id").to_numpy(),
+            "lead_score": _col(c, "lead_score").astype("float64").to_numpy(),
+            "created_at": created.to_numpy(),
+            "mql": _within(_col(c, "mql_at"), created, h, as_of).to_numpy(),
+            "sql": _within(_col(c, "sql_at"), created, h, as_of).to_numpy(),
+            "accepted": (
+                _within(_col(c, "sal_at"), created, h, as_of) | _within(_col(c, "sql_at"), created, h, as_of)
+            ).to_numpy(),
+        }
+    )
     if opportunities is not None and len(opportunities) and "lead_id" in opportunities.columns:
         keep = [c for c in ("lead_id", "closed_at", "status", "is_won", "amount") if c in opportunities.columns]
-        o = opportunities[keep].astype({"lead_id": object}).merge(
-            out[["lead_id", "created_at"]].rename(columns={"created_at": "_created"}), on="lead_id", how="inner")
+        o = (
+            opportunities[keep]
+            .astype({"lead_id": object})
+            .merge(out[["lead_id", "created_at"]].rename(columns={"created_at": "_created"}), on="lead_id", how="inner")
+        )
         closed = _within(_col(o, "closed_at"), o["_created"], h, as_of)
         status = o["status"] if "status" in o.columns else _col(o, "is_won").map({True: "won", False: "lost"})
         won = closed & (status == "won").fillna(False).astype(bool)
         lost = closed & (status == "lost").fillna(False).astype(bool)
         amount = _col(o, "amount").astype("float64").fillna(0.0)
-        per = pd.DataFrame({"lead_id": o["lead_id"], "won_deals": won.astype(int), "lost_deals": lost.astype(int),
-                            "won_amount": amount.where(won, 0.0)}).groupby("lead_id", sort=False).sum()
+        per = (
+            pd.DataFrame(
+                {
+                    "lead_id": o["lead_id"],
+                    "won_deals": won.astype(int),
+                    "lost_deals": lost.astype(int),
+                    "won_amount": amount.where(won, 0.0),
+                }
+            )
+            .groupby("lead_id", sort=False)
+            .sum()
+        )
         out = out.join(per, on="lead_id").fillna({"won_deals": 0, "lost_deals": 0, "won_amount": 0.0})
         out = out.assign(customer=out["won_deals"] > 0, has_deals=True)
     else:
@@ -169,8 +185,14 @@ def lead_outcomes(leads: pd.DataFrame, opportunities: pd.DataFrame | None, cohor
 # ==================================================================================================
 # 1. value per lead
 # ==================================================================================================
-def bootstrap_mean(values: np.ndarray, n_zero: int = 0, n_boot: int = N_BOOT, level: float = stats.DEFAULT_LEVEL,
-                   seed: int = SEED, chunk: int = 100) -> tuple[float, float, float]:
+def bootstrap_mean(
+    values: np.ndarray,
+    n_zero: int = 0,
+    n_boot: int = N_BOOT,
+    level: float = stats.DEFAULT_LEVEL,
+    seed: int = SEED,
+    chunk: int = 100,
+) -> tuple[float, float, float]:
     """Mean of ``values`` padded with ``n_zero`` zeros, with a seeded Poisson-bootstrap percentile interval.
 
     Poisson bootstrap (Hanley & MacGibbon 2006): each case gets a Poisson(1) weight per replicate;
@@ -205,8 +227,13 @@ def bootstrap_mean(values: np.ndarray, n_zero: int = 0, n_boot: int = N_BOOT, le
     return mean, float(lo), float(hi)
 
 
-def value_per_lead(outcomes: pd.DataFrame, by: str = "channel", level: float = stats.DEFAULT_LEVEL,
-                   n_boot: int = N_BOOT, seed: int = SEED) -> pd.DataFrame:
+def value_per_lead(
+    outcomes: pd.DataFrame,
+    by: str = "channel",
+    level: float = stats.DEFAULT_LEVEL,
+    n_boot: int = N_BOOT,
+    seed: int = SEED,
+) -> pd.DataFrame:
     """Value per lead of a cohort by ``by`` (default channel), plus an ``All`` row last.
 
     Per group:
@@ -224,21 +251,60 @@ def value_per_lead(outcomes: pd.DataFrame, by: str = "channel", level: float = s
     """
     o = outcomes
     if len(o) == 0:
-        return pd.DataFrame(columns=[by, "leads", "sql", "sql_rate", "sql_rate_lo", "sql_rate_hi", "customers",
-                                     "customer_rate", "won", "lost", "win_rate", "win_rate_lo", "win_rate_hi",
-                                     "revenue", "avg_deal", "avg_deal_lo", "avg_deal_hi", "revenue_per_lead",
-                                     "revenue_per_lead_lo", "revenue_per_lead_hi", "revenue_per_sql"])
+        return pd.DataFrame(
+            columns=[
+                by,
+                "leads",
+                "sql",
+                "sql_rate",
+                "sql_rate_lo",
+                "sql_rate_hi",
+                "customers",
+                "customer_rate",
+                "won",
+                "lost",
+                "win_rate",
+                "win_rate_lo",
+                "win_rate_hi",
+                "revenue",
+                "avg_deal",
+                "avg_deal_lo",
+                "avg_deal_hi",
+                "revenue_per_lead",
+                "revenue_per_lead_lo",
+                "revenue_per_lead_hi",
+                "revenue_per_sql",
+            ]
+        )
     grouped = o.assign(_n=1, _sql=o["sql"].astype(int), _cust=o["customer"].astype(int))
-    agg = (grouped.groupby(by, sort=True, observed=True)
-           .agg(leads=("_n", "sum"), sql=("_sql", "sum"), customers=("_cust", "sum"), won=("won_deals", "sum"),
-                lost=("lost_deals", "sum"), revenue=("won_amount", "sum"))
-           .reset_index())
-    total = pd.DataFrame({by: ["All"], "leads": [len(o)], "sql": [int(o["sql"].sum())],
-                          "customers": [int(o["customer"].sum())], "won": [int(o["won_deals"].sum())],
-                          "lost": [int(o["lost_deals"].sum())], "revenue": [float(o["won_amount"].sum())]})
+    agg = (
+        grouped.groupby(by, sort=True, observed=True)
+        .agg(
+            leads=("_n", "sum"),
+            sql=("_sql", "sum"),
+            customers=("_cust", "sum"),
+            won=("won_deals", "sum"),
+            lost=("lost_deals", "sum"),
+            revenue=("won_amount", "sum"),
+        )
+        .reset_index()
+    )
+    total = pd.DataFrame(
+        {
+            by: ["All"],
+            "leads": [len(o)],
+            "sql": [int(o["sql"].sum())],
+            "customers": [int(o["customer"].sum())],
+            "won": [int(o["won_deals"].sum())],
+            "lost": [int(o["lost_deals"].sum())],
+            "revenue": [float(o["won_amount"].sum())],
+        }
+    )
     t = pd.concat([agg.astype({by: object}), total], ignore_index=True)
     t = stats.add_rate(t, "sql", "leads", "sql_rate", level)
-    t = stats.add_rate(t.assign(_closed=t["won"] + t["lost"]), "won", "_closed", "win_rate", level).drop(columns="_closed")
+    t = stats.add_rate(t.assign(_closed=t["won"] + t["lost"]), "won", "_closed", "win_rate", level).drop(
+        columns="_closed"
+    )
     t = t.assign(customer_rate=t["customers"] / t["leads"])
     has_deals = bool(o["has_deals"].all()) if "has_deals" in o.columns else True
     if has_deals:
@@ -253,14 +319,33 @@ def value_per_lead(outcomes: pd.DataFrame, by: str = "channel", level: float = s
             d = bootstrap_mean(per_deal, 0, n_boot, level, seed + i)
             r = bootstrap_mean(deals["won_amount"].to_numpy(), len(g) - len(deals), n_boot, level, seed + 1000 + i)
             rows.append((*d, *r))
-        b = pd.DataFrame(rows, columns=["avg_deal", "avg_deal_lo", "avg_deal_hi", "revenue_per_lead",
-                                        "revenue_per_lead_lo", "revenue_per_lead_hi"])
+        b = pd.DataFrame(
+            rows,
+            columns=[
+                "avg_deal",
+                "avg_deal_lo",
+                "avg_deal_hi",
+                "revenue_per_lead",
+                "revenue_per_lead_lo",
+                "revenue_per_lead_hi",
+            ],
+        )
         t = pd.concat([t.reset_index(drop=True), b], axis=1)
         t = t.assign(revenue_per_sql=np.where(t["sql"] > 0, t["revenue"] / t["sql"].where(t["sql"] > 0, 1), np.nan))
     else:
-        t = t.assign(win_rate=np.nan, win_rate_lo=np.nan, win_rate_hi=np.nan, revenue=np.nan, avg_deal=np.nan,
-                     avg_deal_lo=np.nan, avg_deal_hi=np.nan, revenue_per_lead=np.nan, revenue_per_lead_lo=np.nan,
-                     revenue_per_lead_hi=np.nan, revenue_per_sql=np.nan)
+        t = t.assign(
+            win_rate=np.nan,
+            win_rate_lo=np.nan,
+            win_rate_hi=np.nan,
+            revenue=np.nan,
+            avg_deal=np.nan,
+            avg_deal_lo=np.nan,
+            avg_deal_hi=np.nan,
+            revenue_per_lead=np.nan,
+            revenue_per_lead_lo=np.nan,
+            revenue_per_lead_hi=np.nan,
+            revenue_per_sql=np.nan,
+        )
     body = t.iloc[:-1].sort_values(["revenue_per_lead", "sql_rate"], ascending=False, na_position="last")
     return pd.concat([body, t.iloc[[-1]]], ignore_index=True)
 
@@ -268,20 +353,23 @@ def value_per_lead(outcomes: pd.DataFrame, by: str = "channel", level: float = s
 def value_display(table: pd.DataFrame, by: str = "channel", currency: str = "EUR") -> pd.DataFrame:
     """The compact, rounded table shown in the notebook (rates in %, money rounded)."""
     t = table
-    out = pd.DataFrame({
-        by.replace("_", " ").capitalize(): t[by],
-        "Leads": t["leads"].astype(int),
-        "SQL rate %": (100 * t["sql_rate"]).round(1),
-        "SQL 90% CI": [_ci_pct(a, b) for a, b in zip(t["sql_rate_lo"], t["sql_rate_hi"])],
-        "Won": t["won"].astype(int),
-        "Win rate %": (100 * t["win_rate"]).round(1),
-        f"Avg deal ({currency})": t["avg_deal"].round(0).astype("Int64"),
-        f"Revenue/lead ({currency})": t["revenue_per_lead"].round(0).astype("Int64"),
-        "Revenue/lead 90% CI": [_ci_num(a, b) for a, b in zip(t["revenue_per_lead_lo"], t["revenue_per_lead_hi"])],
-    })
+    out = pd.DataFrame(
+        {
+            by.replace("_", " ").capitalize(): t[by],
+            "Leads": t["leads"].astype(int),
+            "SQL rate %": (100 * t["sql_rate"]).round(1),
+            "SQL 90% CI": [_ci_pct(a, b) for a, b in zip(t["sql_rate_lo"], t["sql_rate_hi"])],
+            "Won": t["won"].astype(int),
+            "Win rate %": (100 * t["win_rate"]).round(1),
+            f"Avg deal ({currency})": t["avg_deal"].round(0).astype("Int64"),
+            f"Revenue/lead ({currency})": t["revenue_per_lead"].round(0).astype("Int64"),
+            "Revenue/lead 90% CI": [_ci_num(a, b) for a, b in zip(t["revenue_per_lead_lo"], t["revenue_per_lead_hi"])],
+        }
+    )
     if t["avg_deal"].isna().all():
-        out = out.drop(columns=["Won", "Win rate %", f"Avg deal ({currency})", f"Revenue/lead ({currency})",
-                                "Revenue/lead 90% CI"]).assign(**{"Customer rate %": (100 * t["customer_rate"]).round(1)})
+        out = out.drop(
+            columns=["Won", "Win rate %", f"Avg deal ({currency})", f"Revenue/lead ({currency})", "Revenue/lead 90% CI"]
+        ).assign(**{"Customer rate %": (100 * t["customer_rate"]).round(1)})
     return out.set_index(out.columns[0])
 
 
@@ -306,49 +394,72 @@ def _ci_num(lo: float, hi: float) -> str:
 def new_channels(leads: pd.DataFrame, cohort: Cohort, quarter: Quarter, by: str = "channel") -> list[str]:
     """Values of ``by`` with leads in the audited quarter but none in the cohort (too new to value)."""
     now = set(leads.loc[quarter.contains(leads["created_at"]), by].dropna().unique())
-    before = set(leads.loc[(leads["created_at"] >= cohort.start) & (leads["created_at"] < cohort.end), by].dropna().unique())
+    before = set(
+        leads.loc[(leads["created_at"] >= cohort.start) & (leads["created_at"] < cohort.end), by].dropna().unique()
+    )
     return sorted(map(str, now - before))
 
 
-def value_sentences(table: pd.DataFrame, cohort: Cohort, by: str = "channel", currency: str = "EUR",
-                    newer: list[str] | None = None) -> list[str]:
+def value_sentences(
+    table: pd.DataFrame, cohort: Cohort, by: str = "channel", currency: str = "EUR", newer: list[str] | None = None
+) -> list[str]:
     """Sentences for "What this means" of the value-per-lead section, built from the table.
 
     ``newer``: channels too new to have a mature cohort (:func:`new_channels`), named so the reader
     does not look for them in vain."""
     if table.empty:
-        return [f"No leads in the cohort ({cohort.label}): the data does not go back far enough to value leads "
-                f"with {cohort.horizon_days} days of outcomes at this quarter, so this section records nothing."]
+        return [
+            f"No leads in the cohort ({cohort.label}): the data does not go back far enough to value leads "
+            f"with {cohort.horizon_days} days of outcomes at this quarter, so this section records nothing."
+        ]
     total = table.iloc[-1]
     body = table.iloc[:-1]
-    out = [f"Cohort: {cohort.label}. {text.num(total['leads'])} leads, {text.pct(total['sql_rate'])} became SQL "
-           f"{text.interval(total['sql_rate_lo'], total['sql_rate_hi'])}."]
+    out = [
+        f"Cohort: {cohort.label}. {text.num(total['leads'])} leads, {text.pct(total['sql_rate'])} became SQL "
+        f"{text.interval(total['sql_rate_lo'], total['sql_rate_hi'])}."
+    ]
     if not cohort.mature:
-        out.append(f"The data does not reach {cohort.horizon_days} days past this cohort, so its outcomes are "
-                   "still incomplete and rates are understated.")
+        out.append(
+            f"The data does not reach {cohort.horizon_days} days past this cohort, so its outcomes are "
+            "still incomplete and rates are understated."
+        )
     if table["revenue_per_lead"].notna().any() and len(body):
         fmt = lambda v: _money(v, currency)  # noqa: E731
         best, worst = body.iloc[0], body.iloc[-1]
-        out.append(f"A lead is worth {fmt(total['revenue_per_lead'])} on average "
-                   f"{text.interval(total['revenue_per_lead_lo'], total['revenue_per_lead_hi'], fmt)}"
-                   + (f"; {best[by]} leads are worth the most ({fmt(best['revenue_per_lead'])}) and {worst[by]} leads "
-                      f"the least ({fmt(worst['revenue_per_lead'])})." if len(body) > 1
-                      else f" (all leads come from one {by.replace('_', ' ')}, {best[by]}: nothing to compare)."))
+        out.append(
+            f"A lead is worth {fmt(total['revenue_per_lead'])} on average "
+            f"{text.interval(total['revenue_per_lead_lo'], total['revenue_per_lead_hi'], fmt)}"
+            + (
+                f"; {best[by]} leads are worth the most ({fmt(best['revenue_per_lead'])}) and {worst[by]} leads "
+                f"the least ({fmt(worst['revenue_per_lead'])})."
+                if len(body) > 1
+                else f" (all leads come from one {by.replace('_', ' ')}, {best[by]}: nothing to compare)."
+            )
+        )
         if len(body) > 1:
             clear = best["revenue_per_lead_lo"] > worst["revenue_per_lead_hi"]
-            out.append("The gap between the best and the worst channel is larger than the noise (their intervals "
-                       "do not overlap)." if clear else
-                       "The intervals of the best and worst channel overlap: the ranking may be noise.")
+            out.append(
+                "The gap between the best and the worst channel is larger than the noise (their intervals "
+                "do not overlap)."
+                if clear
+                else "The intervals of the best and worst channel overlap: the ranking may be noise."
+            )
         top_sql = body.sort_values("sql_rate", ascending=False).iloc[0]
         if top_sql[by] != best[by]:
-            out.append(f"The highest SQL rate is {top_sql[by]}'s ({text.pct(top_sql['sql_rate'])}), but "
-                       f"{best[by]} earns more per lead: win rate and deal size matter as much as qualification.")
-        out.append(f"Won deals average {fmt(total['avg_deal'])} "
-                   f"{text.interval(total['avg_deal_lo'], total['avg_deal_hi'], fmt)}, with a win rate of "
-                   f"{text.pct(total['win_rate'])} (won ÷ won + lost, deals closed within the horizon).")
+            out.append(
+                f"The highest SQL rate is {top_sql[by]}'s ({text.pct(top_sql['sql_rate'])}), but "
+                f"{best[by]} earns more per lead: win rate and deal size matter as much as qualification."
+            )
+        out.append(
+            f"Won deals average {fmt(total['avg_deal'])} "
+            f"{text.interval(total['avg_deal_lo'], total['avg_deal_hi'], fmt)}, with a win rate of "
+            f"{text.pct(total['win_rate'])} (won ÷ won + lost, deals closed within the horizon)."
+        )
     elif len(body):
-        out.append("No opportunity data: win rate, deal size and revenue per lead cannot be computed; the "
-                   "customer rate comes from the leads' customer dates.")
+        out.append(
+            "No opportunity data: win rate, deal size and revenue per lead cannot be computed; the "
+            "customer rate comes from the leads' customer dates."
+        )
     if newer:
         out.append(f"Not valued yet (no leads old enough): {', '.join(newer)}.")
     return out
@@ -372,8 +483,16 @@ def score_bands(outcomes: pd.DataFrame, edges=SCORE_EDGES, level: float = stats.
     k = np.bincount(idx, weights=s["sql"].to_numpy(float), minlength=len(labels))
     n = np.bincount(idx, minlength=len(labels)).astype(float)
     m = np.bincount(idx, weights=s["mql"].to_numpy(float), minlength=len(labels))
-    t = pd.DataFrame({"band": labels, "lo_edge": edges[:-1], "hi_edge": edges[1:], "leads": n.astype(int),
-                      "sql": k.astype(int), "mql": m.astype(int)})
+    t = pd.DataFrame(
+        {
+            "band": labels,
+            "lo_edge": edges[:-1],
+            "hi_edge": edges[1:],
+            "leads": n.astype(int),
+            "sql": k.astype(int),
+            "mql": m.astype(int),
+        }
+    )
     t = stats.add_rate(t, "sql", "leads", "sql_rate", level)
     base = k.sum() / n.sum() if n.sum() else np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -448,8 +567,9 @@ def handed_over(outcomes: pd.DataFrame) -> pd.DataFrame:
     return s.loc[s["mql"]] if s["mql"].any() else s
 
 
-def score_curve(outcomes: pd.DataFrame, window: int = 2, min_n: int = 30,
-                level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+def score_curve(
+    outcomes: pd.DataFrame, window: int = 2, min_n: int = 30, level: float = stats.DEFAULT_LEVEL
+) -> pd.DataFrame:
     """SQL rate at each integer score, smoothed over ``score ± window`` points.
 
     rate(t) = Σ SQLs with |round(score) − t| ≤ window / Σ leads with |round(score) − t| ≤ window, Wilson
@@ -487,8 +607,9 @@ def youden_curve(outcomes: pd.DataFrame, grid=None) -> pd.DataFrame:
     return pd.DataFrame({"threshold": grid, "tpr": tpr, "fpr": fpr, "j": tpr - fpr, "handed": handed})
 
 
-def _breakeven_from_hist(pos: np.ndarray, neg: np.ndarray, grid: np.ndarray, breakeven: float,
-                         window: int) -> np.ndarray:
+def _breakeven_from_hist(
+    pos: np.ndarray, neg: np.ndarray, grid: np.ndarray, breakeven: float, window: int
+) -> np.ndarray:
     """Index of the first grid score ≥ the lowest populated one whose ±window-smoothed SQL rate reaches
     ``breakeven`` (last index when none does); works on a stack of histograms."""
     kern = np.ones(2 * window + 1)
@@ -503,8 +624,15 @@ def _breakeven_from_hist(pos: np.ndarray, neg: np.ndarray, grid: np.ndarray, bre
     return np.where(ok.any(axis=-1), np.argmax(ok, axis=-1), len(grid) - 1)
 
 
-def best_threshold(outcomes: pd.DataFrame, breakeven: float | None = None, grid=None, window: int = 2,
-                   n_boot: int = 500, level: float = stats.DEFAULT_LEVEL, seed: int = SEED) -> dict:
+def best_threshold(
+    outcomes: pd.DataFrame,
+    breakeven: float | None = None,
+    grid=None,
+    window: int = 2,
+    n_boot: int = 500,
+    level: float = stats.DEFAULT_LEVEL,
+    seed: int = SEED,
+) -> dict:
     """The score threshold the outcomes suggest, among the leads sales received (:func:`handed_over`).
 
     Two rules, stated in the returned ``rule``:
@@ -525,8 +653,14 @@ def best_threshold(outcomes: pd.DataFrame, breakeven: float | None = None, grid=
     s = handed_over(outcomes)
     y = s["sql"].to_numpy(bool)
     rule = "youden" if breakeven is None else "breakeven"
-    nan = {"threshold": float("nan"), "lo": float("nan"), "hi": float("nan"), "rule": rule,
-           "ref_rate": float("nan") if breakeven is None else float(breakeven), "n": len(s)}
+    nan = {
+        "threshold": float("nan"),
+        "lo": float("nan"),
+        "hi": float("nan"),
+        "rule": rule,
+        "ref_rate": float("nan") if breakeven is None else float(breakeven),
+        "n": len(s),
+    }
     if y.sum() == 0 or (~y).sum() == 0:
         return nan
     pos, neg = _score_hist(s["lead_score"].to_numpy(float), y, grid)
@@ -545,8 +679,9 @@ def best_threshold(outcomes: pd.DataFrame, breakeven: float | None = None, grid=
     return {"threshold": float(grid[i]), "lo": float(lo), "hi": float(hi), "rule": rule, "ref_rate": ref, "n": len(s)}
 
 
-def threshold_comparison(outcomes: pd.DataFrame, used: float, best: dict, quarters: int = COHORT_QUARTERS,
-                         level: float = stats.DEFAULT_LEVEL) -> dict:
+def threshold_comparison(
+    outcomes: pd.DataFrame, used: float, best: dict, quarters: int = COHORT_QUARTERS, level: float = stats.DEFAULT_LEVEL
+) -> dict:
     """The leads between the used and the suggested threshold, and how they convert.
 
     band = scored cohort leads with min(used, t*) ≤ score < max(used, t*). ``direction`` is ``"too low"``
@@ -557,9 +692,19 @@ def threshold_comparison(outcomes: pd.DataFrame, used: float, best: dict, quarte
     """
     s = outcomes.loc[outcomes["lead_score"].notna()]
     t_best = best["threshold"]
-    out = {"direction": "aligned", "band_leads": 0, "band_per_quarter": 0.0, "band_sql": 0,
-           "band_sql_rate": float("nan"), "band_lo": float("nan"), "band_hi": float("nan"),
-           "ref_rate": best.get("ref_rate", float("nan")), "yield_gap": 0.0, "used": used, "best": t_best}
+    out = {
+        "direction": "aligned",
+        "band_leads": 0,
+        "band_per_quarter": 0.0,
+        "band_sql": 0,
+        "band_sql_rate": float("nan"),
+        "band_lo": float("nan"),
+        "band_hi": float("nan"),
+        "ref_rate": best.get("ref_rate", float("nan")),
+        "yield_gap": 0.0,
+        "used": used,
+        "best": t_best,
+    }
     if np.isnan(used) or np.isnan(t_best) or used == t_best:
         return out
     a, b = min(used, t_best), max(used, t_best)
@@ -568,32 +713,47 @@ def threshold_comparison(outcomes: pd.DataFrame, used: float, best: dict, quarte
     lo, hi = stats.wilson_interval(k, n, level)
     rate = k / n if n else float("nan")
     gap = abs(rate - out["ref_rate"]) if n and not np.isnan(out["ref_rate"]) else 0.0
-    out.update({"direction": "too low" if used < t_best else "too high", "band_leads": n,
-                "band_per_quarter": n / quarters, "band_sql": k, "band_sql_rate": rate, "band_lo": float(lo),
-                "band_hi": float(hi), "yield_gap": gap})
+    out.update(
+        {
+            "direction": "too low" if used < t_best else "too high",
+            "band_leads": n,
+            "band_per_quarter": n / quarters,
+            "band_sql": k,
+            "band_sql_rate": rate,
+            "band_lo": float(lo),
+            "band_hi": float(hi),
+            "yield_gap": gap,
+        }
+    )
     return out
 
 
 def bands_display(bands: pd.DataFrame) -> pd.DataFrame:
     """Compact calibration table."""
-    return pd.DataFrame({
-        "Score band": bands["band"],
-        "Leads": bands["leads"],
-        "SQL": bands["sql"],
-        "SQL rate %": (100 * bands["sql_rate"]).round(1),
-        "90% CI": [_ci_pct(a, b) for a, b in zip(bands["sql_rate_lo"], bands["sql_rate_hi"])],
-        "Lift vs average": bands["lift"].round(2),
-        "MQL share %": (100 * bands["mql_share"]).round(0),
-    }).set_index("Score band")
+    return pd.DataFrame(
+        {
+            "Score band": bands["band"],
+            "Leads": bands["leads"],
+            "SQL": bands["sql"],
+            "SQL rate %": (100 * bands["sql_rate"]).round(1),
+            "90% CI": [_ci_pct(a, b) for a, b in zip(bands["sql_rate_lo"], bands["sql_rate_hi"])],
+            "Lift vs average": bands["lift"].round(2),
+            "MQL share %": (100 * bands["mql_share"]).round(0),
+        }
+    ).set_index("Score band")
 
 
 def rule_words(best: dict) -> tuple[str, str]:
     """(how the suggested threshold was found, what the band is compared with) for sentences."""
     if best.get("rule") == "breakeven":
-        return (f"lowest score whose SQL rate reaches the break-even {text.pct(best['ref_rate'])}",
-                f"the break-even {text.pct(best['ref_rate'])}")
-    return ("maximum of Youden's J: where the SQL rate crosses the average MQL's",
-            f"{text.pct(best['ref_rate'])} for the average MQL")
+        return (
+            f"lowest score whose SQL rate reaches the break-even {text.pct(best['ref_rate'])}",
+            f"the break-even {text.pct(best['ref_rate'])}",
+        )
+    return (
+        "maximum of Youden's J: where the SQL rate crosses the average MQL's",
+        f"{text.pct(best['ref_rate'])} for the average MQL",
+    )
 
 
 def score_sentences(bands: pd.DataFrame, auc: dict, auc_mql: dict, used: dict, best: dict, comp: dict) -> list[str]:
@@ -602,45 +762,69 @@ def score_sentences(bands: pd.DataFrame, auc: dict, auc_mql: dict, used: dict, b
         return ["No lead scores in the cohort: the score cannot be assessed."]
     out = []
     a = auc["auc"]
-    quality = ("separates SQLs from the rest well" if a >= 0.8 else "separates SQLs from the rest moderately"
-               if a >= 0.7 else "separates SQLs from the rest only weakly" if a >= 0.6 else
-               "hardly separates SQLs from the rest")
+    quality = (
+        "separates SQLs from the rest well"
+        if a >= 0.8
+        else "separates SQLs from the rest moderately"
+        if a >= 0.7
+        else "separates SQLs from the rest only weakly"
+        if a >= 0.6
+        else "hardly separates SQLs from the rest"
+    )
     fmt2 = lambda v: f"{v:.2f}"  # noqa: E731
-    out.append(f"AUC {a:.2f} {text.interval(auc['lo'], auc['hi'], fmt2)}: the lead score {quality} "
-               f"(0.5 = coin toss, 1 = perfect; {text.num(auc['n_pos'])} SQLs, {text.num(auc['n_neg'])} non-SQLs).")
+    out.append(
+        f"AUC {a:.2f} {text.interval(auc['lo'], auc['hi'], fmt2)}: the lead score {quality} "
+        f"(0.5 = coin toss, 1 = perfect; {text.num(auc['n_pos'])} SQLs, {text.num(auc['n_neg'])} non-SQLs)."
+    )
     if auc_mql["n"] and auc_mql["n"] < auc["n"] and not np.isnan(auc_mql["auc"]):
-        out.append(f"Part of that is the MQL gate itself (leads below it rarely reach sales); among the MQLs alone "
-                   f"the AUC is {auc_mql['auc']:.2f} {text.interval(auc_mql['lo'], auc_mql['hi'], fmt2)} — the score's "
-                   "real power to rank the leads sales works.")
+        out.append(
+            f"Part of that is the MQL gate itself (leads below it rarely reach sales); among the MQLs alone "
+            f"the AUC is {auc_mql['auc']:.2f} {text.interval(auc_mql['lo'], auc_mql['hi'], fmt2)} — the score's "
+            "real power to rank the leads sales works."
+        )
     used_b = bands.loc[bands["leads"] >= 30]
     used_b = used_b.loc[used_b["sql"].cumsum() > 0]
     if len(used_b) >= 2:
         rates = used_b["sql_rate"].to_numpy()
         rises = np.mean(np.diff(rates) >= 0)
-        out.append(f"SQL rate goes from {text.pct(rates[0])} in band {used_b['band'].iloc[0]} to "
-                   f"{text.pct(rates[-1])} in band {used_b['band'].iloc[-1]} and rises in {rises:.0%} of the steps "
-                   "between bands with ≥ 30 leads" + (": the score is well ordered." if rises >= 0.8 else
-                                                     ": the ordering is uneven, the score needs re-weighting."))
+        out.append(
+            f"SQL rate goes from {text.pct(rates[0])} in band {used_b['band'].iloc[0]} to "
+            f"{text.pct(rates[-1])} in band {used_b['band'].iloc[-1]} and rises in {rises:.0%} of the steps "
+            "between bands with ≥ 30 leads"
+            + (
+                ": the score is well ordered."
+                if rises >= 0.8
+                else ": the ordering is uneven, the score needs re-weighting."
+            )
+        )
     how, ref = rule_words(best)
     if not np.isnan(used["threshold"]) and not np.isnan(best["threshold"]):
-        out.append(f"Marketing hands leads over from a score of about {used['threshold']:.0f} (1st percentile of the "
-                   f"quarter's {text.num(used['n'])} MQLs); the outcomes suggest {best['threshold']:.0f} ({how}; "
-                   f"bootstrap 90% interval {best['lo']:.0f}–{best['hi']:.0f}).")
+        out.append(
+            f"Marketing hands leads over from a score of about {used['threshold']:.0f} (1st percentile of the "
+            f"quarter's {text.num(used['n'])} MQLs); the outcomes suggest {best['threshold']:.0f} ({how}; "
+            f"bootstrap 90% interval {best['lo']:.0f}–{best['hi']:.0f})."
+        )
         if best["lo"] <= used["threshold"] <= best["hi"]:
             out.append("The threshold in use lies inside that interval: no evidence it should move.")
         elif comp["direction"] == "too low":
-            out.append(f"The threshold is too low: MQLs scoring {used['threshold']:.0f} to under {best['threshold']:.0f} "
-                       f"({text.num(comp['band_per_quarter'])} a quarter) reach SQL at only "
-                       f"{text.pct(comp['band_sql_rate'])} {text.interval(comp['band_lo'], comp['band_hi'])} against "
-                       f"{ref}: they reach sales too early.")
+            out.append(
+                f"The threshold is too low: MQLs scoring {used['threshold']:.0f} to under {best['threshold']:.0f} "
+                f"({text.num(comp['band_per_quarter'])} a quarter) reach SQL at only "
+                f"{text.pct(comp['band_sql_rate'])} {text.interval(comp['band_lo'], comp['band_hi'])} against "
+                f"{ref}: they reach sales too early."
+            )
         elif comp["direction"] == "too high":
-            out.append(f"The threshold is too high: leads scoring {best['threshold']:.0f} to under {used['threshold']:.0f} "
-                       f"({text.num(comp['band_per_quarter'])} a quarter) reach SQL at {text.pct(comp['band_sql_rate'])}, "
-                       f"above {ref}, yet few are handed to sales.")
+            out.append(
+                f"The threshold is too high: leads scoring {best['threshold']:.0f} to under {used['threshold']:.0f} "
+                f"({text.num(comp['band_per_quarter'])} a quarter) reach SQL at {text.pct(comp['band_sql_rate'])}, "
+                f"above {ref}, yet few are handed to sales."
+            )
         if best.get("rule") != "breakeven":
-            out.append("Leads below the threshold in use were not handed over, so the data cannot show whether a "
-                       "lower threshold would pay; set `score_breakeven_sql_rate` in audit.yaml to judge the line "
-                       "against the cost of working a lead instead of against the average MQL.")
+            out.append(
+                "Leads below the threshold in use were not handed over, so the data cannot show whether a "
+                "lower threshold would pay; set `score_breakeven_sql_rate` in audit.yaml to judge the line "
+                "against the cost of working a lead instead of against the average MQL."
+            )
     elif np.isnan(used["threshold"]):
         out.append("No scored MQLs in the quarter: the threshold in use cannot be inferred.")
     return out
@@ -672,15 +856,25 @@ def mql_handoff(leads: pd.DataFrame, quarter: Quarter, stale_days: int = STALE_D
     accepted = acc.notna()
     rejected = ~accepted & dq.notna() & (dq < as_of)
     followed = (as_of - mq) / DAY
-    state = np.select([accepted.to_numpy(), rejected.to_numpy(), (followed <= stale_days).to_numpy()],
-                      ["accepted", "rejected", "waiting"], "never accepted")
+    state = np.select(
+        [accepted.to_numpy(), rejected.to_numpy(), (followed <= stale_days).to_numpy()],
+        ["accepted", "rejected", "waiting"],
+        "never accepted",
+    )
     reason = _col(m, "disqualify_reason").astype("object").where(rejected, None)
-    return pd.DataFrame({
-        "lead_id": m["lead_id"].to_numpy(), "channel": m["channel"].to_numpy(),
-        "lead_score": _col(m, "lead_score").astype("float64").to_numpy(), "mql_at": mq.to_numpy(),
-        "accepted_at": acc.to_numpy(), "state": state, "reason": reason.to_numpy(),
-        "delay_days": ((acc - mq) / DAY).to_numpy(), "followed_days": followed.to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "lead_id": m["lead_id"].to_numpy(),
+            "channel": m["channel"].to_numpy(),
+            "lead_score": _col(m, "lead_score").astype("float64").to_numpy(),
+            "mql_at": mq.to_numpy(),
+            "accepted_at": acc.to_numpy(),
+            "state": state,
+            "reason": reason.to_numpy(),
+            "delay_days": ((acc - mq) / DAY).to_numpy(),
+            "followed_days": followed.to_numpy(),
+        }
+    )
 
 
 def handoff_table(handoff: pd.DataFrame, by: str = "channel", level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
@@ -722,7 +916,9 @@ def acceptance_curve(handoff: pd.DataFrame) -> pd.DataFrame:
     of ``plots.km_lines``: ``group`` ("all"), ``days``, ``conv`` = 1 − S(t), band ``conv_lo``/``conv_hi``.
     """
     observed = handoff["state"].eq("accepted").to_numpy()
-    dur = np.where(observed, handoff["delay_days"].clip(lower=0).to_numpy(float), handoff["followed_days"].to_numpy(float))
+    dur = np.where(
+        observed, handoff["delay_days"].clip(lower=0).to_numpy(float), handoff["followed_days"].to_numpy(float)
+    )
     km = stats.kaplan_meier(dur, observed)
     return km.assign(group="all", days=km["time"], conv=1 - km["survival"], conv_lo=1 - km["hi"], conv_hi=1 - km["lo"])
 
@@ -754,8 +950,15 @@ def disqualify_pareto(leads: pd.DataFrame, quarter: Quarter, top: int = 8, mql_o
     t = frame.groupby("reason").sum().sort_values(["count", "reason"], ascending=[False, True]).reset_index()
     if len(t) > top:
         rest = t.iloc[top:]
-        t = pd.concat([t.iloc[:top], pd.DataFrame({"reason": ["Other"], "count": [rest["count"].sum()],
-                                                   "from_mql": [rest["from_mql"].sum()]})], ignore_index=True)
+        t = pd.concat(
+            [
+                t.iloc[:top],
+                pd.DataFrame(
+                    {"reason": ["Other"], "count": [rest["count"].sum()], "from_mql": [rest["from_mql"].sum()]}
+                ),
+            ],
+            ignore_index=True,
+        )
     share = t["count"] / t["count"].sum()
     early = t["reason"].str.contains(TOO_EARLY_PATTERN, flags=re.IGNORECASE, regex=True)
     return t.assign(share=share, cum_share=share.cumsum(), too_early=early)[cols]
@@ -773,56 +976,91 @@ def recycled(leads: pd.DataFrame, quarter: Quarter, level: float = stats.DEFAULT
     early = back & reason.str.contains(TOO_EARLY_PATTERN, flags=re.IGNORECASE, regex=True)
     n, k = int(back.sum()), int(early.sum())
     lo, hi = stats.wilson_interval(k, n, level)
-    return {"recycled": n, "too_early": k, "too_early_share": k / n if n else float("nan"), "lo": float(lo),
-            "hi": float(hi), "mqls": int(quarter.contains(_col(leads, "mql_at")).sum())}
+    return {
+        "recycled": n,
+        "too_early": k,
+        "too_early_share": k / n if n else float("nan"),
+        "lo": float(lo),
+        "hi": float(hi),
+        "mqls": int(quarter.contains(_col(leads, "mql_at")).sum()),
+    }
 
 
 def pareto_display(p: pd.DataFrame) -> pd.DataFrame:
     """Compact Pareto table (the "Were MQL" column only when it differs from the count)."""
-    out = pd.DataFrame({"Reason": p["reason"], "Leads": p["count"], "Share %": (100 * p["share"]).round(1),
-                         "Cumulative %": (100 * p["cum_share"]).round(1), "Were MQL": p["from_mql"],
-                         "Means 'not yet'": p["too_early"].map({True: "yes", False: ""})}).set_index("Reason")
+    out = pd.DataFrame(
+        {
+            "Reason": p["reason"],
+            "Leads": p["count"],
+            "Share %": (100 * p["share"]).round(1),
+            "Cumulative %": (100 * p["cum_share"]).round(1),
+            "Were MQL": p["from_mql"],
+            "Means 'not yet'": p["too_early"].map({True: "yes", False: ""}),
+        }
+    ).set_index("Reason")
     return out.drop(columns="Were MQL") if (p["from_mql"] == p["count"]).all() else out
 
 
-def handoff_sentences(table: pd.DataFrame, curve: pd.DataFrame, pareto: pd.DataFrame, rec: dict,
-                      quarter: Quarter, stale_days: int = STALE_DAYS, pareto_of: str = "MQLs sent back") -> list[str]:
+def handoff_sentences(
+    table: pd.DataFrame,
+    curve: pd.DataFrame,
+    pareto: pd.DataFrame,
+    rec: dict,
+    quarter: Quarter,
+    stale_days: int = STALE_DAYS,
+    pareto_of: str = "MQLs sent back",
+) -> list[str]:
     """Sentences for the hand-off section."""
     if table.empty:
         return [f"No lead became MQL in {quarter.label}."]
     a = table.iloc[-1]
     n = a["mqls"]
-    out = [f"Of {text.num(n)} MQLs in {quarter.label}, sales accepted {text.pct(a['accepted'] / n)}, rejected "
-           f"{text.pct(a['rejected'] / n)}, and {text.pct(a['never accepted'] / n)} ({text.num(a['never accepted'])}) "
-           f"were never picked up after {stale_days} days; {text.pct(a['waiting'] / n)} are too recent to judge."]
-    out.append(f"MQL→SAL rate (MQLs old enough to judge): {text.pct(a['accept_rate'])} "
-               f"{text.interval(a['accept_rate_lo'], a['accept_rate_hi'])}; accepted MQLs waited a median of "
-               f"{text.days(a['median_delay'], 1)}, and {text.pct(1 - stats.km_at(curve, 7))} of MQLs are accepted "
-               "within 7 days.")
+    out = [
+        f"Of {text.num(n)} MQLs in {quarter.label}, sales accepted {text.pct(a['accepted'] / n)}, rejected "
+        f"{text.pct(a['rejected'] / n)}, and {text.pct(a['never accepted'] / n)} ({text.num(a['never accepted'])}) "
+        f"were never picked up after {stale_days} days; {text.pct(a['waiting'] / n)} are too recent to judge."
+    ]
+    out.append(
+        f"MQL→SAL rate (MQLs old enough to judge): {text.pct(a['accept_rate'])} "
+        f"{text.interval(a['accept_rate_lo'], a['accept_rate_hi'])}; accepted MQLs waited a median of "
+        f"{text.days(a['median_delay'], 1)}, and {text.pct(1 - stats.km_at(curve, 7))} of MQLs are accepted "
+        "within 7 days."
+    )
     body = table.iloc[:-1]
     judged = body.loc[(body["mqls"] - body["waiting"]) >= 20]
     if len(judged) >= 2:
         w = judged.sort_values("accept_rate").iloc[0]
-        out.append(f"Lowest acceptance: {w.iloc[0]}, {text.pct(w['accept_rate'])} "
-                   f"{text.interval(w['accept_rate_lo'], w['accept_rate_hi'])}; highest: {judged.iloc[:, 0].loc[judged['accept_rate'].idxmax()]}, "
-                   f"{text.pct(judged['accept_rate'].max())}.")
+        out.append(
+            f"Lowest acceptance: {w.iloc[0]}, {text.pct(w['accept_rate'])} "
+            f"{text.interval(w['accept_rate_lo'], w['accept_rate_hi'])}; highest: {judged.iloc[:, 0].loc[judged['accept_rate'].idxmax()]}, "
+            f"{text.pct(judged['accept_rate'].max())}."
+        )
     if not pareto.empty:
         top = pareto.iloc[0]
         k80 = int((pareto["cum_share"] < 0.8).sum() + 1)
-        out.append(f"The most common disqualify reason is '{top['reason']}' ({text.pct(top['share'])} of "
-                   f"{text.num(pareto['count'].sum())} {pareto_of}); {_n(k80, 'reason')} cover 80%.")
+        out.append(
+            f"The most common disqualify reason is '{top['reason']}' ({text.pct(top['share'])} of "
+            f"{text.num(pareto['count'].sum())} {pareto_of}); {_n(k80, 'reason')} cover 80%."
+        )
     if rec["recycled"]:
-        out.append(f"{text.num(rec['recycled'])} MQLs were sent back to marketing without becoming SQL; "
-                   f"{text.pct(rec['too_early_share'])} of them for a 'not yet' reason "
-                   f"{text.interval(rec['lo'], rec['hi'])} — a sign they were handed over too early.")
+        out.append(
+            f"{text.num(rec['recycled'])} MQLs were sent back to marketing without becoming SQL; "
+            f"{text.pct(rec['too_early_share'])} of them for a 'not yet' reason "
+            f"{text.interval(rec['lo'], rec['hi'])} — a sign they were handed over too early."
+        )
     return out
 
 
 # ==================================================================================================
 # 4. campaigns
 # ==================================================================================================
-def campaign_table(leads: pd.DataFrame, campaigns: pd.DataFrame | None, quarter: Quarter,
-                   days: int = CAMPAIGN_DAYS, level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+def campaign_table(
+    leads: pd.DataFrame,
+    campaigns: pd.DataFrame | None,
+    quarter: Quarter,
+    days: int = CAMPAIGN_DAYS,
+    level: float = stats.DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """Campaigns of the quarter: lead volume and SQL rate, ranked both ways.
 
     * ``leads`` — leads created in the quarter with that ``campaign_id``;
@@ -841,14 +1079,44 @@ def campaign_table(leads: pd.DataFrame, campaigns: pd.DataFrame | None, quarter:
     cid = _col(leads, "campaign_id")
     q = leads.loc[quarter.contains(leads["created_at"]) & cid.notna()]
     if q.empty:
-        return pd.DataFrame(columns=["campaign_id", "name", "channel", "leads", "mature", "sql", "sql_rate",
-                                     "sql_rate_lo", "sql_rate_hi", "shrunk", "rank_leads", "rank_sql", "nurture"])
-    mature = (q["created_at"] <= as_of - days * DAY)
+        return pd.DataFrame(
+            columns=[
+                "campaign_id",
+                "name",
+                "channel",
+                "leads",
+                "mature",
+                "sql",
+                "sql_rate",
+                "sql_rate_lo",
+                "sql_rate_hi",
+                "shrunk",
+                "rank_leads",
+                "rank_sql",
+                "nurture",
+            ]
+        )
+    mature = q["created_at"] <= as_of - days * DAY
     sql = mature & _within(_col(q, "sql_at"), q["created_at"], days, as_of)
-    f = pd.DataFrame({"campaign_id": q["campaign_id"].astype(str).to_numpy(), "channel": q["channel"].to_numpy(),
-                      "leads": 1, "mature": mature.to_numpy(int), "sql": sql.to_numpy(int)})
-    t = f.groupby("campaign_id").agg(leads=("leads", "sum"), mature=("mature", "sum"), sql=("sql", "sum"),
-                                     lead_channel=("channel", lambda s: s.mode().iloc[0])).reset_index()
+    f = pd.DataFrame(
+        {
+            "campaign_id": q["campaign_id"].astype(str).to_numpy(),
+            "channel": q["channel"].to_numpy(),
+            "leads": 1,
+            "mature": mature.to_numpy(int),
+            "sql": sql.to_numpy(int),
+        }
+    )
+    t = (
+        f.groupby("campaign_id")
+        .agg(
+            leads=("leads", "sum"),
+            mature=("mature", "sum"),
+            sql=("sql", "sum"),
+            lead_channel=("channel", lambda s: s.mode().iloc[0]),
+        )
+        .reset_index()
+    )
     if campaigns is not None and len(campaigns):
         meta = campaigns.assign(campaign_id=campaigns["campaign_id"].astype(str))
         meta = meta[["campaign_id", "channel"] + (["name"] if "name" in meta.columns else [])]
@@ -860,25 +1128,49 @@ def campaign_table(leads: pd.DataFrame, campaigns: pd.DataFrame | None, quarter:
     t = stats.add_rate(t, "sql", "mature", "sql_rate", level)
     sh = stats.shrink_rates(t["sql"].to_numpy(), t["mature"].to_numpy(), level)
     overall = t["sql"].sum() / t["mature"].sum() if t["mature"].sum() else np.nan
-    t = t.assign(shrunk=sh["shrunk"].to_numpy(),
-                 rank_leads=t["leads"].rank(ascending=False, method="min").astype(int),
-                 rank_sql=sh["shrunk"].rank(ascending=False, method="min").astype(int).to_numpy())
+    t = t.assign(
+        shrunk=sh["shrunk"].to_numpy(),
+        rank_leads=t["leads"].rank(ascending=False, method="min").astype(int),
+        rank_sql=sh["shrunk"].rank(ascending=False, method="min").astype(int).to_numpy(),
+    )
     t = t.assign(nurture=(t["leads"] >= t["leads"].median()) & (t["mature"] > 0) & (t["sql_rate_hi"] < overall))
-    cols = ["campaign_id", "name", "channel", "leads", "mature", "sql", "sql_rate", "sql_rate_lo", "sql_rate_hi",
-            "shrunk", "rank_leads", "rank_sql", "nurture"]
-    return t.sort_values(["leads", "campaign_id"], ascending=[False, True])[cols].reset_index(drop=True).assign(
-        overall_rate=overall)
+    cols = [
+        "campaign_id",
+        "name",
+        "channel",
+        "leads",
+        "mature",
+        "sql",
+        "sql_rate",
+        "sql_rate_lo",
+        "sql_rate_hi",
+        "shrunk",
+        "rank_leads",
+        "rank_sql",
+        "nurture",
+    ]
+    return (
+        t.sort_values(["leads", "campaign_id"], ascending=[False, True])[cols]
+        .reset_index(drop=True)
+        .assign(overall_rate=overall)
+    )
 
 
 def campaign_display(t: pd.DataFrame, top: int = 12) -> pd.DataFrame:
     """The ``top`` campaigns by leads plus every nurture candidate, rounded."""
     show = t.loc[(t.index < top) | t["nurture"]]
-    return pd.DataFrame({
-        "Campaign": show["name"], "Channel": show["channel"], "Leads": show["leads"],
-        "Rank by leads": show["rank_leads"], "SQL rate %": (100 * show["sql_rate"]).round(1),
-        "90% CI": [_ci_pct(a, b) for a, b in zip(show["sql_rate_lo"], show["sql_rate_hi"])],
-        "Rank by SQL rate": show["rank_sql"], "Nurture?": show["nurture"].map({True: "yes", False: ""}),
-    }).set_index("Campaign")
+    return pd.DataFrame(
+        {
+            "Campaign": show["name"],
+            "Channel": show["channel"],
+            "Leads": show["leads"],
+            "Rank by leads": show["rank_leads"],
+            "SQL rate %": (100 * show["sql_rate"]).round(1),
+            "90% CI": [_ci_pct(a, b) for a, b in zip(show["sql_rate_lo"], show["sql_rate_hi"])],
+            "Rank by SQL rate": show["rank_sql"],
+            "Nurture?": show["nurture"].map({True: "yes", False: ""}),
+        }
+    ).set_index("Campaign")
 
 
 def campaign_sentences(t: pd.DataFrame, quarter: Quarter, days: int = CAMPAIGN_DAYS) -> list[str]:
@@ -886,17 +1178,23 @@ def campaign_sentences(t: pd.DataFrame, quarter: Quarter, days: int = CAMPAIGN_D
     if t.empty:
         return [f"No leads with a campaign in {quarter.label}."]
     overall = float(t["overall_rate"].iloc[0])
-    out = [f"{len(t)} campaigns brought {text.num(t['leads'].sum())} leads in {quarter.label}; "
-           f"{text.pct(overall)} of the leads old enough to judge reached SQL within {days} days."]
+    out = [
+        f"{len(t)} campaigns brought {text.num(t['leads'].sum())} leads in {quarter.label}; "
+        f"{text.pct(overall)} of the leads old enough to judge reached SQL within {days} days."
+    ]
     top = t.iloc[0]
-    out.append(f"The biggest campaign, {top['name']} ({top['channel']}, {text.num(top['leads'])} leads), ranks "
-               f"{top['rank_sql']} of {len(t)} on SQL rate ({text.pct(top['sql_rate'])}).")
+    out.append(
+        f"The biggest campaign, {top['name']} ({top['channel']}, {text.num(top['leads'])} leads), ranks "
+        f"{top['rank_sql']} of {len(t)} on SQL rate ({text.pct(top['sql_rate'])})."
+    )
     nur = t.loc[t["nurture"]]
     if len(nur):
         names = ", ".join(f"{r['name']} ({text.pct(r['sql_rate'])})" for _, r in nur.head(4).iterrows())
-        out.append(f"{_n(len(nur), 'high-volume campaign')} convert{'s' if len(nur) == 1 else ''} clearly below "
-                   f"the average — {names}: {'its' if len(nur) == 1 else 'their'} leads need nurturing (content, "
-                   "e-mail streams) before they are handed to sales.")
+        out.append(
+            f"{_n(len(nur), 'high-volume campaign')} convert{'s' if len(nur) == 1 else ''} clearly below "
+            f"the average — {names}: {'its' if len(nur) == 1 else 'their'} leads need nurturing (content, "
+            "e-mail streams) before they are handed to sales."
+        )
     else:
         out.append("No high-volume campaign converts clearly below the average.")
     return out
@@ -938,8 +1236,10 @@ def handoff_title(table: pd.DataFrame) -> str:
     if table.empty:
         return "No MQLs in the quarter"
     a = table.iloc[-1]
-    return (f"Sales accepts {text.pct(a['accept_rate'], 0)} of MQLs; "
-            f"{text.pct(a['never accepted'] / a['mqls'], 0)} are never picked up")
+    return (
+        f"Sales accepts {text.pct(a['accept_rate'], 0)} of MQLs; "
+        f"{text.pct(a['never accepted'] / a['mqls'], 0)} are never picked up"
+    )
 
 
 def pareto_title(p: pd.DataFrame, of: str = "disqualifications") -> str:
@@ -962,9 +1262,18 @@ def campaign_title(t: pd.DataFrame) -> str:
 # ==================================================================================================
 # findings
 # ==================================================================================================
-def findings(value: pd.DataFrame, outcomes: pd.DataFrame, comp: dict, used: dict, best: dict,
-             handoff: pd.DataFrame, campaigns: pd.DataFrame, quarter: Quarter, stale_days: int = STALE_DAYS,
-             max_findings: int = 3) -> list[dict]:
+def findings(
+    value: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    comp: dict,
+    used: dict,
+    best: dict,
+    handoff: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    quarter: Quarter,
+    stale_days: int = STALE_DAYS,
+    max_findings: int = 3,
+) -> list[dict]:
     """The step's findings, largest estimated quarterly revenue effect first (at most ``max_findings``).
 
     All impacts are priced with the cohort's revenue per SQL (won amount ÷ SQLs, ``value`` All row):
@@ -987,50 +1296,73 @@ def findings(value: pd.DataFrame, outcomes: pd.DataFrame, comp: dict, used: dict
     if comp["direction"] != "aligned" and th_outside and comp["band_leads"] > 0:
         impact = comp["band_per_quarter"] * comp["yield_gap"] * rps
         lo_t, hi_t = sorted((used["threshold"], best["threshold"]))
-        between = (f"{text.num(comp['band_per_quarter'])} leads a quarter scoring {lo_t:.0f} to under {hi_t:.0f} reach SQL "
-                   f"at {text.pct(comp['band_sql_rate'])} vs {rule_words(best)[1]}")
+        between = (
+            f"{text.num(comp['band_per_quarter'])} leads a quarter scoring {lo_t:.0f} to under {hi_t:.0f} reach SQL "
+            f"at {text.pct(comp['band_sql_rate'])} vs {rule_words(best)[1]}"
+        )
         if comp["direction"] == "too low":
-            txt = (f"The MQL score threshold (~{used['threshold']:.0f}) is lower than the outcomes support "
-                   f"({best['threshold']:.0f}): {between}, yet they go to sales.")
+            txt = (
+                f"The MQL score threshold (~{used['threshold']:.0f}) is lower than the outcomes support "
+                f"({best['threshold']:.0f}): {between}, yet they go to sales."
+            )
             rec = f"Raise the MQL threshold to about {best['threshold']:.0f}; nurture the leads below it."
         else:
-            txt = (f"The MQL score threshold (~{used['threshold']:.0f}) is higher than the outcomes support "
-                   f"({best['threshold']:.0f}): {between}, yet they are held back from sales.")
+            txt = (
+                f"The MQL score threshold (~{used['threshold']:.0f}) is higher than the outcomes support "
+                f"({best['threshold']:.0f}): {between}, yet they are held back from sales."
+            )
             rec = f"Lower the MQL threshold to about {best['threshold']:.0f}."
-        out.append({"slug": "mql_threshold", "text": txt, "impact": impact, "recommendation": rec,
-                    "basis": ("leads a quarter between the two thresholds × (break-even − their SQL rate) × revenue "
-                              "per SQL: what working them costs beyond what they return"
-                              if best.get("rule") == "breakeven" else
-                              "upper bound: leads a quarter between the two thresholds × the gap between their SQL "
-                              "rate and the average MQL's × revenue per SQL, if their sales time went to leads "
-                              "converting like the average MQL"),
-                    "section": "03_lead_quality#2"})
+        out.append(
+            {
+                "slug": "mql_threshold",
+                "text": txt,
+                "impact": impact,
+                "recommendation": rec,
+                "basis": (
+                    "leads a quarter between the two thresholds × (break-even − their SQL rate) × revenue "
+                    "per SQL: what working them costs beyond what they return"
+                    if best.get("rule") == "breakeven"
+                    else "upper bound: leads a quarter between the two thresholds × the gap between their SQL "
+                    "rate and the average MQL's × revenue per SQL, if their sales time went to leads "
+                    "converting like the average MQL"
+                ),
+                "section": "03_lead_quality#2",
+            }
+        )
     never = int((handoff["state"] == "never accepted").sum()) if not handoff.empty else 0
     acc = outcomes.loc[outcomes["mql"] & outcomes["accepted"]]
     if never > 0 and len(acc):
         p_sql = float(acc["sql"].mean())
-        out.append({"slug": "mql_never_accepted",
-                    "text": f"{text.num(never)} MQLs of {quarter.label} were never picked up by sales (neither "
-                            f"accepted nor rejected after {stale_days} days); accepted MQLs reach SQL "
-                            f"{text.pct(p_sql)} of the time.",
-                    "impact": never * p_sql * rps,
-                    "recommendation": "Agree a follow-up service level for MQLs (e.g. 2 working days) and "
-                                      "re-route unclaimed MQLs automatically.",
-                    "basis": "never-accepted MQLs × SQL rate of accepted MQLs × revenue per SQL",
-                    "section": "03_lead_quality#3"})
+        out.append(
+            {
+                "slug": "mql_never_accepted",
+                "text": f"{text.num(never)} MQLs of {quarter.label} were never picked up by sales (neither "
+                f"accepted nor rejected after {stale_days} days); accepted MQLs reach SQL "
+                f"{text.pct(p_sql)} of the time.",
+                "impact": never * p_sql * rps,
+                "recommendation": "Agree a follow-up service level for MQLs (e.g. 2 working days) and "
+                "re-route unclaimed MQLs automatically.",
+                "basis": "never-accepted MQLs × SQL rate of accepted MQLs × revenue per SQL",
+                "section": "03_lead_quality#3",
+            }
+        )
     if not campaigns.empty and campaigns["nurture"].any():
         nur = campaigns.loc[campaigns["nurture"]]
         gap = (nur["overall_rate"] - nur["sql_rate"]).clip(lower=0)
         names = ", ".join(nur["name"].astype(str).head(3)) + (" …" if len(nur) > 3 else "")
-        out.append({"slug": "nurture_campaigns",
-                    "text": f"{_n(len(nur), 'high-volume campaign')} of {quarter.label} convert"
-                            f"{'s' if len(nur) == 1 else ''} clearly below average ({names}): "
-                            f"{'its' if len(nur) == 1 else 'their'} leads reach sales before they are ready.",
-                    "impact": float((nur["mature"] * gap).sum() * rps),
-                    "recommendation": f"Send the leads of {names} to a nurture stream; hand them to sales only "
-                                      "once they pass the score threshold.",
-                    "basis": "mature leads × (average − campaign SQL rate) × revenue per SQL",
-                    "section": "03_lead_quality#4"})
+        out.append(
+            {
+                "slug": "nurture_campaigns",
+                "text": f"{_n(len(nur), 'high-volume campaign')} of {quarter.label} convert"
+                f"{'s' if len(nur) == 1 else ''} clearly below average ({names}): "
+                f"{'its' if len(nur) == 1 else 'their'} leads reach sales before they are ready.",
+                "impact": float((nur["mature"] * gap).sum() * rps),
+                "recommendation": f"Send the leads of {names} to a nurture stream; hand them to sales only "
+                "once they pass the score threshold.",
+                "basis": "mature leads × (average − campaign SQL rate) × revenue per SQL",
+                "section": "03_lead_quality#4",
+            }
+        )
     out = [f for f in out if f["impact"] > 0]
     return sorted(out, key=lambda f: -f["impact"])[:max_findings]
 
@@ -1059,19 +1391,41 @@ def fig_value(table: pd.DataFrame, by: str = "channel", currency: str = "EUR"):
         return _empty_fig("No leads in the cohort", "Value per lead")
     body, tot = table.iloc[:-1], table.iloc[-1]
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.9 + 0.42 * max(len(body), 3)), sharey=True)
-    plots.interval_bars(axes[0], body[by], body["sql_rate"], body["sql_rate_lo"], body["sql_rate_hi"],
-                        xlabel="Leads reaching SQL (%)", ref=tot["sql_rate"])
+    plots.interval_bars(
+        axes[0],
+        body[by],
+        body["sql_rate"],
+        body["sql_rate_lo"],
+        body["sql_rate_hi"],
+        xlabel="Leads reaching SQL (%)",
+        ref=tot["sql_rate"],
+    )
     if body["revenue_per_lead"].notna().any():
-        plots.interval_bars(axes[1], body[by], body["revenue_per_lead"], body["revenue_per_lead_lo"],
-                            body["revenue_per_lead_hi"], xlabel=f"Won revenue per lead ({currency})", pct=False,
-                            ref=tot["revenue_per_lead"])
+        plots.interval_bars(
+            axes[1],
+            body[by],
+            body["revenue_per_lead"],
+            body["revenue_per_lead_lo"],
+            body["revenue_per_lead_hi"],
+            xlabel=f"Won revenue per lead ({currency})",
+            pct=False,
+            ref=tot["revenue_per_lead"],
+        )
         plots.thousands_axis(axes[1], "x")
     else:
-        plots.interval_bars(axes[1], body[by], body["customer_rate"], body["customer_rate"], body["customer_rate"],
-                            xlabel="Leads becoming customers (%)", ref=tot["customer_rate"])
+        plots.interval_bars(
+            axes[1],
+            body[by],
+            body["customer_rate"],
+            body["customer_rate"],
+            body["customer_rate"],
+            xlabel="Leads becoming customers (%)",
+            ref=tot["customer_rate"],
+        )
     axes[0].set_title("SQL rate", loc="left", fontsize=10)
-    axes[1].set_title("Revenue per lead" if body["revenue_per_lead"].notna().any() else "Customer rate",
-                      loc="left", fontsize=10)
+    axes[1].set_title(
+        "Revenue per lead" if body["revenue_per_lead"].notna().any() else "Customer rate", loc="left", fontsize=10
+    )
     fig.suptitle(value_title(table, by), x=0.01, ha="left", fontweight="bold")
     return fig
 
@@ -1089,16 +1443,42 @@ def fig_score(bands: pd.DataFrame, curve: pd.DataFrame, used: dict, best: dict, 
     base = bands["sql"].sum() / bands["leads"].sum()
     marks = {"used": used["threshold"], "suggested": best["threshold"]}
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-    plots.score_calibration(axes[0], bands["lo_edge"], bands["hi_edge"], bands["sql_rate"], bands["sql_rate_lo"],
-                            bands["sql_rate_hi"], base_rate=base, marks=marks)
+    plots.score_calibration(
+        axes[0],
+        bands["lo_edge"],
+        bands["hi_edge"],
+        bands["sql_rate"],
+        bands["sql_rate_lo"],
+        bands["sql_rate_hi"],
+        base_rate=base,
+        marks=marks,
+    )
     axes[0].set_title("All cohort leads: SQL rate by score band", loc="left", fontsize=10)
     ref_label = "break-even" if best.get("rule") == "breakeven" else "average MQL"
     if len(curve):
-        plots.rate_curve(axes[1], curve["score"], curve["rate"], curve["lo"], curve["hi"], ref=best.get("ref_rate"),
-                         ref_label=ref_label, marks=marks, xlabel="Lead score", ylabel="SQL rate, score ± 2 (%)")
+        plots.rate_curve(
+            axes[1],
+            curve["score"],
+            curve["rate"],
+            curve["lo"],
+            curve["hi"],
+            ref=best.get("ref_rate"),
+            ref_label=ref_label,
+            marks=marks,
+            xlabel="Lead score",
+            ylabel="SQL rate, score ± 2 (%)",
+        )
     else:
-        axes[1].text(0.5, 0.5, "Too few MQLs with a score\nto draw the curve", ha="center", va="center",
-                     fontsize=10, color="#555555", transform=axes[1].transAxes)
+        axes[1].text(
+            0.5,
+            0.5,
+            "Too few MQLs with a score\nto draw the curve",
+            ha="center",
+            va="center",
+            fontsize=10,
+            color="#555555",
+            transform=axes[1].transAxes,
+        )
         axes[1].axis("off")
     axes[1].set_title("MQLs: where to draw the line", loc="left", fontsize=10)
     fig.suptitle(score_title(auc, used, best), x=0.01, ha="left", fontweight="bold")
@@ -1149,8 +1529,16 @@ def fig_pareto(p: pd.DataFrame, of: str = "disqualifications"):
     plots.pareto_bars(ax, p["reason"], p["count"], ylabel="Leads", highlight=p["too_early"])
     ax.set_title(pareto_title(p, of), loc="left")
     if p["too_early"].any():
-        ax.text(0.99, 0.5, "orange = a 'not yet' reason", transform=ax.transAxes, ha="right", va="center",
-                fontsize=8, color="#555555")
+        ax.text(
+            0.99,
+            0.5,
+            "orange = a 'not yet' reason",
+            transform=ax.transAxes,
+            ha="right",
+            va="center",
+            fontsize=8,
+            color="#555555",
+        )
     return fig
 
 
@@ -1163,10 +1551,19 @@ def fig_campaigns(t: pd.DataFrame, days: int = CAMPAIGN_DAYS):
     if t.empty:
         return _empty_fig("No campaign leads in the quarter", "Campaigns")
     fig, ax = plt.subplots(figsize=(9, 4))
-    plots.volume_rate_scatter(ax, t["leads"], t["sql_rate"], t["sql_rate_lo"], t["sql_rate_hi"], t["name"],
-                              highlight=t["nurture"], ref=float(t["overall_rate"].iloc[0]),
-                              xlabel="Leads created in the quarter",
-                              ylabel=f"SQL within {days} days (%)", ref_label="all campaigns")
+    plots.volume_rate_scatter(
+        ax,
+        t["leads"],
+        t["sql_rate"],
+        t["sql_rate_lo"],
+        t["sql_rate_hi"],
+        t["name"],
+        highlight=t["nurture"],
+        ref=float(t["overall_rate"].iloc[0]),
+        xlabel="Leads created in the quarter",
+        ylabel=f"SQL within {days} days (%)",
+        ref_label="all campaigns",
+    )
     ax.set_title(campaign_title(t), loc="left")
     return fig
 
@@ -1175,11 +1572,15 @@ def campaign_note(leads: pd.DataFrame, campaigns: pd.DataFrame | None) -> str | 
     """Why the campaign section is limited: no ``campaign_id`` on leads (skipped), or no ``campaigns``
     table (shown by id, channel from the leads). None when both are present."""
     if "campaign_id" not in leads.columns or leads["campaign_id"].notna().sum() == 0:
-        return ("The leads have no `campaign_id`, so there is no campaign data and this section is skipped. "
-                "Add `campaign_id` to the leads (and a `campaigns` table) to answer it.")
+        return (
+            "The leads have no `campaign_id`, so there is no campaign data and this section is skipped. "
+            "Add `campaign_id` to the leads (and a `campaigns` table) to answer it."
+        )
     if campaigns is None or len(campaigns) == 0:
-        return ("No `campaigns` table was provided: campaigns are shown by id, with the channel most of their "
-                "leads came from.")
+        return (
+            "No `campaigns` table was provided: campaigns are shown by id, with the channel most of their "
+            "leads came from."
+        )
     return None
 
 
@@ -1187,7 +1588,9 @@ def handoff_note(leads: pd.DataFrame) -> str | None:
     """Why the hand-over section is empty: the leads carry no ``mql_at`` dates (e.g. an export of deals
     only, where the funnel infers MQL from later stages). None when some lead has an MQL date."""
     if "mql_at" not in leads.columns or leads["mql_at"].notna().sum() == 0:
-        return ("The leads have no `mql_at` dates, so the hand-over from marketing to sales is not recorded and this "
-                "section is skipped (the funnel in step 01 infers MQL from later stages). Add `mql_at` (and `sal_at`, "
-                "`disqualified_at`) to the leads to answer it.")
+        return (
+            "The leads have no `mql_at` dates, so the hand-over from marketing to sales is not recorded and this "
+            "section is skipped (the funnel in step 01 infers MQL from later stages). Add `mql_at` (and `sal_at`, "
+            "`disqualified_at`) to the leads to answer it."
+        )
     return None

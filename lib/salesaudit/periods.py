@@ -45,11 +45,11 @@ class Quarter:
         """Exclusive end (first instant of the next quarter)."""
         return self.start + pd.DateOffset(months=3)
 
-    def previous(self, n: int = 1) -> "Quarter":
+    def previous(self, n: int = 1) -> Quarter:
         idx = self.year * 4 + (self.q - 1) - n
         return Quarter(idx // 4, idx % 4 + 1, self.fy_start_month)
 
-    def next(self, n: int = 1) -> "Quarter":
+    def next(self, n: int = 1) -> Quarter:
         return self.previous(-n)
 
     def months(self) -> list[pd.Timestamp]:

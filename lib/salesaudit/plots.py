@@ -6,7 +6,7 @@ Modules may add chart functions here (append-only), each taking an ``ax`` or ret
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,16 +21,18 @@ STAGE_LABELS = {"lead": "Lead", "mql": "MQL", "sal": "SAL", "sql": "SQL", "custo
 def set_theme() -> None:
     """The workbook's seaborn theme (white grid, colour-blind palette, readable sizes)."""
     sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook", font_scale=0.95)
-    plt.rcParams.update({
-        "figure.figsize": FIGSIZE,
-        "figure.dpi": 100,
-        "savefig.dpi": 110,
-        "axes.titleweight": "bold",
-        "axes.titlesize": 12,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "figure.autolayout": True,
-    })
+    plt.rcParams.update(
+        {
+            "figure.figsize": FIGSIZE,
+            "figure.dpi": 100,
+            "savefig.dpi": 110,
+            "axes.titleweight": "bold",
+            "axes.titlesize": 12,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "figure.autolayout": True,
+        }
+    )
 
 
 def pct_axis(ax, axis: str = "y", digits: int = 0) -> None:
@@ -58,8 +60,16 @@ def funnel(ax, labels: Sequence[str], counts: Sequence[float], title: str = "", 
     ys = np.arange(n)[::-1] * 1.0
     for i, (w, y) in enumerate(zip(widths, ys)):
         ax.barh(y, w, left=(1 - w) / 2, height=0.62, color=color, alpha=0.35 + 0.65 * (1 - i / max(n, 1)))
-        ax.text(0.5, y, f"{labels[i]}: {counts[i]:,.0f}  ({counts[i] / top:.1%})", ha="center", va="center",
-                fontsize=9.5, color="black", fontweight="bold")
+        ax.text(
+            0.5,
+            y,
+            f"{labels[i]}: {counts[i]:,.0f}  ({counts[i] / top:.1%})",
+            ha="center",
+            va="center",
+            fontsize=9.5,
+            color="black",
+            fontweight="bold",
+        )
         if i + 1 < n:
             drop = 1 - (counts[i + 1] / counts[i]) if counts[i] > 0 else np.nan
             txt = "n/a" if np.isnan(drop) else f"▼ {drop:.0%} drop-off"
@@ -72,22 +82,47 @@ def funnel(ax, labels: Sequence[str], counts: Sequence[float], title: str = "", 
     return ax
 
 
-def interval_bars(ax, labels, values, lo, hi, xlabel: str = "", pct: bool = True, color: str | None = None,
-                  ref: float | None = None, ref_label: str = ""):
+def interval_bars(
+    ax,
+    labels,
+    values,
+    lo,
+    hi,
+    xlabel: str = "",
+    pct: bool = True,
+    color: str | None = None,
+    ref: float | None = None,
+    ref_label: str = "",
+):
     """Horizontal point-and-interval chart (one row per label), optional reference line."""
     values, lo, hi = (np.asarray(x, dtype=float) for x in (values, lo, hi))
     y = np.arange(len(values))[::-1]
     color = color or sns.color_palette(PALETTE)[0]
-    ax.errorbar(values, y, xerr=[np.clip(values - lo, 0, None), np.clip(hi - values, 0, None)], fmt="o",
-                color=color, ecolor="#888888", capsize=3)
+    ax.errorbar(
+        values,
+        y,
+        xerr=[np.clip(values - lo, 0, None), np.clip(hi - values, 0, None)],
+        fmt="o",
+        color=color,
+        ecolor="#888888",
+        capsize=3,
+    )
     ax.set_yticks(y, labels)
     if ref is not None:
         ax.axvline(ref, color="#b03a2e", linestyle="--", linewidth=1)
         if ref_label:
             # just above the top of the axes (axes fraction), wherever the rows are: a label placed in data
             # coordinates ended far outside the axes with one row and blew up the saved figure
-            ax.text(ref, 1.0, ref_label, color="#b03a2e", fontsize=8, ha="center", va="bottom",
-                    transform=ax.get_xaxis_transform())
+            ax.text(
+                ref,
+                1.0,
+                ref_label,
+                color="#b03a2e",
+                fontsize=8,
+                ha="center",
+                va="bottom",
+                transform=ax.get_xaxis_transform(),
+            )
     if pct:
         pct_axis(ax, "x")
     if xlabel:
@@ -96,8 +131,19 @@ def interval_bars(ax, labels, values, lo, hi, xlabel: str = "", pct: bool = True
 
 
 # --- step 05 (sales effectiveness) -----------------------------------------------------------------
-def quadrant(ax, x, y, labels, x_split: float, y_split: float, xlabel: str = "", ylabel: str = "",
-             quadrant_names: dict[tuple[bool, bool], str] | None = None, yerr=None, y_pct: bool = True):
+def quadrant(
+    ax,
+    x,
+    y,
+    labels,
+    x_split: float,
+    y_split: float,
+    xlabel: str = "",
+    ylabel: str = "",
+    quadrant_names: dict[tuple[bool, bool], str] | None = None,
+    yerr=None,
+    y_pct: bool = True,
+):
     """Scatter split into four quadrants at ``x_split`` / ``y_split`` (dashed lines), points labelled.
 
     ``quadrant_names`` maps (x high?, y high?) to a corner caption; ``yerr`` = (lo, hi) arrays draws
@@ -107,8 +153,15 @@ def quadrant(ax, x, y, labels, x_split: float, y_split: float, xlabel: str = "",
     color = sns.color_palette(PALETTE)[0]
     if yerr is not None:
         lo, hi = (np.asarray(v, dtype=float) for v in yerr)
-        ax.errorbar(x, y, yerr=[np.clip(y - lo, 0, None), np.clip(hi - y, 0, None)], fmt="none", ecolor="#bbbbbb",
-                    capsize=2, zorder=1)
+        ax.errorbar(
+            x,
+            y,
+            yerr=[np.clip(y - lo, 0, None), np.clip(hi - y, 0, None)],
+            fmt="none",
+            ecolor="#bbbbbb",
+            capsize=2,
+            zorder=1,
+        )
     ax.scatter(x, y, s=45, color=color, zorder=2)
     order = np.argsort(np.argsort(x))  # alternate labels above / below along x so neighbours do not collide
     for xi, yi, lab, o in zip(x, y, labels, order):
@@ -116,8 +169,17 @@ def quadrant(ax, x, y, labels, x_split: float, y_split: float, xlabel: str = "",
     ax.axvline(x_split, color="#888888", linestyle="--", linewidth=1)
     ax.axhline(y_split, color="#888888", linestyle="--", linewidth=1)
     for (hx, hy), name in (quadrant_names or {}).items():
-        ax.text(0.99 if hx else 0.01, 0.98 if hy else 0.02, name, transform=ax.transAxes, ha="right" if hx else "left",
-                va="top" if hy else "bottom", fontsize=8, color="#555555", style="italic")
+        ax.text(
+            0.99 if hx else 0.01,
+            0.98 if hy else 0.02,
+            name,
+            transform=ax.transAxes,
+            ha="right" if hx else "left",
+            va="top" if hy else "bottom",
+            fontsize=8,
+            color="#555555",
+            style="italic",
+        )
     if y_pct:
         pct_axis(ax, "y")
     ax.set_xlabel(xlabel)
@@ -147,8 +209,13 @@ def load_vs_capacity(ax, labels, load, capacity, xlabel: str = "Leads per month"
 def stacked_months(ax, wide, trend=None, title: str = "", ylabel: str = "Leads per month"):
     """Stacked areas of a month × group frame of counts, with an optional trend line (Series by month)."""
     x = wide.index
-    ax.stackplot(x, wide.T.to_numpy(), labels=[str(c) for c in wide.columns],
-                 colors=sns.color_palette(PALETTE, len(wide.columns)), alpha=0.85)
+    ax.stackplot(
+        x,
+        wide.T.to_numpy(),
+        labels=[str(c) for c in wide.columns],
+        colors=sns.color_palette(PALETTE, len(wide.columns)),
+        alpha=0.85,
+    )
     if trend is not None and len(trend):
         ax.plot(trend.index, trend.to_numpy(), color="black", linestyle="--", linewidth=1.4, label="trend (total)")
     import matplotlib.dates as mdates
@@ -182,8 +249,9 @@ def seasonal_bars(ax, index, title: str = "Seasonality (vs trend)"):
     return ax
 
 
-def rate_heatmap(ax, rates, counts=None, title: str = "", xlabel: str = "Step", ylabel: str = "Channel",
-                 count_prefix: str = "n="):
+def rate_heatmap(
+    ax, rates, counts=None, title: str = "", xlabel: str = "Step", ylabel: str = "Channel", count_prefix: str = "n="
+):
     """Annotated heat map of rates (rows × columns, 0–1) with ``k/n`` counts under each rate.
 
     Each column is coloured on its own scale (rates of different steps are not comparable), shown as
@@ -201,9 +269,20 @@ def rate_heatmap(ax, rates, counts=None, title: str = "", xlabel: str = "Step", 
             if counts is not None:
                 txt += f"\n{count_prefix}{counts.iat[i, j]:,.0f}"
             annot.iat[i, j] = txt
-    sns.heatmap(dev, ax=ax, annot=annot.to_numpy(), fmt="", cmap="RdBu", center=0, vmin=-lim, vmax=lim,
-                cbar_kws={"label": "Points vs all channels", "format": PercentFormatter(1.0, decimals=0)},
-                linewidths=0.5, linecolor="white", annot_kws={"fontsize": 8})
+    sns.heatmap(
+        dev,
+        ax=ax,
+        annot=annot.to_numpy(),
+        fmt="",
+        cmap="RdBu",
+        center=0,
+        vmin=-lim,
+        vmax=lim,
+        cbar_kws={"label": "Points vs all channels", "format": PercentFormatter(1.0, decimals=0)},
+        linewidths=0.5,
+        linecolor="white",
+        annot_kws={"fontsize": 8},
+    )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.tick_params(axis="x", labelrotation=0)
@@ -212,8 +291,14 @@ def rate_heatmap(ax, rates, counts=None, title: str = "", xlabel: str = "Step", 
     return ax
 
 
-def km_lines(ax, curves, title: str = "", xlabel: str = "Days since lead created",
-             ylabel: str = "Share converted (%)", highlight: str = "all"):
+def km_lines(
+    ax,
+    curves,
+    title: str = "",
+    xlabel: str = "Days since lead created",
+    ylabel: str = "Share converted (%)",
+    highlight: str = "all",
+):
     """Kaplan–Meier cumulative-conversion step curves, one per ``group`` (columns group, days, conv,
     conv_lo, conv_hi); the ``highlight`` group is drawn thick black with its 90% band."""
     groups = [g for g in curves["group"].unique() if g != highlight]
@@ -236,15 +321,35 @@ def km_lines(ax, curves, title: str = "", xlabel: str = "Days since lead created
     return ax
 
 
-def paired_intervals(ax, labels, a, a_lo, a_hi, b, b_lo, b_hi, label_a: str = "now", label_b: str = "before",
-                     xlabel: str = "", pct: bool = True):
+def paired_intervals(
+    ax,
+    labels,
+    a,
+    a_lo,
+    a_hi,
+    b,
+    b_lo,
+    b_hi,
+    label_a: str = "now",
+    label_b: str = "before",
+    xlabel: str = "",
+    pct: bool = True,
+):
     """Two point-and-interval estimates per row (e.g. this quarter vs the previous four)."""
     y = np.arange(len(labels))[::-1].astype(float)
     c1, c2 = sns.color_palette(PALETTE)[:2]
     for vals, lo, hi, dy, c, lab in ((b, b_lo, b_hi, -0.15, c2, label_b), (a, a_lo, a_hi, 0.15, c1, label_a)):
         v, l_, h = (np.asarray(x, dtype=float) for x in (vals, lo, hi))
-        ax.errorbar(v, y + dy, xerr=[np.clip(v - l_, 0, None), np.clip(h - v, 0, None)], fmt="o", color=c,
-                    ecolor=c, capsize=3, label=lab)
+        ax.errorbar(
+            v,
+            y + dy,
+            xerr=[np.clip(v - l_, 0, None), np.clip(h - v, 0, None)],
+            fmt="o",
+            color=c,
+            ecolor=c,
+            capsize=3,
+            label=lab,
+        )
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.6, len(labels) - 0.4)
     if pct:
@@ -258,17 +363,33 @@ def paired_intervals(ax, labels, a, a_lo, a_hi, b, b_lo, b_hi, label_a: str = "n
 # --------------------------------------------------------------------------------------------------
 # step 03 (lead quality): score calibration, rate curve, 100% share bars, Pareto, volume vs rate
 # --------------------------------------------------------------------------------------------------
-def score_calibration(ax, lo_edge, hi_edge, rate, lo, hi, base_rate: float | None = None,
-                      marks: dict[str, float] | None = None, xlabel: str = "Lead score",
-                      ylabel: str = "SQL rate (%)"):
+def score_calibration(
+    ax,
+    lo_edge,
+    hi_edge,
+    rate,
+    lo,
+    hi,
+    base_rate: float | None = None,
+    marks: dict[str, float] | None = None,
+    xlabel: str = "Lead score",
+    ylabel: str = "SQL rate (%)",
+):
     """Rate per score band as a point at the band centre with its 90% interval, a dashed line at the
     overall rate and a vertical line per ``marks`` entry (label → score), e.g. used vs suggested threshold."""
     lo_edge, hi_edge, rate, lo, hi = (np.asarray(v, dtype=float) for v in (lo_edge, hi_edge, rate, lo, hi))
     mid = (lo_edge + hi_edge) / 2
     pal = sns.color_palette(PALETTE)
     ax.bar(mid, rate, width=(hi_edge - lo_edge) * 0.85, color=pal[0], alpha=0.35)
-    ax.errorbar(mid, rate, yerr=[np.clip(rate - lo, 0, None), np.clip(hi - rate, 0, None)], fmt="o", color=pal[0],
-                ecolor="#666666", capsize=3)
+    ax.errorbar(
+        mid,
+        rate,
+        yerr=[np.clip(rate - lo, 0, None), np.clip(hi - rate, 0, None)],
+        fmt="o",
+        color=pal[0],
+        ecolor="#666666",
+        capsize=3,
+    )
     if base_rate is not None and np.isfinite(base_rate):
         ax.axhline(base_rate, color="#555555", linestyle="--", linewidth=1)
         ax.text(lo_edge.min(), base_rate, f" average {base_rate:.0%}", va="bottom", fontsize=8, color="#555555")
@@ -277,8 +398,16 @@ def score_calibration(ax, lo_edge, hi_edge, rate, lo, hi, base_rate: float | Non
             continue
         c = pal[(i + 1) % len(pal)]
         ax.axvline(x, color=c, linewidth=1.6, linestyle="-" if i == 0 else ":")
-        ax.annotate(f"{label}: {x:.0f}", (x, 0.97 - 0.08 * i), xycoords=ax.get_xaxis_transform(), xytext=(4, 0),
-                    textcoords="offset points", color=c, fontsize=8, va="top")
+        ax.annotate(
+            f"{label}: {x:.0f}",
+            (x, 0.97 - 0.08 * i),
+            xycoords=ax.get_xaxis_transform(),
+            xytext=(4, 0),
+            textcoords="offset points",
+            color=c,
+            fontsize=8,
+            va="top",
+        )
     ax.set_xlim(lo_edge.min(), hi_edge.max())
     ax.set_ylim(bottom=0)
     pct_axis(ax, "y")
@@ -287,8 +416,18 @@ def score_calibration(ax, lo_edge, hi_edge, rate, lo, hi, base_rate: float | Non
     return ax
 
 
-def rate_curve(ax, x, rate, lo, hi, ref: float | None = None, ref_label: str = "",
-               marks: dict[str, float] | None = None, xlabel: str = "", ylabel: str = "Rate (%)"):
+def rate_curve(
+    ax,
+    x,
+    rate,
+    lo,
+    hi,
+    ref: float | None = None,
+    ref_label: str = "",
+    marks: dict[str, float] | None = None,
+    xlabel: str = "",
+    ylabel: str = "Rate (%)",
+):
     """A rate along a numeric axis with its 90% band, a dashed reference rate and vertical lines for
     ``marks`` (label → x; same colours as :func:`score_calibration`)."""
     pal = sns.color_palette(PALETTE)
@@ -296,15 +435,30 @@ def rate_curve(ax, x, rate, lo, hi, ref: float | None = None, ref_label: str = "
     ax.plot(x, rate, color=pal[0], linewidth=1.8)
     if ref is not None and np.isfinite(ref):
         ax.axhline(ref, color="#555555", linestyle="--", linewidth=1)
-        ax.text(np.nanmax(np.asarray(x, dtype=float)), ref, f"{ref_label} {ref:.0%} ", va="top", ha="right",
-                fontsize=8, color="#555555")
+        ax.text(
+            np.nanmax(np.asarray(x, dtype=float)),
+            ref,
+            f"{ref_label} {ref:.0%} ",
+            va="top",
+            ha="right",
+            fontsize=8,
+            color="#555555",
+        )
     for i, (label, v) in enumerate((marks or {}).items()):
         if v is None or not np.isfinite(v):
             continue
         c = pal[(i + 1) % len(pal)]
         ax.axvline(v, color=c, linewidth=1.6, linestyle="-" if i == 0 else ":")
-        ax.annotate(f"{label}: {v:.0f}", (v, 0.97 - 0.08 * i), xycoords=ax.get_xaxis_transform(), xytext=(4, 0),
-                    textcoords="offset points", color=c, fontsize=8, va="top")
+        ax.annotate(
+            f"{label}: {v:.0f}",
+            (v, 0.97 - 0.08 * i),
+            xycoords=ax.get_xaxis_transform(),
+            xytext=(4, 0),
+            textcoords="offset points",
+            color=c,
+            fontsize=8,
+            va="top",
+        )
     ax.set_ylim(0, 1)
     pct_axis(ax, "y")
     ax.set_xlabel(xlabel)
@@ -355,15 +509,33 @@ def pareto_bars(ax, labels, counts, ylabel: str = "Count", highlight=None):
     return ax
 
 
-def volume_rate_scatter(ax, volume, rate, lo, hi, labels, highlight=None, ref: float | None = None,
-                        xlabel: str = "Leads", ylabel: str = "SQL rate (%)", ref_label: str = "average"):
+def volume_rate_scatter(
+    ax,
+    volume,
+    rate,
+    lo,
+    hi,
+    labels,
+    highlight=None,
+    ref: float | None = None,
+    xlabel: str = "Leads",
+    ylabel: str = "SQL rate (%)",
+    ref_label: str = "average",
+):
     """One point per group: volume (x) against a rate (y) with its interval; ``highlight`` points are
     drawn in the warning colour and labelled (others unlabelled); dashed line at ``ref``."""
     volume, rate, lo, hi = (np.asarray(v, dtype=float) for v in (volume, rate, lo, hi))
     hl = np.zeros(len(volume), bool) if highlight is None else np.asarray(highlight, bool)
     pal = sns.color_palette(PALETTE)
-    ax.errorbar(volume, rate, yerr=[np.clip(rate - lo, 0, None), np.clip(hi - rate, 0, None)], fmt="none",
-                ecolor="#cccccc", capsize=2, zorder=1)
+    ax.errorbar(
+        volume,
+        rate,
+        yerr=[np.clip(rate - lo, 0, None), np.clip(hi - rate, 0, None)],
+        fmt="none",
+        ecolor="#cccccc",
+        capsize=2,
+        zorder=1,
+    )
     ax.scatter(volume[~hl], rate[~hl], s=30, color=pal[0], zorder=2, label="campaign")
     if hl.any():
         ax.scatter(volume[hl], rate[hl], s=55, color=pal[3], zorder=3, label="nurture candidate")
@@ -380,8 +552,18 @@ def volume_rate_scatter(ax, volume, rate, lo, hi, labels, highlight=None, ref: f
     return ax
 
 
-def value_bars(ax, labels, values, xlabel: str = "", pct: bool = False, digits: int = 1, title: str = "",
-               ref=None, ref_label: str = "", highlight=None):
+def value_bars(
+    ax,
+    labels,
+    values,
+    xlabel: str = "",
+    pct: bool = False,
+    digits: int = 1,
+    title: str = "",
+    ref=None,
+    ref_label: str = "",
+    highlight=None,
+):
     """Horizontal bars (first label on top), each labelled with its value; ``pct`` formats shares (0–1)
     as %; ``ref`` draws dashed reference ticks (one per bar or one value); ``highlight`` (booleans)
     draws those bars in the warning colour. With no bars, writes "nothing to show"."""

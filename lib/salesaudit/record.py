@@ -38,9 +38,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def figure(name: str, value: Any, *, label: str | None = None, unit: str = "", lo: float | None = None,
-           hi: float | None = None, n: float | None = None, section: str | None = None,
-           higher_is_better: bool | None = None, **extra: Any) -> dict:
+def figure(
+    name: str,
+    value: Any,
+    *,
+    label: str | None = None,
+    unit: str = "",
+    lo: float | None = None,
+    hi: float | None = None,
+    n: float | None = None,
+    section: str | None = None,
+    higher_is_better: bool | None = None,
+    **extra: Any,
+) -> dict:
     """The JSON payload of one recorded figure (no display)."""
     payload = {
         MARKER: name,
@@ -100,16 +110,25 @@ def figure_values(notebook: Any) -> dict[str, Any]:
     return {k: v.get("value") for k, v in read_figures(notebook).items()}
 
 
-def record_finding(slug: str, text: str, *, impact: float, section: str, recommendation: str = "",
-                   basis: str = "") -> dict:
+def record_finding(
+    slug: str, text: str, *, impact: float, section: str, recommendation: str = "", basis: str = ""
+) -> dict:
     """Record a finding for the executive summary, ranked there by ``impact``.
 
     ``impact`` is the estimated effect per quarter in the configured currency (revenue at stake or to
     gain; positive), so findings from different steps can be ranked on one scale. ``basis`` says how the
     impact was estimated (one clause). The figure is named ``finding:<slug>``.
     """
-    return record(f"finding:{slug}", float(impact), label=text, unit="money", section=section, kind="finding",
-                  recommendation=recommendation, basis=basis)
+    return record(
+        f"finding:{slug}",
+        float(impact),
+        label=text,
+        unit="money",
+        section=section,
+        kind="finding",
+        recommendation=recommendation,
+        basis=basis,
+    )
 
 
 def findings_of(figures: dict[str, dict]) -> list[dict]:

@@ -113,8 +113,14 @@ def first_contact(leads: pd.DataFrame, activities: pd.DataFrame | None = None) -
 # --------------------------------------------------------------------------------------------------
 # per-rep metrics
 # --------------------------------------------------------------------------------------------------
-def lead_stats(leads: pd.DataFrame, reps: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp,
-               activities: pd.DataFrame | None = None, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+def lead_stats(
+    leads: pd.DataFrame,
+    reps: pd.DataFrame | None,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    activities: pd.DataFrame | None = None,
+    level: float = DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """Per rep, leads created in ``[start, end)``: assigned, contact rate, speed to lead, SQL rate.
 
     * leads = leads created in the window with that owner;
@@ -131,23 +137,33 @@ def lead_stats(leads: pd.DataFrame, reps: pd.DataFrame | None, start: pd.Timesta
     contacted = fc.notna() & (fc < end)
     hours = ((fc - lw["created_at"]).dt.total_seconds() / 3600).where(contacted)
     sql_at = lw["sql_at"] if "sql_at" in lw.columns else pd.Series(pd.NaT, index=lw.index)
-    frame = pd.DataFrame({
-        "rep_id": rep_keys(owner, reps).to_numpy(),
-        "lead": 1,
-        "contacted": contacted.to_numpy(int),
-        "hours": hours.to_numpy(float),
-        "sql": (sql_at.notna() & (sql_at < end)).to_numpy(int),
-    })
-    out = (frame.groupby("rep_id", sort=True)
-           .agg(leads=("lead", "sum"), contacted=("contacted", "sum"), speed_to_lead_h=("hours", "median"),
-                sql=("sql", "sum"))
-           .reset_index())
-    return (out.pipe(add_rate, "contacted", "leads", "contact_rate", level)
-               .pipe(add_rate, "sql", "leads", "sql_rate", level))
+    frame = pd.DataFrame(
+        {
+            "rep_id": rep_keys(owner, reps).to_numpy(),
+            "lead": 1,
+            "contacted": contacted.to_numpy(int),
+            "hours": hours.to_numpy(float),
+            "sql": (sql_at.notna() & (sql_at < end)).to_numpy(int),
+        }
+    )
+    out = (
+        frame.groupby("rep_id", sort=True)
+        .agg(
+            leads=("lead", "sum"),
+            contacted=("contacted", "sum"),
+            speed_to_lead_h=("hours", "median"),
+            sql=("sql", "sum"),
+        )
+        .reset_index()
+    )
+    return out.pipe(add_rate, "contacted", "leads", "contact_rate", level).pipe(
+        add_rate, "sql", "leads", "sql_rate", level
+    )
 
 
-def deal_stats(opps: pd.DataFrame, reps: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp,
-               level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+def deal_stats(
+    opps: pd.DataFrame, reps: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp, level: float = DEFAULT_LEVEL
+) -> pd.DataFrame:
     """Per rep: opportunities opened, deals won / lost, win rate, deal size, cycle length, revenue.
 
     * opportunities = opportunities created in ``[start, end)``;
@@ -166,19 +182,29 @@ def deal_stats(opps: pd.DataFrame, reps: pd.DataFrame | None, start: pd.Timestam
     won = closed_in & (o["status"] == "won")
     lost = closed_in & (o["status"] == "lost")
     amount = o["amount"] if "amount" in o.columns else pd.Series(np.nan, index=o.index)
-    frame = pd.DataFrame({
-        "rep_id": o["rep_id"].to_numpy(),
-        "opportunities": created_in.to_numpy(int),
-        "won": won.to_numpy(int),
-        "lost": lost.to_numpy(int),
-        "won_amount": amount.where(won, 0.0).fillna(0.0).to_numpy(float),
-        "won_sized": (won & amount.notna()).to_numpy(int),
-        "cycle": ((closed_at - o["created_at"]).dt.total_seconds() / 86400).where(won).to_numpy(float),
-    })
-    out = (frame.groupby("rep_id", sort=True)
-           .agg(opportunities=("opportunities", "sum"), won=("won", "sum"), lost=("lost", "sum"),
-                won_revenue=("won_amount", "sum"), won_sized=("won_sized", "sum"), cycle_days=("cycle", "median"))
-           .reset_index())
+    frame = pd.DataFrame(
+        {
+            "rep_id": o["rep_id"].to_numpy(),
+            "opportunities": created_in.to_numpy(int),
+            "won": won.to_numpy(int),
+            "lost": lost.to_numpy(int),
+            "won_amount": amount.where(won, 0.0).fillna(0.0).to_numpy(float),
+            "won_sized": (won & amount.notna()).to_numpy(int),
+            "cycle": ((closed_at - o["created_at"]).dt.total_seconds() / 86400).where(won).to_numpy(float),
+        }
+    )
+    out = (
+        frame.groupby("rep_id", sort=True)
+        .agg(
+            opportunities=("opportunities", "sum"),
+            won=("won", "sum"),
+            lost=("lost", "sum"),
+            won_revenue=("won_amount", "sum"),
+            won_sized=("won_sized", "sum"),
+            cycle_days=("cycle", "median"),
+        )
+        .reset_index()
+    )
     out = out.assign(
         closed=out["won"] + out["lost"],
         avg_deal_size=(out["won_revenue"] / out["won_sized"].where(out["won_sized"] > 0)),
@@ -187,7 +213,9 @@ def deal_stats(opps: pd.DataFrame, reps: pd.DataFrame | None, start: pd.Timestam
     return add_rate(out, "won", "closed", "win_rate", level)
 
 
-def shrink_win_rates(deals: pd.DataFrame, level: float = DEFAULT_LEVEL, exclude: tuple[str, ...] = (UNKNOWN_REP,)) -> pd.DataFrame:
+def shrink_win_rates(
+    deals: pd.DataFrame, level: float = DEFAULT_LEVEL, exclude: tuple[str, ...] = (UNKNOWN_REP,)
+) -> pd.DataFrame:
     """Add ``win_rate_shrunk(_lo,_hi)``: empirical-Bayes win rates pulled toward the team.
 
     shrunk = (α + won) / (α + β + won + lost), with the Beta(α, β) prior fitted by the method of
@@ -201,8 +229,11 @@ def shrink_win_rates(deals: pd.DataFrame, level: float = DEFAULT_LEVEL, exclude:
     fit = ~deals["rep_id"].isin(exclude)
     prior = fit_beta_prior(deals.loc[fit, "won"], deals.loc[fit, "closed"]) if fit.any() else None
     s = shrink_rates(deals["won"], deals["closed"], level, prior=prior)
-    return deals.assign(win_rate_shrunk=s["shrunk"].to_numpy(), win_rate_shrunk_lo=s["lo"].to_numpy(),
-                        win_rate_shrunk_hi=s["hi"].to_numpy())
+    return deals.assign(
+        win_rate_shrunk=s["shrunk"].to_numpy(),
+        win_rate_shrunk_lo=s["lo"].to_numpy(),
+        win_rate_shrunk_hi=s["hi"].to_numpy(),
+    )
 
 
 def sales_velocity(opportunities, avg_deal_size, win_rate, cycle_days) -> np.ndarray:
@@ -224,8 +255,9 @@ def quota_attainment(won_revenue, quarterly_quota) -> np.ndarray:
         return np.where(q > 0, r / q, np.nan)
 
 
-def activity_stats(activities: pd.DataFrame | None, reps: pd.DataFrame | None, start: pd.Timestamp,
-                   end: pd.Timestamp) -> pd.DataFrame:
+def activity_stats(
+    activities: pd.DataFrame | None, reps: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
     """Per rep, activities in ``[start, end)``: count and the mix (share of each type, 0–1).
 
     Columns ``rep_id, activities, share_call, share_email, share_meeting, share_demo, share_other``.
@@ -235,18 +267,29 @@ def activity_stats(activities: pd.DataFrame | None, reps: pd.DataFrame | None, s
     if activities is None or not len(activities):
         return pd.DataFrame(columns=cols)
     a = activities.loc[(activities["occurred_at"] >= start) & (activities["occurred_at"] < end)]
-    counts = (pd.DataFrame({"rep_id": rep_keys(a["owner_id"], reps).to_numpy(), "type": a["type"].to_numpy()})
-              .groupby(["rep_id", "type"], sort=False).size().unstack(fill_value=0)
-              .reindex(columns=list(ACTIVITY_TYPES), fill_value=0).sort_index())
+    counts = (
+        pd.DataFrame({"rep_id": rep_keys(a["owner_id"], reps).to_numpy(), "type": a["type"].to_numpy()})
+        .groupby(["rep_id", "type"], sort=False)
+        .size()
+        .unstack(fill_value=0)
+        .reindex(columns=list(ACTIVITY_TYPES), fill_value=0)
+        .sort_index()
+    )
     total = counts.sum(axis=1)
     shares = counts.div(total.where(total > 0), axis=0).add_prefix("share_")
     out = shares.assign(activities=total).rename_axis("rep_id").reset_index()
     return out[cols]
 
 
-def scorecard(leads: pd.DataFrame, opps: pd.DataFrame | None, reps: pd.DataFrame | None,
-              activities: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp,
-              level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+def scorecard(
+    leads: pd.DataFrame,
+    opps: pd.DataFrame | None,
+    reps: pd.DataFrame | None,
+    activities: pd.DataFrame | None,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    level: float = DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """One row per rep for the window: lead, deal, activity metrics, shrunk win rate, velocity, quota.
 
     Adds ``name``, ``activities_per_won_deal`` = activities in the window ÷ deals won in the window,
@@ -267,8 +310,9 @@ def scorecard(leads: pd.DataFrame, opps: pd.DataFrame | None, reps: pd.DataFrame
         if c in card.columns:
             card[c] = card[c].fillna(0).astype(int)
     if "won" in card.columns:
-        card["sales_velocity"] = sales_velocity(card["opportunities"], card["avg_deal_size"],
-                                                card["win_rate_shrunk"], card["cycle_days"])
+        card["sales_velocity"] = sales_velocity(
+            card["opportunities"], card["avg_deal_size"], card["win_rate_shrunk"], card["cycle_days"]
+        )
         quota = pd.Series(np.nan, index=card.index)
         if reps is not None and "quarterly_quota" in reps.columns:
             quota = card["rep_id"].map(reps.set_index("rep_id")["quarterly_quota"]).astype(float)
@@ -299,8 +343,14 @@ class TeamFigures:
     contact_rate: float
 
 
-def team_figures(leads: pd.DataFrame, opps: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp,
-                 activities: pd.DataFrame | None = None, level: float = DEFAULT_LEVEL) -> TeamFigures:
+def team_figures(
+    leads: pd.DataFrame,
+    opps: pd.DataFrame | None,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    activities: pd.DataFrame | None = None,
+    level: float = DEFAULT_LEVEL,
+) -> TeamFigures:
     """Team totals: win rate = won / (won + lost) of deals closed in the window (Wilson interval);
     sales cycle = median days created → closed of deals won in the window (order-statistic interval);
     won revenue = Σ amount of deals won in the window; speed to lead = median hours to first contact of
@@ -312,8 +362,22 @@ def team_figures(leads: pd.DataFrame, opps: pd.DataFrame | None, start: pd.Times
     hours = ((fc - lw["created_at"]).dt.total_seconds() / 3600).where(contacted)
     nan = float("nan")
     if opps is None or not len(opps):
-        return TeamFigures(0, 0, nan, nan, nan, nan, nan, nan, nan, nan, 0, len(lw), float(hours.median()),
-                           float(contacted.mean()) if len(lw) else nan)
+        return TeamFigures(
+            0,
+            0,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            0,
+            len(lw),
+            float(hours.median()),
+            float(contacted.mean()) if len(lw) else nan,
+        )
     closed_in = (opps["closed_at"] >= start) & (opps["closed_at"] < end)
     won = closed_in & (opps["status"] == "won")
     lost = closed_in & (opps["status"] == "lost")
@@ -323,9 +387,22 @@ def team_figures(leads: pd.DataFrame, opps: pd.DataFrame | None, start: pd.Times
     rev = float(amount[won].sum())
     cyc = (opps.loc[won, "closed_at"] - opps.loc[won, "created_at"]).dt.total_seconds() / 86400
     m, mlo, mhi = median_interval(cyc, level)
-    return TeamFigures(k, n - k, float(r["rate"]), float(r["lo"]), float(r["hi"]), rev,
-                       float(amount[won].mean()) if k else nan, m, mlo, mhi, k, len(lw),
-                       float(hours.median()), float(contacted.mean()) if len(lw) else nan)
+    return TeamFigures(
+        k,
+        n - k,
+        float(r["rate"]),
+        float(r["lo"]),
+        float(r["hi"]),
+        rev,
+        float(amount[won].mean()) if k else nan,
+        m,
+        mlo,
+        mhi,
+        k,
+        len(lw),
+        float(hours.median()),
+        float(contacted.mean()) if len(lw) else nan,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -337,8 +414,14 @@ def tenure_months(ts: pd.Series, start_date: pd.Series) -> pd.Series:
     return np.floor(d)
 
 
-def skill_table(opps: pd.DataFrame, reps: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp,
-                ramp_months: int = RAMP_MONTHS, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+def skill_table(
+    opps: pd.DataFrame,
+    reps: pd.DataFrame | None,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    ramp_months: int = RAMP_MONTHS,
+    level: float = DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """Shrunk win rate per rep over a long window, leaving out each rep's ramp-up deals.
 
     Deals closed in ``[start, end)`` count, except those *opened* in the first ``ramp_months`` months
@@ -403,14 +486,21 @@ def top_quartile_contrast(card: pd.DataFrame, by: str, metrics: dict[str, str]) 
     top = known[by] >= known[by].quantile(0.75)
     rows = [
         {"metric": m, "label": lab, "top_quartile": known.loc[top, m].median(), "others": known.loc[~top, m].median()}
-        for m, lab in metrics.items() if m in known.columns
+        for m, lab in metrics.items()
+        if m in known.columns
     ]
     out = pd.DataFrame(rows, columns=["metric", "label", "top_quartile", "others"])
     return out.assign(difference=out["top_quartile"] - out["others"], n_top=int(top.sum()), n_others=int((~top).sum()))
 
 
-def speed_buckets(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, activities: pd.DataFrame | None = None,
-                  edges_h: tuple[float, ...] = (1, 24, 72), level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+def speed_buckets(
+    leads: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    activities: pd.DataFrame | None = None,
+    edges_h: tuple[float, ...] = (1, 24, 72),
+    level: float = DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """SQL rate of leads created in the window by speed to lead (hours to first contact).
 
     Buckets ``≤1 h``, ``1–24 h``, ``24–72 h``, ``>72 h`` and ``never contacted``; rate = leads with
@@ -421,11 +511,17 @@ def speed_buckets(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, a
     fc = first_contact(lw, activities)
     hours = ((fc - lw["created_at"]).dt.total_seconds() / 3600).where(fc.notna() & (fc < end))
     bins = [-np.inf, *edges_h, np.inf]
-    labels = [f"≤{edges_h[0]:g} h"] + [f"{a:g}–{b:g} h" for a, b in zip(edges_h[:-1], edges_h[1:])] + [f">{edges_h[-1]:g} h"]
+    labels = (
+        [f"≤{edges_h[0]:g} h"] + [f"{a:g}–{b:g} h" for a, b in zip(edges_h[:-1], edges_h[1:])] + [f">{edges_h[-1]:g} h"]
+    )
     bucket = pd.cut(hours, bins=bins, labels=labels).astype(object).where(hours.notna(), "never contacted")
     sql_at = lw["sql_at"] if "sql_at" in lw.columns else pd.Series(pd.NaT, index=lw.index)
     sql = (sql_at.notna() & (sql_at < end)).astype(int)
-    g = pd.DataFrame({"bucket": bucket.to_numpy(), "sql": sql.to_numpy(), "lead": 1}).groupby("bucket")[["sql", "lead"]].sum()
+    g = (
+        pd.DataFrame({"bucket": bucket.to_numpy(), "sql": sql.to_numpy(), "lead": 1})
+        .groupby("bucket")[["sql", "lead"]]
+        .sum()
+    )
     g = g.reindex(labels + ["never contacted"]).dropna().astype(int).rename(columns={"lead": "leads"}).reset_index()
     return add_rate(g, "sql", "leads", "sql_rate", level)
 
@@ -440,15 +536,23 @@ def speed_title(speed: pd.DataFrame) -> str:
     if len(contacted) < 2:
         return "No first-contact times recorded: speed to lead cannot be compared"
     first, last = contacted.iloc[0], contacted.iloc[-1]
-    return (f"Contacted within {str(first['bucket']).lstrip('≤')}: {text.pct(first['sql_rate'], 0)} reach SQL; "
-            f"{last['bucket']}: {text.pct(last['sql_rate'], 0)}")
+    return (
+        f"Contacted within {str(first['bucket']).lstrip('≤')}: {text.pct(first['sql_rate'], 0)} reach SQL; "
+        f"{last['bucket']}: {text.pct(last['sql_rate'], 0)}"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # new-rep ramp
 # --------------------------------------------------------------------------------------------------
-def ramp_curve(opps: pd.DataFrame, reps: pd.DataFrame | None, as_of: pd.Timestamp, max_month: int = MAX_TENURE_MONTH,
-               level: float = DEFAULT_LEVEL, data_start: pd.Timestamp | None = None) -> pd.DataFrame:
+def ramp_curve(
+    opps: pd.DataFrame,
+    reps: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    max_month: int = MAX_TENURE_MONTH,
+    level: float = DEFAULT_LEVEL,
+    data_start: pd.Timestamp | None = None,
+) -> pd.DataFrame:
     """Performance by months since the rep started (all history before ``as_of``).
 
     Each opportunity is placed in the tenure month in which it was *opened*:
@@ -459,8 +563,19 @@ def ramp_curve(opps: pd.DataFrame, reps: pd.DataFrame | None, as_of: pd.Timestam
     opportunity's ``created_at``), so a rep hired before the data begins contributes to late months
     only. Only reps with a ``start_date``.
     """
-    cols = ["tenure_month", "label", "won", "lost", "closed", "won_revenue", "rep_months", "revenue_per_rep_month",
-            "win_rate", "win_rate_lo", "win_rate_hi"]
+    cols = [
+        "tenure_month",
+        "label",
+        "won",
+        "lost",
+        "closed",
+        "won_revenue",
+        "rep_months",
+        "revenue_per_rep_month",
+        "win_rate",
+        "win_rate_lo",
+        "win_rate_hi",
+    ]
     if reps is None or "start_date" not in reps.columns or opps is None or not len(opps):
         return pd.DataFrame(columns=cols)
     r = reps.loc[reps["start_date"].notna()]
@@ -472,13 +587,24 @@ def ramp_curve(opps: pd.DataFrame, reps: pd.DataFrame | None, as_of: pd.Timestam
     mm = m[ok].clip(upper=max_month).astype(int)
     amount = o["amount"] if "amount" in o.columns else pd.Series(np.nan, index=o.index)
     won = (o["status"] == "won").astype(int)
-    g = (pd.DataFrame({"tenure_month": mm.to_numpy(), "won": won.to_numpy(), "lost": 1 - won.to_numpy(),
-                       "won_revenue": amount.where(won.astype(bool), 0.0).fillna(0.0).to_numpy()})
-         .groupby("tenure_month").sum())
+    g = (
+        pd.DataFrame(
+            {
+                "tenure_month": mm.to_numpy(),
+                "won": won.to_numpy(),
+                "lost": 1 - won.to_numpy(),
+                "won_revenue": amount.where(won.astype(bool), 0.0).fillna(0.0).to_numpy(),
+            }
+        )
+        .groupby("tenure_month")
+        .sum()
+    )
     # exposure: completed tenure months per rep before as_of (or end_date) and after data_start
     data_start = opps["created_at"].min() if data_start is None else data_start
     stop = r["end_date"].fillna(as_of).clip(upper=as_of) if "end_date" in r.columns else pd.Series(as_of, index=r.index)
-    months_worked = np.floor(((stop - r["start_date"]).dt.total_seconds() / 86400 / DAYS_PER_MONTH).clip(lower=0)).astype(int)
+    months_worked = np.floor(
+        ((stop - r["start_date"]).dt.total_seconds() / 86400 / DAYS_PER_MONTH).clip(lower=0)
+    ).astype(int)
     per_rep = months_worked.to_numpy()
     k = np.arange(per_rep.sum()) - np.repeat(np.cumsum(per_rep) - per_rep, per_rep)  # 0..n-1 per rep
     month_start = np.repeat(r["start_date"].to_numpy(), per_rep) + (k * DAYS_PER_MONTH * 86400).astype("timedelta64[s]")
@@ -532,17 +658,25 @@ def ramp_sentences(ramp: pd.DataFrame, reference: float) -> list[str]:
     out = []
     if len(early) and early["closed"].sum() > 0:
         e = rate_table([early["won"].sum()], [early["closed"].sum()]).iloc[0]
-        out.append(f"Deals reps open in their first {RAMP_MONTHS} months are won {text.pct(e['rate'])} "
-                   f"{text.interval(e['lo'], e['hi'])} of the time ({int(e['n']):,} closed deals).")
+        out.append(
+            f"Deals reps open in their first {RAMP_MONTHS} months are won {text.pct(e['rate'])} "
+            f"{text.interval(e['lo'], e['hi'])} of the time ({int(e['n']):,} closed deals)."
+        )
     if len(late) and late["closed"].sum() > 0:
         l_ = rate_table([late["won"].sum()], [late["closed"].sum()]).iloc[0]
-        out.append(f"Deals opened from month {RAMP_MONTHS + 1} on: {text.pct(l_['rate'])} {text.interval(l_['lo'], l_['hi'])}.")
+        out.append(
+            f"Deals opened from month {RAMP_MONTHS + 1} on: {text.pct(l_['rate'])} {text.interval(l_['lo'], l_['hi'])}."
+        )
     m = ramp_month(ramp, reference)
     if m is not None:
-        out.append(f"New reps reach 90% of the mature win rate ({text.pct(reference)}) with the deals they open from "
-                   f"month {m} on: plan new hires at reduced quota before that.")
+        out.append(
+            f"New reps reach 90% of the mature win rate ({text.pct(reference)}) with the deals they open from "
+            f"month {m} on: plan new hires at reduced quota before that."
+        )
     elif np.isfinite(reference):
-        out.append(f"New reps' deals have not yet reached 90% of the mature win rate ({text.pct(reference)}) in their first year.")
+        out.append(
+            f"New reps' deals have not yet reached 90% of the mature win rate ({text.pct(reference)}) in their first year."
+        )
     if ramp.loc[ramp["tenure_month"] < MAX_TENURE_MONTH, "closed"].sum() < 100:
         out.append("Few deals come from reps in their first year, so the month-by-month rates are noisy.")
     return out
@@ -580,8 +714,10 @@ def forecast_leads(counts: pd.Series, target: Quarter) -> LeadForecast:
         growth = float(c.iloc[4:].sum() / c.iloc[:4].sum())
         same = float(c.iloc[4])
         f = same * growth
-        formula = (f"{target.previous(4).label} leads × growth of the last 4 quarters over the 4 before = "
-                   f"{same:,.0f} × {growth:.2f} = {f:,.0f}")
+        formula = (
+            f"{target.previous(4).label} leads × growth of the last 4 quarters over the 4 before = "
+            f"{same:,.0f} × {growth:.2f} = {f:,.0f}"
+        )
         method = "same quarter last year × trailing year-over-year growth"
     else:
         last = c.iloc[4:].dropna()
@@ -607,7 +743,11 @@ def rep_load(leads: pd.DataFrame, reps: pd.DataFrame | None, quarter: Quarter) -
     has_cap = active["monthly_lead_capacity"].fillna(0) > 0 if "monthly_lead_capacity" in active.columns else False
     works = active["rep_id"].isin(per.index) | has_cap
     ids = list(active.loc[works, "rep_id"]) + ([UNKNOWN_REP] if UNKNOWN_REP in per.index else [])
-    cap = active.set_index("rep_id")["monthly_lead_capacity"] if "monthly_lead_capacity" in active.columns else pd.Series(dtype=float)
+    cap = (
+        active.set_index("rep_id")["monthly_lead_capacity"]
+        if "monthly_lead_capacity" in active.columns
+        else pd.Series(dtype=float)
+    )
     out = pd.DataFrame({"rep_id": ids})
     out["name"] = out["rep_id"].map(rep_names(reps)).fillna(out["rep_id"])
     out["leads_per_month"] = out["rep_id"].map(per).fillna(0.0).astype(float)
@@ -627,9 +767,15 @@ def team_capacity(reps: pd.DataFrame | None, quarter: Quarter) -> tuple[float, f
         return float("nan"), float("nan"), 0
     r = reps.loc[reps["monthly_lead_capacity"].fillna(0) > 0]
     mids = np.array([m + pd.Timedelta(days=14) for m in quarter.months()], dtype="datetime64[ns]")
-    s = r["start_date"].to_numpy("datetime64[ns]") if "start_date" in r.columns else np.full(len(r), np.datetime64("NaT"))
+    s = (
+        r["start_date"].to_numpy("datetime64[ns]")
+        if "start_date" in r.columns
+        else np.full(len(r), np.datetime64("NaT"))
+    )
     e = r["end_date"].to_numpy("datetime64[ns]") if "end_date" in r.columns else np.full(len(r), np.datetime64("NaT"))
-    employed = (np.isnat(s)[None, :] | (s[None, :] <= mids[:, None])) & (np.isnat(e)[None, :] | (e[None, :] >= mids[:, None]))
+    employed = (np.isnat(s)[None, :] | (s[None, :] <= mids[:, None])) & (
+        np.isnat(e)[None, :] | (e[None, :] >= mids[:, None])
+    )
     cap = r["monthly_lead_capacity"].to_numpy(float)
     per_month = employed.astype(float) @ cap
     heads = employed.sum(axis=1)
@@ -658,8 +804,9 @@ class CapacityPlan:
     formula: str
 
 
-def capacity_plan(reps: pd.DataFrame | None, quarter: Quarter, forecast: LeadForecast,
-                  current_monthly_leads: float) -> CapacityPlan | None:
+def capacity_plan(
+    reps: pd.DataFrame | None, quarter: Quarter, forecast: LeadForecast, current_monthly_leads: float
+) -> CapacityPlan | None:
     """Do we have enough reps — this quarter, and for next quarter's lead forecast?
 
     This quarter: capacity = :func:`team_capacity`; gap = leads per month − capacity; reps short =
@@ -683,11 +830,26 @@ def capacity_plan(reps: pd.DataFrame | None, quarter: Quarter, forecast: LeadFor
     cap = float(team["monthly_lead_capacity"].sum())
     mean_cap = cap / n
     need = max(0, math.ceil(forecast.monthly_leads / mean_cap - 1e-9) - n)
-    formula = (f"reps needed = max(0, ⌈forecast monthly leads / mean capacity per rep⌉ − active reps) = "
-               f"max(0, ⌈{forecast.monthly_leads:,.0f} / {mean_cap:,.0f}⌉ − {n}) = {need}")
-    return CapacityPlan(quarter.label, float(current_monthly_leads), cur_cap, gap, short, forecast.quarter, n, cap,
-                        mean_cap, forecast.monthly_leads, forecast.monthly_leads - cap, forecast.monthly_leads / cap,
-                        need, formula)
+    formula = (
+        f"reps needed = max(0, ⌈forecast monthly leads / mean capacity per rep⌉ − active reps) = "
+        f"max(0, ⌈{forecast.monthly_leads:,.0f} / {mean_cap:,.0f}⌉ − {n}) = {need}"
+    )
+    return CapacityPlan(
+        quarter.label,
+        float(current_monthly_leads),
+        cur_cap,
+        gap,
+        short,
+        forecast.quarter,
+        n,
+        cap,
+        mean_cap,
+        forecast.monthly_leads,
+        forecast.monthly_leads - cap,
+        forecast.monthly_leads / cap,
+        need,
+        formula,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -720,14 +882,22 @@ def win_rate_gap_finding(skill: pd.DataFrame, card: pd.DataFrame, currency: str 
     extra_wins = float(((med - bottom["win_rate_shrunk"]) * closed).sum())
     if gain <= 0:
         return None
-    txt = (f"The {len(bottom)} reps below the median win rate ({text.pct(med)}) would have won about "
-           f"{extra_wins:,.0f} more deals this quarter at the median, worth about {text.money(gain, currency)}.")
-    return Finding("rep_win_rate_gap", txt, gain,
-                   "Pair the bottom-half reps with the top quartile (deal reviews, call shadowing) and track their shrunk win rate quarterly.",
-                   "extra wins = Σ (team median − rep shrunk win rate) × rep's closed deals this quarter; × team average won deal size")
+    txt = (
+        f"The {len(bottom)} reps below the median win rate ({text.pct(med)}) would have won about "
+        f"{extra_wins:,.0f} more deals this quarter at the median, worth about {text.money(gain, currency)}."
+    )
+    return Finding(
+        "rep_win_rate_gap",
+        txt,
+        gain,
+        "Pair the bottom-half reps with the top quartile (deal reviews, call shadowing) and track their shrunk win rate quarterly.",
+        "extra wins = Σ (team median − rep shrunk win rate) × rep's closed deals this quarter; × team average won deal size",
+    )
 
 
-def capacity_finding(plan: CapacityPlan | None, lead_to_win: float, avg_deal: float, currency: str = "EUR") -> Finding | None:
+def capacity_finding(
+    plan: CapacityPlan | None, lead_to_win: float, avg_deal: float, currency: str = "EUR"
+) -> Finding | None:
     """Revenue at stake next quarter when forecast leads exceed the team's capacity.
 
     impact = shortfall (leads a month) × 3 × lead→won rate of the audited quarter × average won deal
@@ -736,44 +906,64 @@ def capacity_finding(plan: CapacityPlan | None, lead_to_win: float, avg_deal: fl
     if plan is None or plan.shortfall <= 0 or not np.isfinite(lead_to_win) or not np.isfinite(avg_deal):
         return None
     impact = plan.shortfall * 3 * lead_to_win * avg_deal
-    txt = (f"Next quarter ({plan.quarter}) about {plan.forecast_monthly_leads:,.0f} leads a month are expected against a "
-           f"capacity of {plan.team_monthly_capacity:,.0f}: {plan.reps_needed} more rep(s) are needed; up to "
-           f"{text.money(impact, currency)} of revenue a quarter is at stake.")
-    return Finding("rep_capacity_shortfall", txt, impact,
-                   f"Hire or reassign {plan.reps_needed} rep(s) before {plan.quarter}, or route the lowest-scoring leads to nurture.",
-                   "uncovered leads (shortfall × 3 months) × lead→won rate this quarter × average won deal size; an upper bound")
+    txt = (
+        f"Next quarter ({plan.quarter}) about {plan.forecast_monthly_leads:,.0f} leads a month are expected against a "
+        f"capacity of {plan.team_monthly_capacity:,.0f}: {plan.reps_needed} more rep(s) are needed; up to "
+        f"{text.money(impact, currency)} of revenue a quarter is at stake."
+    )
+    return Finding(
+        "rep_capacity_shortfall",
+        txt,
+        impact,
+        f"Hire or reassign {plan.reps_needed} rep(s) before {plan.quarter}, or route the lowest-scoring leads to nurture.",
+        "uncovered leads (shortfall × 3 months) × lead→won rate this quarter × average won deal size; an upper bound",
+    )
 
 
-def scorecard_sentences(team: TeamFigures, prev: TeamFigures | None, card: pd.DataFrame, currency: str = "EUR") -> list[str]:
+def scorecard_sentences(
+    team: TeamFigures, prev: TeamFigures | None, card: pd.DataFrame, currency: str = "EUR"
+) -> list[str]:
     """What this means for the per-rep scorecard."""
     if team.won + team.lost == 0:
-        out = ["No deals were closed (won or lost) this quarter, so the win rate, won revenue and sales cycle "
-               "cannot be measured."]
+        out = [
+            "No deals were closed (won or lost) this quarter, so the win rate, won revenue and sales cycle "
+            "cannot be measured."
+        ]
     else:
-        out = [f"The team won {team.won:,} of {team.won + team.lost:,} deals closed this quarter: a win rate of "
-               f"{text.pct(team.win_rate)} {text.interval(team.win_rate_lo, team.win_rate_hi)}, "
-               f"{text.money(team.won_revenue, currency)} won, median cycle {text.days(team.cycle_days)}."]
+        out = [
+            f"The team won {team.won:,} of {team.won + team.lost:,} deals closed this quarter: a win rate of "
+            f"{text.pct(team.win_rate)} {text.interval(team.win_rate_lo, team.win_rate_hi)}, "
+            f"{text.money(team.won_revenue, currency)} won, median cycle {text.days(team.cycle_days)}."
+        ]
     if prev is not None and prev.won + prev.lost > 0 and team.won + team.lost > 0:
         from .stats import diff_interval
 
         d, lo, hi = diff_interval(team.won, team.won + team.lost, prev.won, prev.won + prev.lost)
-        out.append(f"Against last quarter ({text.pct(prev.win_rate)}) the win rate is "
-                   f"{text.change_word(float(d), float(lo), float(hi))} ({text.pp(float(d))}).")
+        out.append(
+            f"Against last quarter ({text.pct(prev.win_rate)}) the win rate is "
+            f"{text.change_word(float(d), float(lo), float(hi))} ({text.pp(float(d))})."
+        )
     if "win_rate_shrunk" in card.columns:
         k = card.loc[(card["rep_id"] != UNKNOWN_REP) & (card["closed"] > 0)].sort_values("win_rate_shrunk")
         if len(k) >= 2:
             top, bot = k.iloc[-1], k.iloc[0]
-            out.append(f"Shrunk toward the team, win rates run from {text.pct(bot['win_rate_shrunk'])} ({bot['name']}, "
-                       f"{int(bot['won'])}/{int(bot['closed'])}) to {text.pct(top['win_rate_shrunk'])} ({top['name']}, "
-                       f"{int(top['won'])}/{int(top['closed'])}); reps with few closed deals sit near the team rate.")
+            out.append(
+                f"Shrunk toward the team, win rates run from {text.pct(bot['win_rate_shrunk'])} ({bot['name']}, "
+                f"{int(bot['won'])}/{int(bot['closed'])}) to {text.pct(top['win_rate_shrunk'])} ({top['name']}, "
+                f"{int(top['won'])}/{int(top['closed'])}); reps with few closed deals sit near the team rate."
+            )
     if "quota_attainment" in card.columns and card["quota_attainment"].notna().any():
         qa = card["quota_attainment"].dropna()
-        out.append(f"{int((qa >= 1).sum())} of {len(qa)} reps reached quota (median attainment {text.pct(qa.median(), 0)}).")
+        out.append(
+            f"{int((qa >= 1).sum())} of {len(qa)} reps reached quota (median attainment {text.pct(qa.median(), 0)})."
+        )
     unk = card.loc[card["rep_id"] == UNKNOWN_REP]
     if len(unk) and (unk[[c for c in ("leads", "closed") if c in unk.columns]].sum(axis=1) > 0).any():
         u = unk.iloc[0]
-        out.append(f"Some records belong to owners missing from the reps table ({int(u.get('leads', 0) or 0):,} leads, "
-                   f"{int(u.get('closed', 0) or 0):,} closed deals); they are pooled as “unknown rep”.")
+        out.append(
+            f"Some records belong to owners missing from the reps table ({int(u.get('leads', 0) or 0):,} leads, "
+            f"{int(u.get('closed', 0) or 0):,} closed deals); they are pooled as “unknown rep”."
+        )
     return out
 
 
@@ -785,41 +975,58 @@ def archetype_sentences(skill: pd.DataFrame, contrast: pd.DataFrame, window: str
         counts = known["archetype"].str.split(" ").str[0].value_counts()
         out.append(f"Over {window}, reps by archetype: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ".")
         top = known.iloc[0]
-        out.append(f"Highest shrunk win rate: {top['name']} {text.pct(top['win_rate_shrunk'])} "
-                   f"{text.interval(top['win_rate_shrunk_lo'], top['win_rate_shrunk_hi'])} on {int(top['closed'])} closed deals.")
+        out.append(
+            f"Highest shrunk win rate: {top['name']} {text.pct(top['win_rate_shrunk'])} "
+            f"{text.interval(top['win_rate_shrunk_lo'], top['win_rate_shrunk_hi'])} on {int(top['closed'])} closed deals."
+        )
     for _, r in contrast.iterrows():
         if r["metric"] == "speed_to_lead_h" and np.isfinite(r["difference"]):
             word = "faster" if r["difference"] < 0 else "slower"
-            out.append(f"The top quartile contacts new leads {word}: median {r['top_quartile']:.1f} h vs {r['others']:.1f} h for the others.")
+            out.append(
+                f"The top quartile contacts new leads {word}: median {r['top_quartile']:.1f} h vs {r['others']:.1f} h for the others."
+            )
         elif r["metric"].startswith("share_") and np.isfinite(r["difference"]) and abs(r["difference"]) >= 0.03:
             what = r["label"].lower().replace("share of ", "")
             more = "more" if r["difference"] > 0 else "fewer"
-            out.append(f"A larger share of their activities are {what}: {text.pct(r['top_quartile'])} vs {text.pct(r['others'])}."
-                       if more == "more" else
-                       f"A smaller share of their activities are {what}: {text.pct(r['top_quartile'])} vs {text.pct(r['others'])}.")
+            out.append(
+                f"A larger share of their activities are {what}: {text.pct(r['top_quartile'])} vs {text.pct(r['others'])}."
+                if more == "more"
+                else f"A smaller share of their activities are {what}: {text.pct(r['top_quartile'])} vs {text.pct(r['others'])}."
+            )
     return out
 
 
 def capacity_sentences(plan: CapacityPlan | None, forecast: LeadForecast, load: pd.DataFrame) -> list[str]:
     """What this means for capacity."""
-    out = [f"Lead forecast for {forecast.quarter}: {forecast.leads:,.0f} leads ({forecast.monthly_leads:,.0f} a month), "
-           f"by {forecast.method}: {forecast.formula}."]
+    out = [
+        f"Lead forecast for {forecast.quarter}: {forecast.leads:,.0f} leads ({forecast.monthly_leads:,.0f} a month), "
+        f"by {forecast.method}: {forecast.formula}."
+    ]
     if plan is None:
         out.append("Without reps and their monthly_lead_capacity the team's capacity cannot be assessed.")
         return out
     over = load.loc[load["utilisation"] > 1]
-    now = (f"{plan.current_gap:,.0f} leads a month more than the team's capacity of {plan.current_capacity:,.0f} — "
-           f"{plan.current_reps_short} rep(s) short" if plan.current_gap > 0 else
-           f"within the team's capacity of {plan.current_capacity:,.0f} ({-plan.current_gap:,.0f} a month to spare)")
-    out.append(f"In {plan.audited_quarter} the team received {plan.current_monthly_leads:,.0f} leads a month, {now}; "
-               f"{len(over)} of {int(load['monthly_lead_capacity'].notna().sum())} active reps got more leads than they can work.")
+    now = (
+        f"{plan.current_gap:,.0f} leads a month more than the team's capacity of {plan.current_capacity:,.0f} — "
+        f"{plan.current_reps_short} rep(s) short"
+        if plan.current_gap > 0
+        else f"within the team's capacity of {plan.current_capacity:,.0f} ({-plan.current_gap:,.0f} a month to spare)"
+    )
+    out.append(
+        f"In {plan.audited_quarter} the team received {plan.current_monthly_leads:,.0f} leads a month, {now}; "
+        f"{len(over)} of {int(load['monthly_lead_capacity'].notna().sum())} active reps got more leads than they can work."
+    )
     if plan.shortfall > 0:
-        out.append(f"The {plan.active_reps} reps can work {plan.team_monthly_capacity:,.0f} leads a month — "
-                   f"{plan.shortfall:,.0f} short of the forecast: {plan.formula}.")
+        out.append(
+            f"The {plan.active_reps} reps can work {plan.team_monthly_capacity:,.0f} leads a month — "
+            f"{plan.shortfall:,.0f} short of the forecast: {plan.formula}."
+        )
     else:
-        out.append(f"The {plan.active_reps} reps can work {plan.team_monthly_capacity:,.0f} leads a month, "
-                   f"{-plan.shortfall:,.0f} more than forecast (utilisation {text.pct(plan.utilisation, 0)}): no extra reps are "
-                   f"needed; the team could take more leads.")
+        out.append(
+            f"The {plan.active_reps} reps can work {plan.team_monthly_capacity:,.0f} leads a month, "
+            f"{-plan.shortfall:,.0f} more than forecast (utilisation {text.pct(plan.utilisation, 0)}): no extra reps are "
+            f"needed; the team could take more leads."
+        )
     return out
 
 
@@ -841,13 +1048,18 @@ _SHARE_METRICS = {"contact_rate", "sql_rate", "share_call", "share_email", "shar
 
 def with_skill(card: pd.DataFrame, skill: pd.DataFrame) -> pd.DataFrame:
     """A window scorecard with the skill table's shrunk win rate (ramp deals excluded) as ``skill_rate``."""
-    return card.merge(skill[["rep_id", "win_rate_shrunk"]].rename(columns={"win_rate_shrunk": "skill_rate"}),
-                      on="rep_id", how="left")
+    return card.merge(
+        skill[["rep_id", "win_rate_shrunk"]].rename(columns={"win_rate_shrunk": "skill_rate"}), on="rep_id", how="left"
+    )
 
 
 def scorecard_table(card: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
     """The per-rep scorecard as a compact, rounded display table (strings), best shrunk win rate first."""
-    c = card.sort_values("win_rate_shrunk", ascending=False, na_position="last") if "win_rate_shrunk" in card.columns else card
+    c = (
+        card.sort_values("win_rate_shrunk", ascending=False, na_position="last")
+        if "win_rate_shrunk" in card.columns
+        else card
+    )
     c = c.sort_values("rep_id", key=lambda s: s.eq(UNKNOWN_REP), kind="stable")
     out = pd.DataFrame({"Rep": c["name"].to_numpy()})
     out["Leads"] = c["leads"].map(text.num).to_numpy()
@@ -858,8 +1070,10 @@ def scorecard_table(card: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
         out["Opps"] = c["opportunities"].map(text.num).to_numpy()
         out["Won/closed"] = (c["won"].astype(str) + "/" + c["closed"].astype(str)).to_numpy()
         out["Win rate (raw)"] = c["win_rate"].map(text.pct).to_numpy()
-        out["Win rate (shrunk, 90%)"] = [f"{text.pct(s)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})" for s, lo, hi in
-                                         zip(c["win_rate_shrunk"], c["win_rate_shrunk_lo"], c["win_rate_shrunk_hi"])]
+        out["Win rate (shrunk, 90%)"] = [
+            f"{text.pct(s)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})"
+            for s, lo, hi in zip(c["win_rate_shrunk"], c["win_rate_shrunk_lo"], c["win_rate_shrunk_hi"])
+        ]
         out["Avg deal"] = c["avg_deal_size"].map(lambda v: text.money(v, currency)).to_numpy()
         out["Cycle"] = c["cycle_days"].map(text.days).to_numpy()
         out["Velocity /day"] = c["sales_velocity"].map(lambda v: text.money(v, currency)).to_numpy()
@@ -872,54 +1086,75 @@ def scorecard_table(card: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
 
 def skill_display(skill: pd.DataFrame) -> pd.DataFrame:
     """The skill ranking as a display table."""
-    return pd.DataFrame({
-        "Rank": skill["rank"].map(lambda v: "–" if text._nan(v) else f"{int(v)}").to_numpy(),
-        "Rep": skill["name"].to_numpy(),
-        "Won/closed": (skill["won"].astype(int).astype(str) + "/" + skill["closed"].astype(int).astype(str)).to_numpy(),
-        "Raw win rate": skill["win_rate"].map(text.pct).to_numpy(),
-        "Shrunk (90% interval)": [f"{text.pct(s)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})" for s, lo, hi in
-                                  zip(skill["win_rate_shrunk"], skill["win_rate_shrunk_lo"], skill["win_rate_shrunk_hi"])],
-        "Archetype": skill["archetype"].fillna("–").to_numpy() if "archetype" in skill.columns else "–",
-    }).set_index("Rank")
+    return pd.DataFrame(
+        {
+            "Rank": skill["rank"].map(lambda v: "–" if text._nan(v) else f"{int(v)}").to_numpy(),
+            "Rep": skill["name"].to_numpy(),
+            "Won/closed": (
+                skill["won"].astype(int).astype(str) + "/" + skill["closed"].astype(int).astype(str)
+            ).to_numpy(),
+            "Raw win rate": skill["win_rate"].map(text.pct).to_numpy(),
+            "Shrunk (90% interval)": [
+                f"{text.pct(s)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})"
+                for s, lo, hi in zip(skill["win_rate_shrunk"], skill["win_rate_shrunk_lo"], skill["win_rate_shrunk_hi"])
+            ],
+            "Archetype": skill["archetype"].fillna("–").to_numpy() if "archetype" in skill.columns else "–",
+        }
+    ).set_index("Rank")
 
 
 def contrast_display(contrast: pd.DataFrame) -> pd.DataFrame:
     """Top quartile vs the other reps, formatted (shares as %, hours and counts with one decimal)."""
+
     def f(metric, v):
         return text.pct(v) if metric in _SHARE_METRICS else text.num(v, 1)
 
-    return pd.DataFrame({
-        "What": contrast["label"].to_numpy(),
-        "Top quartile": [f(m, v) for m, v in zip(contrast["metric"], contrast["top_quartile"])],
-        "Other reps": [f(m, v) for m, v in zip(contrast["metric"], contrast["others"])],
-        "Difference": [text.pp(v) if m in _SHARE_METRICS else (text.num(v, 1) if text._nan(v) else f"{v:+.1f}")
-                       for m, v in zip(contrast["metric"], contrast["difference"])],
-    }).set_index("What")
+    return pd.DataFrame(
+        {
+            "What": contrast["label"].to_numpy(),
+            "Top quartile": [f(m, v) for m, v in zip(contrast["metric"], contrast["top_quartile"])],
+            "Other reps": [f(m, v) for m, v in zip(contrast["metric"], contrast["others"])],
+            "Difference": [
+                text.pp(v) if m in _SHARE_METRICS else (text.num(v, 1) if text._nan(v) else f"{v:+.1f}")
+                for m, v in zip(contrast["metric"], contrast["difference"])
+            ],
+        }
+    ).set_index("What")
 
 
 def ramp_display(ramp: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
     """The ramp curve as a display table."""
-    return pd.DataFrame({
-        "Month since start": ramp["label"].to_numpy(),
-        "Won/closed": (ramp["won"].astype(int).astype(str) + "/" + ramp["closed"].astype(int).astype(str)).to_numpy(),
-        "Win rate (90% interval)": [f"{text.pct(r)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})" for r, lo, hi in
-                                    zip(ramp["win_rate"], ramp["win_rate_lo"], ramp["win_rate_hi"])],
-        "Rep-months": ramp["rep_months"].map(text.num).to_numpy(),
-        "Won revenue per rep-month": ramp["revenue_per_rep_month"].map(lambda v: text.money(v, currency)).to_numpy(),
-    }).set_index("Month since start")
+    return pd.DataFrame(
+        {
+            "Month since start": ramp["label"].to_numpy(),
+            "Won/closed": (
+                ramp["won"].astype(int).astype(str) + "/" + ramp["closed"].astype(int).astype(str)
+            ).to_numpy(),
+            "Win rate (90% interval)": [
+                f"{text.pct(r)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})"
+                for r, lo, hi in zip(ramp["win_rate"], ramp["win_rate_lo"], ramp["win_rate_hi"])
+            ],
+            "Rep-months": ramp["rep_months"].map(text.num).to_numpy(),
+            "Won revenue per rep-month": ramp["revenue_per_rep_month"]
+            .map(lambda v: text.money(v, currency))
+            .to_numpy(),
+        }
+    ).set_index("Month since start")
 
 
 def plan_display(plan: CapacityPlan | None, forecast: LeadForecast) -> pd.DataFrame:
     """The capacity plan as a two-column table (what, value)."""
     rows = [("Forecast quarter", forecast.quarter), ("Forecast leads per month", text.num(forecast.monthly_leads))]
     if plan is not None:
-        rows += [(f"Leads per month, {plan.audited_quarter}", text.num(plan.current_monthly_leads)),
-                 (f"Team capacity per month, {plan.audited_quarter}", text.num(plan.current_capacity)),
-                 (f"Reps short in {plan.audited_quarter}", f"{plan.current_reps_short}"),
-                 ("Active reps (end of quarter)", f"{plan.active_reps}"),
-                 (f"Team capacity per month, {plan.quarter}", text.num(plan.team_monthly_capacity)),
-                 ("Mean capacity per rep", text.num(plan.mean_capacity_per_rep)),
-                 ("Forecast ÷ capacity", text.pct(plan.utilisation, 0)),
-                 ("Shortfall (leads per month)", text.num(max(plan.shortfall, 0))),
-                 ("Extra reps needed", f"{plan.reps_needed}")]
+        rows += [
+            (f"Leads per month, {plan.audited_quarter}", text.num(plan.current_monthly_leads)),
+            (f"Team capacity per month, {plan.audited_quarter}", text.num(plan.current_capacity)),
+            (f"Reps short in {plan.audited_quarter}", f"{plan.current_reps_short}"),
+            ("Active reps (end of quarter)", f"{plan.active_reps}"),
+            (f"Team capacity per month, {plan.quarter}", text.num(plan.team_monthly_capacity)),
+            ("Mean capacity per rep", text.num(plan.mean_capacity_per_rep)),
+            ("Forecast ÷ capacity", text.pct(plan.utilisation, 0)),
+            ("Shortfall (leads per month)", text.num(max(plan.shortfall, 0))),
+            ("Extra reps needed", f"{plan.reps_needed}"),
+        ]
     return pd.DataFrame(rows, columns=["What", "Value"]).set_index("What")

@@ -79,8 +79,9 @@ def tickets_by_category(tickets: pd.DataFrame, quarter: Quarter, level: float = 
 
 def tickets_trend(tickets: pd.DataFrame, quarters: list[Quarter], level: float = DEFAULT_LEVEL) -> pd.DataFrame:
     """:func:`ticket_stats` of all tickets opened in each quarter (column ``quarter``), oldest first."""
-    return pd.DataFrame([{"quarter": q.label} | ticket_stats(tickets[q.contains(tickets["opened_at"])], q.end, level)
-                         for q in quarters])
+    return pd.DataFrame(
+        [{"quarter": q.label} | ticket_stats(tickets[q.contains(tickets["opened_at"])], q.end, level) for q in quarters]
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -88,8 +89,9 @@ def tickets_trend(tickets: pd.DataFrame, quarters: list[Quarter], level: float =
 # --------------------------------------------------------------------------------------------------
 def nps_group(score: pd.Series) -> pd.Series:
     """promoter (9–10) / passive (7–8) / detractor (0–6)."""
-    return pd.Series(np.where(score >= 9, "promoter", np.where(score >= 7, "passive", "detractor")),
-                     index=score.index).where(score.notna())
+    return pd.Series(
+        np.where(score >= 9, "promoter", np.where(score >= 7, "passive", "detractor")), index=score.index
+    ).where(score.notna())
 
 
 def nps_score(scores, level: float = DEFAULT_LEVEL) -> dict:
@@ -102,15 +104,29 @@ def nps_score(scores, level: float = DEFAULT_LEVEL) -> dict:
     s = s[~np.isnan(s)]
     n = len(s)
     if n == 0:
-        return {"nps": float("nan"), "lo": float("nan"), "hi": float("nan"), "n": 0, "promoters": 0,
-                "passives": 0, "detractors": 0}
+        return {
+            "nps": float("nan"),
+            "lo": float("nan"),
+            "hi": float("nan"),
+            "n": 0,
+            "promoters": 0,
+            "passives": 0,
+            "detractors": 0,
+        }
     prom, det = int((s >= 9).sum()), int((s <= 6).sum())
     pp_, pd_ = prom / n, det / n
     v = 100 * (pp_ - pd_)
     se = 100 * np.sqrt(max(pp_ + pd_ - (pp_ - pd_) ** 2, 0.0) / n)
     z = _z(level)
-    return {"nps": v, "lo": max(v - z * se, -100.0), "hi": min(v + z * se, 100.0), "n": n, "promoters": prom,
-            "passives": n - prom - det, "detractors": det}
+    return {
+        "nps": v,
+        "lo": max(v - z * se, -100.0),
+        "hi": min(v + z * se, 100.0),
+        "n": n,
+        "promoters": prom,
+        "passives": n - prom - det,
+        "detractors": det,
+    }
 
 
 def latest_answers(nps: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp) -> pd.DataFrame:
@@ -123,8 +139,9 @@ def latest_answers(nps: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timest
 
 def nps_trend(nps: pd.DataFrame, quarters: list[Quarter], level: float = DEFAULT_LEVEL) -> pd.DataFrame:
     """:func:`nps_score` per quarter (latest answer per customer within the quarter)."""
-    return pd.DataFrame([{"quarter": q.label} | nps_score(latest_answers(nps, q.start, q.end)["score"], level)
-                         for q in quarters])
+    return pd.DataFrame(
+        [{"quarter": q.label} | nps_score(latest_answers(nps, q.start, q.end)["score"], level) for q in quarters]
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -137,8 +154,11 @@ def customer_orders(orders: pd.DataFrame) -> pd.DataFrame:
     first = o[rank == 0].set_index("customer_id")["ordered_at"]
     second = o[rank == 1].set_index("customer_id")["ordered_at"]
     n = o.groupby("customer_id").size()
-    return pd.DataFrame({"first_order": first, "second_order": second.reindex(first.index), "orders": n}).rename_axis(
-        "customer_id").reset_index()
+    return (
+        pd.DataFrame({"first_order": first, "second_order": second.reindex(first.index), "orders": n})
+        .rename_axis("customer_id")
+        .reset_index()
+    )
 
 
 def repeat_cohort(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -159,8 +179,15 @@ def repeat_purchase_rate(orders: pd.DataFrame, as_of: pd.Timestamp, level: float
     """
     c = repeat_cohort(orders, as_of)
     r = rate_table([c["repeat"].sum()], [len(c)], level).iloc[0]
-    return {"rate": r["rate"], "lo": r["lo"], "hi": r["hi"], "k": int(r["k"]), "n": int(r["n"]),
-            "cohort_start": as_of - 2 * YEAR, "cohort_end": as_of - YEAR}
+    return {
+        "rate": r["rate"],
+        "lo": r["lo"],
+        "hi": r["hi"],
+        "k": int(r["k"]),
+        "n": int(r["n"]),
+        "cohort_start": as_of - 2 * YEAR,
+        "cohort_end": as_of - YEAR,
+    }
 
 
 def time_to_second_purchase(orders: pd.DataFrame, as_of: pd.Timestamp) -> dict:
@@ -172,8 +199,12 @@ def time_to_second_purchase(orders: pd.DataFrame, as_of: pd.Timestamp) -> dict:
     done = c["second_order"].notna()
     d = (c["second_order"].where(done, as_of) - c["first_order"]).dt.total_seconds() / 86400
     curve = kaplan_meier(d.to_numpy(), done.to_numpy())
-    return {"curve": curve, "median_days": km_median(curve), "repeat_within_year": 1 - km_at(curve, 365.0),
-            "customers": int(len(c))}
+    return {
+        "curve": curve,
+        "median_days": km_median(curve),
+        "repeat_within_year": 1 - km_at(curve, 365.0),
+        "customers": int(len(c)),
+    }
 
 
 def existing_customer_revenue(orders: pd.DataFrame, quarters: list[Quarter]) -> pd.DataFrame:
@@ -187,9 +218,16 @@ def existing_customer_revenue(orders: pd.DataFrame, quarters: list[Quarter]) -> 
         m = q.contains(orders["ordered_at"])
         existing = m & (first < q.start)
         rev, ex = float(orders.loc[m, "amount"].sum()), float(orders.loc[existing, "amount"].sum())
-        rows.append({"quarter": q.label, "revenue": rev, "existing": ex, "new": rev - ex,
-                     "existing_share": ex / rev if rev > 0 else float("nan"),
-                     "existing_customers": int(orders.loc[existing, "customer_id"].nunique())})
+        rows.append(
+            {
+                "quarter": q.label,
+                "revenue": rev,
+                "existing": ex,
+                "new": rev - ex,
+                "existing_share": ex / rev if rev > 0 else float("nan"),
+                "existing_customers": int(orders.loc[existing, "customer_id"].nunique()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -262,8 +300,14 @@ def promoter_stock(nps: pd.DataFrame, months: pd.DatetimeIndex) -> pd.Series:
     return stock.reindex(stock.index.union(months)).ffill().fillna(0).reindex(months).rename("promoters")
 
 
-def referrals_vs_promoters(leads: pd.DataFrame, nps: pd.DataFrame, referral_channel: str, start: pd.Timestamp,
-                           end: pd.Timestamp, level: float = DEFAULT_LEVEL) -> tuple[pd.DataFrame, dict]:
+def referrals_vs_promoters(
+    leads: pd.DataFrame,
+    nps: pd.DataFrame,
+    referral_channel: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    level: float = DEFAULT_LEVEL,
+) -> tuple[pd.DataFrame, dict]:
     """Referral leads per month against the promoters at the start of the month.
 
     Model: referral leads in month m = a + b × promoters(m) + noise, fitted by least squares over the
@@ -276,23 +320,35 @@ def referrals_vs_promoters(leads: pd.DataFrame, nps: pd.DataFrame, referral_chan
     per_month = ref["created_at"].dt.to_period("M").dt.to_timestamp().value_counts().reindex(months, fill_value=0)
     stock = promoter_stock(nps, months)
     monthly = pd.DataFrame({"month": months, "referral_leads": per_month.to_numpy(), "promoters": stock.to_numpy()})
-    summary = {"referrals": int(monthly["referral_leads"].sum()), "months": len(monthly),
-               "promoters_now": float(monthly["promoters"].iloc[-1]) if len(monthly) else float("nan"),
-               "per_promoter_month": float("nan"), "lo": float("nan"), "hi": float("nan"),
-               "baseline": float("nan"), "correlation": float("nan")}
+    summary = {
+        "referrals": int(monthly["referral_leads"].sum()),
+        "months": len(monthly),
+        "promoters_now": float(monthly["promoters"].iloc[-1]) if len(monthly) else float("nan"),
+        "per_promoter_month": float("nan"),
+        "lo": float("nan"),
+        "hi": float("nan"),
+        "baseline": float("nan"),
+        "correlation": float("nan"),
+    }
     x, y = monthly["promoters"].to_numpy(float), monthly["referral_leads"].to_numpy(float)
     if len(x) >= 4 and x.std() > 0:
         b, a = np.polyfit(x, y, 1)
         resid = y - (a + b * x)
         se = np.sqrt(resid @ resid / (len(x) - 2) / ((x - x.mean()) @ (x - x.mean())))
         half = float(st.t.ppf(0.5 + level / 2, len(x) - 2) * se)
-        summary |= {"per_promoter_month": float(b), "lo": float(b) - half, "hi": float(b) + half, "baseline": float(a),
-                    "correlation": float(np.corrcoef(x, y)[0, 1])}
+        summary |= {
+            "per_promoter_month": float(b),
+            "lo": float(b) - half,
+            "hi": float(b) + half,
+            "baseline": float(a),
+            "correlation": float(np.corrcoef(x, y)[0, 1]),
+        }
     return monthly, summary
 
 
-def conversion_by_channel(leads: pd.DataFrame, as_of: pd.Timestamp, window_days: int = 180,
-                          level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+def conversion_by_channel(
+    leads: pd.DataFrame, as_of: pd.Timestamp, window_days: int = 180, level: float = DEFAULT_LEVEL
+) -> pd.DataFrame:
     """Lead → customer within ``window_days`` of creation, by channel, for leads created in the year before
     ``as_of − window_days`` (mature cohort). Wilson interval; sorted by rate."""
     w = pd.Timedelta(days=window_days)
@@ -300,15 +356,24 @@ def conversion_by_channel(leads: pd.DataFrame, as_of: pd.Timestamp, window_days:
     won = d["customer_at"].notna() & (d["customer_at"] <= d["created_at"] + w) if "customer_at" in d.columns else False
     g = d.assign(won=won).groupby("channel")["won"].agg(k="sum", n="size").reset_index()
     r = rate_table(g["k"], g["n"], level)
-    return g.assign(rate=r["rate"].to_numpy(), lo=r["lo"].to_numpy(), hi=r["hi"].to_numpy()).sort_values(
-        "rate", ascending=False).reset_index(drop=True)
+    return (
+        g.assign(rate=r["rate"].to_numpy(), lo=r["lo"].to_numpy(), hi=r["hi"].to_numpy())
+        .sort_values("rate", ascending=False)
+        .reset_index(drop=True)
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # customer value by acquisition channel
 # --------------------------------------------------------------------------------------------------
-def value_by_channel(orders: pd.DataFrame, leads: pd.DataFrame, spend: pd.DataFrame | None, as_of: pd.Timestamp,
-                     gross_margin: float, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+def value_by_channel(
+    orders: pd.DataFrame,
+    leads: pd.DataFrame,
+    spend: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    gross_margin: float,
+    level: float = DEFAULT_LEVEL,
+) -> pd.DataFrame:
     """12-month revenue per customer, LTV and LTV:CAC by acquisition channel.
 
     Cohort: customers whose first order was in [as_of − 24 months, as_of − 12 months), so each has a full
@@ -324,8 +389,10 @@ def value_by_channel(orders: pd.DataFrame, leads: pd.DataFrame, spend: pd.DataFr
     o = o[o["ordered_at"] < o["first_order"] + YEAR]
     rev = o.groupby("customer_id")["amount"].sum()
     ch = leads.set_index("lead_id")["channel"]
-    c = c.assign(revenue=c["customer_id"].map(rev).fillna(0.0).to_numpy(),
-                 channel=c["customer_id"].map(ch).fillna("unknown").to_numpy())
+    c = c.assign(
+        revenue=c["customer_id"].map(rev).fillna(0.0).to_numpy(),
+        channel=c["customer_id"].map(ch).fillna("unknown").to_numpy(),
+    )
     rows = []
     for chan, g in c.groupby("channel", sort=True):
         m, lo, hi = mean_interval(g["revenue"].to_numpy(), level)
@@ -333,13 +400,20 @@ def value_by_channel(orders: pd.DataFrame, leads: pd.DataFrame, spend: pd.DataFr
     out = pd.DataFrame(rows, columns=["channel", "customers", "revenue_12m", "revenue_lo", "revenue_hi"])
     if spend is not None and len(spend):
         s = spend[(spend["month"] >= start.to_period("M").to_timestamp()) & (spend["month"] < end)]
-        out = out.merge(s.groupby("channel")["amount"].sum().rename("spend"), left_on="channel", right_index=True, how="left")
+        out = out.merge(
+            s.groupby("channel")["amount"].sum().rename("spend"), left_on="channel", right_index=True, how="left"
+        )
     else:
         out = out.assign(spend=np.nan)
-    out = out.assign(ltv=gross_margin * out["revenue_12m"], ltv_lo=gross_margin * out["revenue_lo"],
-                     ltv_hi=gross_margin * out["revenue_hi"])
+    out = out.assign(
+        ltv=gross_margin * out["revenue_12m"],
+        ltv_lo=gross_margin * out["revenue_lo"],
+        ltv_hi=gross_margin * out["revenue_hi"],
+    )
     cac = out["spend"].where(out["spend"] > 0) / out["customers"]
-    return out.assign(cac=cac, ltv_cac=out["ltv"] / cac).sort_values("revenue_12m", ascending=False).reset_index(drop=True)
+    return (
+        out.assign(cac=cac, ltv_cac=out["ltv"] / cac).sort_values("revenue_12m", ascending=False).reset_index(drop=True)
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -351,22 +425,28 @@ def ticket_sentences(by_cat: pd.DataFrame, trend: pd.DataFrame) -> list[str]:
     if not len(allrow) or not allrow["tickets"].iloc[0] > 0:
         return ["No tickets were opened this quarter, so response times and CSAT cannot be measured."]
     allrow = allrow.iloc[0]
-    out = [f"{text.num(allrow['tickets'])} tickets this quarter; half got a first response within "
-           f"{text.num(allrow['first_response_hours'], 1)} hours and were resolved within "
-           f"{text.num(allrow['resolution_hours'], 1)} hours. CSAT {text.pct(allrow['csat'])} "
-           f"{text.interval(allrow['csat_lo'], allrow['csat_hi'])} of {text.num(allrow['rated'])} rated tickets."]
+    out = [
+        f"{text.num(allrow['tickets'])} tickets this quarter; half got a first response within "
+        f"{text.num(allrow['first_response_hours'], 1)} hours and were resolved within "
+        f"{text.num(allrow['resolution_hours'], 1)} hours. CSAT {text.pct(allrow['csat'])} "
+        f"{text.interval(allrow['csat_lo'], allrow['csat_hi'])} of {text.num(allrow['rated'])} rated tickets."
+    ]
     cats = by_cat[(by_cat["category"] != "all") & (by_cat["rated"] >= 10)]
     if len(cats) > 1:
         w = cats.sort_values("csat").iloc[0]
-        out.append(f"Lowest CSAT: **{w['category']}** ({text.pct(w['csat'])} "
-                   f"{text.interval(w['csat_lo'], w['csat_hi'])}, resolution median {text.num(w['resolution_hours'], 1)} h).")
+        out.append(
+            f"Lowest CSAT: **{w['category']}** ({text.pct(w['csat'])} "
+            f"{text.interval(w['csat_lo'], w['csat_hi'])}, resolution median {text.num(w['resolution_hours'], 1)} h)."
+        )
     if len(trend) >= 2 and trend.iloc[-1]["rated"] > 0 and trend.iloc[-2]["rated"] > 0:
         a, b = trend.iloc[-1], trend.iloc[-2]
         ka, kb = a["csat"] * a["rated"], b["csat"] * b["rated"]
         d, lo, hi = diff_interval(ka, a["rated"], kb, b["rated"])
-        out.append(f"CSAT is {text.change_word(float(d), float(lo), float(hi))} against last quarter: "
-                   f"{text.pp(float(d))} {text.interval(float(lo), float(hi), text.pp)}; volume "
-                   f"{text.num(b['tickets'])} → {text.num(a['tickets'])}.")
+        out.append(
+            f"CSAT is {text.change_word(float(d), float(lo), float(hi))} against last quarter: "
+            f"{text.pp(float(d))} {text.interval(float(lo), float(hi), text.pp)}; volume "
+            f"{text.num(b['tickets'])} → {text.num(a['tickets'])}."
+        )
     return out
 
 
@@ -374,19 +454,26 @@ def nps_sentences(cur: dict, trend: pd.DataFrame) -> list[str]:
     """NPS with its interval, the split, and the change against last quarter."""
     if cur["n"] == 0:
         return ["No NPS answers this quarter."]
-    iv = (f"90% interval {text.num(cur['lo'])} to {text.num(cur['hi'])}" if cur["hi"] > cur["lo"]
-          else "too few, or too uniform, answers for an interval")
+    iv = (
+        f"90% interval {text.num(cur['lo'])} to {text.num(cur['hi'])}"
+        if cur["hi"] > cur["lo"]
+        else "too few, or too uniform, answers for an interval"
+    )
     who = "customer" if cur["n"] == 1 else "customers"
-    out = [f"NPS {text.num(cur['nps'])} ({iv}) from "
-           f"{text.num(cur['n'])} {who}: {text.pct(cur['promoters'] / cur['n'])} promoters, "
-           f"{text.pct(cur['detractors'] / cur['n'])} detractors."]
+    out = [
+        f"NPS {text.num(cur['nps'])} ({iv}) from "
+        f"{text.num(cur['n'])} {who}: {text.pct(cur['promoters'] / cur['n'])} promoters, "
+        f"{text.pct(cur['detractors'] / cur['n'])} detractors."
+    ]
     if len(trend) >= 2 and trend.iloc[-2]["n"] > 0:
         p = trend.iloc[-2]
         se = np.hypot((cur["hi"] - cur["lo"]) / (2 * _z(DEFAULT_LEVEL)), (p["hi"] - p["lo"]) / (2 * _z(DEFAULT_LEVEL)))
         d = cur["nps"] - p["nps"]
         lo, hi = d - _z(DEFAULT_LEVEL) * se, d + _z(DEFAULT_LEVEL) * se
-        out.append(f"Against last quarter ({text.num(p['nps'])}) NPS is {text.change_word(d, lo, hi)}: "
-                   f"{d:+.0f} points, 90% interval {lo:+.0f} to {hi:+.0f}.")
+        out.append(
+            f"Against last quarter ({text.num(p['nps'])}) NPS is {text.change_word(d, lo, hi)}: "
+            f"{d:+.0f} points, 90% interval {lo:+.0f} to {hi:+.0f}."
+        )
     return out
 
 
@@ -397,8 +484,10 @@ def nps_title(cur: dict, quarter_label: str) -> str:
         return f"No NPS answers in {quarter_label}"
     who = "customer" if cur["n"] == 1 else "customers"
     if cur["hi"] > cur["lo"]:
-        return (f"NPS {cur['nps']:+.0f} in {quarter_label} (90% interval {cur['lo']:+.0f} to {cur['hi']:+.0f}, "
-                f"{cur['n']:,.0f} {who})")
+        return (
+            f"NPS {cur['nps']:+.0f} in {quarter_label} (90% interval {cur['lo']:+.0f} to {cur['hi']:+.0f}, "
+            f"{cur['n']:,.0f} {who})"
+        )
     return f"NPS {cur['nps']:+.0f} in {quarter_label} ({cur['n']:,.0f} {who}: too few for an interval)"
 
 
@@ -412,43 +501,58 @@ def repeat_title(rr: dict) -> str:
 def repeat_sentences(rr: dict, t2: dict, rev: pd.DataFrame, currency: str) -> list[str]:
     """Repeat rate, time to second purchase, revenue from existing customers."""
     if not rr["n"] > 0:
-        out = [f"No customer first bought between {rr['cohort_start']:%b %Y} and {rr['cohort_end']:%b %Y}, so the "
-               "12-month repeat rate cannot be measured yet."]
+        out = [
+            f"No customer first bought between {rr['cohort_start']:%b %Y} and {rr['cohort_end']:%b %Y}, so the "
+            "12-month repeat rate cannot be measured yet."
+        ]
     else:
-        out = [f"{text.pct(rr['rate'])} {text.interval(rr['lo'], rr['hi'])} of the {text.num(rr['n'])} customers who first "
-               f"bought between {rr['cohort_start']:%b %Y} and {rr['cohort_end']:%b %Y} bought again within 12 months."]
+        out = [
+            f"{text.pct(rr['rate'])} {text.interval(rr['lo'], rr['hi'])} of the {text.num(rr['n'])} customers who first "
+            f"bought between {rr['cohort_start']:%b %Y} and {rr['cohort_end']:%b %Y} bought again within 12 months."
+        ]
     if np.isfinite(t2["median_days"]):
         out.append(f"Half of all customers reorder within {text.days(t2['median_days'])} of their first order.")
     else:
-        out.append(f"Fewer than half of customers ever reorder; {text.pct(t2['repeat_within_year'])} do so within a year "
-                   "(Kaplan–Meier, recent customers counted for the time observed).")
+        out.append(
+            f"Fewer than half of customers ever reorder; {text.pct(t2['repeat_within_year'])} do so within a year "
+            "(Kaplan–Meier, recent customers counted for the time observed)."
+        )
     if len(rev):
         r = rev.iloc[-1]
-        out.append(f"Existing customers brought {text.money(r['existing'], currency)} this quarter, "
-                   f"{text.pct(r['existing_share'])} of order revenue.")
+        out.append(
+            f"Existing customers brought {text.money(r['existing'], currency)} this quarter, "
+            f"{text.pct(r['existing_share'])} of order revenue."
+        )
     return out
 
 
-def driver_sentences(by_csat: pd.DataFrame | None, gap: dict | None, by_nps: pd.DataFrame | None,
-                     gap_nps: dict | None) -> list[str]:
+def driver_sentences(
+    by_csat: pd.DataFrame | None, gap: dict | None, by_nps: pd.DataFrame | None, gap_nps: dict | None
+) -> list[str]:
     """Does service drive repeat purchase: the high − low CSAT gap and the promoter − detractor gap (None = no data)."""
     out = []
     tables = [t for t in (by_csat, by_nps) if t is not None]
     if not any(len(t) and t["n"].sum() > 0 for t in tables):
-        return ["No customer first bought 12–24 months before the end of the quarter, so repeat purchase cannot be "
-                "related to service yet."]
+        return [
+            "No customer first bought 12–24 months before the end of the quarter, so repeat purchase cannot be "
+            "related to service yet."
+        ]
     if (gap is None or not np.isfinite(gap["gap"])) and (gap_nps is None or not np.isfinite(gap_nps["gap"])):
         out.append("Too few customers in the groups to compare (high vs low CSAT, promoters vs detractors).")
     if by_csat is not None and gap is not None and np.isfinite(gap["gap"]):
         t = by_csat.set_index("group")
         word = "higher" if gap["gap"] > 0 else "lower"
         real = "larger than the noise" if gap["lo"] > 0 or gap["hi"] < 0 else "within the noise"
-        out.append(f"Customers with high CSAT (mean ≥ 4) repeat at {text.pct(t.at['high', 'rate'])}, low-CSAT customers at "
-                   f"{text.pct(t.at['low', 'rate'])}: {text.pp(abs(gap['gap']))} {word} "
-                   f"{text.interval(gap['lo'], gap['hi'], text.pp)}, {real}.")
+        out.append(
+            f"Customers with high CSAT (mean ≥ 4) repeat at {text.pct(t.at['high', 'rate'])}, low-CSAT customers at "
+            f"{text.pct(t.at['low', 'rate'])}: {text.pp(abs(gap['gap']))} {word} "
+            f"{text.interval(gap['lo'], gap['hi'], text.pp)}, {real}."
+        )
     if gap_nps is not None and by_nps is not None and np.isfinite(gap_nps["gap"]):
-        out.append(f"Promoters repeat {text.pp(gap_nps['gap'])} more often than detractors "
-                   f"{text.interval(gap_nps['lo'], gap_nps['hi'], text.pp)}.")
+        out.append(
+            f"Promoters repeat {text.pp(gap_nps['gap'])} more often than detractors "
+            f"{text.interval(gap_nps['lo'], gap_nps['hi'], text.pp)}."
+        )
     out.append("This is an association: happier customers may both rate better and buy more for other reasons.")
     return out
 
@@ -458,42 +562,57 @@ def referral_sentences(summary: dict, conv: pd.DataFrame, referral_channel: str)
     out = []
     if np.isfinite(summary["per_promoter_month"]):
         real = summary["lo"] > 0
-        out.append(f"Each promoter brings about {summary['per_promoter_month']:.2f} referral leads a month "
-                   f"(90% interval {summary['lo']:.2f}–{summary['hi']:.2f}; "
-                   f"{'a real link' if real else 'not distinguishable from no link'}); "
-                   f"{text.num(summary['baseline'], 0)} referral leads a month come regardless. "
-                   f"{text.num(summary['referrals'])} referral leads in {summary['months']} months, "
-                   f"{text.num(summary['promoters_now'])} promoters at the latest month.")
+        out.append(
+            f"Each promoter brings about {summary['per_promoter_month']:.2f} referral leads a month "
+            f"(90% interval {summary['lo']:.2f}–{summary['hi']:.2f}; "
+            f"{'a real link' if real else 'not distinguishable from no link'}); "
+            f"{text.num(summary['baseline'], 0)} referral leads a month come regardless. "
+            f"{text.num(summary['referrals'])} referral leads in {summary['months']} months, "
+            f"{text.num(summary['promoters_now'])} promoters at the latest month."
+        )
     else:
         out.append("Too few months with promoters to relate referrals to them.")
     r = conv[conv["channel"] == referral_channel]
     if len(r):
         x = r.iloc[0]
         rank = int(np.flatnonzero(conv["channel"].to_numpy() == referral_channel)[0]) + 1
-        out.append(f"Referral leads become customers at {text.pct(x['rate'])} {text.interval(x['lo'], x['hi'])}, "
-                   f"rank {rank} of {len(conv)} channels.")
+        out.append(
+            f"Referral leads become customers at {text.pct(x['rate'])} {text.interval(x['lo'], x['hi'])}, "
+            f"rank {rank} of {len(conv)} channels."
+        )
     return out
 
 
 def value_sentences(val: pd.DataFrame, currency: str, gross_margin: float) -> list[str]:
     """Most and least valuable channels, and LTV:CAC where spend exists."""
     if val.empty:
-        return ["No customers whose first order falls 12–24 months before the end of the quarter, so the value "
-                "of a customer by channel cannot be measured yet (it needs a full year of orders)."]
+        return [
+            "No customers whose first order falls 12–24 months before the end of the quarter, so the value "
+            "of a customer by channel cannot be measured yet (it needs a full year of orders)."
+        ]
     top, low = val.iloc[0], val.iloc[-1]
-    out = [f"**{top['channel']}** customers are worth the most: {text.money(top['revenue_12m'], currency)} in their first "
-           f"12 months; **{low['channel']}** the least ({text.money(low['revenue_12m'], currency)})."]
+    out = [
+        f"**{top['channel']}** customers are worth the most: {text.money(top['revenue_12m'], currency)} in their first "
+        f"12 months; **{low['channel']}** the least ({text.money(low['revenue_12m'], currency)})."
+    ]
     paid = val.dropna(subset=["ltv_cac"]).sort_values("ltv_cac")
     if len(paid):
         w, b = paid.iloc[0], paid.iloc[-1]
-        out.append(f"LTV:CAC (LTV = {text.pct(gross_margin, 0)} gross margin × 12-month revenue): best **{b['channel']}** "
-                   f"{b['ltv_cac']:.1f}, worst **{w['channel']}** {w['ltv_cac']:.1f}"
-                   + (" — below 1, its customers do not pay back their acquisition cost in a year." if w["ltv_cac"] < 1 else "."))
+        out.append(
+            f"LTV:CAC (LTV = {text.pct(gross_margin, 0)} gross margin × 12-month revenue): best **{b['channel']}** "
+            f"{b['ltv_cac']:.1f}, worst **{w['channel']}** {w['ltv_cac']:.1f}"
+            + (
+                " — below 1, its customers do not pay back their acquisition cost in a year."
+                if w["ltv_cac"] < 1
+                else "."
+            )
+        )
     return out
 
 
-def repeat_gap_impact(cohort: pd.DataFrame, groups: pd.Series, gap: dict, orders: pd.DataFrame,
-                      gross_margin: float) -> float:
+def repeat_gap_impact(
+    cohort: pd.DataFrame, groups: pd.Series, gap: dict, orders: pd.DataFrame, gross_margin: float
+) -> float:
     """Quarterly margin at stake if low-CSAT customers repeated like high-CSAT ones.
 
     impact = gap(high − low) × low-CSAT cohort customers ÷ 4 (cohort spans a year) × mean revenue of a
@@ -515,36 +634,49 @@ def ticket_table(by_cat: pd.DataFrame) -> pd.DataFrame:
     """Tickets by category: volume, median hours to first response / resolution, CSAT with interval."""
     from .engagement import fmt_ci
 
-    return pd.DataFrame({
-        "Category": by_cat["category"],
-        "Tickets": by_cat["tickets"],
-        "First response (median h)": by_cat["first_response_hours"].round(1),
-        "Resolution (median h)": by_cat["resolution_hours"].round(1),
-        "Rated": by_cat["rated"],
-        "CSAT (share 4–5)": fmt_ci(by_cat["csat"], by_cat["csat_lo"], by_cat["csat_hi"], 0),
-    }).set_index("Category")
+    return pd.DataFrame(
+        {
+            "Category": by_cat["category"],
+            "Tickets": by_cat["tickets"],
+            "First response (median h)": by_cat["first_response_hours"].round(1),
+            "Resolution (median h)": by_cat["resolution_hours"].round(1),
+            "Rated": by_cat["rated"],
+            "CSAT (share 4–5)": fmt_ci(by_cat["csat"], by_cat["csat_lo"], by_cat["csat_hi"], 0),
+        }
+    ).set_index("Category")
 
 
 def rate_group_table(t: pd.DataFrame, label: str = "Group") -> pd.DataFrame:
     """``group, k, n, rate, lo, hi`` as a readable table."""
     from .engagement import fmt_ci
 
-    return pd.DataFrame({label: t["group"], "Customers": t["n"].astype(int), "Repeat within 12 months": t["k"].astype(int),
-                         "Repeat rate": fmt_ci(t["rate"], t["lo"], t["hi"], 0)}).set_index(label)
+    return pd.DataFrame(
+        {
+            label: t["group"],
+            "Customers": t["n"].astype(int),
+            "Repeat within 12 months": t["k"].astype(int),
+            "Repeat rate": fmt_ci(t["rate"], t["lo"], t["hi"], 0),
+        }
+    ).set_index(label)
 
 
 def value_table(val: pd.DataFrame, currency: str) -> pd.DataFrame:
     """12-month revenue, LTV, CAC and LTV:CAC by channel."""
+
     def m(x):
         return x.map(lambda v: "n/a" if pd.isna(v) else f"{v:,.0f}")
 
-    return pd.DataFrame({
-        "Channel": val["channel"], "Customers": val["customers"],
-        f"12-month revenue per customer ({currency})": m(val["revenue_12m"]),
-        "90% interval": m(val["revenue_lo"]) + "–" + m(val["revenue_hi"]),
-        f"LTV ({currency})": m(val["ltv"]), f"CAC ({currency})": m(val["cac"]),
-        "LTV:CAC": val["ltv_cac"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.1f}"),
-    }).set_index("Channel")
+    return pd.DataFrame(
+        {
+            "Channel": val["channel"],
+            "Customers": val["customers"],
+            f"12-month revenue per customer ({currency})": m(val["revenue_12m"]),
+            "90% interval": m(val["revenue_lo"]) + "–" + m(val["revenue_hi"]),
+            f"LTV ({currency})": m(val["ltv"]),
+            f"CAC ({currency})": m(val["cac"]),
+            "LTV:CAC": val["ltv_cac"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.1f}"),
+        }
+    ).set_index("Channel")
 
 
 def ltv_cac_finding(val: pd.DataFrame, currency: str) -> dict | None:
@@ -557,37 +689,59 @@ def ltv_cac_finding(val: pd.DataFrame, currency: str) -> dict | None:
         return None
     w = paid.iloc[0]
     impact = float((w["cac"] - w["ltv"]) * w["customers"] / 4)
-    return {"channel": w["channel"], "ltv_cac": float(w["ltv_cac"]), "impact": impact,
-            "text": f"{w['channel']} customers return {w['ltv_cac']:.1f} in first-year margin per 1 spent to win them "
-                    f"(CAC {text.money(w['cac'], currency)}, LTV {text.money(w['ltv'], currency)})."}
+    return {
+        "channel": w["channel"],
+        "ltv_cac": float(w["ltv_cac"]),
+        "impact": impact,
+        "text": f"{w['channel']} customers return {w['ltv_cac']:.1f} in first-year margin per 1 spent to win them "
+        f"(CAC {text.money(w['cac'], currency)}, LTV {text.money(w['ltv'], currency)}).",
+    }
 
 
 def nps_table(trend: pd.DataFrame) -> pd.DataFrame:
     """NPS per quarter with its interval and the answer split."""
-    return pd.DataFrame({
-        "Quarter": trend["quarter"], "NPS": trend["nps"].round(0),
-        "90% interval": trend["lo"].round(0).astype("Int64").astype(str) + " to " + trend["hi"].round(0).astype("Int64").astype(str),
-        "Customers answering": trend["n"], "Promoters": trend["promoters"], "Passives": trend["passives"],
-        "Detractors": trend["detractors"],
-    }).set_index("Quarter")
+    return pd.DataFrame(
+        {
+            "Quarter": trend["quarter"],
+            "NPS": trend["nps"].round(0),
+            "90% interval": trend["lo"].round(0).astype("Int64").astype(str)
+            + " to "
+            + trend["hi"].round(0).astype("Int64").astype(str),
+            "Customers answering": trend["n"],
+            "Promoters": trend["promoters"],
+            "Passives": trend["passives"],
+            "Detractors": trend["detractors"],
+        }
+    ).set_index("Quarter")
 
 
 def revenue_table(rev: pd.DataFrame, currency: str) -> pd.DataFrame:
     """Order revenue per quarter: new vs existing customers."""
+
     def m(x):
         return x.map(lambda v: f"{v:,.0f}")
 
-    return pd.DataFrame({
-        "Quarter": rev["quarter"], f"Revenue ({currency})": m(rev["revenue"]), f"New customers ({currency})": m(rev["new"]),
-        f"Existing customers ({currency})": m(rev["existing"]),
-        "Existing share": (100 * rev["existing_share"]).round(1).astype(str) + "%",
-        "Existing customers ordering": rev["existing_customers"],
-    }).set_index("Quarter")
+    return pd.DataFrame(
+        {
+            "Quarter": rev["quarter"],
+            f"Revenue ({currency})": m(rev["revenue"]),
+            f"New customers ({currency})": m(rev["new"]),
+            f"Existing customers ({currency})": m(rev["existing"]),
+            "Existing share": (100 * rev["existing_share"]).round(1).astype(str) + "%",
+            "Existing customers ordering": rev["existing_customers"],
+        }
+    ).set_index("Quarter")
 
 
 def conversion_table(conv: pd.DataFrame) -> pd.DataFrame:
     """Lead → customer by channel with intervals."""
     from .engagement import fmt_ci
 
-    return pd.DataFrame({"Channel": conv["channel"], "Leads": conv["n"].astype(int), "Customers": conv["k"].astype(int),
-                         "Lead → customer (180 days)": fmt_ci(conv["rate"], conv["lo"], conv["hi"])}).set_index("Channel")
+    return pd.DataFrame(
+        {
+            "Channel": conv["channel"],
+            "Leads": conv["n"].astype(int),
+            "Customers": conv["k"].astype(int),
+            "Lead → customer (180 days)": fmt_ci(conv["rate"], conv["lo"], conv["hi"]),
+        }
+    ).set_index("Channel")

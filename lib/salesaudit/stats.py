@@ -128,8 +128,9 @@ def shrink_rates(k, n, level: float = DEFAULT_LEVEL, prior: tuple[float, float] 
     lo, hi = beta_interval(pa_, pb_, level)
     with np.errstate(divide="ignore", invalid="ignore"):
         raw = np.where(n > 0, k / n, np.nan)
-    return pd.DataFrame({"k": k, "n": n, "raw": raw, "shrunk": pa_ / (pa_ + pb_), "lo": lo, "hi": hi,
-                         "alpha": a, "beta": b})
+    return pd.DataFrame(
+        {"k": k, "n": n, "raw": raw, "shrunk": pa_ / (pa_ + pb_), "lo": lo, "hi": hi, "alpha": a, "beta": b}
+    )
 
 
 def kaplan_meier(durations, observed) -> pd.DataFrame:
@@ -145,8 +146,9 @@ def kaplan_meier(durations, observed) -> pd.DataFrame:
     keep = ~np.isnan(t)
     t, e = t[keep], e[keep]
     if len(t) == 0:
-        return pd.DataFrame({"time": [0.0], "at_risk": [0], "events": [0], "censored": [0], "survival": [1.0],
-                             "lo": [1.0], "hi": [1.0]})
+        return pd.DataFrame(
+            {"time": [0.0], "at_risk": [0], "events": [0], "censored": [0], "survival": [1.0], "lo": [1.0], "hi": [1.0]}
+        )
     times, inv = np.unique(t, return_inverse=True)
     events = np.bincount(inv, weights=e.astype(float), minlength=len(times))
     total = np.bincount(inv, minlength=len(times)).astype(float)
@@ -162,10 +164,28 @@ def kaplan_meier(durations, observed) -> pd.DataFrame:
         hi = np.where(surv > 0, np.exp(-np.exp(np.log(-log_s) - z * se)), 0.0)
         lo = np.where(surv >= 1, 1.0, lo)
         hi = np.where(surv >= 1, 1.0, hi)
-    df = pd.DataFrame({"time": times, "at_risk": at_risk.astype(int), "events": events.astype(int),
-                       "censored": (total - events).astype(int), "survival": surv, "lo": lo, "hi": hi})
-    start = pd.DataFrame({"time": [0.0], "at_risk": [len(t)], "events": [0], "censored": [0], "survival": [1.0],
-                          "lo": [1.0], "hi": [1.0]})
+    df = pd.DataFrame(
+        {
+            "time": times,
+            "at_risk": at_risk.astype(int),
+            "events": events.astype(int),
+            "censored": (total - events).astype(int),
+            "survival": surv,
+            "lo": lo,
+            "hi": hi,
+        }
+    )
+    start = pd.DataFrame(
+        {
+            "time": [0.0],
+            "at_risk": [len(t)],
+            "events": [0],
+            "censored": [0],
+            "survival": [1.0],
+            "lo": [1.0],
+            "hi": [1.0],
+        }
+    )
     if times[0] == 0:
         return df.reset_index(drop=True)
     return pd.concat([start, df], ignore_index=True)

@@ -6,7 +6,7 @@ Sentences are built from the numbers by the metric modules; this module formats 
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -58,7 +58,9 @@ def interval(lo, hi, fmt=pct) -> str:
     return f"(90% interval {fmt(lo)}–{fmt(hi)})"
 
 
-def change_word(diff: float, lo: float | None = None, hi: float | None = None, up: str = "up", down: str = "down") -> str:
+def change_word(
+    diff: float, lo: float | None = None, hi: float | None = None, up: str = "up", down: str = "down"
+) -> str:
     """``up``/``down`` when the interval excludes 0, else ``about the same (within noise)``."""
     if lo is not None and hi is not None and not _nan(lo) and not _nan(hi):
         if lo <= 0 <= hi:

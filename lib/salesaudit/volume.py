@@ -66,15 +66,16 @@ def rate_ratio(k_now, k_ref, m: float, level: float = stats.DEFAULT_LEVEL) -> pd
     return pd.DataFrame({"now": k_now, "ref_mean": k_ref / m, "change": ratio - 1, "lo": lo - 1, "hi": hi - 1})
 
 
-def volume_comparison(leads: pd.DataFrame, quarter: Quarter, n_prev: int = 4,
-                      level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+def volume_comparison(
+    leads: pd.DataFrame, quarter: Quarter, n_prev: int = 4, level: float = stats.DEFAULT_LEVEL
+) -> pd.DataFrame:
     """Per channel (and ``total``): leads this quarter, the mean of the previous ``n_prev`` quarters,
     the change with its interval (:func:`rate_ratio`), and the same quarter a year earlier with the
     year-on-year change ``yoy`` = now / last year − 1 (NaN when that quarter has no leads)."""
     qs = [quarter.previous(i) for i in range(max(n_prev, 4), 0, -1)] + [quarter]
     wide = quarterly_leads(leads, qs)
     now = wide.loc[quarter.label]
-    prev = wide.loc[[q.label for q in qs[-1 - n_prev:-1]]].sum()
+    prev = wide.loc[[q.label for q in qs[-1 - n_prev : -1]]].sum()
     rr = rate_ratio(now.to_numpy(), prev.to_numpy(), n_prev, level)
     ly = wide.loc[quarter.previous(4).label]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -95,8 +96,12 @@ def trend_seasonality(monthly_total: pd.Series) -> dict:
     ``fitted`` is the trend (without seasonality) in leads per month.
     """
     y = monthly_total[monthly_total > 0].astype(float)
-    out: dict = {"growth_per_year": float("nan"), "months": int(len(y)), "index": pd.Series(dtype=float),
-                 "fitted": pd.Series(dtype=float)}
+    out: dict = {
+        "growth_per_year": float("nan"),
+        "months": int(len(y)),
+        "index": pd.Series(dtype=float),
+        "fitted": pd.Series(dtype=float),
+    }
     if len(y) < 6:
         return out
     y = y / y.index.days_in_month.to_numpy()
@@ -123,18 +128,22 @@ def volume_title(cmp: pd.DataFrame, quarter: Quarter) -> str:
     tot = cmp.set_index("channel").loc["total"]
     if not tot["ref_mean"] > 0:
         return f"{quarter.label}: {text.num(tot['now'])} leads (no earlier quarters to compare against)"
-    return f"{quarter.label}: {text.num(tot['now'])} leads, {spct(tot['change'])} on the previous four quarters' average"
+    return (
+        f"{quarter.label}: {text.num(tot['now'])} leads, {spct(tot['change'])} on the previous four quarters' average"
+    )
 
 
 def volume_sentences(cmp: pd.DataFrame, ts: dict, quarter: Quarter) -> list[str]:
-    """"What this means" sentences for lead volume, built from :func:`volume_comparison` and
+    """ "What this means" sentences for lead volume, built from :func:`volume_comparison` and
     :func:`trend_seasonality`."""
     c = cmp.set_index("channel")
     tot = c.loc["total"]
     real = tot["lo"] > 0 or tot["hi"] < 0
     if not tot["ref_mean"] > 0:
-        out = [f"{quarter.label} brought {text.num(tot['now'])} leads; the data has no leads in the previous "
-               "four quarters, so there is nothing to compare this quarter against."]
+        out = [
+            f"{quarter.label} brought {text.num(tot['now'])} leads; the data has no leads in the previous "
+            "four quarters, so there is nothing to compare this quarter against."
+        ]
     else:
         out = [
             f"{quarter.label} brought {text.num(tot['now'])} leads against an average of "
@@ -143,16 +152,20 @@ def volume_sentences(cmp: pd.DataFrame, ts: dict, quarter: Quarter) -> list[str]
             + ("a change larger than the noise." if real else "within the noise.")
         ]
     if not np.isnan(tot["yoy"]):
-        out.append(f"Against the same quarter last year ({text.num(tot['last_year'])} leads), volume is "
-                   f"{spct(tot['yoy'])} — this comparison is free of seasonality.")
+        out.append(
+            f"Against the same quarter last year ({text.num(tot['last_year'])} leads), volume is "
+            f"{spct(tot['yoy'])} — this comparison is free of seasonality."
+        )
     if not np.isnan(ts["growth_per_year"]):
         out.append(f"The trend over the last {ts['months']} months is {spct(ts['growth_per_year'])} a year.")
     idx = ts["index"]
     if len(idx):
         hi_m, lo_m = int(idx.idxmax()), int(idx.idxmin())
-        out.append(f"Seasonality: {calendar.month_name[hi_m]} is typically the busiest month "
-                   f"({spct(idx[hi_m] - 1)} against trend) and {calendar.month_name[lo_m]} "
-                   f"the quietest ({spct(idx[lo_m] - 1)}).")
+        out.append(
+            f"Seasonality: {calendar.month_name[hi_m]} is typically the busiest month "
+            f"({spct(idx[hi_m] - 1)} against trend) and {calendar.month_name[lo_m]} "
+            f"the quietest ({spct(idx[lo_m] - 1)})."
+        )
     ch = c.drop(index="total")
     real = ch[((ch["lo"] > 0) | (ch["hi"] < 0)) & np.isfinite(ch["change"])]
     if not (ch["ref_mean"] > 0).any():
@@ -161,11 +174,12 @@ def volume_sentences(cmp: pd.DataFrame, ts: dict, quarter: Quarter) -> list[str]
         up = real["change"].idxmax()
         down = real["change"].idxmin()
         if real.loc[up, "change"] > 0:
-            out.append(f"Biggest rise: {up} ({text.num(ch.loc[up, 'now'])} leads, "
-                       f"{spct(ch.loc[up, 'change'])} on its four-quarter average).")
+            out.append(
+                f"Biggest rise: {up} ({text.num(ch.loc[up, 'now'])} leads, "
+                f"{spct(ch.loc[up, 'change'])} on its four-quarter average)."
+            )
         if real.loc[down, "change"] < 0:
-            out.append(f"Biggest fall: {down} ({text.num(ch.loc[down, 'now'])} leads, "
-                       f"{spct(ch.loc[down, 'change'])}).")
+            out.append(f"Biggest fall: {down} ({text.num(ch.loc[down, 'now'])} leads, {spct(ch.loc[down, 'change'])}).")
     else:
         out.append("No channel's volume moved by more than the noise against its four-quarter average.")
     return out

@@ -23,8 +23,9 @@ from .reading import read_table
 __all__ = ["import_data", "add_arguments", "run"]
 
 
-def _audit_settings(mapping: dict, frames: dict[str, pd.DataFrame], sources: dict[str, pd.DataFrame],
-                    name: str) -> dict:
+def _audit_settings(
+    mapping: dict, frames: dict[str, pd.DataFrame], sources: dict[str, pd.DataFrame], name: str
+) -> dict:
     audit = copy.deepcopy(mapping.get("audit") or {})
     audit.setdefault("company", name)
     pf = audit.pop("products_from", None)
@@ -57,7 +58,9 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False, lineterminator="\n")
 
 
-def import_data(fmt: str, src: list[str | Path], out_dir: str | Path, name: str | None = None) -> tuple[Path, ImportLog]:
+def import_data(
+    fmt: str, src: list[str | Path], out_dir: str | Path, name: str | None = None
+) -> tuple[Path, ImportLog]:
     """Import exports into a contract data folder. Returns (folder, log). Raw files are only read."""
     mapping = load_mapping(fmt)
     out_dir = Path(out_dir)
@@ -93,19 +96,32 @@ def import_data(fmt: str, src: list[str | Path], out_dir: str | Path, name: str 
     if lead_spec.get("from_opportunities") and "leads" not in frames:
         if "opportunities" not in frames:
             raise DataContractError("the mapping derives leads from opportunities, but no opportunities were imported")
-        frames["leads"] = leads_from_opportunities(frames["opportunities"], lead_spec.get("channel", "unknown"), log,
-                                                   lead_spec.get("channel_column"))
+        frames["leads"] = leads_from_opportunities(
+            frames["opportunities"], lead_spec.get("channel", "unknown"), log, lead_spec.get("channel_column")
+        )
         if "lead_id" not in frames["opportunities"].columns:
             frames["opportunities"] = frames["opportunities"].assign(lead_id=frames["opportunities"]["opportunity_id"])
     rep_spec = specs.get("reps") or {}
     if rep_spec.get("from_owners") and "reps" not in frames:
-        owners = pd.concat([frames[t]["owner_id"] for t in ("leads", "opportunities", "activities")
-                            if t in frames and "owner_id" in frames[t].columns]).dropna().astype(str).unique()
+        owners = (
+            pd.concat(
+                [
+                    frames[t]["owner_id"]
+                    for t in ("leads", "opportunities", "activities")
+                    if t in frames and "owner_id" in frames[t].columns
+                ]
+            )
+            .dropna()
+            .astype(str)
+            .unique()
+        )
         frames["reps"] = pd.DataFrame({"rep_id": sorted(owners), "name": sorted(owners)})
         log.assumptions.append("reps derived from the distinct owners (rep_id = name = the owner as exported)")
     if "leads" not in frames:
-        raise DataContractError("no leads could be imported: map a leads export, or set 'leads: {from_opportunities: true}' "
-                                "in the mapping to derive minimal leads from opportunities")
+        raise DataContractError(
+            "no leads could be imported: map a leads export, or set 'leads: {from_opportunities: true}' "
+            "in the mapping to derive minimal leads from opportunities"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     for t, df in frames.items():
         known = [c.name for c in COLUMNS[t] if c.name in df.columns]
@@ -119,11 +135,19 @@ def import_data(fmt: str, src: list[str | Path], out_dir: str | Path, name: str 
     return out_dir, log
 
 
-def _write_report(out_dir: Path, mapping: dict, files: dict[str, Path], frames: dict[str, pd.DataFrame],
-                  log: ImportLog) -> None:
-    lines = [f"# Import report — {out_dir.name}", "",
-             f"Built {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from mapping `{Path(mapping['_path']).name}`.", "",
-             "## Files read", "", "| source | file | encoding | delimiter | rows read |", "|---|---|---|---|---|"]
+def _write_report(
+    out_dir: Path, mapping: dict, files: dict[str, Path], frames: dict[str, pd.DataFrame], log: ImportLog
+) -> None:
+    lines = [
+        f"# Import report — {out_dir.name}",
+        "",
+        f"Built {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from mapping `{Path(mapping['_path']).name}`.",
+        "",
+        "## Files read",
+        "",
+        "| source | file | encoding | delimiter | rows read |",
+        "|---|---|---|---|---|",
+    ]
     for key, path in files.items():
         r = next(x for x in log.files if x.file == path.name)
         lines.append(f"| {key} | `{path.name}` | {r.encoding} | `{r.delimiter}` | {r.rows_read:,} |")
@@ -142,8 +166,12 @@ def _write_report(out_dir: Path, mapping: dict, files: dict[str, Path], frames: 
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--from", dest="fmt", required=True,
-                   help="hubspot | salesforce | pipedrive | path to a mapping YAML (see docs/importing.md)")
+    p.add_argument(
+        "--from",
+        dest="fmt",
+        required=True,
+        help="hubspot | salesforce | pipedrive | path to a mapping YAML (see docs/importing.md)",
+    )
     p.add_argument("src", nargs="+", help="export files or folders holding them")
     p.add_argument("--out", required=True, help="output data folder, e.g. data/acme")
     p.add_argument("--name", default=None, help="company name for audit.yaml")
@@ -162,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
     for line in errors["message"]:
         print(line, file=sys.stderr)
     tables = ", ".join(f"{t} {len(df):,}" for t, df in data.tables.items())
-    print(f"imported into {out}: {tables}; {len(data.warnings())} data-quality finding(s); "
-          f"see {out / 'import-report.md'}")
+    print(
+        f"imported into {out}: {tables}; {len(data.warnings())} data-quality finding(s); see {out / 'import-report.md'}"
+    )
     return 2 if len(errors) else 0

@@ -18,10 +18,23 @@ import pandas as pd
 import yaml
 
 from ..contract import COLUMNS, ID_COLUMNS, DataContractError
-from .reading import ReadLog, bad_rows, n_rows, parse_dates, parse_numbers, read_table, rows_label
+from .reading import ReadLog, bad_rows, n_rows, parse_dates, parse_numbers, rows_label
 
-TABLE_ORDER = ("reps", "campaigns", "leads", "opportunities", "activities", "spend", "traffic", "email_sends",
-               "content", "content_touches", "orders", "tickets", "nps")
+TABLE_ORDER = (
+    "reps",
+    "campaigns",
+    "leads",
+    "opportunities",
+    "activities",
+    "spend",
+    "traffic",
+    "email_sends",
+    "content",
+    "content_touches",
+    "orders",
+    "tickets",
+    "nps",
+)
 _TRUE = {"true", "1", "yes", "y", "t", "won", "x"}
 _FALSE = {"false", "0", "no", "n", "f", "lost", ""}
 
@@ -120,8 +133,14 @@ def _parse_bool(s: pd.Series) -> pd.Series:
     return out
 
 
-def build_table(target: str, spec: dict, sources: dict[str, pd.DataFrame], src_names: dict[str, str],
-                read_opts: dict, log: ImportLog) -> pd.DataFrame | None:
+def build_table(
+    target: str,
+    spec: dict,
+    sources: dict[str, pd.DataFrame],
+    src_names: dict[str, str],
+    read_opts: dict,
+    log: ImportLog,
+) -> pd.DataFrame | None:
     """One contract table from its mapping spec (see module docstring)."""
     source = spec.get("source")
     if source not in sources:
@@ -143,13 +162,18 @@ def build_table(target: str, spec: dict, sources: dict[str, pd.DataFrame], src_n
         prefix = j.get("prefix", "")
         right = right.rename(columns={c: f"{prefix}{c}" for c in cols})
         before = df.index
-        df = df.reset_index().merge(right, how="left", left_on=list(on.keys()), right_on=list(on.values()),
-                                    suffixes=("", "_joined")).set_index("row")
+        df = (
+            df.reset_index()
+            .merge(right, how="left", left_on=list(on.keys()), right_on=list(on.values()), suffixes=("", "_joined"))
+            .set_index("row")
+        )
         df.index = before
         used |= set(on.keys())
         rname = src_names[j["source"]]
         log.unused[rname] = sorted(set(sources[j["source"]].columns) - set(on.values()) - set(cols))
-        log.mapped.append(f"{target}: joined {src_names[j['source']]} on {', '.join(f'{k} = {v}' for k, v in on.items())}")
+        log.mapped.append(
+            f"{target}: joined {src_names[j['source']]} on {', '.join(f'{k} = {v}' for k, v in on.items())}"
+        )
     if spec.get("filter"):
         try:
             keep = df.eval(spec["filter"]).fillna(False).astype(bool)
@@ -157,7 +181,9 @@ def build_table(target: str, spec: dict, sources: dict[str, pd.DataFrame], src_n
             raise DataContractError(f"{fname}: filter '{spec['filter']}' cannot be evaluated ({exc})") from None
         removed = df.index[~keep.to_numpy()]
         if len(removed):
-            log.dropped.append(f"{fname}: {n_rows(len(removed))} excluded by the mapping's filter '{spec['filter']}' ({rows_label(removed)})")
+            log.dropped.append(
+                f"{fname}: {n_rows(len(removed))} excluded by the mapping's filter '{spec['filter']}' ({rows_label(removed)})"
+            )
         df = df[keep.to_numpy()]
     out = pd.DataFrame(index=df.index)
     missing_cols = []
@@ -175,15 +201,21 @@ def build_table(target: str, spec: dict, sources: dict[str, pd.DataFrame], src_n
         hard = [m for m in missing_cols if m.split(" ←")[0] in required]
         soft = [m for m in missing_cols if m not in hard]
         for m in soft:
-            log.skipped.append(f"{target}.{m.split(' ←')[0]}: no column {m.split(' ← ')[1]} in {fname} (optional, left empty)")
+            log.skipped.append(
+                f"{target}.{m.split(' ←')[0]}: no column {m.split(' ← ')[1]} in {fname} (optional, left empty)"
+            )
         if hard:
-            raise DataContractError(f"{fname}: column(s) not found for required {target} field(s): {'; '.join(hard)} "
-                                    f"(header has: {', '.join(map(str, df.columns[:12]))}{' …' if len(df.columns) > 12 else ''})")
+            raise DataContractError(
+                f"{fname}: column(s) not found for required {target} field(s): {'; '.join(hard)} "
+                f"(header has: {', '.join(map(str, df.columns[:12]))}{' …' if len(df.columns) > 12 else ''})"
+            )
     for col, expr in (spec.get("derived") or {}).items():
         try:
             out[col] = df.eval(expr)
         except Exception as exc:
-            raise DataContractError(f"{fname}: derived column {target}.{col} = '{expr}' cannot be evaluated ({exc})") from None
+            raise DataContractError(
+                f"{fname}: derived column {target}.{col} = '{expr}' cannot be evaluated ({exc})"
+            ) from None
         used |= {c for c in df.columns if c in expr}
         log.mapped.append(f"{target}.{col} = {expr}")
     for col, value in (spec.get("constants") or {}).items():
@@ -196,7 +228,9 @@ def build_table(target: str, spec: dict, sources: dict[str, pd.DataFrame], src_n
         if col in out:
             out[col] = _map_values(out[col], vmap)
             log.mapped.append(f"{target}.{col}: values mapped ({len(vmap)} rules)")
-    log.unused[fname] = sorted(set(log.unused.get(fname, df.columns)) - used) if fname in log.unused else sorted(set(df.columns) - used)
+    log.unused[fname] = (
+        sorted(set(log.unused.get(fname, df.columns)) - used) if fname in log.unused else sorted(set(df.columns) - used)
+    )
     return _coerce(target, out, fname, spec, read_opts.get(source, {}), log)
 
 
@@ -237,24 +271,32 @@ def _coerce(target: str, out: pd.DataFrame, fname: str, spec: dict, opts: dict, 
         if c.required:
             unusable |= out[c.name].isna()
     if unusable.any():
-        missing_by_col = {c.name: out.index[out[c.name].isna().to_numpy()] for c in COLUMNS[target]
-                          if c.required and c.name in out.columns and out[c.name].isna().any()}
+        missing_by_col = {
+            c.name: out.index[out[c.name].isna().to_numpy()]
+            for c in COLUMNS[target]
+            if c.required and c.name in out.columns and out[c.name].isna().any()
+        }
         for col, rows in missing_by_col.items():
-            log.dropped.append(f"{fname}: {n_rows(len(rows))} dropped from {target}: no usable {col} (required) ({rows_label(rows)})")
+            log.dropped.append(
+                f"{fname}: {n_rows(len(rows))} dropped from {target}: no usable {col} (required) ({rows_label(rows)})"
+            )
         out = out[~unusable.to_numpy()]
     idcol = ID_COLUMNS.get(target)
     if idcol and idcol in out.columns:
         dup = out[idcol].duplicated(keep="first")
         if dup.any():
             rows = out.index[dup.to_numpy()]
-            log.dropped.append(f"{fname}: {n_rows(len(rows))} dropped from {target}: {idcol} repeated, first kept ({rows_label(rows)})")
+            log.dropped.append(
+                f"{fname}: {n_rows(len(rows))} dropped from {target}: {idcol} repeated, first kept ({rows_label(rows)})"
+            )
             out = out[~dup.to_numpy()]
         out = out.sort_values(idcol, kind="stable")
     return out.reset_index(drop=True)
 
 
-def leads_from_opportunities(opps: pd.DataFrame, channel: str, log: ImportLog,
-                             channel_column: str | None = None) -> pd.DataFrame:
+def leads_from_opportunities(
+    opps: pd.DataFrame, channel: str, log: ImportLog, channel_column: str | None = None
+) -> pd.DataFrame:
     """Minimal leads when the export has only opportunities.
 
     One lead per opportunity (``lead_id`` = the opportunity's lead_id, else its opportunity_id):
@@ -268,15 +310,24 @@ def leads_from_opportunities(opps: pd.DataFrame, channel: str, log: ImportLog,
     chan = pd.Series(channel, index=opps.index, dtype=object)
     if channel_column and channel_column in opps.columns:
         chan = opps[channel_column].where(opps[channel_column].notna(), channel).astype(object)
-    leads = pd.DataFrame({
-        "lead_id": lead_id.astype(str),
-        "created_at": opps["created_at"],
-        "channel": chan,
-        "owner_id": opps["owner_id"],
-        "sql_at": opps["created_at"],
-        "source_opportunity_id": opps["opportunity_id"].astype(str),
-        "customer_at": opps["closed_at"].where(won.fillna(False).astype(bool)) if won is not None and "closed_at" in opps else pd.NaT,
-    }).drop_duplicates("lead_id").sort_values("lead_id", kind="stable").reset_index(drop=True)
+    leads = (
+        pd.DataFrame(
+            {
+                "lead_id": lead_id.astype(str),
+                "created_at": opps["created_at"],
+                "channel": chan,
+                "owner_id": opps["owner_id"],
+                "sql_at": opps["created_at"],
+                "source_opportunity_id": opps["opportunity_id"].astype(str),
+                "customer_at": opps["closed_at"].where(won.fillna(False).astype(bool))
+                if won is not None and "closed_at" in opps
+                else pd.NaT,
+            }
+        )
+        .drop_duplicates("lead_id")
+        .sort_values("lead_id", kind="stable")
+        .reset_index(drop=True)
+    )
     chan_text = f"from '{channel_column}' where filled, else '{channel}'" if channel_column else f"'{channel}' for all"
     log.assumptions.append(
         "leads were derived from opportunities (no leads export): one lead per opportunity, created and "

@@ -67,7 +67,7 @@ class ReadLog:
 def sniff_encoding(raw: bytes) -> tuple[str, str]:
     """(encoding, text): UTF-8 with or without BOM, else cp1252, else latin-1 (never fails)."""
     if raw.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig", raw[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict")
+        return "utf-8-sig", raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict")
     if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
         return "utf-16", raw.decode("utf-16")
     for enc in ENCODINGS:
@@ -221,7 +221,9 @@ def parse_dates(values: pd.Series, fmt: str | None = None, dayfirst: bool = Fals
             miss = parsed.isna()
             if miss.any():
                 parsed = parsed.copy()
-                parsed[miss] = pd.to_datetime(s[rest][miss], errors="coerce", format="mixed", dayfirst=dayfirst, utc=True)
+                parsed[miss] = pd.to_datetime(
+                    s[rest][miss], errors="coerce", format="mixed", dayfirst=dayfirst, utc=True
+                )
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         out[rest] = parsed.astype("datetime64[ns]")
