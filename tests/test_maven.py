@@ -51,4 +51,5 @@ def test_effectiveness_section_shows_maven_agents(maven_dir, run_nb):
     won, lost = (in_q["deal_stage"] == "Won").sum(), (in_q["deal_stage"] == "Lost").sum()
     assert figs["win_rate"]["value"] == pytest.approx(won / (won + lost))
     assert figs["won_revenue"]["value"] == pytest.approx(in_q.loc[in_q["deal_stage"] == "Won", "close_value"].sum())
+    assert figs["contact_rate"]["value"] is None  # no contact data in the export: unknown, not 0%
     assert isinstance(nb, nbformat.NotebookNode)

@@ -507,3 +507,14 @@ def test_demo_capacity_shortfall_recovered(demo_data, demo_truth):
     for label, row in truth.get("by_quarter", {}).items():
         cap, _, _ = R.team_capacity(data.reps, parse_quarter(label))
         assert cap == pytest.approx(row["team_monthly_capacity"], rel=0.01), label
+
+
+def test_has_contact_data():
+    import pandas as pd
+    from salesaudit.reps import has_contact_data
+
+    leads = pd.DataFrame({"lead_id": ["a"], "first_contact_at": pd.to_datetime([None])})
+    assert not has_contact_data(leads)
+    assert not has_contact_data(leads.drop(columns="first_contact_at"), pd.DataFrame({"lead_id": [None]}))
+    assert has_contact_data(leads, pd.DataFrame({"lead_id": ["a"]}))
+    assert has_contact_data(leads.assign(first_contact_at=pd.to_datetime(["2026-01-01"])))

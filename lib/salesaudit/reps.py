@@ -110,6 +110,17 @@ def first_contact(leads: pd.DataFrame, activities: pd.DataFrame | None = None) -
     return base.fillna(from_acts).rename("first_contact_at")
 
 
+def has_contact_data(leads: pd.DataFrame, activities: pd.DataFrame | None = None) -> bool:
+    """True when first contacts are recorded at all (a filled ``first_contact_at`` or activities per lead).
+
+    Without either (e.g. an opportunities-only CRM export), contact rate and speed to lead are unknown,
+    not zero.
+    """
+    recorded = "first_contact_at" in leads.columns and bool(leads["first_contact_at"].notna().any())
+    acts = activities is not None and len(activities) > 0 and "lead_id" in activities.columns
+    return recorded or (acts and bool(activities["lead_id"].notna().any()))
+
+
 # --------------------------------------------------------------------------------------------------
 # per-rep metrics
 # --------------------------------------------------------------------------------------------------
@@ -354,7 +365,8 @@ def team_figures(
     """Team totals: win rate = won / (won + lost) of deals closed in the window (Wilson interval);
     sales cycle = median days created → closed of deals won in the window (order-statistic interval);
     won revenue = Σ amount of deals won in the window; speed to lead = median hours to first contact of
-    leads created in the window; contact rate = contacted / leads.
+    leads created in the window; contact rate = contacted / leads (NaN when no contacts are recorded at
+    all, see :func:`has_contact_data`).
     """
     lw = leads.loc[(leads["created_at"] >= start) & (leads["created_at"] < end)]
     fc = first_contact(lw, activities)
@@ -376,7 +388,7 @@ def team_figures(
             0,
             len(lw),
             float(hours.median()),
-            float(contacted.mean()) if len(lw) else nan,
+            float(contacted.mean()) if len(lw) and has_contact_data(leads, activities) else nan,
         )
     closed_in = (opps["closed_at"] >= start) & (opps["closed_at"] < end)
     won = closed_in & (opps["status"] == "won")
@@ -401,7 +413,7 @@ def team_figures(
         k,
         len(lw),
         float(hours.median()),
-        float(contacted.mean()) if len(lw) else nan,
+        float(contacted.mean()) if len(lw) and has_contact_data(leads, activities) else nan,
     )
 
 
