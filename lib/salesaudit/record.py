@@ -69,12 +69,18 @@ def figure(
 
 
 def record(name: str, value: Any, **kwargs: Any) -> dict:
-    """Record a key figure: display it as ``application/json`` (invisible in the HTML report)."""
+    """Record a key figure: display it as ``application/json`` (a collapsed line in JupyterLab, removed
+    from the HTML report)."""
     payload = figure(name, value, **kwargs)
     try:
         from IPython.display import display
 
-        display({"application/json": payload}, raw=True)
+        # JupyterLab's JSON viewer shows it as one collapsed line ("recorded: name"); the report strips it
+        display(
+            {"application/json": payload},
+            raw=True,
+            metadata={"application/json": {"expanded": False, "root": f"recorded: {name}"}},
+        )
     except ImportError:  # pragma: no cover - IPython is a dependency
         pass
     return payload
