@@ -56,3 +56,11 @@ def test_add_rate_does_not_mutate():
     df = pd.DataFrame({"k": [1, 2], "n": [2, 4]})
     out = stats.add_rate(df, "k", "n", "rate")
     assert "rate" not in df.columns and out["rate"].tolist() == [0.5, 0.5]
+
+
+def test_total_interval_compound_poisson():
+    total, lo, hi = stats.total_interval([100.0, 100.0, 100.0, 100.0], level=0.90)
+    half = 1.6448536 * np.sqrt(4 * 100.0**2)
+    assert total == 400.0 and np.isclose(lo, 400 - half) and np.isclose(hi, 400 + half)
+    assert stats.total_interval([5000.0])[1] == 0.0  # clipped at zero
+    assert stats.total_interval([]) == (0.0, 0.0, 0.0)

@@ -23,7 +23,7 @@ from scipy import stats as st
 
 from . import text
 from .periods import Quarter, quarter_labels
-from .stats import DEFAULT_LEVEL, add_rate, rate_table, shrink_rates
+from .stats import DEFAULT_LEVEL, add_rate, rate_table, shrink_rates, total_interval
 
 UNKNOWN_REP = "unknown rep"
 HISTORY_QUARTERS = 8
@@ -415,6 +415,20 @@ def team_figures(
         float(hours.median()),
         float(contacted.mean()) if len(lw) and has_contact_data(leads, activities) else nan,
     )
+
+
+def won_revenue_interval(
+    opps: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp, level: float = DEFAULT_LEVEL
+) -> tuple[float | None, float | None]:
+    """Noise interval of the revenue won in ``[start, end)``: compound-Poisson T ± z·√Σamount².
+
+    See :func:`salesaudit.stats.total_interval`. (None, None) without opportunities or amounts.
+    """
+    if opps is None or not len(opps) or "amount" not in opps.columns:
+        return None, None
+    won = (opps["closed_at"] >= start) & (opps["closed_at"] < end) & (opps["status"] == "won")
+    _, lo, hi = total_interval(opps.loc[won, "amount"].to_numpy(float), level)
+    return lo, hi
 
 
 # --------------------------------------------------------------------------------------------------

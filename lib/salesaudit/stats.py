@@ -237,3 +237,17 @@ def mean_interval(x, level: float = DEFAULT_LEVEL) -> tuple[float, float, float]
     m = float(x.mean())
     half = float(st.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
     return m, m - half, m + half
+
+
+def total_interval(values, level: float = DEFAULT_LEVEL) -> tuple[float, float, float]:
+    """A total of event amounts (e.g. won revenue) with its noise interval: (total, lo, hi).
+
+    Deals are taken to arrive as a Poisson process with independent amounts, so the total is compound
+    Poisson with Var(T) = Σ aᵢ² and T ± z·√Σaᵢ² is its normal-approximation interval (lo clipped at 0).
+    This is the quarter-to-quarter noise of the total, not a measurement error.
+    """
+    a = np.asarray(values, dtype=float)
+    a = a[~np.isnan(a)]
+    total = float(a.sum())
+    half = _z(level) * float(np.sqrt(np.sum(a**2)))
+    return total, max(total - half, 0.0), total + half
