@@ -53,3 +53,38 @@ def test_effectiveness_section_shows_maven_agents(maven_dir, run_nb):
     assert figs["won_revenue"]["value"] == pytest.approx(in_q.loc[in_q["deal_stage"] == "Won", "close_value"].sum())
     assert figs["contact_rate"]["value"] is None  # no contact data in the export: unknown, not 0%
     assert isinstance(nb, nbformat.NotebookNode)
+
+
+@pytest.mark.slow
+def test_full_report_builds_on_maven(maven_dir, tmp_path):
+    import subprocess
+    import sys
+
+    from pypdf import PdfReader
+
+    reports = tmp_path / "reports"
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "salesaudit",
+            "report",
+            "--data",
+            str(maven_dir),
+            "--quarter",
+            QUARTER,
+            "--reports",
+            str(reports),
+            "--no-compare",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    pdf = reports / QUARTER / f"sales-audit-{QUARTER}.pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "MavenTech" in text and "GTXPro" in text
+    assert "Sales effectiveness" in text and "Reporting" in text
