@@ -68,3 +68,16 @@ def run_nb(tmp_path_factory):
         return cache[key]
 
     return _run
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``python -m salesaudit ARGS`` in-process: returns (exit code, stdout, stderr)."""
+    from salesaudit.cli import main
+
+    def _run(*args: str):
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return _run

@@ -163,44 +163,11 @@ def test_unknown_format(tmp_path):
         import_data("zoho", [tmp_path], tmp_path / "o")
 
 
-def test_cli_import_exit_codes(tmp_path):
-    import subprocess
-    import sys
-
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "salesaudit",
-            "import",
-            "--from",
-            "hubspot",
-            str(IMPORTS / "hubspot"),
-            "--out",
-            str(tmp_path / "o"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert res.returncode == 0, res.stderr
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "salesaudit",
-            "import",
-            "--from",
-            "hubspot",
-            str(tmp_path / "nope"),
-            "--out",
-            str(tmp_path / "o2"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert bad.returncode == 2 and "not found" in bad.stderr and "Traceback" not in bad.stderr
+def test_cli_import_exit_codes(tmp_path, cli):
+    code, _, err = cli("import", "--from", "hubspot", IMPORTS / "hubspot", "--out", tmp_path / "o")
+    assert code == 0, err
+    code, _, err = cli("import", "--from", "hubspot", tmp_path / "nope", "--out", tmp_path / "o2")
+    assert code == 2 and "not found" in err and "Traceback" not in err
 
 
 def test_number_and_date_parsers_unit():

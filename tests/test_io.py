@@ -154,10 +154,10 @@ def _cli(*args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "salesaudit", *args], capture_output=True, text=True, cwd=ROOT)
 
 
-def test_validate_cli_on_demo_and_broken_copy(small_data, tmp_path):
-    ok = _cli("validate", str(small_data))
-    assert ok.returncode == 0, ok.stderr
-    assert "leads" in ok.stdout and "OK:" in ok.stdout
+def test_validate_cli_on_demo_and_broken_copy(small_data, tmp_path, cli):
+    code, out, err = cli("validate", small_data)
+    assert code == 0, err
+    assert "leads" in out and "OK:" in out
     broken = tmp_path / "broken"
     shutil.copytree(small_data, broken)
     leads = (broken / "leads.csv").read_text().splitlines()
@@ -174,9 +174,8 @@ def test_validate_cli_on_demo_and_broken_copy(small_data, tmp_path):
     spend.to_csv(broken / "spend.csv", index=False)
     opps = pd.read_csv(broken / "opportunities.csv", dtype=str).drop(columns=["stage"])  # a missing required column
     opps.to_csv(broken / "opportunities.csv", index=False)
-    res = _cli("validate", str(broken))
-    assert res.returncode == 2
-    err = res.stderr
+    code, _, err = cli("validate", broken)
+    assert code == 2
     assert "Traceback" not in err
     assert "leads.csv: column created_at: 1 row not a date (row 2)" in err
     assert "leads.csv: column lead_id: 2 rows duplicate id (rows 3, 4)" in err
@@ -185,5 +184,6 @@ def test_validate_cli_on_demo_and_broken_copy(small_data, tmp_path):
 
 
 def test_validate_cli_missing_folder(tmp_path):
+    # through the real entry point: a separate interpreter shows no traceback for bad input
     res = _cli("validate", str(tmp_path / "nope"))
     assert res.returncode == 2 and "data folder not found" in res.stderr and "Traceback" not in res.stderr

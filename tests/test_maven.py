@@ -56,34 +56,14 @@ def test_effectiveness_section_shows_maven_agents(maven_dir, run_nb):
 
 
 @pytest.mark.slow
-def test_full_report_builds_on_maven(maven_dir, tmp_path):
-    import subprocess
-    import sys
-
+def test_full_report_builds_on_maven(maven_dir, tmp_path, cli):
     from pypdf import PdfReader
 
     reports = tmp_path / "reports"
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "salesaudit",
-            "report",
-            "--data",
-            str(maven_dir),
-            "--quarter",
-            QUARTER,
-            "--reports",
-            str(reports),
-            "--no-compare",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
+    code, _, err = cli(
+        "report", "--data", maven_dir, "--quarter", QUARTER, "--reports", reports, "--no-compare", "--quiet"
     )
-    assert res.returncode == 0, res.stderr[-2000:]
+    assert code == 0, err[-2000:]
     pdf = reports / QUARTER / f"sales-audit-{QUARTER}.pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert "MavenTech" in text and "GTXPro" in text

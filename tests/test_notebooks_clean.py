@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import nbformat
@@ -25,7 +26,16 @@ def test_notebook_is_clean(path):
     for node in tree.body:
         assert isinstance(node, ast.Assign), "parameters cell holds assignments only"
         assert isinstance(node.value, ast.Constant), f"parameters must be literals: {ast.unparse(node)}"
-    assert {t.id for n in tree.body for t in n.targets} >= {"quarter", "data_dir", "config"}
+    values = {t.id: n.value.value for n in tree.body for t in n.targets}
+    assert {k: values.get(k) for k in ("quarter", "data_dir", "config")} == {
+        "quarter": "2026Q3",
+        "data_dir": "data/demo",
+        "config": "audit.yaml",
+    }, "parameters default to the demo company's latest quarter"
+    numbered = [
+        int(m.group(1)) for c in nb.cells if c.cell_type == "markdown" for m in [re.match(r"## (\d+)\.", c.source)] if m
+    ]
+    assert numbered == list(range(1, len(numbered) + 1)), f"sections numbered 1…n in order: {numbered}"
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue

@@ -32,7 +32,6 @@ amount, close date), 1 otherwise.
 from __future__ import annotations
 
 import difflib
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,10 +39,8 @@ import numpy as np
 import pandas as pd
 
 from .config import AuditConfig, canonical_token
-from .contract import COLUMNS, ID_COLUMNS
+from .contract import COLUMNS
 from .io import AuditData, foreign_key_findings, stage_order_violations
-
-log = logging.getLogger(__name__)
 
 CHECK_COLUMNS = [
     "table",
@@ -170,30 +167,12 @@ def future_flags(df: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
     return (df[cols] >= end).any(axis=1)
 
 
-def _read_raw_channel(path, idcol: str | None) -> pd.DataFrame | None:
-    cols = ["channel"] + ([idcol] if idcol else [])
-    try:
-        if str(path).endswith(".parquet"):
-            raw = pd.read_parquet(path, columns=cols)
-        else:
-            raw = pd.read_csv(path, usecols=cols, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, KeyError) as exc:
-        log.warning("cannot re-read %s for channel spellings (%s)", path, exc)
-        return None
-    raw = raw.astype({c: "string" for c in cols})
-    # ids are stripped as the loader strips them; channel spellings are kept as stored, so "events " counts
-    raw["channel"] = raw["channel"].mask(raw["channel"].str.strip() == "")
-    if idcol:
-        raw[idcol] = raw[idcol].str.strip()
-    return raw
-
-
 def channel_spelling_flags(raw_channel: pd.Series, cfg: AuditConfig) -> pd.Series:
     """True where the stored channel spelling is not exactly a canonical name.
 
     Canonical names are ``audit.yaml`` ``channels``; without that list, the normalised spellings found.
-    Unlike the loader's ``channel_spelling`` finding, surrounding spaces count (``"events "`` is not
-    ``events``): the loader strips cells before its check, so its count can be lower.
+    Surrounding spaces count (``"events "`` is not ``events``), as in the loader's ``channel_spelling``
+    finding.
     """
     raw = raw_channel.astype(object).where(raw_channel.notna(), None)
     if cfg.channels:
@@ -205,24 +184,11 @@ def channel_spelling_flags(raw_channel: pd.Series, cfg: AuditConfig) -> pd.Serie
 
 
 def _raw_channel_flags(data: AuditData, table: str) -> pd.Series | None:
-    """Spelling flags of the stored channel values, aligned to the loaded table (by id, else by position)."""
+    """Spelling flags of the channel values as stored in the file (the loader's ``channel_raw``)."""
     df = data.tables[table]
-    fname = data.files.get(table)
-    if fname is None or "channel" not in df.columns:
+    if "channel_raw" not in df.columns:
         return None
-    idcol = ID_COLUMNS.get(table)
-    raw = _read_raw_channel(data.data_dir / fname, idcol)
-    if raw is None:
-        return None
-    flags = channel_spelling_flags(raw["channel"], data.config).to_numpy()
-    if idcol:
-        by_id = pd.Series(flags, index=raw[idcol].astype(object).to_numpy())
-        if not by_id.index.is_unique:
-            return None
-        return df[idcol].map(by_id).fillna(False).astype(bool)
-    if len(raw) != len(df):
-        return None
-    return pd.Series(flags, index=df.index)
+    return channel_spelling_flags(df["channel_raw"], data.config)
 
 
 def whole_snapshot(data: AuditData, now: pd.Timestamp | None = None) -> Snapshot:
@@ -235,7 +201,7 @@ def whole_snapshot(data: AuditData, now: pd.Timestamp | None = None) -> Snapshot
         extra: dict[str, Any] = {"_future": future_flags(df, end).to_numpy()}
         if "channel" in df.columns:
             flags = _raw_channel_flags(data, t)
-            if flags is None:  # file unreadable again: fall back to the loader's (stripped) view
+            if flags is None:  # no stored spelling kept (tables built by hand): use the normalised one
                 flags = channel_spelling_flags(df["channel"], data.config)
             extra["_channel_off"] = flags.to_numpy()
         tables[t] = df.assign(**extra)

@@ -35,6 +35,8 @@ import pandas as pd
 import yaml
 from scipy.special import expit, ndtri
 
+from .contract import TABLES
+
 __all__ = ["generate", "CHANNELS", "PAID_CHANNELS", "EMAIL_STREAMS", "PRODUCTS"]
 
 DAY = 86400.0
@@ -270,21 +272,7 @@ CHANNEL_VARIANTS = {
     "organic": ["Organic", "ORGANIC "],
 }
 PRODUCT_VARIANTS = ["ProSuite", "Pro Suit", "Core Plan", "Enterprize"]
-TABLE_ORDER = [
-    "leads",
-    "opportunities",
-    "activities",
-    "reps",
-    "spend",
-    "traffic",
-    "campaigns",
-    "email_sends",
-    "content",
-    "content_touches",
-    "orders",
-    "tickets",
-    "nps",
-]
+TABLE_ORDER = list(TABLES)  # the contract's order
 
 
 # --------------------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from .contract import (
 
 log = logging.getLogger(__name__)
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"  # bump when the loaded tables change shape (invalidates caches)
 MAX_ROWS_SHOWN = 5
 FINDING_COLUMNS = ["table", "file", "column", "check", "severity", "count", "rows", "message"]
 _MEMO: dict[str, AuditData] = {}
@@ -211,11 +211,12 @@ def _parse_numbers(s: pd.Series) -> pd.Series:
     return pd.to_numeric(_to_text(s), errors="coerce").astype("float64")
 
 
-_TRUE = {"true", "1", "yes", "y", "t", "won"}
+_TRUE = {"true", "1", "yes", "y", "t", "won", "x"}
 _FALSE = {"false", "0", "no", "n", "f", "lost"}
 
 
-def _parse_bool(s: pd.Series) -> pd.Series:
+def parse_bool(s: pd.Series) -> pd.Series:
+    """true/false, 1/0, yes/no, y/n, t/f, won/lost, x → nullable boolean; anything else → missing."""
     if pd.api.types.is_bool_dtype(s):
         return s.astype("boolean")
     t = _to_text(s).str.lower()
@@ -264,7 +265,7 @@ def coerce_table(table: str, raw: pd.DataFrame, path: Path) -> tuple[pd.DataFram
                 )
             df[col.name] = parsed
         elif col.kind == "bool":
-            parsed = _parse_bool(s)
+            parsed = parse_bool(s)
             bad = (parsed.isna() & present).to_numpy(bool)
             if bad.any():
                 findings.append(
@@ -361,19 +362,20 @@ def normalise_channels(
 
     canonical(x) = alias[x] if x in channel_aliases else lower-case x with runs of non-alphanumerics
     turned into ``_``. Rows whose spelling *as stored in the file* (``as_stored``, including stray
-    spaces) is not exactly a canonical name are reported.
+    spaces) is not exactly a canonical name are reported. The stored spelling is kept in the added
+    column ``channel_raw`` (the data-quality audit counts from it; blank cells are missing).
     """
     if "channel" not in df.columns:
         return df, []
-    raw = df["channel"].astype(object)
-    mapped = raw.map(lambda v: cfg.channel_aliases.get(v, canonical_token(v)) if v is not None else None)
+    clean = df["channel"].astype(object)
+    mapped = clean.map(lambda v: cfg.channel_aliases.get(v, canonical_token(v)) if v is not None else None)
     canonical = set(cfg.channels) if cfg.channels else set(mapped.dropna().unique())
-    stored = raw if as_stored is None else as_stored.astype(object).where(as_stored.notna(), None)
+    stored = clean if as_stored is None else as_stored.astype(object)
+    stored = stored.where(stored.notna() & (stored.astype(str).str.strip() != ""), None)
     off = stored.notna() & ~stored.isin(list(canonical))
-    raw = stored
     findings = []
     if off.any():
-        spellings = raw[off].value_counts().sort_index()
+        spellings = stored[off].value_counts().sort_index()
         listed = ", ".join(f"'{k}' ({v})" for k, v in spellings.head(8).items())
         findings.append(
             _finding(
@@ -402,6 +404,7 @@ def normalise_channels(
         )
     out = df.copy()
     out["channel"] = mapped
+    out["channel_raw"] = stored.to_numpy()
     return out, findings
 
 
@@ -410,15 +413,7 @@ def stage_order_findings(leads: pd.DataFrame, file: str) -> list[dict]:
     cols = [c for c in LEAD_STAGE_COLUMNS if c in leads.columns]
     if len(cols) < 2:
         return []
-    values = leads[cols].to_numpy("datetime64[ns]")
-    # running maximum of the earlier stages (ignoring NaT), compared with each later stage
-    as_int = values.astype("int64").astype("float64")
-    as_int[np.isnat(values)] = np.nan
-    running = np.fmax.accumulate(np.where(np.isnan(as_int), -np.inf, as_int), axis=1)
-    bad = np.zeros(len(leads), dtype=bool)
-    for j in range(1, len(cols)):
-        later = as_int[:, j]
-        bad |= ~np.isnan(later) & (later < running[:, j - 1])
+    bad = stage_order_violations(leads).to_numpy()
     if not bad.any():
         return []
     return [
@@ -435,7 +430,10 @@ def stage_order_findings(leads: pd.DataFrame, file: str) -> list[dict]:
 
 
 def stage_order_violations(leads: pd.DataFrame) -> pd.Series:
-    """Boolean per lead: True when a later stage date precedes an earlier one."""
+    """Boolean per lead: True when a later stage date precedes an earlier one.
+
+    Each present stage is compared with the running maximum of the earlier ones (missing dates ignored).
+    """
     cols = [c for c in LEAD_STAGE_COLUMNS if c in leads.columns]
     values = leads[cols].to_numpy("datetime64[ns]").astype("int64").astype("float64")
     values[leads[cols].isna().to_numpy()] = np.nan

@@ -1054,6 +1054,23 @@ def handoff_sentences(
 # ==================================================================================================
 # 4. campaigns
 # ==================================================================================================
+CAMPAIGN_COLUMNS = [
+    "campaign_id",
+    "name",
+    "channel",
+    "leads",
+    "mature",
+    "sql",
+    "sql_rate",
+    "sql_rate_lo",
+    "sql_rate_hi",
+    "shrunk",
+    "rank_leads",
+    "rank_sql",
+    "nurture",
+]
+
+
 def campaign_table(
     leads: pd.DataFrame,
     campaigns: pd.DataFrame | None,
@@ -1079,23 +1096,7 @@ def campaign_table(
     cid = _col(leads, "campaign_id")
     q = leads.loc[quarter.contains(leads["created_at"]) & cid.notna()]
     if q.empty:
-        return pd.DataFrame(
-            columns=[
-                "campaign_id",
-                "name",
-                "channel",
-                "leads",
-                "mature",
-                "sql",
-                "sql_rate",
-                "sql_rate_lo",
-                "sql_rate_hi",
-                "shrunk",
-                "rank_leads",
-                "rank_sql",
-                "nurture",
-            ]
-        )
+        return pd.DataFrame(columns=CAMPAIGN_COLUMNS)
     mature = q["created_at"] <= as_of - days * DAY
     sql = mature & _within(_col(q, "sql_at"), q["created_at"], days, as_of)
     f = pd.DataFrame(
@@ -1134,21 +1135,7 @@ def campaign_table(
         rank_sql=sh["shrunk"].rank(ascending=False, method="min").astype(int).to_numpy(),
     )
     t = t.assign(nurture=(t["leads"] >= t["leads"].median()) & (t["mature"] > 0) & (t["sql_rate_hi"] < overall))
-    cols = [
-        "campaign_id",
-        "name",
-        "channel",
-        "leads",
-        "mature",
-        "sql",
-        "sql_rate",
-        "sql_rate_lo",
-        "sql_rate_hi",
-        "shrunk",
-        "rank_leads",
-        "rank_sql",
-        "nurture",
-    ]
+    cols = CAMPAIGN_COLUMNS
     return (
         t.sort_values(["leads", "campaign_id"], ascending=[False, True])[cols]
         .reset_index(drop=True)

@@ -363,6 +363,25 @@ def paired_intervals(
 # --------------------------------------------------------------------------------------------------
 # step 03 (lead quality): score calibration, rate curve, 100% share bars, Pareto, volume vs rate
 # --------------------------------------------------------------------------------------------------
+def _vertical_marks(ax, marks: dict[str, float] | None, pal) -> None:
+    """Labelled vertical lines (label → x), first solid then dotted, in palette order after the first colour."""
+    for i, (label, x) in enumerate((marks or {}).items()):
+        if x is None or not np.isfinite(x):
+            continue
+        c = pal[(i + 1) % len(pal)]
+        ax.axvline(x, color=c, linewidth=1.6, linestyle="-" if i == 0 else ":")
+        ax.annotate(
+            f"{label}: {x:.0f}",
+            (x, 0.97 - 0.08 * i),
+            xycoords=ax.get_xaxis_transform(),
+            xytext=(4, 0),
+            textcoords="offset points",
+            color=c,
+            fontsize=8,
+            va="top",
+        )
+
+
 def score_calibration(
     ax,
     lo_edge,
@@ -393,21 +412,7 @@ def score_calibration(
     if base_rate is not None and np.isfinite(base_rate):
         ax.axhline(base_rate, color="#555555", linestyle="--", linewidth=1)
         ax.text(lo_edge.min(), base_rate, f" average {base_rate:.0%}", va="bottom", fontsize=8, color="#555555")
-    for i, (label, x) in enumerate((marks or {}).items()):
-        if x is None or not np.isfinite(x):
-            continue
-        c = pal[(i + 1) % len(pal)]
-        ax.axvline(x, color=c, linewidth=1.6, linestyle="-" if i == 0 else ":")
-        ax.annotate(
-            f"{label}: {x:.0f}",
-            (x, 0.97 - 0.08 * i),
-            xycoords=ax.get_xaxis_transform(),
-            xytext=(4, 0),
-            textcoords="offset points",
-            color=c,
-            fontsize=8,
-            va="top",
-        )
+    _vertical_marks(ax, marks, pal)
     ax.set_xlim(lo_edge.min(), hi_edge.max())
     ax.set_ylim(bottom=0)
     pct_axis(ax, "y")
@@ -444,21 +449,7 @@ def rate_curve(
             fontsize=8,
             color="#555555",
         )
-    for i, (label, v) in enumerate((marks or {}).items()):
-        if v is None or not np.isfinite(v):
-            continue
-        c = pal[(i + 1) % len(pal)]
-        ax.axvline(v, color=c, linewidth=1.6, linestyle="-" if i == 0 else ":")
-        ax.annotate(
-            f"{label}: {v:.0f}",
-            (v, 0.97 - 0.08 * i),
-            xycoords=ax.get_xaxis_transform(),
-            xytext=(4, 0),
-            textcoords="offset points",
-            color=c,
-            fontsize=8,
-            va="top",
-        )
+    _vertical_marks(ax, marks, pal)
     ax.set_ylim(0, 1)
     pct_axis(ax, "y")
     ax.set_xlabel(xlabel)

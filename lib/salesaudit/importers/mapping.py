@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from ..contract import COLUMNS, ID_COLUMNS, DataContractError
+from ..io import parse_bool
 from .reading import ReadLog, bad_rows, n_rows, parse_dates, parse_numbers, rows_label
 
 TABLE_ORDER = (
@@ -35,8 +36,6 @@ TABLE_ORDER = (
     "tickets",
     "nps",
 )
-_TRUE = {"true", "1", "yes", "y", "t", "won", "x"}
-_FALSE = {"false", "0", "no", "n", "f", "lost", ""}
 
 
 @dataclass
@@ -123,14 +122,6 @@ def _map_values(s: pd.Series, vmap: dict) -> pd.Series:
     if "*" in vmap:
         return mapped.where(mapped.notna() | text.isna(), vmap["*"]).astype(object)
     return mapped.where(mapped.notna(), text).astype(object)
-
-
-def _parse_bool(s: pd.Series) -> pd.Series:
-    t = s.astype("string").str.strip().str.lower()
-    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    out[t.isin(_TRUE).fillna(False).to_numpy(bool)] = True
-    out[(t.isin(_FALSE) & t.notna()).fillna(False).to_numpy(bool)] = False
-    return out
 
 
 def build_table(
@@ -256,7 +247,7 @@ def _coerce(target: str, out: pd.DataFrame, fname: str, spec: dict, opts: dict, 
             bad = bad_rows(parsed, raw)
             what = "not a number"
         elif c.kind == "bool":
-            parsed = raw if pd.api.types.is_bool_dtype(raw) else _parse_bool(raw)
+            parsed = raw if pd.api.types.is_bool_dtype(raw) else parse_bool(raw)
             bad = bad_rows(parsed, raw)
             what = "not true/false"
         else:
