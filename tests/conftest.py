@@ -16,6 +16,11 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# the same inputs give the same test run: property tests draw the same examples every time
+settings.register_profile("deterministic", derandomize=True, print_blob=True)
+settings.load_profile("deterministic")
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "data"
