@@ -45,7 +45,7 @@ def _c(spec: str, kind: str, doc: str) -> Col:
 COLUMNS: dict[str, list[Col]] = {
     "leads": [
         _c("lead_id*", "id", "unique lead identifier"),
-        _c("created_at*", "timestamp", "when the lead was created"),
+        _c("created_at", "timestamp", "when the lead was created (every time-based section needs it)"),
         _c("channel*", "text", "acquisition channel (canonical names in audit.yaml)"),
         _c("campaign_id", "id", "campaign that brought the lead"),
         _c("owner_id", "id", "rep the lead is assigned to (reps.rep_id)"),
@@ -59,6 +59,8 @@ COLUMNS: dict[str, list[Col]] = {
         _c("lead_score", "float", "marketing lead score, 0–100"),
         _c("segment", "text", "e.g. SMB / Mid-market / Enterprise"),
         _c("country", "text", "country name or ISO code"),
+        _c("stage_reached", "text", "furthest stage reached, undated: lead / mql / sal / sql / customer"),
+        _c("contact_key", "id", "identifies the person or company across leads (e.g. an e-mail hash)"),
     ],
     "opportunities": [
         _c("opportunity_id*", "id", "unique opportunity identifier"),
@@ -169,6 +171,7 @@ ID_COLUMNS: dict[str, str] = {
     "tickets": "ticket_id",
 }
 LEAD_STAGE_COLUMNS: tuple[str, ...] = ("created_at", "mql_at", "sal_at", "sql_at", "customer_at")
+STAGE_REACHED_VALUES: tuple[str, ...] = ("lead", "mql", "sal", "sql", "customer")
 ACTIVITY_TYPES: tuple[str, ...] = ("call", "email", "meeting", "demo", "other")
 
 
@@ -196,7 +199,7 @@ class _Base(pa.DataFrameModel):
 
 class Leads(_Base):
     lead_id: Series[str] = pa.Field(unique=True)
-    created_at: Series[Ts]
+    created_at: Series[Ts] | None = pa.Field(**_NN)
     channel: Series[str]
     campaign_id: Series[str] | None = pa.Field(**_NN)
     owner_id: Series[str] | None = pa.Field(**_NN)
@@ -210,6 +213,8 @@ class Leads(_Base):
     lead_score: Series[float] | None = pa.Field(ge=0, le=100, **_NN)
     segment: Series[str] | None = pa.Field(**_NN)
     country: Series[str] | None = pa.Field(**_NN)
+    stage_reached: Series[str] | None = pa.Field(isin=list(STAGE_REACHED_VALUES), **_NN)
+    contact_key: Series[str] | None = pa.Field(**_NN)
 
 
 class Opportunities(_Base):

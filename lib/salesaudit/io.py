@@ -46,7 +46,7 @@ from .contract import (
 
 log = logging.getLogger(__name__)
 
-CONTRACT_VERSION = "2"  # bump when the loaded tables change shape (invalidates caches)
+CONTRACT_VERSION = "3"  # bump when the loaded tables change shape (invalidates caches)
 MAX_ROWS_SHOWN = 5
 FINDING_COLUMNS = ["table", "file", "column", "check", "severity", "count", "rows", "message"]
 _MEMO: dict[str, AuditData] = {}
@@ -281,6 +281,17 @@ def coerce_table(table: str, raw: pd.DataFrame, path: Path) -> tuple[pd.DataFram
                     _finding(table, file, col.name, "not_null", "error", _row_numbers(path, empty), "empty (required)")
                 )
     return df, findings
+
+
+def _complete_leads(df: pd.DataFrame) -> pd.DataFrame:
+    """An undated snapshot gets an empty ``created_at`` (never an invented date); ``stage_reached`` is lower-cased."""
+    out = df
+    if "created_at" not in out.columns:
+        out = out.assign(created_at=pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]"))
+    if "stage_reached" in out.columns:
+        sr = out["stage_reached"]
+        out = out.assign(stage_reached=sr.where(sr.isna(), sr.astype(str).str.strip().str.lower()))
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -641,6 +652,8 @@ def _load_uncached(data_dir: Path, cfg: AuditConfig, files: dict[str, Path], key
         if "channel" in raw.columns:
             stored_channels[t] = raw["channel"].reset_index(drop=True)
         df, f = coerce_table(t, raw, path)
+        if t == "leads":
+            df = _complete_leads(df)
         findings += f
         if not any(x["check"] == "column_present" for x in f):
             findings += validate_table(t, df, path)
