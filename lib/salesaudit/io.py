@@ -43,6 +43,7 @@ from .contract import (
     TABLES,
     DataContractError,
 )
+from .coverage import Coverage, coverage_of
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class AuditData:
     findings: pd.DataFrame
     files: dict[str, str] = field(default_factory=dict)
     cache_key: str = ""
+    coverage: Coverage | None = None
 
     def __getattr__(self, name: str) -> pd.DataFrame | None:
         if name in TABLES:
@@ -582,10 +584,11 @@ def _read_cache(key: str, data_dir: Path, cfg: AuditConfig) -> AuditData | None:
                 if df[c].dtype != object and pd.api.types.is_string_dtype(df[c]):
                     tables[t][c] = df[c].astype(object).where(df[c].notna(), None)
         findings = pd.read_parquet(folder / "findings.parquet")
+        cov = Coverage.from_dict(meta["coverage"])
     except Exception as exc:  # a damaged cache is rebuilt, never trusted
         log.warning("cache %s unreadable (%s); rebuilding", folder, exc)
         return None
-    return AuditData(data_dir, cfg, tables, findings, meta["files"], key)
+    return AuditData(data_dir, cfg, tables, findings, meta["files"], key, cov)
 
 
 def _write_cache(data: AuditData) -> None:
@@ -596,7 +599,8 @@ def _write_cache(data: AuditData) -> None:
         for t, df in data.tables.items():
             df.to_parquet(tmp / f"{t}.parquet", index=False)
         data.findings.to_parquet(tmp / "findings.parquet", index=False)
-        (tmp / "meta.json").write_text(json.dumps({"tables": list(data.tables), "files": data.files}))
+        meta = {"tables": list(data.tables), "files": data.files, "coverage": data.coverage.to_dict()}
+        (tmp / "meta.json").write_text(json.dumps(meta))
         final = root / data.cache_key
         if final.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -674,7 +678,8 @@ def _load_uncached(data_dir: Path, cfg: AuditConfig, files: dict[str, Path], key
                 tables[t] = tables[t].sort_values(idcol, kind="stable").reset_index(drop=True)
     fdf = pd.DataFrame(findings, columns=FINDING_COLUMNS) if findings else _empty_findings()
     fdf = fdf.astype({"count": "int64"})
-    return AuditData(data_dir, cfg, tables, fdf, {t: p.name for t, p in files.items()}, key)
+    cov = coverage_of(tables, cfg) if "leads" in tables else None
+    return AuditData(data_dir, cfg, tables, fdf, {t: p.name for t, p in files.items()}, key, cov)
 
 
 def clear_memo() -> None:

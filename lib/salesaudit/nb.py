@@ -12,8 +12,9 @@ import pandas as pd
 
 from .config import AuditConfig
 from .contract import DataContractError
+from .coverage import Coverage, audit_quarter
 from .io import AuditData, load
-from .periods import Quarter, latest_complete_quarter, parse_quarter
+from .periods import Quarter
 
 
 @dataclass
@@ -23,6 +24,20 @@ class Context:
     data: AuditData
     cfg: AuditConfig
     quarter: Quarter
+
+    @property
+    def coverage(self) -> Coverage:
+        return self.data.coverage
+
+    @property
+    def partial(self) -> bool:
+        """True when the leads do not cover the audited quarter completely (no verdict from its totals)."""
+        return not self.data.coverage.is_complete(self.quarter)
+
+    @property
+    def dated(self) -> bool:
+        """True when the leads carry creation dates (time-based sections need them)."""
+        return self.data.coverage.leads_dated
 
     @property
     def previous(self) -> Quarter:
@@ -74,9 +89,5 @@ def setup(quarter: str | None, data_dir: str, config: str | None = "audit.yaml")
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 160)
     data = load(data_dir, config)
-    fy = data.config.fiscal_year_start_month
-    if quarter in (None, "", "latest"):
-        q = latest_complete_quarter(data.date_range()[1], fy)
-    else:
-        q = parse_quarter(quarter, fy)
+    q = audit_quarter(data.coverage, quarter)
     return Context(data=data, cfg=data.config, quarter=q)

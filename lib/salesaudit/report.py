@@ -46,15 +46,9 @@ from typing import Any
 
 from . import summary as summ
 from .config import NOTEBOOKS_DIR, REPORTS_DIR, resolve_data_dir
+from .coverage import audit_quarter
 from .io import AuditData, cache_root, load
-from .periods import (
-    COMPLETE_TOLERANCE_DAYS,
-    Quarter,
-    latest_complete_quarter,
-    parse_quarter,
-    quarter_of,
-    quarters_between,
-)
+from .periods import Quarter
 from .record import read_figures
 
 log = logging.getLogger(__name__)
@@ -125,6 +119,7 @@ class DataInfo:
     last: Any
     n_leads: int
     cache_bytes: int = 0
+    coverage: Any = None
 
     @classmethod
     def of(cls, data: AuditData | DataInfo) -> DataInfo:
@@ -133,7 +128,7 @@ class DataInfo:
         first, last = data.date_range()
         folder = cache_root() / data.cache_key
         size = sum(p.stat().st_size for p in folder.glob("*.parquet")) if folder.is_dir() else 0
-        return cls(data.data_dir, data.config, data.cache_key, first, last, len(data.leads), size)
+        return cls(data.data_dir, data.config, data.cache_key, first, last, len(data.leads), size, data.coverage)
 
     def date_range(self) -> tuple[Any, Any]:
         return self.first, self.last
@@ -209,28 +204,14 @@ def discover_notebooks(folder: str | Path) -> tuple[list[Path], Path | None]:
 
 
 def complete_quarters(data: AuditData | DataInfo) -> list[Quarter]:
-    """Every quarter the data covers from start to end (first and last within the completeness tolerance)."""
-    first, last = data.date_range()
-    fy = data.config.fiscal_year_start_month
-    q0 = quarter_of(first, fy)
-    if first > q0.start + _tolerance():
-        q0 = q0.next()
-    q1 = latest_complete_quarter(last, fy)
-    return quarters_between(q0, q1) if q0 <= q1 else []
-
-
-def _tolerance():
-    import pandas as pd
-
-    return pd.Timedelta(days=COMPLETE_TOLERANCE_DAYS)
+    """Every quarter the leads cover from start to end (first and last within the completeness tolerance)."""
+    return data.coverage.complete_quarters()
 
 
 def resolve_quarter(data: AuditData | DataInfo, label: str | None) -> Quarter:
-    """``"latest"``/None → latest complete quarter in the data; else the parsed label."""
-    fy = data.config.fiscal_year_start_month
-    if label in (None, "", "latest"):
-        return latest_complete_quarter(data.date_range()[1], fy)
-    return parse_quarter(label, fy)
+    """``"latest"``/None → latest complete quarter of the leads; else the parsed label (see
+    :func:`salesaudit.coverage.audit_quarter`)."""
+    return audit_quarter(data.coverage, label)
 
 
 def _failure_from(name: str, exc: BaseException) -> NotebookFailure:
@@ -378,8 +359,8 @@ def previous_quarter_figures(
     existing = reports_dir / prev.label / "summary.json"
     if existing.is_file() and _same_source(existing, data):
         return summ.read_figures_file(existing), str(existing), None
-    if prev.start + _tolerance() < data.date_range()[0]:
-        return {}, None, None  # the previous quarter is before the data starts: nothing to compare with
+    if not data.coverage.is_complete(prev):
+        return {}, None, None  # the leads do not cover the previous quarter: nothing to compare with
     if not steps:
         return {}, None, None
     cache = cache_root() / "figures" / f"{data.cache_key}-{_code_fingerprint(steps)}" / f"{prev.label}.json"
