@@ -72,25 +72,30 @@ def windows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def extraction_date(
-    win: pd.DataFrame, configured: Any = None, today: pd.Timestamp | None = None
+    tables: dict[str, pd.DataFrame], configured: Any = None, today: pd.Timestamp | None = None
 ) -> tuple[pd.Timestamp | None, str]:
     """``(date, source)``: ``extracted_at`` from audit.yaml when given, else the latest timestamp ≤ today.
 
-    The returned date is the *instant* of extraction: records at or before it are genuine, records after
-    it are "after the extraction date". ``None`` when no table holds a date and none is configured.
+    extracted = max{t : t in any contract date column of any table, t ≤ today}. It is the *instant* of
+    extraction: records at or before it are genuine, records after it are "after the extraction date".
+    ``None`` when no table holds a date up to today and none is configured.
     """
     if configured not in (None, ""):
-        ts = pd.Timestamp(configured)
-        return ts, "extracted_at in audit.yaml"
+        return pd.Timestamp(configured), "extracted_at in audit.yaml"
     today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1) if today is None else pd.Timestamp(today)
-    if win.empty:
-        return None, "no dates in the data"
-    last = win["last"].dropna()
-    last = last[last <= today]
-    if last.empty:
+    best, where = None, ""
+    for t in COLUMNS:
+        df = tables.get(t)
+        if df is None:
+            continue
+        for c in _date_columns(t, df):
+            s = df[c]
+            v = s[s <= today].max()
+            if pd.notna(v) and (best is None or v > best):
+                best, where = pd.Timestamp(v), f"{t}.{c}"
+    if best is None:
         return None, "no dates up to today in the data"
-    i = last.idxmax()
-    return pd.Timestamp(last.loc[i]), f"the latest date in the data ({win.loc[i, 'table']}.{win.loc[i, 'column']})"
+    return best, f"the latest date in the data, {where}"
 
 
 @dataclass(frozen=True)
@@ -307,7 +312,7 @@ def coverage_of(tables: dict[str, pd.DataFrame], cfg: Any, today: pd.Timestamp |
     """The :class:`Coverage` of validated tables under the settings ``cfg`` (``extracted_at`` wins)."""
     win = windows(tables)
     configured = getattr(cfg, "extra", {}).get("extracted_at") if cfg is not None else None
-    ext, source = extraction_date(win, configured, today)
+    ext, source = extraction_date(tables, configured, today)
     leads = tables.get("leads", pd.DataFrame())
     return Coverage(
         ext,

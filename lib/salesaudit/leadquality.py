@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats as st
 
 from . import stats, text
+from .contract import COLUMNS
 from .periods import Quarter
 
 DAY = pd.Timedelta(days=1)
@@ -100,13 +101,16 @@ def value_cohort(quarter: Quarter, horizon_days: int = HORIZON_DAYS, quarters: i
     return Cohort(first=last.previous(quarters - 1), last=last, horizon_days=int(horizon_days), as_of=as_of)
 
 
+_NUMERIC_COLUMNS = {c.name for cols in COLUMNS.values() for c in cols if c.kind in ("money", "float", "int")}
+
+
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
     """A column, or an all-missing one of the right kind when the optional column is absent."""
     if name in df.columns:
         return df[name]
     if name.endswith("_at"):
         return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-    if name == "lead_score":
+    if name in _NUMERIC_COLUMNS:
         return pd.Series(np.nan, index=df.index, dtype="float64")
     return pd.Series(pd.NA, index=df.index, dtype="object")
 

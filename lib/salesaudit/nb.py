@@ -7,6 +7,7 @@ sets the chart theme and makes bad-input errors show as one line instead of a tr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -15,6 +16,7 @@ from .contract import DataContractError
 from .coverage import Coverage, audit_quarter
 from .io import AuditData, load
 from .periods import Quarter
+from .sections import Section, check
 
 
 @dataclass
@@ -54,6 +56,10 @@ class Context:
 
     def has(self, table: str) -> bool:
         return self.data.has(table)
+
+    def section(self, shows: str, *requirements: Any) -> Section:
+        """What a section needs (see :mod:`salesaudit.sections`): ``display`` it, then run ``if sec.ok:``."""
+        return check(self, shows, *requirements)
 
     def missing_note(self, *tables: str) -> str | None:
         """A sentence naming the absent tables a section needs, or None when all are present."""
