@@ -70,6 +70,31 @@ class Context:
         return f"No {names} data was provided, so this section is skipped. Add {names} to the data folder to answer it."
 
 
+def banner(ctx: Context, n_leads: int | None = None) -> Any:
+    """The line under a notebook's title: company, quarter, as-of date, leads — and, when the quarter is
+    partial or the data undated, one sentence saying so (the report labels such a quarter everywhere)."""
+    from IPython.display import Markdown
+
+    from .text import md_escape
+
+    cov = ctx.coverage
+    company = md_escape(ctx.cfg.company)
+    n = f", {n_leads:,} leads created before the cut-off" if n_leads is not None else ""
+    if not cov.leads_dated:
+        head = f"**{company}** — undated snapshot of {cov.n_leads:,} leads"
+        tail = " The leads carry no creation dates: sections that need a time axis say so and are skipped."
+        if cov.extracted_at is not None:
+            head += f" (extracted {cov.extracted_at:%Y-%m-%d})"
+        return Markdown(head + "." + tail)
+    head = f"**{company}** — audit of {ctx.quarter.label} (as at {ctx.as_of:%Y-%m-%d}){n}."
+    if ctx.partial:
+        head += (
+            f" **Partial quarter:** {cov.partial_reason(ctx.quarter)}; its totals are not compared with whole"
+            " quarters and no better-or-worse verdict is drawn from them."
+        )
+    return Markdown(head)
+
+
 def _one_line_errors() -> None:
     try:
         from IPython import get_ipython

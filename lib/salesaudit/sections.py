@@ -123,6 +123,17 @@ def stage(name: str, dated: bool = False) -> Requirement:
     return req
 
 
+def stage_beyond_lead() -> Requirement:
+    """At least one stage after lead (MQL, SAL, SQL or customer) is recorded, dated or not."""
+
+    def req(ctx: Any) -> str | None:
+        if any(ctx.coverage.recorded(s) for s in ("mql", "sal", "sql", "customer")):
+            return None
+        return "a stage after lead (MQL, SAL, SQL or customer dates, or `stage_reached`)"
+
+    return req
+
+
 def complete_quarter() -> Requirement:
     """The leads cover the audited quarter completely."""
 
@@ -169,5 +180,6 @@ __all__ = [
     "history",
     "min_cases",
     "stage",
+    "stage_beyond_lead",
     "table",
 ]

@@ -43,6 +43,24 @@ def claimable(n_a, n_b=None, lo_a=None, hi_a=None, lo_b=None, hi_b=None, minimum
     return True
 
 
+def extremes(
+    groups: pd.DataFrame, value: str = "rate", lo: str = "lo", hi: str = "hi", n: str = "n", minimum: int = MIN_CLAIM_N
+) -> tuple[pd.Series, pd.Series] | None:
+    """``(highest, lowest)`` rows of ``groups`` that may be named as best and worst, or None.
+
+    Only groups with ``n ≥ minimum`` take part; of those, the highest and lowest ``value`` are returned
+    when their intervals do not overlap (:func:`claimable`); otherwise no group stands out (None).
+    """
+    g = groups[pd.to_numeric(groups[n], errors="coerce").fillna(0) >= minimum]
+    g = g[np.isfinite(pd.to_numeric(g[value], errors="coerce").astype(float))]
+    if len(g) < 2:
+        return None
+    top, bottom = g.loc[g[value].idxmax()], g.loc[g[value].idxmin()]
+    if not claimable(top[n], bottom[n], top[lo], top[hi], bottom[lo], bottom[hi], minimum):
+        return None
+    return top, bottom
+
+
 def _z(level: float) -> float:
     return float(st.norm.ppf(0.5 + level / 2))
 
