@@ -11,6 +11,16 @@ from scipy import stats as st
 
 DEFAULT_LEVEL = 0.90
 
+#: Minimum sample size behind a "best", "worst", "highest", "lowest", "strongest", "weakest" or
+#: "beyond the noise" claim: a sentence making one must show its ``n = …`` and every n must be at least
+#: this (docs/assumptions.md). ``salesaudit.lint`` checks built reports against it.
+MIN_CLAIM_N = 30
+
+#: Minimum base (cases in the earlier or comparison period) below which a change is not printed as a
+#: percentage: with fewer cases a "+66275%" says more about the tiny base than about the change; print
+#: the two counts instead. ``salesaudit.lint`` flags any printed change beyond ±1000%.
+MIN_BASE_N = 30
+
 
 def _z(level: float) -> float:
     return float(st.norm.ppf(0.5 + level / 2))
