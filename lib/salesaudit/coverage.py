@@ -158,6 +158,14 @@ class Coverage:
         ext = self.extracted_at if self.extracted_at is not None else last
         return bool(first <= q.start + tol and last >= q.end - tol and ext >= q.end - tol)
 
+    def observed_until(self, q: Any) -> pd.Timestamp:
+        """The as-of cut-off for auditing ``q``: its end, unless the data was extracted before that (less the
+        completeness tolerance) — then the day after the extraction date."""
+        tol = pd.Timedelta(days=COMPLETE_TOLERANCE_DAYS)
+        if self.extracted_at is None or self.extracted_at >= q.end - tol:
+            return q.end
+        return max(q.start, self.extracted_at.normalize() + pd.Timedelta(days=1))
+
     def latest_complete_quarter(self) -> Any:
         """The last quarter the leads cover to within the tolerance of its end (None when none is)."""
         w = self.leads_window

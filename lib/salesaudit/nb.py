@@ -51,8 +51,9 @@ class Context:
 
     @property
     def as_of(self) -> pd.Timestamp:
-        """The cut-off for "followed up to now": the end of the audited quarter."""
-        return self.quarter.end
+        """The cut-off for "followed up to now": the end of the audited quarter — or, for a quarter the data
+        stops in, the day after the extraction date (nothing after it was observed)."""
+        return self.data.coverage.observed_until(self.quarter)
 
     def has(self, table: str) -> bool:
         return self.data.has(table)

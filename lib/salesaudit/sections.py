@@ -138,7 +138,7 @@ def complete_quarter() -> Requirement:
     """The leads cover the audited quarter completely."""
 
     def req(ctx: Any) -> str | None:
-        if ctx.coverage.is_complete(ctx.quarter):
+        if ctx.coverage.is_complete(ctx.quarter) or not ctx.coverage.leads_dated:  # undated: dated() says it
             return None
         why = ctx.coverage.partial_reason(ctx.quarter)
         return f"a complete quarter ({why})" if why else "a complete quarter"
@@ -150,6 +150,8 @@ def history(quarters: int = 1) -> Requirement:
     """The leads cover the ``quarters`` quarters before the audited one completely."""
 
     def req(ctx: Any) -> str | None:
+        if not ctx.coverage.leads_dated:  # undated: dated() says it
+            return None
         prior = [ctx.quarter.previous(i) for i in range(1, quarters + 1)]
         short = [q for q in prior if not ctx.coverage.is_complete(q)]
         if not short:
