@@ -122,9 +122,11 @@ def test_excel_serial_dates(tmp_path):
 
 def test_dayfirst_when_mapping_says_so(tmp_path):
     m = yaml.safe_load(yaml.safe_dump(MAPPING))
-    m["tables"]["leads"]["dates"] = {"dayfirst": True}
+    m["tables"]["leads"]["dates"] = {"dayfirst": True}  # per table …
+    m["tables"]["spend"]["dates"] = {"month": {"dayfirst": True}}  # … and per column
     out, _ = _run(tmp_path, b"id,created,source,score,cost\nA,03/04/2026,web,1,2\n", m)
     assert pd.read_csv(out / "leads.csv")["created_at"].tolist() == ["2026-04-03"]
+    assert pd.read_csv(out / "spend.csv")["month"].tolist() == ["2026-04-03"]
 
 
 def test_empty_trailing_rows_and_repeated_header(tmp_path):
@@ -138,16 +140,17 @@ def test_empty_trailing_rows_and_repeated_header(tmp_path):
 def test_bad_date_and_number_messages(tmp_path):
     content = b"id,created,source,score,cost\nA,2026-01-02,web,1,2\nB,yesterday,web,x1,2\nC,2026-01-05,web,3,abc\n"
     out, log = _run(tmp_path, content)
-    assert "leads.csv: column created_at: 1 row not a date; row(s) cannot be used (row 3)" in log.problems
+    # leads.created_at is optional (undated snapshots): left empty; spend.month is required: row dropped
+    assert "leads.csv: column created_at: 1 row not a date; value(s) left empty (row 3)" in log.problems
+    assert "leads.csv: column month: 1 row not a date; row(s) cannot be used (row 3)" in log.problems
     assert "leads.csv: column lead_score: 1 row not a number; value(s) left empty (row 3)" in log.problems
     assert "leads.csv: column amount: 1 row not a number; row(s) cannot be used (row 4)" in log.problems
     assert any(
-        d.startswith("leads.csv: 1 row dropped from leads: no usable created_at (required) (row 3)")
-        for d in log.dropped
+        d.startswith("leads.csv: 1 row dropped from spend: no usable month (required) (row 3)") for d in log.dropped
     )
-    assert pd.read_csv(out / "leads.csv")["lead_id"].tolist() == ["A", "C"]
+    assert pd.read_csv(out / "leads.csv")["lead_id"].tolist() == ["A", "B", "C"]
     report = (out / "import-report.md").read_text()
-    assert "no usable created_at" in report
+    assert "no usable month" in report
 
 
 def test_missing_required_source_column_one_line(tmp_path):
