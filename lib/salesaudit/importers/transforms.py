@@ -128,8 +128,8 @@ def drop_rows(
             reason = f" — {rule['reason']}" if rule.get("reason") else ""
             keys = ""
             if count_by and all(k in df.columns for k in count_by):
-                n = len(df.loc[m.to_numpy(), count_by].drop_duplicates())
-                keys = f", {n:,} distinct {'/'.join(count_by)}"
+                n = len(df.loc[m.to_numpy(), count_by].dropna().drop_duplicates())
+                keys = f", {n:,} distinct {'/'.join(count_by)}" if n else ""
             log.dropped.append(
                 f"{fname}: {n_rows(len(rows))}{keys} dropped by the mapping's rule '{describe(rule)}'{reason} "
                 f"({rows_label(rows)})"
