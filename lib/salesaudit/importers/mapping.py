@@ -180,11 +180,11 @@ def build_table(
     opts = read_opts.get(source, {}) or {}
     gspec = spec.get("group_by") or {}
     gkey = gspec.get("key") if isinstance(gspec, dict) else None
-    df, u = drop_rows(df, spec.get("drop_rows"), fname, log, opts, _as_list(gkey) if gkey else None)
+    df, u = drop_rows(df, spec.get("drop_rows"), fname, log, opts, _as_list(gkey) if gkey else None, target)
     used |= u
     df, u = compute(df, spec.get("compute"), fname, log, opts)
     used |= u
-    df, u = group_by(df, spec.get("group_by"), fname, log, opts)
+    df, u = group_by(df, spec.get("group_by"), fname, log, opts, target)
     used |= u
     out = pd.DataFrame(index=df.index)
     missing_cols = []

@@ -113,7 +113,13 @@ def describe(cond: dict) -> str:
 
 
 def drop_rows(
-    df: pd.DataFrame, rules: list | None, fname: str, log, opts: dict, count_by: list[str] | None = None
+    df: pd.DataFrame,
+    rules: list | None,
+    fname: str,
+    log,
+    opts: dict,
+    count_by: list[str] | None = None,
+    target: str = "",
 ) -> tuple[pd.DataFrame, set[str]]:
     """Drop the rows matching each rule, in order; each rule's count (and reason) goes to the report.
 
@@ -131,7 +137,7 @@ def drop_rows(
                 n = len(df.loc[m.to_numpy(), count_by].dropna().drop_duplicates())
                 keys = f", {n:,} distinct {'/'.join(count_by)}" if n else ""
             log.dropped.append(
-                f"{fname}: {n_rows(len(rows))}{keys} dropped by the mapping's rule '{describe(rule)}'{reason} "
+                f"{fname}: {n_rows(len(rows))}{keys} dropped{f' from {target}' if target else ''} by the mapping's rule '{describe(rule)}'{reason} "
                 f"({rows_label(rows)})"
             )
         df = df[~m.to_numpy()]
@@ -201,7 +207,9 @@ def _typed(s: pd.Series, where: str, opts: dict) -> pd.Series:
     return text.where(filled)
 
 
-def group_by(df: pd.DataFrame, spec: dict | None, fname: str, log, opts: dict) -> tuple[pd.DataFrame, set[str]]:
+def group_by(
+    df: pd.DataFrame, spec: dict | None, fname: str, log, opts: dict, target: str = ""
+) -> tuple[pd.DataFrame, set[str]]:
     """One row per key: ``{key: C, order_by: C, aggregate: {name: {first|last|min|max|sum|count|nunique: C,
     where: condition}}}``. The row label of a group is its first spreadsheet row."""
     if not spec:
@@ -219,7 +227,7 @@ def group_by(df: pd.DataFrame, spec: dict | None, fname: str, log, opts: dict) -
     if no_key.any():
         rows = df.index[no_key.to_numpy()]
         log.dropped.append(
-            f"{fname}: {n_rows(len(rows))} dropped: no {'/'.join(keys)} to group by ({rows_label(rows)})"
+            f"{fname}: {n_rows(len(rows))} dropped{f' from {target}' if target else ''}: no {'/'.join(keys)} to group by ({rows_label(rows)})"
         )
         df = df[~no_key.to_numpy()]
     work = df.assign(_row=df.index.to_numpy())
@@ -254,7 +262,7 @@ def group_by(df: pd.DataFrame, spec: dict | None, fname: str, log, opts: dict) -
         log.mapped.append(f"{fname}: {name} = {op} of {col}{cond} per {'/'.join(keys)}")
     out = result.reset_index().set_index("row").sort_index()
     log.mapped.append(
-        f"{fname}: {len(df):,} rows grouped into {len(out):,} (one per {'/'.join(keys)}"
+        f"{target + ': ' if target else ''}{fname}: {len(df):,} rows grouped into {len(out):,} (one per {'/'.join(keys)}"
         f"{', in order of ' + '/'.join(order) if order else ''})"
     )
     return out, used
