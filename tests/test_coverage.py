@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from salesaudit import sections
 from salesaudit.config import load_config
 from salesaudit.coverage import Coverage, audit_quarter, coverage_of, reached_mask, stage_statuses

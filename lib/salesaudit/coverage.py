@@ -143,6 +143,10 @@ class Coverage:
     def dated(self, stage: str) -> bool:
         return self.stage_status(stage) == "dated"
 
+    def dated_stages(self) -> list[str]:
+        """The stages after lead whose date column has values anywhere in the leads (funnel order)."""
+        return [s for s in STAGE_COLUMNS if self.dated(s)]
+
     def not_recorded(self) -> list[str]:
         return [s for s in STAGE_COLUMNS if not self.recorded(s)]
 

@@ -674,7 +674,7 @@ def downstream_conversion(rates: pd.DataFrame, stage: str, group: str = "all") -
     """P(customer | reached ``stage``) from mature :func:`step_rates` = product of the later steps'
     rates (1 for ``customer``)."""
     r = rates[rates["group"] == group].set_index("step")["rate"]
-    recorded = ["lead"] + [b for a, b in (st.split("_") for st in r.index if st != "lead_customer")]
+    recorded = {x for st in r.index if st != "lead_customer" for x in st.split("_")}
     stages = [s for s in STAGES if s in recorded]
     i = stages.index(stage) if stage in stages else len(stages)
     steps = [f"{a}_{b}" for a, b in zip(stages[i:-1], stages[i + 1 :])]

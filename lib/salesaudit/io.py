@@ -264,7 +264,7 @@ def coerce_table(table: str, raw: pd.DataFrame, path: Path) -> tuple[pd.DataFram
         s = df[col.name]
         present = _to_text(s).notna() if not pd.api.types.is_datetime64_any_dtype(s) else s.notna()
         if col.kind == "timestamp" or col.kind == "month":
-            parsed = _parse_timestamps(s)
+            parsed = _parse_timestamps(s, file)
             bad = (parsed.isna() & present).to_numpy(bool)
             if bad.any():
                 findings.append(

@@ -1356,8 +1356,10 @@ def value_title(table: pd.DataFrame, by: str = "channel") -> str:
     if body.empty:
         return "No leads in the cohort"
     if body["revenue_per_lead"].notna().any():
-        b = body.dropna(subset=["revenue_per_lead"])
-        best, worst = b.iloc[0], b.iloc[-1]
+        ext = best_and_worst(body)
+        if ext is None:
+            return "Revenue per lead by channel: no channel stands out beyond the noise"
+        best, worst = ext
         if worst["revenue_per_lead"] > 0:
             ratio = best["revenue_per_lead"] / worst["revenue_per_lead"]
             return f"{best[by]} leads are worth {ratio:.{0 if ratio >= 10 else 1}f}× as much as {worst[by]} leads"
@@ -1728,17 +1730,5 @@ def campaign_note(leads: pd.DataFrame, campaigns: pd.DataFrame | None) -> str | 
         return (
             "No `campaigns` table was provided: campaigns are shown by id, with the channel most of their "
             "leads came from."
-        )
-    return None
-
-
-def handoff_note(leads: pd.DataFrame) -> str | None:
-    """Why the hand-over section is empty: the leads carry no ``mql_at`` dates (e.g. an export of deals
-    only, where the funnel infers MQL from later stages). None when some lead has an MQL date."""
-    if "mql_at" not in leads.columns or leads["mql_at"].notna().sum() == 0:
-        return (
-            "The leads have no `mql_at` dates, so the hand-over from marketing to sales is not recorded and this "
-            "section is skipped (the funnel in step 01 infers MQL from later stages). Add `mql_at` (and `sal_at`, "
-            "`disqualified_at`) to the leads to answer it."
         )
     return None
