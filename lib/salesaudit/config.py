@@ -20,6 +20,7 @@ take the defaults in :data:`DEFAULTS`. Example::
     inactive_opportunity_days: 30
     interval_level: 0.9
     score_breakeven_sql_rate: 0.25  # optional: SQL rate at which a lead is worth sales' time (step 3)
+    extracted_at: 2026-10-02        # optional: when the data was exported (else the latest date in any table)
 
 Keys not listed in ``DEFAULTS`` are kept in ``AuditConfig.extra``.
 """

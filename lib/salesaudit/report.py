@@ -568,23 +568,37 @@ def assemble_html(
     n_leads: int,
     paper: str = "A4",
     comparison: str | None = None,
+    coverage: Any = None,
 ) -> str:
     """One self-contained HTML document: cover, contents with page numbers (in the PDF), sections.
 
-    ``sections`` are ``(stem, title, body, headings)`` in report order.
+    ``sections`` are ``(stem, title, body, headings)`` in report order. ``coverage`` (the loader's
+    :class:`salesaudit.coverage.Coverage`) labels a partial quarter or an undated snapshot on the cover and
+    says what the data covers.
     """
     css = (Path(__file__).with_name("report.css")).read_text(encoding="utf-8") + page_css(company, quarter.label, paper)
     e = htmllib.escape
     import pandas as pd
 
     last_day = quarter.end - pd.Timedelta(days=1)
+    span = f"{quarter.label} ({_fmt_date(quarter.start)} – {_fmt_date(last_day)})"
+    data_line = (
+        f"leads created {_fmt_date(data_range[0])} – {_fmt_date(data_range[1])} ({n_leads:,} leads)"
+        if data_range and not pd.isna(data_range[0])
+        else f"an undated snapshot of {n_leads:,} leads (no creation dates)"
+    )
+    partial = coverage.partial_reason(quarter) if coverage is not None and coverage.leads_dated else None
+    if partial:
+        span += f" — partial: {partial}; no better-or-worse verdict is drawn from its totals"
     rows = [
         ("Company", company),
-        ("Quarter", f"{quarter.label} ({_fmt_date(quarter.start)} – {_fmt_date(last_day)})"),
-        ("Data", f"leads created {_fmt_date(data_range[0])} – {_fmt_date(data_range[1])} ({n_leads:,} leads)"),
-        ("Compared with", comparison or "no previous quarter"),
+        ("Quarter", span if coverage is None or coverage.leads_dated else f"{quarter.label} — undated snapshot"),
+        ("Data", data_line),
+        ("Coverage", " ".join(coverage.sentences()[:1] + coverage.sentences()[2:]) if coverage is not None else ""),
+        ("Compared with", "no comparison (partial quarter)" if partial else comparison or "no previous quarter"),
         ("Built", built_at.strftime("%d %b %Y %H:%M UTC")),
     ]
+    rows = [(k, v) for k, v in rows if v]
     meta = "\n".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
     cover = (
         f'<section class="cover"><div class="kicker">Quarterly sales audit</div><h1 class="cover-title">'
@@ -687,7 +701,7 @@ def build_report(
             )
         previous: dict[str, dict[str, dict]] = {}
         source = warning = None
-        if compare:
+        if compare and (data.coverage is None or data.coverage.is_complete(q)):  # a partial quarter: no verdict
             with timer("compare"):
                 previous, source, warning = previous_quarter_figures(
                     data, q, steps, reports_dir=reports_dir, config=config, workers=workers, progress=progress
@@ -727,11 +741,13 @@ def build_report(
             company=data.config.company,
             currency=data.config.currency,
             built_at=built_at.isoformat(timespec="seconds"),
-            data_range=(first.isoformat(), last.isoformat()),
+            data_range=tuple(None if x is None or x != x else x.isoformat() for x in (first, last)),  # NaT != NaT
             figures=figures,
             previous=previous,
             previous_source=source,
             data_dir=str(data.data_dir),
+            coverage=data.coverage.to_dict() if data.coverage is not None else None,
+            partial=data.coverage.partial_reason(q) if data.coverage is not None else None,
         )
         (build / "summary.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
         with timer("html"):
@@ -788,6 +804,7 @@ def render_report_html(
         n_leads=data.n_leads,
         paper=paper,
         comparison=comparison,
+        coverage=data.coverage,
     )
 
 

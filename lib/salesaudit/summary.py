@@ -186,13 +186,20 @@ def change(current: dict | None, previous: dict | None, level: float = stats.DEF
 
 
 def headline(
-    current: dict[str, dict], previous: dict[str, dict], names: list[tuple[str, str, bool]] | None = None
+    current: dict[str, dict],
+    previous: dict[str, dict],
+    names: list[tuple[str, str, bool]] | None = None,
+    partial: bool = False,
 ) -> pd.DataFrame:
     """One row per headline figure: this quarter, previous quarter, change with interval and verdict.
 
     ``current``/``previous`` are flat ``{name: payload}`` mappings (:func:`flatten`). ``better`` is
     True/False when the change is larger than the noise and goes the good/bad way, None otherwise.
+    ``partial``: the audited quarter is not complete — nothing is compared (a part of a quarter against a
+    whole one is no verdict).
     """
+    if partial:
+        previous = {}
     rows = []
     for name, label, hib in names or HEADLINE:
         cur, prev = current.get(name), previous.get(name)
@@ -309,8 +316,11 @@ def headline_styled(table: pd.DataFrame, currency: str = "EUR", previous_label: 
     )
 
 
-def headline_sentences(table: pd.DataFrame, quarter: str, previous_quarter: str, currency: str = "EUR") -> list[str]:
-    """Sentences for "What this means" under the headline table, built from the numbers."""
+def headline_sentences(
+    table: pd.DataFrame, quarter: str, previous_quarter: str, currency: str = "EUR", partial: str | None = None
+) -> list[str]:
+    """Sentences for "What this means" under the headline table, built from the numbers. ``partial`` (why
+    the quarter is not complete) replaces every comparison with one sentence saying why there is none."""
     have = table[table["value"].notna()]
     if have.empty:
         return [
@@ -320,15 +330,21 @@ def headline_sentences(table: pd.DataFrame, quarter: str, previous_quarter: str,
     out = []
     missing = table.loc[table["value"].isna(), "label"].tolist()
     compared = have[have["change"].notna()]
-    if compared.empty:
+    if partial:
+        out.append(
+            f"{quarter} is a partial quarter ({partial}): its figures are shown as they stand and are not compared "
+            f"with {previous_quarter}, so no better-or-worse verdict is drawn."
+        )
+    elif compared.empty:
         out.append(f"No figures for {previous_quarter} were available, so this quarter is shown without a comparison.")
     else:
         moved = compared[compared["significant"] == True]  # noqa: E712 - object column with None
         for r in moved.to_dict("records"):
             way = "better" if r["better"] else "worse"
+            n = f", {text.n_of(r['n'])}" if r.get("n") is not None and not _is_nan(r.get("n")) else ""
             out.append(
                 f"{r['label']} went from {fmt_value(r['previous'], r['unit'], currency)} to "
-                f"{fmt_value(r['value'], r['unit'], currency)} ({fmt_change(r['change'], r['unit'], currency)}): "
+                f"{fmt_value(r['value'], r['unit'], currency)} ({fmt_change(r['change'], r['unit'], currency)}{n}): "
                 f"larger than the noise, and {way}."
             )
         quiet = compared[compared["significant"] == False]  # noqa: E712
@@ -416,9 +432,10 @@ def recommendations(findings: pd.DataFrame, table: pd.DataFrame | None = None, c
         worse = table[(table["significant"] == True) & (table["better"] == False)]  # noqa: E712
         for r in worse.to_dict("records"):
             where = section_title(r.get("section"))
+            n = f", {text.n_of(r['n'])}" if r.get("n") is not None and not _is_nan(r.get("n")) else ""
             out.append(
-                f"Find out why {r['label']} got worse ({fmt_change(r['change'], r['unit'], currency)} "
-                f"beyond the noise){'; see ' + where if where else ''}."
+                f"Find out why {r['label']} got worse ({fmt_change(r['change'], r['unit'], currency)}{n}, "
+                f"outside its 90% interval of no change){'; see ' + where if where else ''}."
             )
     return out or ["No action stands out this quarter: keep the current plan and re-run the audit next quarter."]
 
@@ -459,7 +476,9 @@ def chart_changes(ax, table: pd.DataFrame, previous_quarter: str):
     ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
     ax.set_xlabel(f"Change vs {previous_quarter}, % of the previous value (bar: 90% interval)")
     n_sig = int((t["significant"] == True).sum())  # noqa: E712
-    ax.set_title(f"{n_sig} of {len(t)} headline figures moved beyond the noise since {previous_quarter}")
+    ax.set_title(
+        f"{n_sig} of {len(t)} headline figures changed by more than their 90% interval since {previous_quarter}"
+    )
     return ax
 
 
@@ -536,12 +555,15 @@ def summary_document(
     previous: dict[str, dict[str, dict]],
     previous_source: str | None,
     data_dir: str = "",
+    coverage: dict | None = None,
+    partial: str | None = None,
 ) -> dict:
     """The ``summary.json`` document (format in ``docs/report.md``): every recorded figure by notebook,
-    the headline figures with their quarter-over-quarter change, and the top findings."""
+    the headline figures with their quarter-over-quarter change (none for a ``partial`` quarter), the top
+    findings, and the data coverage (extraction date, date windows, stages recorded)."""
     cur = flatten(figures)
     prev = flatten(previous)
-    table = headline(cur, prev)
+    table = headline(cur, prev, partial=bool(partial))
     head = {}
     for r in table.to_dict("records"):
         name = r.pop("name")
@@ -556,7 +578,9 @@ def summary_document(
         "built_at": built_at,
         "data_dir": data_dir,
         "data_range": {"first": data_range[0], "last": data_range[1]},
-        "comparison_source": previous_source,
+        "comparison_source": None if partial else previous_source,
+        "partial": partial,
+        "coverage": coverage,
         "notebooks": sorted(figures),
         "figures": figures,
         "headline": head,
