@@ -84,13 +84,21 @@ def test_stage_statuses_dated_undated_and_not_recorded():
         stage_reached=["mql", "sql", "lead"],
     )
     st = stage_statuses(leads)
-    assert st == {"mql": "dated", "sal": "undated", "sql": "undated", "customer": "not recorded"}
+    assert st == {"mql": "dated", "sal": "not recorded", "sql": "undated", "customer": "not recorded"}
     leads2 = leads.drop(columns="stage_reached")
     assert stage_statuses(leads2) == {
         "mql": "dated",
         "sal": "not recorded",
         "sql": "not recorded",
         "customer": "not recorded",
+    }
+    # a campaign outcome (lead or customer) records no MQL, SAL or SQL stage
+    outcome = pd.DataFrame({"lead_id": ["a", "b"], "channel": "x", "stage_reached": ["lead", "customer"]})
+    assert stage_statuses(outcome) == {
+        "mql": "not recorded",
+        "sal": "not recorded",
+        "sql": "not recorded",
+        "customer": "undated",
     }
 
 

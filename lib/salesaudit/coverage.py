@@ -303,17 +303,19 @@ class Coverage:
 
 
 def stage_statuses(leads: pd.DataFrame) -> dict[str, str]:
-    """Per stage: ``dated`` when its date column has a value, ``undated`` when only ``stage_reached`` puts a
-    lead at or beyond it, else ``not recorded``."""
+    """Per stage: ``dated`` when its date column has a value, ``undated`` when some lead's ``stage_reached``
+    *is* that stage, else ``not recorded``.
+
+    A stage no lead stands at is not in the data even when leads stand beyond it: an export whose leads are
+    either ``lead`` or ``customer`` (a phone campaign's outcome) records no MQL, SAL or SQL stage, and none is
+    derived from the customers (the skipped-stage rule applies to leads, among the recorded stages).
+    """
     out = {}
-    reached = None
-    if "stage_reached" in leads.columns:
-        order = {s: i for i, s in enumerate(STAGE_REACHED_VALUES)}
-        reached = leads["stage_reached"].map(order)
+    present = set(leads["stage_reached"].dropna().unique()) if "stage_reached" in leads.columns else set()
     for s, col in STAGE_COLUMNS.items():
         if col in leads.columns and leads[col].notna().any():
             out[s] = "dated"
-        elif reached is not None and (reached >= STAGE_REACHED_VALUES.index(s)).any():
+        elif s in present:
             out[s] = "undated"
         else:
             out[s] = "not recorded"

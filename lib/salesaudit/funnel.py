@@ -100,6 +100,8 @@ def stage_dates(leads: pd.DataFrame, stages: list[str] | None = None) -> pd.Data
     out = pd.DataFrame(index=leads.index)
     out["lead_id"] = leads["lead_id"] if "lead_id" in leads.columns else leads.index.astype(str)
     out["channel"] = leads["channel"] if "channel" in leads.columns else "all"
+    if "segment" in leads.columns:
+        out["segment"] = leads["segment"]
     out["lead"] = leads["created_at"].astype("datetime64[ns]")
     for j, s in enumerate(recorded):
         col = eff[:, j]
@@ -447,7 +449,9 @@ def _rates_from_reached(r: pd.DataFrame, group: pd.Series | None, level: float) 
     else:
         counts = r[stages].sum().to_frame("all").T
     parts = []
-    last = [("lead_customer", "lead", "customer")] if "customer" in stages else []
+    last = (
+        [("lead_customer", "lead", "customer")] if "customer" in stages and stages[-2:] != ["lead", "customer"] else []
+    )
     for name, a, b in _steps(stages) + last:
         t = stats.rate_table(counts[b].to_numpy(), counts[a].to_numpy(), level)
         parts.append(t.assign(group=counts.index.to_numpy(), step=name))
@@ -734,9 +738,10 @@ def funnel_sentences(
     obs = w[(w["method"] == "observed") & w["conv"].notna()]  # cohorts without leads have no rate
     km = w[(w["method"] == "km") & (w["cohort"] == quarter.label)]
     if len(obs):
+        lo_c, hi_c = _pct(obs["conv"].min(), 1), _pct(obs["conv"].max(), 1)
+        share = lo_c if lo_c == hi_c else f"{lo_c}–{hi_c}"
         out.append(
-            f"Within {window} days of creation, the cohorts old enough to judge turned "
-            f"{_pct(obs['conv'].min(), 1)}–{_pct(obs['conv'].max(), 1)} of their leads into customers."
+            f"Within {window} days of creation, the cohorts old enough to judge turned {share} of their leads into customers."
         )
     if len(km) and not km.iloc[0]["k"] > 0:
         out.append(
@@ -788,6 +793,8 @@ def channel_gaps(
     ``entered_now`` joined from ``entries`` (group, step → entries into the step's first stage in the
     audited quarter) when given."""
     r = rates[rates["step"] != "lead_customer"]
+    if r.empty:  # lead → customer is the only step the data records
+        r = rates
     tot = r[r["group"] == "all"].set_index("step")
     ch = r[r["group"] != "all"]
     ok = tot.loc[ch["step"]]
@@ -888,12 +895,14 @@ def channel_sentences(rates: pd.DataFrame, gaps: pd.DataFrame, quarters: list[Qu
             else ""
         )
         out.append(f"No channel's lead → {end} rate stands out from the others beyond the noise{extra}.")
-    real = gaps[gaps["real"]]
+    real = gaps[gaps["real"] & (gaps["n"] >= stats.MIN_CLAIM_N)]
+    if gaps.empty:
+        return out
     if len(real):
         worst = real.loc[real["gap"].idxmin()]
         out.append(
             f"The largest shortfall against the other channels: {worst['group']} at {step_label(worst['step'])} "
-            f"({_pct(worst['rate'])} vs {_pct(worst['others'])}). "
+            f"({_pct(worst['rate'])} vs {_pct(worst['others'])}, {text.n_of(worst['n'])}). "
             f"{len(real)} of {len(gaps)} channel × step rates differ from the other channels by more than the noise."
         )
     else:
@@ -1132,13 +1141,19 @@ def window_display(cwin: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataFram
     return out.assign(Leads=n.reindex(out.index).to_numpy())[["Leads"] + list(out.columns)].rename_axis("Cohort")
 
 
-def rates_display(rates: pd.DataFrame) -> pd.DataFrame:
-    """Channel × step: ``rate (lo–hi)`` plus the number of leads in each channel's cohort."""
+def rates_display(rates: pd.DataFrame, by: str = "Channel") -> pd.DataFrame:
+    """Group × step: ``rate (lo–hi)`` plus the number of leads in each group's cohort (``by`` names the rows)."""
     r = rates.assign(cell=[_cell(a, b, c) for a, b, c in rates[["rate", "lo", "hi"]].to_numpy()])
     m = rate_matrix(r, "cell")
-    n = rates[rates["step"] == "lead_mql"].set_index("group")["n"]
+    first = next((st for st in m.columns if st.startswith("lead_")), m.columns[0])
+    n = rates[rates["step"] == first].set_index("group")["n"]
     m.columns = [step_label(s) if s != "lead_customer" else "Lead → Customer" for s in m.columns]
-    return m.assign(Leads=n.reindex(m.index).to_numpy())[["Leads"] + list(m.columns)].rename_axis("Channel")
+    return m.assign(Leads=[f"{v:,.0f}" for v in n.reindex(m.index)])[["Leads"] + list(m.columns)].rename_axis(by)
+
+
+def has_groups(leads: pd.DataFrame, by: str, minimum: int = 2) -> bool:
+    """True when ``leads[by]`` exists with at least ``minimum`` distinct values (a breakdown worth showing)."""
+    return by in leads.columns and leads[by].nunique(dropna=True) >= minimum
 
 
 def median_display(med: pd.DataFrame) -> pd.DataFrame:

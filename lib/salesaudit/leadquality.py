@@ -206,8 +206,9 @@ def snapshot_outcomes(leads: pd.DataFrame, opportunities: pd.DataFrame | None = 
     (or SQL). Deals: every opportunity of the lead by status (won/lost), whatever its date; ``customer`` is
     a won deal when there are opportunities. No horizon applies: leads still open count as not converted.
     """
-    from .coverage import reached_mask
+    from .coverage import reached_mask, stage_statuses
 
+    status = stage_statuses(leads)
     out = pd.DataFrame(
         {
             "lead_id": leads["lead_id"].to_numpy(dtype=object),
@@ -218,6 +219,7 @@ def snapshot_outcomes(leads: pd.DataFrame, opportunities: pd.DataFrame | None = 
             "mql": reached_mask(leads, "mql").to_numpy(),
             "sql": reached_mask(leads, "sql").to_numpy(),
             "accepted": reached_mask(leads, "sal").to_numpy(),
+            "sql_known": status["sql"] != "not recorded",
         }
     )
     cust = reached_mask(leads, "customer").to_numpy()
@@ -434,6 +436,7 @@ def value_per_lead(
             revenue_per_lead_hi=np.nan,
             revenue_per_sql=np.nan,
         )
+    t = t.assign(sql_known=bool(o["sql_known"].all()) if "sql_known" in o.columns else True)
     body = t.iloc[:-1].sort_values(["revenue_per_lead", "sql_rate"], ascending=False, na_position="last")
     return pd.concat([body, t.iloc[[-1]]], ignore_index=True)
 
@@ -454,6 +457,8 @@ def value_display(table: pd.DataFrame, by: str = "channel", currency: str = "EUR
             "Revenue/lead 90% CI": [_ci_num(a, b) for a, b in zip(t["revenue_per_lead_lo"], t["revenue_per_lead_hi"])],
         }
     )
+    if "sql_known" in t.columns and not bool(t["sql_known"].all()):
+        out = out.drop(columns=["SQL rate %", "SQL 90% CI"])
     if t["avg_deal"].isna().all():
         money_cols = [f"Avg deal ({currency})", f"Revenue/lead ({currency})", "Revenue/lead 90% CI"]
         deal_cols = ["Won", "Win rate %"] if t["win_rate"].isna().all() else []
@@ -536,10 +541,13 @@ def value_sentences(
         ]
     total = table.iloc[-1]
     body = table.iloc[:-1]
-    out = [
-        f"Cohort: {cohort.label}. {text.num(total['leads'])} leads, {text.pct(total['sql_rate'])} became SQL "
-        f"{text.interval(total['sql_rate_lo'], total['sql_rate_hi'])}."
-    ]
+    if "sql_known" in table.columns and not bool(table["sql_known"].all()):
+        reached = f"{text.pct(total['customer_rate'])} became customers; the SQL stage is not in the data"
+    else:
+        reached = (
+            f"{text.pct(total['sql_rate'])} became SQL {text.interval(total['sql_rate_lo'], total['sql_rate_hi'])}"
+        )
+    out = [f"Cohort: {cohort.label}. {text.num(total['leads'])} leads, {reached}."]
     if cohort is _SNAPSHOT:
         out.append(
             "The data is an undated snapshot: every lead is counted as it stands, so leads still open count as "
@@ -572,6 +580,8 @@ def value_sentences(
             )
         best = ext[0] if ext is not None else None
         top_sql = body.sort_values("sql_rate", ascending=False).iloc[0]
+        if "sql_known" in table.columns and not bool(table["sql_known"].all()):
+            best = None
         if best is not None and top_sql[by] != best[by] and top_sql["leads"] >= stats.MIN_CLAIM_N:
             out.append(
                 f"The highest SQL rate is {top_sql[by]}'s ({text.pct(top_sql['sql_rate'])}, {text.n_of(top_sql['leads'])}), but "
@@ -591,7 +601,7 @@ def value_sentences(
     elif len(body):
         out.append(
             "No opportunity data: win rate, deal size and revenue per lead cannot be computed; the "
-            "customer rate comes from the leads' customer dates."
+            "customer rate comes from the leads' own stage (customer dates or stage reached)."
         )
     if newer:
         out.append(f"Not valued yet (no leads old enough): {', '.join(newer)}.")

@@ -134,6 +134,28 @@ def stage_beyond_lead() -> Requirement:
     return req
 
 
+def unconverted_leads(minimum: int = 30) -> Requirement:
+    """At least ``minimum`` leads did not reach the last recorded stage: without them there is no funnel to
+    measure (every lead a customer from the start — a customer list or a purchase log)."""
+
+    def req(ctx: Any) -> str | None:
+        from .coverage import STAGE_COLUMNS, reached_mask
+
+        last = [s for s in STAGE_COLUMNS if ctx.coverage.recorded(s)]
+        if not last:
+            return None  # stage_beyond_lead() says it
+        leads = ctx.data.tables["leads"]
+        n = int((~reached_mask(leads, last[-1])).sum())
+        if n >= minimum:
+            return None
+        return (
+            f"at least {minimum:,} leads that did not become {last[-1].upper() if last[-1] != 'customer' else 'customers'} "
+            f"(the data has {n:,}: nearly every lead is already a customer — a customer list or purchase log, not a funnel)"
+        )
+
+    return req
+
+
 def complete_quarter() -> Requirement:
     """The leads cover the audited quarter completely."""
 
@@ -184,4 +206,5 @@ __all__ = [
     "stage",
     "stage_beyond_lead",
     "table",
+    "unconverted_leads",
 ]

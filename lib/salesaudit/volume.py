@@ -193,6 +193,8 @@ def volume_sentences(cmp: pd.DataFrame, ts: dict, quarter: Quarter, partial: str
             f"the quietest ({spct(idx[lo_m] - 1)})."
         )
     ch = c.drop(index="total")
+    if len(ch) < 2:  # one channel: its change is the total's, said above
+        return out
     real = ch[((ch["lo"] > 0) | (ch["hi"] < 0)) & np.isfinite(ch["change"]) & (ch["ref_mean"] >= stats.MIN_BASE_N)]
     if not (ch["ref_mean"] > 0).any():
         pass
