@@ -44,7 +44,7 @@ def _check_figures(fig: dict, deals: bool = True) -> None:
     if deals:
         r = fig["revenue_per_lead"]
         assert 0 < r["lo"] <= r["value"] <= r["hi"] and r["unit"] == "money"
-        d = fig["avg_deal_size"]
+        d = fig["cohort_avg_deal"]
         assert d["lo"] <= d["value"] <= d["hi"]
         assert 0 < fig["cohort_win_rate"]["value"] < 1
     else:

@@ -885,7 +885,8 @@ def threshold_comparison(
 
 
 def bands_display(bands: pd.DataFrame) -> pd.DataFrame:
-    """Compact calibration table."""
+    """Compact calibration table: bands without leads are left out (they have no rate to show)."""
+    bands = bands[bands["leads"] > 0]
     return pd.DataFrame(
         {
             "Score band": bands["band"],
