@@ -149,7 +149,7 @@ def test_section_sentence_names_what_is_missing_and_what_it_would_show():
     sec = sections.check(ctx, "the share of MQLs sales accepts", sections.stage("sal"), sections.table("opportunities"))
     assert not sec.ok
     assert sec.sentence == (
-        "Not measured: this section needs the SAL stage, which the data does not record and "
+        "Not measured: this section needs the SAL stage (not in the data) and "
         "the `opportunities` table — with that it would show the share of MQLs sales accepts."
     )
     ok = sections.check(ctx, "x", sections.stage("mql", dated=True), sections.dated())
@@ -163,6 +163,10 @@ def test_section_sentence_names_what_is_missing_and_what_it_would_show():
         (sections.column("leads", "lead_score"), "values in `leads.lead_score`"),
         (sections.complete_quarter(), "a complete quarter"),
         (sections.history(1), "the previous quarter of leads"),
+        (
+            sections.groups("leads", "channel", 2, "acquisition channels"),
+            "at least 2 acquisition channels (the data has 1: web)",
+        ),
     ],
 )
 def test_requirements(req, expect):

@@ -120,7 +120,7 @@ def test_partial_quarter_without_sal_or_amounts(small_data, tmp_path, cli):
     texts = _texts(out)
     assert "2026Q3 is a partial quarter" in texts  # executive summary and step 01
     assert "Not in the data: SAL" in texts
-    assert "needs the SAL stage, which the data does not record" in texts  # step 03's hand-over section
+    assert "needs the SAL stage (not in the data)" in texts  # step 03's hand-over section
     assert "deals carry no amounts" in texts
     figs = _figures(out)
     assert "sal" not in figs  # a stage the export does not record has no count

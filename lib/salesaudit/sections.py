@@ -115,7 +115,7 @@ def stage(name: str, dated: bool = False) -> Requirement:
         status = ctx.coverage.stage_status(name)
         label = STAGE_NAMES.get(name, name)
         if status == "not recorded":
-            return f"the {label} stage, which the data does not record"
+            return f"the {label} stage (not in the data)"
         if dated and status != "dated":
             return f"{label} dates (`leads.{name}_at`)"
         return None
@@ -152,6 +152,21 @@ def unconverted_leads(minimum: int = 30) -> Requirement:
             f"at least {minimum:,} leads that did not become {last[-1].upper() if last[-1] != 'customer' else 'customers'} "
             f"(the data has {n:,}: nearly every lead is already a customer — a customer list or purchase log, not a funnel)"
         )
+
+    return req
+
+
+def groups(tbl: str, col: str, minimum: int = 2, what: str | None = None) -> Requirement:
+    """``tbl.col`` has at least ``minimum`` distinct values (a comparison between groups needs groups)."""
+
+    def req(ctx: Any) -> str | None:
+        df = ctx.data.tables.get(tbl)
+        values = df[col].dropna().unique() if df is not None and col in df.columns else []
+        if len(values) >= minimum:
+            return None
+        noun = what or f"values of `{tbl}.{col}`"
+        only = f": {', '.join(map(str, values))}" if len(values) else ""
+        return f"at least {minimum} {noun} (the data has {len(values)}{only})"
 
     return req
 
@@ -201,6 +216,7 @@ __all__ = [
     "column",
     "complete_quarter",
     "dated",
+    "groups",
     "history",
     "min_cases",
     "stage",
