@@ -1025,8 +1025,9 @@ def unjudged(snap: Snapshot) -> pd.DataFrame:
     for t in sorted(present):
         money = [c.name for c in COLUMNS.get(t, []) if c.kind == "money"]
         if money and not any(snap.records(t, c) for c in money):
+            what = " or ".join(money)
             rows.append(
-                (t, "validity", "negative_amount", f"cannot judge negative amounts: the {_noun(t)} carry no amount")
+                (t, "validity", "negative_amount", f"cannot judge negative values: the {_noun(t)} carry no {what}")
             )
     if "opportunities" in present:
         opps = snap.tables["opportunities"]
