@@ -32,7 +32,12 @@ def leads_frame(rows: list[dict]) -> pd.DataFrame:
 # effective stage dates
 # --------------------------------------------------------------------------------------------------
 def test_skipped_stage_counts_as_passed():
-    df = leads_frame([{"created_at": "2026-07-01", "mql_at": "2026-07-03", "sql_at": "2026-07-10"}])
+    df = leads_frame(
+        [
+            {"created_at": "2026-07-01", "mql_at": "2026-07-03", "sql_at": "2026-07-10"},
+            {"created_at": "2026-07-01", "mql_at": "2026-07-03", "sal_at": "2026-07-04", "customer_at": "2026-08-01"},
+        ]
+    )
     d = funnel.stage_dates(df).iloc[0]
     assert d["sal"] == T("2026-07-10")  # no sal_at but an SQL date: passed SAL on (at the latest) that day
     assert d["sql"] == T("2026-07-10")
@@ -63,8 +68,15 @@ def test_missing_stage_columns_are_never_reached():
         }
     )
     d = funnel.stage_dates(df)
-    assert d["mql"].isna().tolist() == [True, False]
-    assert d.loc[1, "mql"] == T("2026-08-01")
+    # a stage the export does not record is not in the data: never derived from a later stage
+    assert funnel.stages_of(d) == ["lead", "customer"]
+    assert funnel.not_recorded(d) == ["mql", "sal", "sql"]
+    assert d.loc[1, "customer"] == T("2026-08-01")
+    # an empty column is not recorded either; forcing the stages keeps the skipped-stage rule across them
+    e = funnel.stage_dates(df.assign(mql_at=pd.Series([pd.NaT, pd.NaT], dtype="datetime64[ns]")))
+    assert "mql" not in e.columns
+    f = funnel.stage_dates(df, stages=["mql", "sal", "sql", "customer"])
+    assert f.loc[1, "mql"] == T("2026-08-01") and pd.isna(f.loc[0, "mql"])
 
 
 def test_arguments_are_not_mutated():
@@ -235,7 +247,12 @@ def test_step_rates_by_channel():
         + [{"created_at": "2025-05-01", "channel": "a"}]
         + [{"created_at": "2025-05-01", "mql_at": "2025-05-02", "sql_at": "2025-06-01", "channel": "b"}] * 2
     )
-    r = funnel.step_rates(funnel.stage_dates(leads_frame(rows)), T("2025-04-01"), T("2025-07-01"), Q3.end)
+    only = funnel.step_rates(funnel.stage_dates(leads_frame(rows)), T("2025-04-01"), T("2025-07-01"), Q3.end)
+    # SAL and customer are not recorded: the steps join the recorded stages
+    assert sorted(set(only["step"])) == ["lead_mql", "mql_sql"]
+    assert only.set_index(["group", "step"]).loc[("b", "mql_sql"), "rate"] == 1.0
+    every = list(funnel.STAGES[1:])
+    r = funnel.step_rates(funnel.stage_dates(leads_frame(rows), every), T("2025-04-01"), T("2025-07-01"), Q3.end)
     r = r.set_index(["group", "step"])
     assert r.loc[("a", "lead_mql"), ["k", "n"]].tolist() == [3, 4]
     assert r.loc[("b", "mql_sal"), "rate"] == 1.0  # SQL without SAL: passed SAL
@@ -518,7 +535,7 @@ def random_leads(draw):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_leads(), st.integers(0, 3))
 def test_funnel_counts_never_increase_down_the_stages(leads, back):
-    d = funnel.stage_dates(leads)
+    d = funnel.stage_dates(leads, list(funnel.STAGES[1:]))
     q = Q3.previous(back)
     c = funnel.cohort_funnel(d, q.start, q.end, q.end)
     assert (np.diff(c["reached"].to_numpy()) <= 0).all()
@@ -534,7 +551,7 @@ def test_funnel_counts_never_increase_down_the_stages(leads, back):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_leads())
 def test_rates_in_unit_interval_and_channels_sum_to_total(leads):
-    d = funnel.stage_dates(leads)
+    d = funnel.stage_dates(leads, list(funnel.STAGES[1:]))
     r = funnel.step_rates(d, T("2025-10-01"), T("2026-10-01"), Q3.end)
     rate = r["rate"].dropna()
     assert ((rate >= 0) & (rate <= 1)).all()

@@ -182,9 +182,19 @@ def test_value_sentences_and_title_use_the_numbers():
     c = lq.value_cohort(Q)
     v = lq.value_per_lead(lq.lead_outcomes(LEADS, OPPS, c), n_boot=200)
     s = " ".join(lq.value_sentences(v, c, newer=["podcast"]))
-    assert "2025Q2–2026Q1" in s and "EUR 1,250" in s and "b leads are worth the most (EUR 2,000)" in s
-    assert "podcast" in s
-    assert lq.value_title(v) == "b leads are worth 4.0× as much as a leads"
+    assert "2025Q2–2026Q1" in s and "EUR 1,250" in s and "podcast" in s
+    # two leads a channel carry no best/worst claim (stats.MIN_CLAIM_N)
+    assert "b leads are worth the most" not in s and "no channel is worth more or less" in s
+    assert lq.value_title(v) == "Revenue per lead by channel: no channel stands out beyond the noise"
+    big = pd.concat(
+        [
+            v.iloc[:-1].assign(leads=[400, 400], revenue_per_lead_lo=[0, 1500], revenue_per_lead_hi=[900, 2500]),
+            v.iloc[[-1]],
+        ]
+    )
+    s_big = " ".join(lq.value_sentences(big, c))
+    assert "b leads are worth the most (EUR 2,000, n = 400)" in s_big
+    assert lq.value_title(big) == "b leads are worth 4.0× as much as a leads"
 
 
 def test_new_channels():
@@ -264,7 +274,7 @@ def test_used_threshold_is_robust_to_a_manual_mql():
         dict(lead_id="old", created_at="2026-01-01", channel="a", mql_at="2026-01-02", lead_score=0),
     ]
     u = lq.used_threshold(_leads(rows), Q)
-    assert u == {"threshold": 50.0, "minimum": 10.0, "n": 1000, "below": 1}
+    assert u == {"threshold": 50.0, "minimum": 10.0, "n": 1000, "below": 1, "scope": "quarter"}
     assert np.isnan(lq.used_threshold(_leads(rows[-1:]), Q)["threshold"])
 
 

@@ -169,11 +169,6 @@ def test_value_sentences_with_a_single_channel():
     assert leadquality.value_sentences(leadquality.value_per_lead(outcomes.iloc[0:0]), cohort)[0].startswith("No leads")
 
 
-def test_handoff_note_when_leads_have_no_mql_dates():
-    assert leadquality.handoff_note(pd.DataFrame({"lead_id": ["a"], "sql_at": [Q.start]})) is not None
-    assert leadquality.handoff_note(pd.DataFrame({"lead_id": ["a"], "mql_at": [Q.start]})) is None
-
-
 def test_service_sentences_and_titles_on_thin_data():
     one = service.nps_score([10])
     assert "too few" in service.nps_title(one, "2026Q3") and "1 customer:" in service.nps_title(one, "2026Q3")
@@ -285,9 +280,9 @@ def test_first_quarter_of_the_data(run_nb, small_data, name):
     texts = "\n".join(_check_notebook(nb))
     if name == "01_sales_process":
         assert figs["leads"]["value"] > 0 and figs["leads_vs_prev4"]["value"] is None
-        assert "nothing to compare" in texts and "no baseline" in texts
+        assert "nothing to compare" in texts and "Not measured" in texts and "previous quarter of leads" in texts
     if name == "03_lead_quality":
-        assert "lead_to_sql_rate" not in figs and "No leads in the cohort" in texts
+        assert "lead_to_sql_rate" not in figs and "leads in the value cohort (the data has 0)" in texts
     if name == "05_sales_effectiveness":
         assert 0 <= figs["win_rate"]["value"] <= 1
     if name == "06_customer_service":

@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-data": ("salesaudit.cli_demo", "generate the simulated demo company"),
     "report": ("salesaudit.report", "build the quarterly HTML + PDF report"),
     "import": ("salesaudit.importers", "import a CRM export into the data contract"),
+    "lint": ("salesaudit.lint", "check a built report for nan/inf, demo words, claims without n, crashed sections"),
 }
 
 

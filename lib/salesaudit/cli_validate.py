@@ -31,9 +31,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             extra = f", {row.warnings:,} finding(s) for the data-quality audit" if row.warnings else ""
             print(f"{row.table:16s} {row.rows:>9,} rows  {row.file}{extra}")
-    first, last = data.date_range()
-    print(
-        f"OK: {data.data_dir.name} is valid; leads from {first:%Y-%m-%d} to {last:%Y-%m-%d} "
-        f"({time.perf_counter() - t0:.2f} s)"
-    )
+    w = data.coverage.leads_window
+    span = f"leads from {w[0]:%Y-%m-%d} to {w[1]:%Y-%m-%d}" if w else "undated snapshot (leads carry no dates)"
+    print(f"OK: {data.data_dir.name} is valid; {span} ({time.perf_counter() - t0:.2f} s)")
     return 0

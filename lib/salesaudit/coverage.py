@@ -72,25 +72,30 @@ def windows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def extraction_date(
-    win: pd.DataFrame, configured: Any = None, today: pd.Timestamp | None = None
+    tables: dict[str, pd.DataFrame], configured: Any = None, today: pd.Timestamp | None = None
 ) -> tuple[pd.Timestamp | None, str]:
     """``(date, source)``: ``extracted_at`` from audit.yaml when given, else the latest timestamp ≤ today.
 
-    The returned date is the *instant* of extraction: records at or before it are genuine, records after
-    it are "after the extraction date". ``None`` when no table holds a date and none is configured.
+    extracted = max{t : t in any contract date column of any table, t ≤ today}. It is the *instant* of
+    extraction: records at or before it are genuine, records after it are "after the extraction date".
+    ``None`` when no table holds a date up to today and none is configured.
     """
     if configured not in (None, ""):
-        ts = pd.Timestamp(configured)
-        return ts, "extracted_at in audit.yaml"
+        return pd.Timestamp(configured), "extracted_at in audit.yaml"
     today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1) if today is None else pd.Timestamp(today)
-    if win.empty:
-        return None, "no dates in the data"
-    last = win["last"].dropna()
-    last = last[last <= today]
-    if last.empty:
+    best, where = None, ""
+    for t in COLUMNS:
+        df = tables.get(t)
+        if df is None:
+            continue
+        for c in _date_columns(t, df):
+            s = df[c]
+            v = s[s <= today].max()
+            if pd.notna(v) and (best is None or v > best):
+                best, where = pd.Timestamp(v), f"{t}.{c}"
+    if best is None:
         return None, "no dates up to today in the data"
-    i = last.idxmax()
-    return pd.Timestamp(last.loc[i]), f"the latest date in the data ({win.loc[i, 'table']}.{win.loc[i, 'column']})"
+    return best, f"the latest date in the data, {where}"
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,10 @@ class Coverage:
     def dated(self, stage: str) -> bool:
         return self.stage_status(stage) == "dated"
 
+    def dated_stages(self) -> list[str]:
+        """The stages after lead whose date column has values anywhere in the leads (funnel order)."""
+        return [s for s in STAGE_COLUMNS if self.dated(s)]
+
     def not_recorded(self) -> list[str]:
         return [s for s in STAGE_COLUMNS if not self.recorded(s)]
 
@@ -152,6 +161,14 @@ class Coverage:
         first, last = w
         ext = self.extracted_at if self.extracted_at is not None else last
         return bool(first <= q.start + tol and last >= q.end - tol and ext >= q.end - tol)
+
+    def observed_until(self, q: Any) -> pd.Timestamp:
+        """The as-of cut-off for auditing ``q``: its end, unless the data was extracted before that (less the
+        completeness tolerance) — then the day after the extraction date."""
+        tol = pd.Timedelta(days=COMPLETE_TOLERANCE_DAYS)
+        if self.extracted_at is None or self.extracted_at >= q.end - tol:
+            return q.end
+        return max(q.start, self.extracted_at.normalize() + pd.Timedelta(days=1))
 
     def latest_complete_quarter(self) -> Any:
         """The last quarter the leads cover to within the tolerance of its end (None when none is)."""
@@ -307,7 +324,7 @@ def coverage_of(tables: dict[str, pd.DataFrame], cfg: Any, today: pd.Timestamp |
     """The :class:`Coverage` of validated tables under the settings ``cfg`` (``extracted_at`` wins)."""
     win = windows(tables)
     configured = getattr(cfg, "extra", {}).get("extracted_at") if cfg is not None else None
-    ext, source = extraction_date(win, configured, today)
+    ext, source = extraction_date(tables, configured, today)
     leads = tables.get("leads", pd.DataFrame())
     return Coverage(
         ext,

@@ -37,8 +37,9 @@ from scipy.special import expit, ndtri
 
 from .contract import TABLES
 
-__all__ = ["generate", "CHANNELS", "PAID_CHANNELS", "EMAIL_STREAMS", "PRODUCTS"]
+__all__ = ["generate", "COMPANY", "CHANNELS", "PAID_CHANNELS", "EMAIL_STREAMS", "PRODUCTS"]
 
+COMPANY = "Northwind Devices (demo)"  # the demo's name in audit.yaml; salesaudit.lint tells demo reports by it
 DAY = 86400.0
 HOUR = 3600.0
 MONTH_DAYS = 30.4375
@@ -1463,7 +1464,7 @@ def _truth(
 
 def _audit_yaml() -> dict:
     return {
-        "company": "Northwind Devices (demo)",
+        "company": COMPANY,
         "currency": "EUR",
         "fiscal_year_start_month": 1,
         "roi_target": 2.0,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import stats
+from . import stats, text
 from .contract import LEAD_STAGE_COLUMNS
 from .periods import Quarter
 
@@ -44,26 +44,52 @@ def step_label(step: str) -> str:
     return f"{STAGE_LABELS[a]} → {STAGE_LABELS[b]}"
 
 
-def _steps() -> list[tuple[str, str, str]]:
-    return [(f"{a}_{b}", a, b) for a, b in zip(STAGES[:-1], STAGES[1:])]
+def stages_of(dates: pd.DataFrame) -> list[str]:
+    """The stages a :func:`stage_dates` frame records, in funnel order (``lead`` always first)."""
+    return [s for s in STAGES if s in dates.columns]
+
+
+def _steps(stages: list[str] | tuple[str, ...] = STAGES) -> list[tuple[str, str, str]]:
+    """``(name, from, to)`` for each pair of consecutive recorded stages (``mql_sql`` when SAL is not recorded)."""
+    return [(f"{a}_{b}", a, b) for a, b in zip(stages[:-1], stages[1:])]
+
+
+def steps_of(dates: pd.DataFrame) -> list[str]:
+    """Step names between the recorded stages of ``dates``."""
+    return [name for name, _, _ in _steps(stages_of(dates))]
+
+
+def _step_key(step: str) -> tuple[int, int]:
+    a, b = step.split("_")
+    return STAGES.index(a), STAGES.index(b)
+
+
+def not_recorded(dates: pd.DataFrame) -> list[str]:
+    """Stages of the funnel that the data does not record (no date column with values)."""
+    return [s for s in STAGES if s not in dates.columns]
 
 
 # --------------------------------------------------------------------------------------------------
 # effective stage dates
 # --------------------------------------------------------------------------------------------------
-def stage_dates(leads: pd.DataFrame) -> pd.DataFrame:
+def stage_dates(leads: pd.DataFrame, stages: list[str] | None = None) -> pd.DataFrame:
     """Effective stage-entry dates, one row per lead (same index as ``leads``).
 
-    Columns: ``lead_id``, ``channel``, ``lead``, ``mql``, ``sal``, ``sql``, ``customer`` (timestamps,
-    NaT = not reached) and ``disqualified_at``.
+    Columns: ``lead_id``, ``channel``, ``lead`` and one column per *recorded* stage among ``mql``,
+    ``sal``, ``sql``, ``customer`` (timestamps, NaT = not reached), and ``disqualified_at``. A stage is
+    recorded when its date column has at least one value (or it is listed in ``stages``); a stage the
+    export does not record gets no column — it is "not in the data", never derived from a later stage.
 
     Definition: eff(k) = max(created_at, min{date(j) : j ≥ k, date(j) present}); eff(lead) = created_at.
     A skipped stage takes the earliest later date (the lead passed it); dates out of order are pulled
-    back to the earliest later date, so eff(lead) ≤ eff(mql) ≤ … ≤ eff(customer). Stage columns absent
-    from the data count as never filled.
+    back to the earliest later date, so eff(lead) ≤ eff(mql) ≤ … ≤ eff(customer). The skipped-stage rule
+    applies across the recorded stages only.
     """
+    if stages is None:
+        stages = [s for s in STAGES[1:] if STAGE_COLUMNS[s] in leads.columns and leads[STAGE_COLUMNS[s]].notna().any()]
+    recorded = [s for s in STAGES[1:] if s in stages]
     created = leads["created_at"].to_numpy("datetime64[ns]").astype("int64")
-    cols = [STAGE_COLUMNS[s] for s in STAGES[1:]]
+    cols = [STAGE_COLUMNS[s] for s in recorded]
     raw = np.full((len(leads), len(cols)), np.inf)
     for j, c in enumerate(cols):  # loop over the four stage columns, not over leads
         if c in leads.columns:
@@ -75,7 +101,7 @@ def stage_dates(leads: pd.DataFrame) -> pd.DataFrame:
     out["lead_id"] = leads["lead_id"] if "lead_id" in leads.columns else leads.index.astype(str)
     out["channel"] = leads["channel"] if "channel" in leads.columns else "all"
     out["lead"] = leads["created_at"].astype("datetime64[ns]")
-    for j, s in enumerate(STAGES[1:]):
+    for j, s in enumerate(recorded):
         col = eff[:, j]
         ns = np.where(np.isfinite(col), col, 0).astype("int64")
         out[s] = pd.Series(ns.astype("datetime64[ns]"), index=leads.index).where(np.isfinite(col))
@@ -89,7 +115,7 @@ def reached(dates: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
     Monotone by construction: reached(k + 1) implies reached(k).
     """
-    return pd.DataFrame({s: (dates[s] < as_of).to_numpy() for s in STAGES}, index=dates.index)
+    return pd.DataFrame({s: (dates[s] < as_of).to_numpy() for s in stages_of(dates)}, index=dates.index)
 
 
 def in_period(ts: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
@@ -107,7 +133,7 @@ def flow_counts(dates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> 
     quarter may be a lead from last quarter), so the ratio flow(k+1)/flow(k) is a throughput ratio, not
     a conversion probability, and can exceed 1.
     """
-    return pd.Series({s: int(in_period(dates[s], start, end).sum()) for s in STAGES}, name="flow")
+    return pd.Series({s: int(in_period(dates[s], start, end).sum()) for s in stages_of(dates)}, name="flow")
 
 
 def cohort_funnel(
@@ -126,10 +152,11 @@ def cohort_funnel(
     r = reached(cohort, as_of)
     dq = (cohort["disqualified_at"] < as_of).fillna(False).to_numpy(bool)
     counts = r.sum().astype(int)
-    nxt = list(STAGES[1:]) + [None]
+    stages = stages_of(dates)
+    nxt = list(stages[1:]) + [None]
     open_ = [
         int((r[s].to_numpy() & ~(r[n].to_numpy() if n else np.zeros(len(r), bool)) & ~dq).sum()) if n else 0
-        for s, n in zip(STAGES, nxt)
+        for s, n in zip(stages, nxt)
     ]
     k = counts.to_numpy(float)
     prev = np.concatenate([[k[0]], k[:-1]])
@@ -137,7 +164,7 @@ def cohort_funnel(
     cum = stats.rate_table(k, np.full(len(k), k[0]), level)
     return pd.DataFrame(
         {
-            "stage": list(STAGES),
+            "stage": stages,
             "reached": counts.to_numpy(),
             "open": open_,
             "step": step["rate"].to_numpy(),
@@ -258,7 +285,7 @@ def window_conversion(
     n = len(cohort)
     mature = end + pd.Timedelta(days=window) <= as_of
     rows = []
-    for s in STAGES:  # five stages
+    for s in stages_of(dates):  # up to five stages
         dur = time_to_stage(cohort, s, as_of)
         hit = dur["observed"].to_numpy() & (dur["days"].to_numpy() <= window)
         k = int(hit.sum())
@@ -341,7 +368,7 @@ def median_days_table(
     """
     sub = dates[in_period(dates["lead"], created_from, as_of)]
     rows = []
-    for s in STAGES[1:]:  # four stages × channels: small loops over groups, not leads
+    for s in stages_of(dates)[1:]:  # up to four stages × channels: small loops over groups, not leads
         dur = time_to_stage(sub, s, as_of)
         for g, d in [("all", dur)] + list(dur.groupby("channel", sort=True)):
             curve = km_conversion(d)
@@ -392,14 +419,36 @@ def step_rates(
     Groups always include ``all``.
     """
     cohort = dates[in_period(dates["lead"], start, end)]
-    r = reached(cohort, as_of)
-    if by is not None:
-        r = r.assign(group=cohort[by].to_numpy())
-        counts = pd.concat([r.groupby("group", sort=True)[list(STAGES)].sum(), r[list(STAGES)].sum().to_frame("all").T])
+    return _rates_from_reached(reached(cohort, as_of), cohort[by] if by is not None else None, level)
+
+
+def snapshot_rates(leads: pd.DataFrame, by: str | None = "channel", level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+    """Step conversion of an undated snapshot: the share of leads at or beyond each stage.
+
+    reached(s) = the lead's ``stage_reached`` is s or later, or a date column of s or a later stage has a
+    value (:func:`salesaudit.coverage.reached_mask`); step(a → b) = #{reached b} / #{reached a} with a
+    Wilson interval, over the stages the data records. Every lead is taken as it stands at the export: leads
+    still open count as not (yet) converted, so recent leads pull the rates down — the snapshot has no dates
+    to tell them apart. Same columns as :func:`step_rates`.
+    """
+    from .coverage import reached_mask, stage_statuses
+
+    status = stage_statuses(leads)
+    stages = ["lead"] + [s for s in STAGES[1:] if status.get(s) != "not recorded"]
+    r = pd.DataFrame({s: reached_mask(leads, s).to_numpy() for s in stages}, index=leads.index)
+    return _rates_from_reached(r, leads[by] if by is not None and by in leads.columns else None, level)
+
+
+def _rates_from_reached(r: pd.DataFrame, group: pd.Series | None, level: float) -> pd.DataFrame:
+    stages = [s for s in STAGES if s in r.columns]
+    if group is not None:
+        r = r.assign(group=group.to_numpy())
+        counts = pd.concat([r.groupby("group", sort=True)[stages].sum(), r[stages].sum().to_frame("all").T])
     else:
-        counts = r[list(STAGES)].sum().to_frame("all").T
+        counts = r[stages].sum().to_frame("all").T
     parts = []
-    for name, a, b in _steps() + [("lead_customer", "lead", "customer")]:
+    last = [("lead_customer", "lead", "customer")] if "customer" in stages else []
+    for name, a, b in _steps(stages) + last:
         t = stats.rate_table(counts[b].to_numpy(), counts[a].to_numpy(), level)
         parts.append(t.assign(group=counts.index.to_numpy(), step=name))
     out = pd.concat(parts, ignore_index=True)
@@ -409,7 +458,9 @@ def step_rates(
 
 def rate_matrix(rates: pd.DataFrame, value: str = "rate") -> pd.DataFrame:
     """Pivot :func:`step_rates` to group × step (steps in funnel order, ``all`` last)."""
-    order = [s for s in list(STEPS) + ["lead_customer"] if s in set(rates["step"])]
+    order = sorted(set(rates["step"]) - {"lead_customer"}, key=_step_key) + (
+        ["lead_customer"] if "lead_customer" in set(rates["step"]) else []
+    )
     m = rates.pivot(index="group", columns="step", values=value)[order]
     groups = [g for g in m.index if g != "all"] + (["all"] if "all" in m.index else [])
     return m.loc[groups]
@@ -429,7 +480,7 @@ def step_window_rates(
     window, n_eff = entered and k_eff is the plain count.
     """
     rows = []
-    for name, a, b in _steps():
+    for name, a, b in _steps(stages_of(dates)):
         sub = dates[in_period(dates[a], start, end)]
         dur = time_to_stage(sub, b, as_of, origin=a)
         if len(dur) == 0:
@@ -456,6 +507,7 @@ def _standardised(now: pd.DataFrame, prev: pd.DataFrame) -> tuple[pd.DataFrame, 
     groups with entries in both periods; weights w_g = entries_now_g / Σ entries_now. Rate = Σ w_g F_g,
     Var = Σ w_g² Var F_g, n_eff = F(1 − F)/Var (Σ entries when the variance is 0).
     """
+    steps = sorted(set(now["step"]), key=_step_key)
     m = now.merge(prev, on=["group", "step"], suffixes=("_now", "_prev"))
     m = m[(m["entered_now"] > 0) & (m["entered_prev"] > 0)]
     m = m.assign(w=m["entered_now"] / m.groupby("step")["entered_now"].transform("sum"))
@@ -466,7 +518,7 @@ def _standardised(now: pd.DataFrame, prev: pd.DataFrame) -> tuple[pd.DataFrame, 
             .groupby("step")
             .agg(conv=("f", "sum"), var=("v", "sum"), entered=(f"entered_{tag}", "sum"))
         )
-        agg = agg.reindex(list(STEPS))
+        agg = agg.reindex(steps)
         f, v = agg["conv"].to_numpy(float), agg["var"].to_numpy(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             n_eff = np.where((v > 0) & (f > 0) & (f < 1), f * (1 - f) / v, agg["entered"].fillna(0).to_numpy(float))
@@ -474,7 +526,7 @@ def _standardised(now: pd.DataFrame, prev: pd.DataFrame) -> tuple[pd.DataFrame, 
         out.append(
             pd.DataFrame(
                 {
-                    "step": list(STEPS),
+                    "step": steps,
                     "entered": agg["entered"].fillna(0).astype(int).to_numpy(),
                     "conv": f,
                     "n_eff": n_eff,
@@ -622,8 +674,10 @@ def downstream_conversion(rates: pd.DataFrame, stage: str, group: str = "all") -
     """P(customer | reached ``stage``) from mature :func:`step_rates` = product of the later steps'
     rates (1 for ``customer``)."""
     r = rates[rates["group"] == group].set_index("step")["rate"]
-    i = STAGES.index(stage)
-    steps = [f"{a}_{b}" for a, b in zip(STAGES[i:-1], STAGES[i + 1 :])]
+    recorded = {x for st in r.index if st != "lead_customer" for x in st.split("_")}
+    stages = [s for s in STAGES if s in recorded]
+    i = stages.index(stage) if stage in stages else len(stages)
+    steps = [f"{a}_{b}" for a, b in zip(stages[i:-1], stages[i + 1 :])]
     return float(np.prod([r.get(s, np.nan) for s in steps])) if steps else 1.0
 
 
@@ -641,10 +695,11 @@ def _iv(lo, hi, d: int = 0) -> str:
 def funnel_title(ftab: pd.DataFrame, quarter: Quarter) -> str:
     """Chart title from the numbers: leads and customers in the quarter."""
     f = ftab.set_index("stage")
-    return (
-        f"{quarter.label}: {f.loc['lead', 'flow']:,} new leads, {f.loc['customer', 'flow']:,} new customers "
-        f"(flow) — the cohort is still open"
-    )
+    last = f.index[-1]
+    if last == "lead":
+        return f"{quarter.label}: {f.loc['lead', 'flow']:,} new leads (no later stage is in the data)"
+    noun = "new customers" if last == "customer" else f"new {STAGE_LABELS[last]}s"
+    return f"{quarter.label}: {f.loc['lead', 'flow']:,} new leads, {f.loc[last, 'flow']:,} {noun} (flow) — the cohort is still open"
 
 
 def funnel_sentences(
@@ -655,13 +710,25 @@ def funnel_sentences(
     f = ftab.set_index("stage")
     out = [
         "Flow (stage entries dated in the quarter, whichever quarter the lead came from): "
-        + ", ".join(f"{f.loc[s, 'flow']:,} {STAGE_LABELS[s] if s != 'lead' else 'leads'}" for s in STAGES)
+        + ", ".join(f"{f.loc[s, 'flow']:,} {STAGE_LABELS[s] if s != 'lead' else 'leads'}" for s in f.index)
         + "."
     ]
+    missing = [STAGE_LABELS[s] for s in STAGES if s not in f.index]
+    if missing:
+        out.append(
+            f"Not in the data: {', '.join(missing)} — the export records no such dates, so these stages are "
+            "not counted and no step is derived from a later stage."
+        )
+    parts = []
+    first = next((s for s in f.index if s != "lead"), None)
+    if first is not None:
+        parts.append(f"{_pct(f.loc[first, 'cum'])} reached {STAGE_LABELS[first]}")
+    if "customer" in f.index:
+        parts.append(f"{f.loc['customer', 'cohort']:,} are customers already")
+    reached_txt = (" and ".join(parts) + "; ") if parts else ""
     out.append(
         f"Cohort (the {f.loc['lead', 'cohort']:,} leads created in {quarter.label}, seen at the quarter end): "
-        f"{_pct(f.loc['mql', 'cum'])} reached MQL and {f.loc['customer', 'cohort']:,} are customers already; "
-        f"{int(f['open'].sum()):,} are still open — counted as censored, not lost."
+        f"{reached_txt}{int(f['open'].sum()):,} are still open — counted as censored, not lost."
     )
     w = cwin[cwin["stage"] == "customer"]
     obs = w[(w["method"] == "observed") & w["conv"].notna()]  # cohorts without leads have no rate
@@ -686,25 +753,31 @@ def funnel_sentences(
         v = v2l.set_index("channel")
         ch = v.drop(index="all", errors="ignore")
         s = f"Visitors → leads: {_pct(v.loc['all', 'rate'], 2)} of {v.loc['all', 'visits']:,.0f} website visits became leads"
-        if len(ch) > 1:
+        ext = stats.extremes(ch.reset_index(), n="visits") if len(ch) > 1 else None
+        if ext is not None:
+            b, w = ext
             s += (
-                f"; best {ch['rate'].idxmax()} ({_pct(ch['rate'].max(), 2)}), "
-                f"lowest {ch['rate'].idxmin()} ({_pct(ch['rate'].min(), 2)})"
+                f"; highest {b['channel']} ({_pct(b['rate'], 2)}, {text.n_of(b['visits'])} visits), "
+                f"lowest {w['channel']} ({_pct(w['rate'], 2)}, {text.n_of(w['visits'])} visits)"
             )
+        elif len(ch) > 1:
+            s += "; no channel's rate stands out from the others beyond the noise"
         out.append(s + ".")
     return out
 
 
 def channel_title(rates: pd.DataFrame) -> str:
     """Heat-map title from the numbers: best and worst channel lead → customer."""
-    lc = rates[(rates["step"] == "lead_customer") & (rates["group"] != "all")].set_index("group")
+    lc = rates[(rates["step"] == "lead_customer") & (rates["group"] != "all")]
     if not (rates["n"] > 0).any():
         return "Stage conversion by channel: no leads in the mature cohorts yet"
-    if len(lc) < 2:
-        return "Stage conversion by channel"
-    b, w = lc["rate"].idxmax(), lc["rate"].idxmin()
-    ratio = lc.loc[b, "rate"] / lc.loc[w, "rate"] if lc.loc[w, "rate"] > 0 else np.inf
-    return f"{b} turns leads into customers {ratio:.1f}× as often as {w}"
+    ext = stats.extremes(lc) if len(lc) >= 2 else None
+    if ext is None:
+        return "Stage conversion by channel: no channel stands out beyond the noise"
+    b, w = ext
+    if w["rate"] > 0:
+        return f"{b['group']} turns leads into customers {b['rate'] / w['rate']:.1f}× as often as {w['group']}"
+    return f"{b['group']} turns {_pct(b['rate'], 1)} of leads into customers; {w['group']} none of {w['n']:,}"
 
 
 def channel_gaps(
@@ -714,7 +787,7 @@ def channel_gaps(
     interval of the difference. Columns ``group, step, rate, others, gap, gap_lo, gap_hi, real``;
     ``entered_now`` joined from ``entries`` (group, step → entries into the step's first stage in the
     audited quarter) when given."""
-    r = rates[rates["step"].isin(STEPS)]
+    r = rates[rates["step"] != "lead_customer"]
     tot = r[r["group"] == "all"].set_index("step")
     ch = r[r["group"] != "all"]
     ok = tot.loc[ch["step"]]
@@ -734,7 +807,7 @@ def channel_gaps(
 def step_entries(dates: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
     """Entries into the first stage of each step during the quarter, by channel: ``group, step, entered_now``."""
     rows = []
-    for name, a, _ in _steps():
+    for name, a, _ in _steps(stages_of(dates)):
         m = in_period(dates[a], quarter.start, quarter.end)
         c = dates.loc[m, "channel"].value_counts()
         rows.append(pd.DataFrame({"group": c.index.to_numpy(), "step": name, "entered_now": c.to_numpy()}))
@@ -748,7 +821,7 @@ def channel_finding(gaps: pd.DataFrame, rates: pd.DataFrame, deal_value: float) 
     g = gaps[gaps["real"] & (gaps["gap"] < 0)].copy()
     if g.empty or "entered_now" not in g.columns:
         return None
-    nxt = {name: b for name, _, b in _steps()}
+    nxt = {st: st.split("_")[1] for st in g["step"]}
     g["down"] = [downstream_conversion(rates, nxt[s]) for s in g["step"]]
     value = deal_value if np.isfinite(deal_value) else 0.0
     g["customers_lost"] = g["entered_now"].fillna(0) * (-g["gap"]) * g["down"]
@@ -777,23 +850,44 @@ def channel_finding(gaps: pd.DataFrame, rates: pd.DataFrame, deal_value: float) 
 def channel_sentences(rates: pd.DataFrame, gaps: pd.DataFrame, quarters: list[Quarter]) -> list[str]:
     """Sentences for the channel heat map (mature cohorts)."""
     span = f"{quarters[0].label}–{quarters[-1].label}" if quarters else "mature cohorts"
-    lc = rates[rates["step"] == "lead_customer"].set_index("group")
+    final = "lead_customer" if "lead_customer" in set(rates["step"]) else None
+    if final is None:  # no customer stage: judge channels on the last recorded step from lead
+        steps = sorted(set(rates["step"]), key=_step_key)
+        final = steps[-1] if steps else None
+    lc = rates[rates["step"] == final].set_index("group")
     ch = lc.drop(index="all", errors="ignore")
+    end = STAGE_LABELS[final.split("_")[1]] if final else "a later stage"
     if "all" not in lc.index or not lc.loc["all", "n"] > 0:
         return [
             f"No leads were created {span} (the mature cohorts), so conversion by channel cannot be measured "
             "yet: audit a later quarter once the data covers these cohorts."
         ]
-    out = [
-        f"Rates are for leads created {span}, old enough that almost all of their outcomes are known; "
-        f"overall {_pct(lc.loc['all', 'rate'], 1)} of leads became customers ({_iv(lc.loc['all', 'lo'], lc.loc['all', 'hi'], 1)})."
-    ]
-    if len(ch) >= 2:
-        b, w = ch["rate"].idxmax(), ch["rate"].idxmin()
+    if quarters:
+        out = [
+            f"Rates are for leads created {span}, old enough that almost all of their outcomes are known; "
+            f"overall {_pct(lc.loc['all', 'rate'], 1)} of leads reached {end} ({_iv(lc.loc['all', 'lo'], lc.loc['all', 'hi'], 1)})."
+        ]
+    else:
+        out = [
+            f"The data is an undated snapshot: rates count every lead as exported ({text.n_of(lc.loc['all', 'n'])}), "
+            f"including leads still open, so they understate what recent leads will reach; overall "
+            f"{_pct(lc.loc['all', 'rate'], 1)} of leads reached {end} ({_iv(lc.loc['all', 'lo'], lc.loc['all', 'hi'], 1)})."
+        ]
+    ext = stats.extremes(ch.reset_index()) if len(ch) >= 2 else None
+    if ext is not None:
+        b, w = ext
         out.append(
-            f"Best channel: {b} ({_pct(ch.loc[b, 'rate'], 1)}, {_iv(ch.loc[b, 'lo'], ch.loc[b, 'hi'], 1)}); "
-            f"weakest: {w} ({_pct(ch.loc[w, 'rate'], 1)}, {_iv(ch.loc[w, 'lo'], ch.loc[w, 'hi'], 1)})."
+            f"Best channel: {b['group']} ({_pct(b['rate'], 1)}, {_iv(b['lo'], b['hi'], 1)}, {text.n_of(b['n'])}); "
+            f"weakest: {w['group']} ({_pct(w['rate'], 1)}, {_iv(w['lo'], w['hi'], 1)}, {text.n_of(w['n'])})."
         )
+    elif len(ch) >= 2:
+        small = int((ch["n"] < stats.MIN_CLAIM_N).sum())
+        extra = (
+            f" ({small} channel{'s' if small != 1 else ''} with fewer than {stats.MIN_CLAIM_N} leads left out)"
+            if small
+            else ""
+        )
+        out.append(f"No channel's lead → {end} rate stands out from the others beyond the noise{extra}.")
     real = gaps[gaps["real"]]
     if len(real):
         worst = real.loc[real["gap"].idxmin()]
@@ -812,10 +906,12 @@ def time_title(med: pd.DataFrame) -> str:
     m = med[(med["stage"] == "customer")].set_index("channel")
     if "all" not in m.index or not np.isfinite(m.loc["all", "median_days"]):
         return "Time from lead to customer (open leads censored)"
-    ch = m.drop(index="all")["median_days"].dropna()
+    ch = m.drop(index="all").reset_index()
     s = f"Half of the leads that convert are customers within {m.loc['all', 'median_days']:.0f} days"
-    if len(ch) >= 2:
-        s += f"; {ch.idxmin()} fastest ({ch.min():.0f}), {ch.idxmax()} slowest ({ch.max():.0f})"
+    ext = stats.extremes(ch, value="median_days", n="reached") if len(ch) >= 2 else None
+    if ext is not None:
+        slow, fast = ext
+        s += f"; {fast['channel']} fastest ({fast['median_days']:.0f}), {slow['channel']} slowest ({slow['median_days']:.0f})"
     return s
 
 
@@ -848,9 +944,10 @@ def time_sentences(
         out.append("Median days from creation to each stage (among leads reaching it): " + ", ".join(parts) + ".")
         gaps = stages.diff().fillna(stages)
         slow = gaps.idxmax()
-        i = STAGES.index(slow)
+        order = ["lead"] + list(stages.index)
+        i = order.index(slow)
         out.append(
-            f"The longest wait is from {STAGE_LABELS[STAGES[i - 1]]} to {STAGE_LABELS[slow]}: about "
+            f"The longest wait is from {STAGE_LABELS[order[i - 1]]} to {STAGE_LABELS[slow]}: about "
             f"{gaps[slow]:.0f} of the {stages.max():.0f} median days to the last stage."
         )
     return out
@@ -907,11 +1004,11 @@ def loss_finding(loss: pd.DataFrame, rates: pd.DataFrame, deal_value: float, qua
     next stage) (mature cohorts) × average deal value. When no step worsened beyond the noise, a finding
     saying so with impact 0."""
     ll = largest_loss(loss)
-    nxt = {name: b for name, _, b in _steps()}
+    nxt = {st: st.split("_")[1] for st in loss["step"]}
     w = ll["worsened"]
     value = deal_value if np.isfinite(deal_value) else 0.0
     if w is None:
-        r = ll["largest"] or {"step": STEPS[0], "loss_now": np.nan}
+        r = ll["largest"] or {"step": loss["step"].iloc[0] if len(loss) else STEPS[0], "loss_now": np.nan}
         return {
             "slug": "funnel_no_new_leak",
             "text": f"No funnel step lost more leads in {quarter.label} than in the previous four quarters beyond "
@@ -920,7 +1017,10 @@ def loss_finding(loss: pd.DataFrame, rates: pd.DataFrame, deal_value: float, qua
             "recommendation": "Keep monitoring; no step needs urgent action.",
             "basis": "no change larger than its 90% interval",
         }
-    lost = w["entered_now"] * w["change"] * downstream_conversion(rates, nxt[w["step"]])
+    down = downstream_conversion(rates, nxt[w["step"]]) if rates is not None else np.nan
+    if not np.isfinite(down):
+        down, value = 0.0, 0.0
+    lost = w["entered_now"] * w["change"] * down
     return {
         "slug": f"funnel_leak_{w['step']}",
         "text": f"{step_label(w['step'])} lost {_pct(w['loss_now'])} of its {w['entered_now']:,} entries in "
@@ -957,18 +1057,64 @@ def _cell(rate, lo, hi, d: int = 0) -> str:
     return "n/a" if not np.isfinite(rate) else f"{_pct(rate, d)} ({_pct(lo, d)}–{_pct(hi, d)})"
 
 
-def funnel_display(ftab: pd.DataFrame) -> pd.DataFrame:
-    """The funnel table for reading: flow counts, cohort counts, open, step and cumulative conversion."""
-    return pd.DataFrame(
+def funnel_display(ftab: pd.DataFrame, missing: list[str] | None = None) -> pd.DataFrame:
+    """The funnel table for reading: flow counts, cohort counts, open, step and cumulative conversion.
+    Stages in ``missing`` (not recorded by the data) are listed in funnel order as "not in the data"."""
+    out = pd.DataFrame(
         {
             "Stage": [STAGE_LABELS[s] for s in ftab["stage"]],
-            "Flow: entries in quarter": ftab["flow"].to_numpy(),
-            "Cohort: reached": ftab["cohort"].to_numpy(),
-            "Cohort: still open": ftab["open"].to_numpy(),
+            "Flow: entries in quarter": [f"{v:,}" for v in ftab["flow"]],
+            "Cohort: reached": [f"{v:,}" for v in ftab["cohort"]],
+            "Cohort: still open": [f"{v:,}" for v in ftab["open"]],
             "Cohort step conversion (90% int.)": [_cell(*r) for r in ftab[["step", "step_lo", "step_hi"]].to_numpy()],
             "Cohort cumulative": [_pct(x, 1) for x in ftab["cum"]],
         }
-    ).set_index("Stage")
+    )
+    for s in missing or []:
+        out.loc[len(out)] = [STAGE_LABELS[s]] + ["not in the data"] * (out.shape[1] - 1)
+    order = {STAGE_LABELS[s]: i for i, s in enumerate(STAGES)}
+    return out.sort_values("Stage", key=lambda c: c.map(order), kind="stable").set_index("Stage")
+
+
+FLOW_FIGURES = {
+    "mql": ("mql", "New MQLs in the quarter"),
+    "sal": ("sal", "New SALs in the quarter"),
+    "sql": ("sql", "New SQLs in the quarter"),
+    "customer": ("customers", "New customers in the quarter"),
+}
+
+
+def stage_figures(ftab: pd.DataFrame) -> list[tuple[str, int, str]]:
+    """``(figure name, flow count, label)`` for each recorded stage after lead (a stage the data does not
+    record has no figure: it is not in the data, not zero)."""
+    f = ftab.set_index("stage")
+    return [(FLOW_FIGURES[s][0], int(f.loc[s, "flow"]), FLOW_FIGURES[s][1]) for s in f.index if s in FLOW_FIGURES]
+
+
+def cohort_figure(cwin: pd.DataFrame, quarter: Quarter, stage: str = "customer") -> dict:
+    """The audited quarter's own cohort: share reaching ``stage`` within the window (``conv, lo, hi, n``);
+    empty when the stage is not recorded."""
+    r = cwin[(cwin["cohort"] == quarter.label) & (cwin["stage"] == stage)]
+    if r.empty:
+        return {}
+    r = r.iloc[0]
+    return {"conv": r["conv"], "lo": r["lo"], "hi": r["hi"], "n": int(r["n"])}
+
+
+def rate_figure(rates: pd.DataFrame, step: str, group: str = "all") -> dict:
+    """One row of :func:`step_rates` as a dict (``rate, lo, hi, n``), empty when the step is not measured."""
+    r = rates[(rates["group"] == group) & (rates["step"] == step)]
+    if r.empty:
+        return {}
+    r = r.iloc[0]
+    return {"rate": r["rate"], "lo": r["lo"], "hi": r["hi"], "n": int(r["n"])}
+
+
+def cohort_words(mature: list[Quarter]) -> str:
+    """Axis label naming the cohorts the channel rates come from (or the undated snapshot)."""
+    if not mature:
+        return "Funnel step (every lead as exported: an undated snapshot)"
+    return f"Funnel step (cohorts {mature[0].label}–{mature[-1].label})"
 
 
 def window_display(cwin: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataFrame:
@@ -980,7 +1126,7 @@ def window_display(cwin: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataFram
             for r, lo, hi, m in d[["conv", "lo", "hi", "method"]].to_numpy()
         ]
     )
-    out = c.pivot(index="cohort", columns="stage", values="cell")[list(STAGES[1:])]
+    out = c.pivot(index="cohort", columns="stage", values="cell")[[s for s in STAGES[1:] if s in set(c["stage"])]]
     out.columns = [f"{STAGE_LABELS[s]} ≤{window} d" for s in out.columns]
     n = cwin.drop_duplicates("cohort").set_index("cohort")["n"]
     return out.assign(Leads=n.reindex(out.index).to_numpy())[["Leads"] + list(out.columns)].rename_axis("Cohort")
@@ -991,14 +1137,16 @@ def rates_display(rates: pd.DataFrame) -> pd.DataFrame:
     r = rates.assign(cell=[_cell(a, b, c) for a, b, c in rates[["rate", "lo", "hi"]].to_numpy()])
     m = rate_matrix(r, "cell")
     n = rates[rates["step"] == "lead_mql"].set_index("group")["n"]
-    m.columns = [step_label(s) if s in STEPS else "Lead → Customer" for s in m.columns]
+    m.columns = [step_label(s) if s != "lead_customer" else "Lead → Customer" for s in m.columns]
     return m.assign(Leads=n.reindex(m.index).to_numpy())[["Leads"] + list(m.columns)].rename_axis("Channel")
 
 
 def median_display(med: pd.DataFrame) -> pd.DataFrame:
     """Channel × stage median days from lead creation (rounded), plus customers reached and the KM share
     converting within the horizon."""
-    m = med.pivot(index="channel", columns="stage", values="median_days")[list(STAGES[1:])]
+    m = med.pivot(index="channel", columns="stage", values="median_days")[
+        [s for s in STAGES[1:] if s in set(med["stage"])]
+    ]
     m = m.apply(lambda col: [f"{v:.0f}" if np.isfinite(v) else "–" for v in col])
     m.columns = [f"Days to {STAGE_LABELS[s]}" for s in m.columns]
     cust = med[med["stage"] == "customer"].set_index("channel")

@@ -44,6 +44,7 @@ from .contract import (
     DataContractError,
 )
 from .coverage import Coverage, coverage_of
+from .dates import parse_date_text
 
 log = logging.getLogger(__name__)
 
@@ -191,17 +192,31 @@ def _to_text(s: pd.Series) -> pd.Series:
     return out.mask(out == "")
 
 
-def _parse_timestamps(s: pd.Series) -> pd.Series:
+def _parse_timestamps(s: pd.Series, file: str = "") -> pd.Series:
+    """ISO 8601 first; other numeric dates in ONE order per column, decided by their values.
+
+    A value with a first field > 12 (``20/10/2017``) makes the column day-first, one with a second field
+    > 12 month-first (rule and examples: :mod:`salesaudit.dates`). A column with both, or whose non-ISO
+    dates are all ambiguous (``01/02/2018``), raises :class:`DataContractError`: a data folder has no
+    mapping to declare the order, so the user writes ISO dates or imports with ``dayfirst:``.
+    """
     if pd.api.types.is_datetime64_any_dtype(s):
         out = s
     else:
         text = _to_text(s)
         out = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
-        bad = out.isna() & text.notna()
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+        bad = (out.isna() & text.notna()).to_numpy(bool)
         if bad.any():
-            retry = pd.to_datetime(text[bad], errors="coerce", format="mixed", utc=True)
+            where = f"{file + ': ' if file else ''}column {s.name}"
+            rest = text[bad].set_axis(np.flatnonzero(bad) + 2)  # spreadsheet rows of a CSV
+            retry = parse_date_text(
+                rest,
+                where,
+                hint="write the dates as ISO YYYY-MM-DD, or import the export with a mapping that sets 'dayfirst:'",
+            )
             out = out.copy()
-            out[bad] = retry
+            out[bad] = retry.to_numpy()
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_convert("UTC").dt.tz_localize(None)
     return out.astype("datetime64[ns]")
@@ -249,7 +264,7 @@ def coerce_table(table: str, raw: pd.DataFrame, path: Path) -> tuple[pd.DataFram
         s = df[col.name]
         present = _to_text(s).notna() if not pd.api.types.is_datetime64_any_dtype(s) else s.notna()
         if col.kind == "timestamp" or col.kind == "month":
-            parsed = _parse_timestamps(s)
+            parsed = _parse_timestamps(s, file)
             bad = (parsed.isna() & present).to_numpy(bool)
             if bad.any():
                 findings.append(

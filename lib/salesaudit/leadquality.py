@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats as st
 
 from . import stats, text
+from .contract import COLUMNS
 from .periods import Quarter
 
 DAY = pd.Timedelta(days=1)
@@ -82,6 +83,8 @@ class Cohort:
 
     @property
     def label(self) -> str:
+        if self.first is None:
+            return "every lead as exported (an undated snapshot)"
         span = self.first.label if self.first == self.last else f"{self.first.label}–{self.last.label}"
         return f"leads created {span}, outcomes within {self.horizon_days} days of creation"
 
@@ -100,13 +103,16 @@ def value_cohort(quarter: Quarter, horizon_days: int = HORIZON_DAYS, quarters: i
     return Cohort(first=last.previous(quarters - 1), last=last, horizon_days=int(horizon_days), as_of=as_of)
 
 
+_NUMERIC_COLUMNS = {c.name for cols in COLUMNS.values() for c in cols if c.kind in ("money", "float", "int")}
+
+
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
     """A column, or an all-missing one of the right kind when the optional column is absent."""
     if name in df.columns:
         return df[name]
     if name.endswith("_at"):
         return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-    if name == "lead_score":
+    if name in _NUMERIC_COLUMNS:
         return pd.Series(np.nan, index=df.index, dtype="float64")
     return pd.Series(pd.NA, index=df.index, dtype="object")
 
@@ -161,7 +167,8 @@ def lead_outcomes(leads: pd.DataFrame, opportunities: pd.DataFrame | None, cohor
         status = o["status"] if "status" in o.columns else _col(o, "is_won").map({True: "won", False: "lost"})
         won = closed & (status == "won").fillna(False).astype(bool)
         lost = closed & (status == "lost").fillna(False).astype(bool)
-        amount = _col(o, "amount").astype("float64").fillna(0.0)
+        priced = "amount" in o.columns and o["amount"].notna().any()
+        amount = _col(o, "amount").astype("float64").fillna(0.0) if priced else pd.Series(np.nan, index=o.index)
         per = (
             pd.DataFrame(
                 {
@@ -174,11 +181,80 @@ def lead_outcomes(leads: pd.DataFrame, opportunities: pd.DataFrame | None, cohor
             .groupby("lead_id", sort=False)
             .sum()
         )
-        out = out.join(per, on="lead_id").fillna({"won_deals": 0, "lost_deals": 0, "won_amount": 0.0})
-        out = out.assign(customer=out["won_deals"] > 0, has_deals=True)
+        out = out.join(per, on="lead_id").fillna(
+            {"won_deals": 0, "lost_deals": 0, "won_amount": 0.0 if priced else np.nan}
+        )
+        out = out.assign(customer=out["won_deals"] > 0, has_deals=True, has_amounts=priced)
     else:
         cust = _within(_col(c, "customer_at"), created, h, as_of).to_numpy()
-        out = out.assign(won_deals=cust.astype(int), lost_deals=0, won_amount=np.nan, customer=cust, has_deals=False)
+        out = out.assign(
+            won_deals=cust.astype(int),
+            lost_deals=0,
+            won_amount=np.nan,
+            customer=cust,
+            has_deals=False,
+            has_amounts=False,
+        )
+    return out.astype({"won_deals": int, "lost_deals": int, "won_amount": float})
+
+
+def snapshot_outcomes(leads: pd.DataFrame, opportunities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`lead_outcomes` for an undated snapshot: every lead as exported, outcomes as they stand.
+
+    ``mql``/``sql``/``customer`` = the lead reached the stage (a date of it or a later stage, or
+    ``stage_reached`` at or beyond it — :func:`salesaudit.coverage.reached_mask`); ``accepted`` = reached SAL
+    (or SQL). Deals: every opportunity of the lead by status (won/lost), whatever its date; ``customer`` is
+    a won deal when there are opportunities. No horizon applies: leads still open count as not converted.
+    """
+    from .coverage import reached_mask
+
+    out = pd.DataFrame(
+        {
+            "lead_id": leads["lead_id"].to_numpy(dtype=object),
+            "channel": leads["channel"].to_numpy(),
+            "campaign_id": _col(leads, "campaign_id").to_numpy(),
+            "lead_score": _col(leads, "lead_score").astype("float64").to_numpy(),
+            "created_at": _col(leads, "created_at").to_numpy(),
+            "mql": reached_mask(leads, "mql").to_numpy(),
+            "sql": reached_mask(leads, "sql").to_numpy(),
+            "accepted": reached_mask(leads, "sal").to_numpy(),
+        }
+    )
+    cust = reached_mask(leads, "customer").to_numpy()
+    if opportunities is not None and len(opportunities) and "lead_id" in opportunities.columns:
+        o = opportunities[opportunities["lead_id"].isin(out["lead_id"])]
+        status = o["status"] if "status" in o.columns else _col(o, "is_won").map({True: "won", False: "lost"})
+        won = (status == "won").fillna(False).astype(bool)
+        priced = "amount" in o.columns and o["amount"].notna().any()
+        per = (
+            pd.DataFrame(
+                {
+                    "lead_id": o["lead_id"].to_numpy(dtype=object),
+                    "won_deals": won.astype(int).to_numpy(),
+                    "lost_deals": (status == "lost").fillna(False).astype(int).to_numpy(),
+                    "won_amount": (
+                        _col(o, "amount").astype("float64").fillna(0.0).where(won, 0.0)
+                        if priced
+                        else pd.Series(np.nan, index=o.index)
+                    ).to_numpy(),
+                }
+            )
+            .groupby("lead_id", sort=False)
+            .sum()
+        )
+        out = out.join(per, on="lead_id").fillna(
+            {"won_deals": 0, "lost_deals": 0, "won_amount": 0.0 if priced else np.nan}
+        )
+        out = out.assign(customer=out["won_deals"] > 0, has_deals=True, has_amounts=priced)
+    else:
+        out = out.assign(
+            won_deals=cust.astype(int),
+            lost_deals=0,
+            won_amount=np.nan,
+            customer=cust,
+            has_deals=False,
+            has_amounts=False,
+        )
     return out.astype({"won_deals": int, "lost_deals": int, "won_amount": float})
 
 
@@ -307,7 +383,19 @@ def value_per_lead(
     )
     t = t.assign(customer_rate=t["customers"] / t["leads"])
     has_deals = bool(o["has_deals"].all()) if "has_deals" in o.columns else True
-    if has_deals:
+    has_amounts = bool(o["has_amounts"].all()) if "has_amounts" in o.columns else has_deals
+    if has_deals and not has_amounts:  # deals without amounts: win rate yes, money no
+        t = t.assign(
+            revenue=np.nan,
+            avg_deal=np.nan,
+            avg_deal_lo=np.nan,
+            avg_deal_hi=np.nan,
+            revenue_per_lead=np.nan,
+            revenue_per_lead_lo=np.nan,
+            revenue_per_lead_hi=np.nan,
+            revenue_per_sql=np.nan,
+        )
+    elif has_deals:
         rows = []
         # one bootstrap per group (groups are channels: a handful) — vectorised inside each group
         keys = list(agg[by]) + ["All"]
@@ -367,9 +455,11 @@ def value_display(table: pd.DataFrame, by: str = "channel", currency: str = "EUR
         }
     )
     if t["avg_deal"].isna().all():
-        out = out.drop(
-            columns=["Won", "Win rate %", f"Avg deal ({currency})", f"Revenue/lead ({currency})", "Revenue/lead 90% CI"]
-        ).assign(**{"Customer rate %": (100 * t["customer_rate"]).round(1)})
+        money_cols = [f"Avg deal ({currency})", f"Revenue/lead ({currency})", "Revenue/lead 90% CI"]
+        deal_cols = ["Won", "Win rate %"] if t["win_rate"].isna().all() else []
+        out = out.drop(columns=money_cols + deal_cols).assign(
+            **{"Customer rate %": (100 * t["customer_rate"]).round(1)}
+        )
     return out.set_index(out.columns[0])
 
 
@@ -391,6 +481,31 @@ def _ci_num(lo: float, hi: float) -> str:
     return "" if pd.isna(lo) or pd.isna(hi) else f"{lo:,.0f}–{hi:,.0f}"
 
 
+_SNAPSHOT = Cohort(first=None, last=None, horizon_days=0, as_of=pd.NaT)  # marker: undated snapshot
+
+
+def cohort_words(cohort: Cohort | None) -> str:
+    """The leads the value and score sections use, in words (an undated snapshot when ``cohort`` is None)."""
+    return (cohort or _SNAPSHOT).label
+
+
+def finding_sentences(findings: list[dict], currency: str) -> list[str]:
+    """One sentence per finding with its recommendation and estimated effect (revenue per quarter)."""
+    return [
+        f"{f['text']} **Recommendation:** {f['recommendation']} "
+        f"*Estimated effect {text.money(f['impact'], currency)} a quarter — {f['basis']}.*"
+        for f in findings
+    ]
+
+
+def best_and_worst(value: pd.DataFrame) -> tuple[pd.Series, pd.Series] | None:
+    """The channels worth the most and least per lead (:func:`value_per_lead` rows without the total), when
+    both have ``stats.MIN_CLAIM_N`` leads and non-overlapping intervals; else None."""
+    if value.empty or value["revenue_per_lead"].isna().all():
+        return None
+    return stats.extremes(value, "revenue_per_lead", "revenue_per_lead_lo", "revenue_per_lead_hi", "leads")
+
+
 def new_channels(leads: pd.DataFrame, cohort: Cohort, quarter: Quarter, by: str = "channel") -> list[str]:
     """Values of ``by`` with leads in the audited quarter but none in the cohort (too new to value)."""
     now = set(leads.loc[quarter.contains(leads["created_at"]), by].dropna().unique())
@@ -401,12 +516,19 @@ def new_channels(leads: pd.DataFrame, cohort: Cohort, quarter: Quarter, by: str 
 
 
 def value_sentences(
-    table: pd.DataFrame, cohort: Cohort, by: str = "channel", currency: str = "EUR", newer: list[str] | None = None
+    table: pd.DataFrame,
+    cohort: Cohort | None,
+    by: str = "channel",
+    currency: str = "EUR",
+    newer: list[str] | None = None,
 ) -> list[str]:
     """Sentences for "What this means" of the value-per-lead section, built from the table.
 
-    ``newer``: channels too new to have a mature cohort (:func:`new_channels`), named so the reader
-    does not look for them in vain."""
+    ``cohort`` None: an undated snapshot (every lead as exported). ``newer``: channels too new to have a
+    mature cohort (:func:`new_channels`), named so the reader does not look for them in vain. Best and worst
+    are named only when both have ``stats.MIN_CLAIM_N`` leads and their intervals do not overlap."""
+    if cohort is None:
+        cohort = _SNAPSHOT
     if table.empty:
         return [
             f"No leads in the cohort ({cohort.label}): the data does not go back far enough to value leads "
@@ -418,42 +540,53 @@ def value_sentences(
         f"Cohort: {cohort.label}. {text.num(total['leads'])} leads, {text.pct(total['sql_rate'])} became SQL "
         f"{text.interval(total['sql_rate_lo'], total['sql_rate_hi'])}."
     ]
-    if not cohort.mature:
+    if cohort is _SNAPSHOT:
+        out.append(
+            "The data is an undated snapshot: every lead is counted as it stands, so leads still open count as "
+            "not converted and the rates understate what they will reach."
+        )
+    elif not cohort.mature:
         out.append(
             f"The data does not reach {cohort.horizon_days} days past this cohort, so its outcomes are "
             "still incomplete and rates are understated."
         )
     if table["revenue_per_lead"].notna().any() and len(body):
         fmt = lambda v: _money(v, currency)  # noqa: E731
-        best, worst = body.iloc[0], body.iloc[-1]
-        out.append(
-            f"A lead is worth {fmt(total['revenue_per_lead'])} on average "
-            f"{text.interval(total['revenue_per_lead_lo'], total['revenue_per_lead_hi'], fmt)}"
-            + (
-                f"; {best[by]} leads are worth the most ({fmt(best['revenue_per_lead'])}) and {worst[by]} leads "
-                f"the least ({fmt(worst['revenue_per_lead'])})."
-                if len(body) > 1
-                else f" (all leads come from one {by.replace('_', ' ')}, {best[by]}: nothing to compare)."
-            )
-        )
-        if len(body) > 1:
-            clear = best["revenue_per_lead_lo"] > worst["revenue_per_lead_hi"]
+        ext = best_and_worst(body)
+        first = f"A lead is worth {fmt(total['revenue_per_lead'])} on average {text.interval(total['revenue_per_lead_lo'], total['revenue_per_lead_hi'], fmt)}"
+        if len(body) == 1:
             out.append(
-                "The gap between the best and the worst channel is larger than the noise (their intervals "
-                "do not overlap)."
-                if clear
-                else "The intervals of the best and worst channel overlap: the ranking may be noise."
+                first + f" (all leads come from one {by.replace('_', ' ')}, {body.iloc[0][by]}: nothing to compare)."
             )
+        elif ext is not None:
+            best, worst = ext
+            out.append(
+                first + f"; {best[by]} leads are worth the most ({fmt(best['revenue_per_lead'])}, "
+                f"{text.n_of(best['leads'])}) and {worst[by]} leads the least ({fmt(worst['revenue_per_lead'])}, "
+                f"{text.n_of(worst['leads'])}) — their intervals do not overlap."
+            )
+        else:
+            out.append(
+                first + f"; no {by.replace('_', ' ')} is worth more or less than the others beyond the noise "
+                f"(intervals overlap, or fewer than {stats.MIN_CLAIM_N} leads)."
+            )
+        best = ext[0] if ext is not None else None
         top_sql = body.sort_values("sql_rate", ascending=False).iloc[0]
-        if top_sql[by] != best[by]:
+        if best is not None and top_sql[by] != best[by] and top_sql["leads"] >= stats.MIN_CLAIM_N:
             out.append(
-                f"The highest SQL rate is {top_sql[by]}'s ({text.pct(top_sql['sql_rate'])}), but "
+                f"The highest SQL rate is {top_sql[by]}'s ({text.pct(top_sql['sql_rate'])}, {text.n_of(top_sql['leads'])}), but "
                 f"{best[by]} earns more per lead: win rate and deal size matter as much as qualification."
             )
         out.append(
             f"Won deals average {fmt(total['avg_deal'])} "
             f"{text.interval(total['avg_deal_lo'], total['avg_deal_hi'], fmt)}, with a win rate of "
             f"{text.pct(total['win_rate'])} (won ÷ won + lost, deals closed within the horizon)."
+        )
+    elif len(body) and table["win_rate"].notna().any():
+        out.append(
+            f"The deals carry no amounts: deal size and revenue per lead are not in the data; the win rate is "
+            f"{text.pct(total['win_rate'])} {text.interval(total['win_rate_lo'], total['win_rate_hi'])} "
+            f"(won ÷ won + lost, {text.n_of(total['won'] + total['lost'])} closed deals)."
         )
     elif len(body):
         out.append(
@@ -525,7 +658,7 @@ def score_auc(outcomes: pd.DataFrame, level: float = stats.DEFAULT_LEVEL) -> dic
     return {"auc": a, "lo": lo, "hi": hi, "n": len(s), "n_pos": int(y.sum()), "n_neg": int((~y).sum())}
 
 
-def used_threshold(leads: pd.DataFrame, quarter: Quarter, q: float = MQL_THRESHOLD_QUANTILE) -> dict:
+def used_threshold(leads: pd.DataFrame, quarter: Quarter | None, q: float = MQL_THRESHOLD_QUANTILE) -> dict:
     """The MQL score threshold marketing actually applies, inferred from the quarter's MQLs.
 
     threshold = the ``q`` quantile (default 1st percentile) of ``lead_score`` among leads whose
@@ -533,11 +666,18 @@ def used_threshold(leads: pd.DataFrame, quarter: Quarter, q: float = MQL_THRESHO
     too. ``below`` counts the MQLs under the inferred threshold. NaN when no scored MQLs.
     """
     score = _col(leads, "lead_score").astype("float64")
-    m = score.loc[quarter.contains(_col(leads, "mql_at")) & score.notna()]
+    if quarter is None or not _col(leads, "mql_at").notna().any():  # undated: every lead that reached MQL
+        from .coverage import reached_mask
+
+        m = score.loc[reached_mask(leads, "mql") & score.notna()]
+        scope = "snapshot"
+    else:
+        m = score.loc[quarter.contains(_col(leads, "mql_at")) & score.notna()]
+        scope = "quarter"
     if m.empty:
-        return {"threshold": float("nan"), "minimum": float("nan"), "n": 0, "below": 0}
+        return {"threshold": float("nan"), "minimum": float("nan"), "n": 0, "below": 0, "scope": scope}
     th = float(np.quantile(m.to_numpy(float), q))
-    return {"threshold": th, "minimum": float(m.min()), "n": int(len(m)), "below": int((m < th).sum())}
+    return {"threshold": th, "minimum": float(m.min()), "n": int(len(m)), "below": int((m < th).sum()), "scope": scope}
 
 
 def _score_hist(score: np.ndarray, y: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -680,7 +820,11 @@ def best_threshold(
 
 
 def threshold_comparison(
-    outcomes: pd.DataFrame, used: float, best: dict, quarters: int = COHORT_QUARTERS, level: float = stats.DEFAULT_LEVEL
+    outcomes: pd.DataFrame,
+    used: float,
+    best: dict,
+    quarters: int | None = COHORT_QUARTERS,
+    level: float = stats.DEFAULT_LEVEL,
 ) -> dict:
     """The leads between the used and the suggested threshold, and how they convert.
 
@@ -689,6 +833,7 @@ def threshold_comparison(
     ``"too high"`` when above it, ``"aligned"`` when equal or either is missing. Also ``band_leads``,
     ``band_per_quarter`` = band leads / cohort quarters, ``band_sql_rate`` (+ Wilson ``band_lo``/``band_hi``),
     ``ref_rate`` and ``yield_gap`` = |band SQL rate − ref_rate| (SQLs per lead moved across the line).
+    ``quarters`` None (an undated snapshot): ``band_per_quarter`` is the whole band and ``per`` says so.
     """
     s = outcomes.loc[outcomes["lead_score"].notna()]
     t_best = best["threshold"]
@@ -704,6 +849,7 @@ def threshold_comparison(
         "yield_gap": 0.0,
         "used": used,
         "best": t_best,
+        "per": "a quarter" if quarters else "in the snapshot",
     }
     if np.isnan(used) or np.isnan(t_best) or used == t_best:
         return out
@@ -717,7 +863,7 @@ def threshold_comparison(
         {
             "direction": "too low" if used < t_best else "too high",
             "band_leads": n,
-            "band_per_quarter": n / quarters,
+            "band_per_quarter": n / quarters if quarters else float(n),
             "band_sql": k,
             "band_sql_rate": rate,
             "band_lo": float(lo),
@@ -747,7 +893,7 @@ def rule_words(best: dict) -> tuple[str, str]:
     """(how the suggested threshold was found, what the band is compared with) for sentences."""
     if best.get("rule") == "breakeven":
         return (
-            f"lowest score whose SQL rate reaches the break-even {text.pct(best['ref_rate'])}",
+            f"the score from which the SQL rate reaches the break-even {text.pct(best['ref_rate'])}",
             f"the break-even {text.pct(best['ref_rate'])}",
         )
     return (
@@ -801,7 +947,7 @@ def score_sentences(bands: pd.DataFrame, auc: dict, auc_mql: dict, used: dict, b
     if not np.isnan(used["threshold"]) and not np.isnan(best["threshold"]):
         out.append(
             f"Marketing hands leads over from a score of about {used['threshold']:.0f} (1st percentile of the "
-            f"quarter's {text.num(used['n'])} MQLs); the outcomes suggest {best['threshold']:.0f} ({how}; "
+            f"{used.get('scope', 'quarter')}'s {text.num(used['n'])} MQLs); the outcomes suggest {best['threshold']:.0f} ({how}; "
             f"bootstrap 90% interval {best['lo']:.0f}–{best['hi']:.0f})."
         )
         if best["lo"] <= used["threshold"] <= best["hi"]:
@@ -809,14 +955,14 @@ def score_sentences(bands: pd.DataFrame, auc: dict, auc_mql: dict, used: dict, b
         elif comp["direction"] == "too low":
             out.append(
                 f"The threshold is too low: MQLs scoring {used['threshold']:.0f} to under {best['threshold']:.0f} "
-                f"({text.num(comp['band_per_quarter'])} a quarter) reach SQL at only "
+                f"({text.num(comp['band_per_quarter'])} {comp.get('per', 'a quarter')}) reach SQL at only "
                 f"{text.pct(comp['band_sql_rate'])} {text.interval(comp['band_lo'], comp['band_hi'])} against "
                 f"{ref}: they reach sales too early."
             )
         elif comp["direction"] == "too high":
             out.append(
                 f"The threshold is too high: leads scoring {best['threshold']:.0f} to under {used['threshold']:.0f} "
-                f"({text.num(comp['band_per_quarter'])} a quarter) reach SQL at {text.pct(comp['band_sql_rate'])}, "
+                f"({text.num(comp['band_per_quarter'])} {comp.get('per', 'a quarter')}) reach SQL at {text.pct(comp['band_sql_rate'])}, "
                 f"above {ref}, yet few are handed to sales."
             )
         if best.get("rule") != "breakeven":
@@ -1010,9 +1156,16 @@ def handoff_sentences(
     stale_days: int = STALE_DAYS,
     pareto_of: str = "MQLs sent back",
 ) -> list[str]:
-    """Sentences for the hand-off section."""
-    if table.empty:
+    """Sentences for the hand-off section (``table``/``curve`` None: acceptance not recorded, reasons only)."""
+    out: list[str] = []
+    if table is not None and table.empty:
         return [f"No lead became MQL in {quarter.label}."]
+    if table is not None:
+        out += _acceptance_sentences(table, curve, quarter, stale_days)
+    return out + _reason_sentences(pareto, rec, pareto_of)
+
+
+def _acceptance_sentences(table: pd.DataFrame, curve: pd.DataFrame, quarter: Quarter, stale_days: int) -> list[str]:
     a = table.iloc[-1]
     n = a["mqls"]
     out = [
@@ -1026,15 +1179,22 @@ def handoff_sentences(
         f"{text.days(a['median_delay'], 1)}, and {text.pct(1 - stats.km_at(curve, 7))} of MQLs are accepted "
         "within 7 days."
     )
-    body = table.iloc[:-1]
-    judged = body.loc[(body["mqls"] - body["waiting"]) >= 20]
-    if len(judged) >= 2:
-        w = judged.sort_values("accept_rate").iloc[0]
+    body = table.iloc[:-1].assign(judged=lambda d: d["mqls"] - d["waiting"])
+    ext = stats.extremes(body, "accept_rate", "accept_rate_lo", "accept_rate_hi", "judged") if len(body) >= 2 else None
+    if ext is not None:
+        hi, lo = ext
         out.append(
-            f"Lowest acceptance: {w.iloc[0]}, {text.pct(w['accept_rate'])} "
-            f"{text.interval(w['accept_rate_lo'], w['accept_rate_hi'])}; highest: {judged.iloc[:, 0].loc[judged['accept_rate'].idxmax()]}, "
-            f"{text.pct(judged['accept_rate'].max())}."
+            f"Lowest acceptance: {lo.iloc[0]}, {text.pct(lo['accept_rate'])} "
+            f"{text.interval(lo['accept_rate_lo'], lo['accept_rate_hi'])} ({text.n_of(lo['judged'])}); highest: "
+            f"{hi.iloc[0]}, {text.pct(hi['accept_rate'])} ({text.n_of(hi['judged'])})."
         )
+    elif len(body) >= 2:
+        out.append("No channel's acceptance rate differs from the others beyond the noise.")
+    return out
+
+
+def _reason_sentences(pareto: pd.DataFrame, rec: dict, pareto_of: str) -> list[str]:
+    out = []
     if not pareto.empty:
         top = pareto.iloc[0]
         k80 = int((pareto["cum_share"] < 0.8).sum() + 1)
@@ -1196,8 +1356,10 @@ def value_title(table: pd.DataFrame, by: str = "channel") -> str:
     if body.empty:
         return "No leads in the cohort"
     if body["revenue_per_lead"].notna().any():
-        b = body.dropna(subset=["revenue_per_lead"])
-        best, worst = b.iloc[0], b.iloc[-1]
+        ext = best_and_worst(body)
+        if ext is None:
+            return "Revenue per lead by channel: no channel stands out beyond the noise"
+        best, worst = ext
         if worst["revenue_per_lead"] > 0:
             ratio = best["revenue_per_lead"] / worst["revenue_per_lead"]
             return f"{best[by]} leads are worth {ratio:.{0 if ratio >= 10 else 1}f}× as much as {worst[by]} leads"
@@ -1275,12 +1437,13 @@ def findings(
 
     Each dict has ``slug, text, impact, recommendation, basis, section``; impacts ≤ 0 are dropped.
     """
-    if value.empty or pd.isna(value.iloc[-1].get("revenue_per_sql", np.nan)):
+    if value is None or value.empty or pd.isna(value.iloc[-1].get("revenue_per_sql", np.nan)):
         return []
     rps = float(value.iloc[-1]["revenue_per_sql"])
     out: list[dict] = []
-    th_outside = not (np.isnan(best["lo"]) or best["lo"] <= used["threshold"] <= best["hi"])
-    if comp["direction"] != "aligned" and th_outside and comp["band_leads"] > 0:
+    scored = comp is not None and used is not None and best is not None
+    th_outside = scored and not (np.isnan(best["lo"]) or best["lo"] <= used["threshold"] <= best["hi"])
+    if scored and comp["direction"] != "aligned" and th_outside and comp["band_leads"] > 0:
         impact = comp["band_per_quarter"] * comp["yield_gap"] * rps
         lo_t, hi_t = sorted((used["threshold"], best["threshold"]))
         between = (
@@ -1316,7 +1479,7 @@ def findings(
                 "section": "03_lead_quality#2",
             }
         )
-    never = int((handoff["state"] == "never accepted").sum()) if not handoff.empty else 0
+    never = int((handoff["state"] == "never accepted").sum()) if handoff is not None and not handoff.empty else 0
     acc = outcomes.loc[outcomes["mql"] & outcomes["accepted"]]
     if never > 0 and len(acc):
         p_sql = float(acc["sql"].mean())
@@ -1333,7 +1496,7 @@ def findings(
                 "section": "03_lead_quality#3",
             }
         )
-    if not campaigns.empty and campaigns["nurture"].any():
+    if campaigns is not None and not campaigns.empty and campaigns["nurture"].any():
         nur = campaigns.loc[campaigns["nurture"]]
         gap = (nur["overall_rate"] - nur["sql_rate"]).clip(lower=0)
         names = ", ".join(nur["name"].astype(str).head(3)) + (" …" if len(nur) > 3 else "")
@@ -1567,17 +1730,5 @@ def campaign_note(leads: pd.DataFrame, campaigns: pd.DataFrame | None) -> str | 
         return (
             "No `campaigns` table was provided: campaigns are shown by id, with the channel most of their "
             "leads came from."
-        )
-    return None
-
-
-def handoff_note(leads: pd.DataFrame) -> str | None:
-    """Why the hand-over section is empty: the leads carry no ``mql_at`` dates (e.g. an export of deals
-    only, where the funnel infers MQL from later stages). None when some lead has an MQL date."""
-    if "mql_at" not in leads.columns or leads["mql_at"].notna().sum() == 0:
-        return (
-            "The leads have no `mql_at` dates, so the hand-over from marketing to sales is not recorded and this "
-            "section is skipped (the funnel in step 01 infers MQL from later stages). Add `mql_at` (and `sal_at`, "
-            "`disqualified_at`) to the leads to answer it."
         )
     return None

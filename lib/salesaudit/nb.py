@@ -7,6 +7,7 @@ sets the chart theme and makes bad-input errors show as one line instead of a tr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -15,6 +16,7 @@ from .contract import DataContractError
 from .coverage import Coverage, audit_quarter
 from .io import AuditData, load
 from .periods import Quarter
+from .sections import Section, check
 
 
 @dataclass
@@ -49,11 +51,16 @@ class Context:
 
     @property
     def as_of(self) -> pd.Timestamp:
-        """The cut-off for "followed up to now": the end of the audited quarter."""
-        return self.quarter.end
+        """The cut-off for "followed up to now": the end of the audited quarter — or, for a quarter the data
+        stops in, the day after the extraction date (nothing after it was observed)."""
+        return self.data.coverage.observed_until(self.quarter)
 
     def has(self, table: str) -> bool:
         return self.data.has(table)
+
+    def section(self, shows: str, *requirements: Any) -> Section:
+        """What a section needs (see :mod:`salesaudit.sections`): ``display`` it, then run ``if sec.ok:``."""
+        return check(self, shows, *requirements)
 
     def missing_note(self, *tables: str) -> str | None:
         """A sentence naming the absent tables a section needs, or None when all are present."""
@@ -62,6 +69,31 @@ class Context:
             return None
         names = ", ".join(f"`{t}`" for t in absent)
         return f"No {names} data was provided, so this section is skipped. Add {names} to the data folder to answer it."
+
+
+def banner(ctx: Context, n_leads: int | None = None) -> Any:
+    """The line under a notebook's title: company, quarter, as-of date, leads — and, when the quarter is
+    partial or the data undated, one sentence saying so (the report labels such a quarter everywhere)."""
+    from IPython.display import Markdown
+
+    from .text import md_escape
+
+    cov = ctx.coverage
+    company = md_escape(ctx.cfg.company)
+    n = f", {n_leads:,} leads created before the cut-off" if n_leads is not None else ""
+    if not cov.leads_dated:
+        head = f"**{company}** — undated snapshot of {cov.n_leads:,} leads"
+        tail = " The leads carry no creation dates: sections that need a time axis say so and are skipped."
+        if cov.extracted_at is not None:
+            head += f" (extracted {cov.extracted_at:%Y-%m-%d})"
+        return Markdown(head + "." + tail)
+    head = f"**{company}** — audit of {ctx.quarter.label} (as at {ctx.as_of:%Y-%m-%d}){n}."
+    if ctx.partial:
+        head += (
+            f" **Partial quarter:** {cov.partial_reason(ctx.quarter)}; its totals are not compared with whole"
+            " quarters and no better-or-worse verdict is drawn from them."
+        )
+    return Markdown(head)
 
 
 def _one_line_errors() -> None:

@@ -11,6 +11,55 @@ from scipy import stats as st
 
 DEFAULT_LEVEL = 0.90
 
+#: Minimum cases behind a "best", "worst", "highest", "lowest" or "beyond the noise" claim: each group
+#: compared must have at least this many cases (and the intervals must not overlap). docs/assumptions.md.
+MIN_CLAIM_N = 30
+#: Minimum base of a percentage change: below it the change is given as counts ("from 4 to 2,655"),
+#: never as a percentage ("+66275%"). docs/assumptions.md.
+MIN_BASE_N = 30
+
+
+def claimable(n_a, n_b=None, lo_a=None, hi_a=None, lo_b=None, hi_b=None, minimum: int = MIN_CLAIM_N) -> bool:
+    """True when a comparison of two groups may be called best/worst/beyond the noise.
+
+    claimable = n_a ≥ minimum ∧ n_b ≥ minimum ∧ the intervals [lo_a, hi_a] and [lo_b, hi_b] do not overlap
+    (interval arguments left out are not checked; missing n counts as 0).
+    """
+
+    def _n(x) -> float:
+        try:
+            v = float(x)
+        except (TypeError, ValueError):
+            return 0.0
+        return 0.0 if np.isnan(v) else v
+
+    if _n(n_a) < minimum or (n_b is not None and _n(n_b) < minimum):
+        return False
+    if None not in (lo_a, hi_a, lo_b, hi_b):
+        vals = [float(v) for v in (lo_a, hi_a, lo_b, hi_b)]
+        if any(np.isnan(v) for v in vals):
+            return False
+        return vals[0] > vals[3] or vals[2] > vals[1]
+    return True
+
+
+def extremes(
+    groups: pd.DataFrame, value: str = "rate", lo: str = "lo", hi: str = "hi", n: str = "n", minimum: int = MIN_CLAIM_N
+) -> tuple[pd.Series, pd.Series] | None:
+    """``(highest, lowest)`` rows of ``groups`` that may be named as best and worst, or None.
+
+    Only groups with ``n ≥ minimum`` take part; of those, the highest and lowest ``value`` are returned
+    when their intervals do not overlap (:func:`claimable`); otherwise no group stands out (None).
+    """
+    g = groups[pd.to_numeric(groups[n], errors="coerce").fillna(0) >= minimum]
+    g = g[np.isfinite(pd.to_numeric(g[value], errors="coerce").astype(float))]
+    if len(g) < 2:
+        return None
+    top, bottom = g.loc[g[value].idxmax()], g.loc[g[value].idxmin()]
+    if not claimable(top[n], bottom[n], top[lo], top[hi], bottom[lo], bottom[hi], minimum):
+        return None
+    return top, bottom
+
 
 def _z(level: float) -> float:
     return float(st.norm.ppf(0.5 + level / 2))

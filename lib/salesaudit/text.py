@@ -47,6 +47,24 @@ def money(x, currency: str = "EUR", digits: int = 0) -> str:
     return f"{currency} {v:,.{digits}f}"
 
 
+def n_of(x) -> str:
+    """A sample size as the report writes it beside every comparison: 1234 → ``n = 1,234``."""
+    return "n = 0" if _nan(x) else f"n = {float(x):,.0f}"
+
+
+def change_pct(now, base, minimum: int | None = None, digits: int = 0) -> str:
+    """A relative change as ``+12%`` — or, when the base is below ``minimum`` (``stats.MIN_BASE_N``),
+    as counts ``from 4 to 2,655``: a percentage of a handful of cases is noise, not news."""
+    from .stats import MIN_BASE_N
+
+    minimum = MIN_BASE_N if minimum is None else minimum
+    if _nan(now) or _nan(base):
+        return "no comparison"
+    if float(base) < minimum:
+        return f"from {num(base)} to {num(now)}"
+    return f"{100 * (float(now) / float(base) - 1):+.{digits}f}%"
+
+
 def days(x, digits: int = 0) -> str:
     return "n/a" if _nan(x) else f"{float(x):,.{digits}f} days"
 
@@ -68,6 +86,17 @@ def change_word(
     if _nan(diff) or diff == 0:
         return "unchanged"
     return up if diff > 0 else down
+
+
+_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]<>()#+-.!|~"})
+
+
+def md_escape(value) -> str:
+    """Data-derived text made inert for Markdown and HTML: Markdown punctuation is backslash-escaped and
+    ``<``, ``>``, ``&`` become entities, so a company, campaign or rep name never becomes markup."""
+    import html
+
+    return html.escape(str(value), quote=False).translate(_MD_SPECIAL)
 
 
 def bullets(sentences: Iterable[str]) -> str:

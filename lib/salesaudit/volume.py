@@ -123,39 +123,65 @@ def trend_seasonality(monthly_total: pd.Series) -> dict:
     return out
 
 
-def volume_title(cmp: pd.DataFrame, quarter: Quarter) -> str:
-    """Chart title from the numbers: total leads this quarter and the change on the previous four."""
+def volume_title(cmp: pd.DataFrame, quarter: Quarter, partial: str | None = None) -> str:
+    """Chart title from the numbers: total leads this quarter and the change on the previous four
+    (``partial``: why the quarter is not complete — then no change is given)."""
     tot = cmp.set_index("channel").loc["total"]
+    if partial:
+        return f"{quarter.label} (partial): {text.num(tot['now'])} leads so far — not compared with full quarters"
     if not tot["ref_mean"] > 0:
         return f"{quarter.label}: {text.num(tot['now'])} leads (no earlier quarters to compare against)"
+    if tot["ref_mean"] < stats.MIN_BASE_N:
+        return f"{quarter.label}: {text.num(tot['now'])} leads, {text.change_pct(tot['now'], tot['ref_mean'])} on the previous four quarters' average"
     return (
         f"{quarter.label}: {text.num(tot['now'])} leads, {spct(tot['change'])} on the previous four quarters' average"
     )
 
 
-def volume_sentences(cmp: pd.DataFrame, ts: dict, quarter: Quarter) -> list[str]:
+def volume_sentences(cmp: pd.DataFrame, ts: dict, quarter: Quarter, partial: str | None = None) -> list[str]:
     """ "What this means" sentences for lead volume, built from :func:`volume_comparison` and
-    :func:`trend_seasonality`."""
+    :func:`trend_seasonality`. ``partial`` (why the audited quarter is not complete) suppresses every
+    comparison of its totals: a part of a quarter against whole quarters is no verdict."""
     c = cmp.set_index("channel")
     tot = c.loc["total"]
     real = tot["lo"] > 0 or tot["hi"] < 0
+    if partial:
+        out = [
+            f"{quarter.label} is a partial quarter ({partial}): its {text.num(tot['now'])} leads so far are not "
+            "compared with whole quarters, so no better-or-worse verdict is drawn from them."
+        ]
+        if not np.isnan(ts["growth_per_year"]):
+            out.append(f"The trend over the last {ts['months']} months is {spct(ts['growth_per_year'])} a year.")
+        return out
     if not tot["ref_mean"] > 0:
         out = [
             f"{quarter.label} brought {text.num(tot['now'])} leads; the data has no leads in the previous "
             "four quarters, so there is nothing to compare this quarter against."
+        ]
+    elif tot["ref_mean"] < stats.MIN_BASE_N:
+        out = [
+            f"{quarter.label} brought {text.num(tot['now'])} leads against an average of "
+            f"{text.num(tot['ref_mean'])} in the previous four quarters — too few before to give the change as a "
+            "percentage."
         ]
     else:
         out = [
             f"{quarter.label} brought {text.num(tot['now'])} leads against an average of "
             f"{text.num(tot['ref_mean'])} in the previous four quarters: {spct(tot['change'])} (90% interval "
             f"{spct(tot['lo'])} to {spct(tot['hi'])}), "
-            + ("a change larger than the noise." if real else "within the noise.")
+            + (f"a change beyond the noise ({text.n_of(tot['now'])} leads)." if real else "within the noise.")
         ]
     if not np.isnan(tot["yoy"]):
-        out.append(
-            f"Against the same quarter last year ({text.num(tot['last_year'])} leads), volume is "
-            f"{spct(tot['yoy'])} — this comparison is free of seasonality."
-        )
+        if tot["last_year"] >= stats.MIN_BASE_N:
+            out.append(
+                f"Against the same quarter last year ({text.num(tot['last_year'])} leads), volume is "
+                f"{spct(tot['yoy'])} — this comparison is free of seasonality."
+            )
+        else:
+            out.append(
+                f"The same quarter last year had only {text.num(tot['last_year'])} leads, too few to give the "
+                "year-on-year change as a percentage."
+            )
     if not np.isnan(ts["growth_per_year"]):
         out.append(f"The trend over the last {ts['months']} months is {spct(ts['growth_per_year'])} a year.")
     idx = ts["index"]
@@ -167,7 +193,7 @@ def volume_sentences(cmp: pd.DataFrame, ts: dict, quarter: Quarter) -> list[str]
             f"the quietest ({spct(idx[lo_m] - 1)})."
         )
     ch = c.drop(index="total")
-    real = ch[((ch["lo"] > 0) | (ch["hi"] < 0)) & np.isfinite(ch["change"])]
+    real = ch[((ch["lo"] > 0) | (ch["hi"] < 0)) & np.isfinite(ch["change"]) & (ch["ref_mean"] >= stats.MIN_BASE_N)]
     if not (ch["ref_mean"] > 0).any():
         pass
     elif len(real):
@@ -185,14 +211,22 @@ def volume_sentences(cmp: pd.DataFrame, ts: dict, quarter: Quarter) -> list[str]
     return out
 
 
-def volume_table(cmp: pd.DataFrame, wide: pd.DataFrame) -> pd.DataFrame:
+def volume_table(cmp: pd.DataFrame, wide: pd.DataFrame, partial: bool = False) -> pd.DataFrame:
     """Compact display table: leads per quarter (columns) by channel, plus change vs the previous four
     (with interval) and vs the same quarter last year, as signed percentages (``new`` for a channel
-    without history)."""
+    without history; ``few`` when the base is below ``stats.MIN_BASE_N``; no change columns at all for a
+    partial quarter)."""
     t = wide.T.copy()
+    if partial:
+        return t.rename_axis(index="channel", columns=None)
     c = cmp.set_index("channel").reindex(t.index)
     new = ~(c["ref_mean"] > 0)
-    t["vs prev 4"] = np.where(new, "new", [spct(x) for x in c["change"]])
-    t["90% interval"] = np.where(new, "", [f"{spct(a)} to {spct(b)}" for a, b in zip(c["lo"], c["hi"])])
-    t["vs last year"] = np.where(c["last_year"] > 0, [spct(x) for x in c["yoy"]], "new")
+    few = c["ref_mean"] < stats.MIN_BASE_N
+    t["vs prev 4"] = np.where(new, "new", np.where(few, "few before", [spct(x) for x in c["change"]]))
+    t["90% interval"] = np.where(new | few, "", [f"{spct(a)} to {spct(b)}" for a, b in zip(c["lo"], c["hi"])])
+    t["vs last year"] = np.where(
+        c["last_year"] >= stats.MIN_BASE_N,
+        [spct(x) for x in c["yoy"]],
+        np.where(c["last_year"] > 0, "few before", "new"),
+    )
     return t.rename_axis(index="channel", columns=None)

@@ -11,6 +11,7 @@ import argparse
 import copy
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -38,6 +39,20 @@ def _audit_settings(
                 chans |= {canonical_token(c) for c in frames[t]["channel"].dropna().unique()}
         audit["channels"] = sorted(chans)
     return audit
+
+
+def _blank_na_values(df: pd.DataFrame, na_values: Any, fname: str, log: ImportLog) -> pd.DataFrame:
+    """Cells holding one of the source's ``na_values`` (e.g. ``"?"``, ``"unknown"``) become empty (counted)."""
+    if not na_values:
+        return df
+    vals = [str(v) for v in (na_values if isinstance(na_values, list) else [na_values])]
+    hit = df.isin(vals)
+    n = int(hit.to_numpy().sum())
+    if n:
+        per_col = hit.sum()
+        cols = ", ".join(f"{c} {int(k):,}" for c, k in per_col[per_col > 0].items())
+        log.mapped.append(f"{fname}: {n:,} cells holding {', '.join(repr(v) for v in vals)} read as empty ({cols})")
+    return df.mask(hit)
 
 
 def _stage_is_won(opps: pd.DataFrame, stages: dict) -> pd.Series:
@@ -76,6 +91,7 @@ def import_data(
     for key, path in files.items():
         opts = read_opts.get(key, {})
         df, rlog = read_table(path, delimiter=opts.get("delimiter"), encoding=opts.get("encoding"))
+        df = _blank_na_values(df, opts.get("na_values"), path.name, log)
         sources[key], names[key] = df, path.name
         log.files.append(rlog)
         log.dropped += rlog.dropped

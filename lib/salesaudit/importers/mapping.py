@@ -20,6 +20,7 @@ import yaml
 from ..contract import COLUMNS, ID_COLUMNS, DataContractError
 from ..io import parse_bool
 from .reading import ReadLog, bad_rows, n_rows, parse_dates, parse_numbers, rows_label
+from .transforms import compute, drop_rows, group_by, hash_values
 
 TABLE_ORDER = (
     "reps",
@@ -176,8 +177,18 @@ def build_table(
                 f"{fname}: {n_rows(len(removed))} excluded by the mapping's filter '{spec['filter']}' ({rows_label(removed)})"
             )
         df = df[keep.to_numpy()]
+    opts = read_opts.get(source, {}) or {}
+    gspec = spec.get("group_by") or {}
+    gkey = gspec.get("key") if isinstance(gspec, dict) else None
+    df, u = drop_rows(df, spec.get("drop_rows"), fname, log, opts, _as_list(gkey) if gkey else None, target)
+    used |= u
+    df, u = compute(df, spec.get("compute"), fname, log, opts)
+    used |= u
+    df, u = group_by(df, spec.get("group_by"), fname, log, opts, target)
+    used |= u
     out = pd.DataFrame(index=df.index)
     missing_cols = []
+    source_columns: dict[str, str] = {}
     for col, src_spec in (spec.get("columns") or {}).items():
         names = _as_list(src_spec)
         present = [n for n in names if n in df.columns]
@@ -186,6 +197,7 @@ def build_table(
             continue
         out[col] = _coalesce(df, present)
         used |= set(present)
+        source_columns[col] = " / ".join(present)
         log.mapped.append(f"{target}.{col} ← {fname}: {' / '.join(present)}")
     if missing_cols:
         required = {c.name for c in COLUMNS[target] if c.required}
@@ -219,15 +231,46 @@ def build_table(
         if col in out:
             out[col] = _map_values(out[col], vmap)
             log.mapped.append(f"{target}.{col}: values mapped ({len(vmap)} rules)")
-    log.unused[fname] = (
-        sorted(set(log.unused.get(fname, df.columns)) - used) if fname in log.unused else sorted(set(df.columns) - used)
-    )
-    return _coerce(target, out, fname, spec, read_opts.get(source, {}), log)
+    for col, cols in (spec.get("hash") or {}).items():
+        cols = _as_list(cols)
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise DataContractError(f"{fname}: hash {target}.{col}: column(s) not in the file: {', '.join(missing)}")
+        out[col] = hash_values(df, cols)
+        used |= set(cols)
+        log.mapped.append(
+            f"{target}.{col} = SHA-256 of {fname}: {' + '.join(cols)} (the values themselves are not written)"
+        )
+    raw_cols = set(sources[source].columns)
+    log.unused[fname] = sorted((set(log.unused[fname]) if fname in log.unused else raw_cols) - used)
+    return _coerce(target, out, fname, spec, opts, log, source_columns)
 
 
-def _coerce(target: str, out: pd.DataFrame, fname: str, spec: dict, opts: dict, log: ImportLog) -> pd.DataFrame:
+def _date_rule(col_rule: Any, table_fmt: str | None, table_dayfirst: Any) -> tuple[str | None, bool | None]:
+    """(strftime format, dayfirst) for one column: ``dates: {col: "%d.%m.%Y"}`` or ``{col: {dayfirst: true}}``
+    first, then the table's ``dates: {format: …, dayfirst: …}``, then the source's ``read: {dayfirst: …}``."""
+    if isinstance(col_rule, dict):
+        fmt = col_rule.get("format", table_fmt)
+        dayfirst = col_rule.get("dayfirst", table_dayfirst)
+    else:
+        fmt, dayfirst = (col_rule if col_rule is not None else table_fmt), table_dayfirst
+    return fmt, (None if dayfirst is None else bool(dayfirst))
+
+
+def _coerce(
+    target: str,
+    out: pd.DataFrame,
+    fname: str,
+    spec: dict,
+    opts: dict,
+    log: ImportLog,
+    source_columns: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    source_columns = source_columns or {}
     dates = spec.get("dates") or {}
-    dayfirst = bool(dates.get("dayfirst", opts.get("dayfirst", False))) if isinstance(dates, dict) else False
+    if not isinstance(dates, dict):
+        raise DataContractError(f"mapping: {target}: 'dates:' must map columns to formats or {{dayfirst: …}}")
+    table_dayfirst = dates.get("dayfirst", opts.get("dayfirst"))
     decimal = spec.get("decimal", opts.get("decimal"))
     unusable = pd.Series(False, index=out.index)
     for c in COLUMNS[target]:
@@ -235,8 +278,10 @@ def _coerce(target: str, out: pd.DataFrame, fname: str, spec: dict, opts: dict, 
             continue
         raw = out[c.name].where(out[c.name].notna(), None)
         if c.kind in ("timestamp", "month"):
-            fmt = dates.get(c.name, dates.get("format")) if isinstance(dates, dict) else None
-            parsed = parse_dates(raw, fmt=fmt, dayfirst=dayfirst)
+            fmt, dayfirst = _date_rule(dates.get(c.name), dates.get("format"), table_dayfirst)
+            src = source_columns.get(c.name)
+            where = f"{fname}: column {c.name}{f' (← {src})' if src else ''}"
+            parsed = parse_dates(raw, fmt=fmt, dayfirst=dayfirst, where=where, column=c.name)
             bad = bad_rows(parsed, raw)
             what = f"not a date{f' in format {fmt}' if fmt else ''}"
         elif c.kind in ("money", "float", "int"):

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..contract import DataContractError
+from ..dates import parse_date_text
 
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
 DELIMITERS = (",", ";", "\t", "|")
@@ -199,33 +200,39 @@ def parse_numbers(values: pd.Series, decimal: str | None = None) -> pd.Series:
 # --------------------------------------------------------------------------------------------------
 # dates
 # --------------------------------------------------------------------------------------------------
-def parse_dates(values: pd.Series, fmt: str | None = None, dayfirst: bool = False) -> pd.Series:
-    """Parse dates: an explicit ``fmt`` (strftime), ISO 8601, Excel serial numbers, day-first when told.
+DAYFIRST_HINT = (
+    "set 'dayfirst: true' (or false) for it in the mapping: under 'read:' for the source, "
+    "or per column in 'dates:' (e.g. dates: {{{col}: {{dayfirst: true}}}})"
+)
 
-    Excel serials (numbers 1–2958465, i.e. up to 9999-12-31) count days since 1899-12-30. Values with a
-    time zone are converted to UTC and made naive. Unparseable values become NaT (reported by the caller).
+
+def parse_dates(
+    values: pd.Series, fmt: str | None = None, dayfirst: bool | None = None, where: str = "dates", column: str = ""
+) -> pd.Series:
+    """Parse dates: an explicit ``fmt`` (strftime), ISO 8601, Excel serial numbers, numeric dates in one order.
+
+    Excel serials (numbers 1–2958465, i.e. up to 9999-12-31) count days since 1899-12-30. Numeric non-ISO
+    dates (``20/10/2017``) are read day-first or month-first for the whole column: decided by the values,
+    else by ``dayfirst`` (the mapping's declaration); a column with both orders, or ambiguous and
+    undeclared, raises :class:`DataContractError` naming ``where`` (rule: :mod:`salesaudit.dates`).
+    Values with a time zone are converted to UTC and made naive. Unparseable values become NaT
+    (reported by the caller).
     """
     s = values.astype("string").str.strip()
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    todo = s.notna()
+    todo = s.notna() & (s != "")
     serial = pd.to_numeric(s, errors="coerce")
     is_serial = todo & serial.between(1, 2958465) & s.str.fullmatch(r"\d+(\.\d+)?").fillna(False)
     if is_serial.any():
         out[is_serial] = (EXCEL_EPOCH + pd.to_timedelta(serial[is_serial], unit="D")).astype("datetime64[ns]")
-    rest = todo & ~is_serial
+    rest = (todo & ~is_serial).fillna(False)
     if rest.any():
         if fmt:
             parsed = pd.to_datetime(s[rest], format=fmt, errors="coerce")
+            if getattr(parsed.dt, "tz", None) is not None:
+                parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         else:
-            parsed = pd.to_datetime(s[rest], errors="coerce", format="ISO8601", utc=True)
-            miss = parsed.isna()
-            if miss.any():
-                parsed = parsed.copy()
-                parsed[miss] = pd.to_datetime(
-                    s[rest][miss], errors="coerce", format="mixed", dayfirst=dayfirst, utc=True
-                )
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+            parsed = parse_date_text(s[rest], where, dayfirst, DAYFIRST_HINT.format(col=column or "<column>"))
         out[rest] = parsed.astype("datetime64[ns]")
     return out
 
