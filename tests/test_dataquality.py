@@ -585,8 +585,9 @@ def test_freshness_and_timeliness_measured_at_the_extraction_when_it_is_earlier(
     early = dq.as_of(dataclasses.replace(snap, end=T("2026-03-26")), T("2026-04-01"))
     assert early.cutoff == T("2026-03-26")
     assert dq.freshness(early).set_index("table").loc["leads", "lag_days"] == pytest.approx(1.0)
-    assert dq.cutoff_label(early, "2026Q1") == "the extraction date (2026-03-26), before the end of 2026Q1"
-    assert dq.cutoff_label(snap, "2026Q1") == "the end of 2026Q1"
+    q1 = parse_quarter("2026Q1")
+    assert dq.cutoff_label(early, q1) == "the extraction date (2026-03-26), before the end of 2026Q1"
+    assert dq.cutoff_label(snap, q1) == "the end of 2026Q1"
 
 
 def test_trend_uses_only_quarters_the_leads_cover():

@@ -194,7 +194,7 @@ def test_purchase_log_orders_after_the_last_lead_are_genuine(run_nb, purchase_lo
     text = check_truthful(nb)
     assert not FUTURE_FINDING.search(text), "genuine later orders flagged as after the extraction date"
     # the extraction date is the latest order (2026-06), not the day after the latest lead (2025-06)
-    assert re.search(r"Data extracted on 2026-06-\d\d \(the latest date in the data \(orders\.ordered_at\)\)", text)
+    assert re.search(r"Data extracted on 2026-06-\d\d \(the latest date in the data, orders\.ordered_at\)", text)
     assert fig["dq_duplicate_leads"]["value"] is None and not DUPLICATE_CLAIM.search(text)
     assert "Stages not in the data: MQL, SAL" in text
 

@@ -1373,12 +1373,12 @@ def table_or_note(df: pd.DataFrame, empty: str):
     return Markdown(f"> {empty}")
 
 
-def cutoff_label(snap: Snapshot, quarter: str) -> str:
+def cutoff_label(snap: Snapshot, quarter: Any) -> str:
     """What the cut-off is, in words: "the end of 2026Q3" or, when the data was extracted more than a day before
-    it ended, "the extraction date (2026-08-14), before the end of 2026Q3"."""
-    if snap.end is not None and snap.end < snap.as_of - pd.Timedelta(days=1):
-        return f"the extraction date ({snap.end:%Y-%m-%d}), before the end of {quarter}"
-    return f"the end of {quarter}"
+    the quarter ``quarter`` ended, "the extraction date (2026-08-14), before the end of 2026Q3"."""
+    if snap.end is not None and snap.end < quarter.end - pd.Timedelta(days=1):
+        return f"the extraction date ({snap.end:%Y-%m-%d}), before the end of {quarter.label}"
+    return f"the end of {quarter.label}"
 
 
 def freshness_title(fresh: pd.DataFrame, label: str) -> str:
