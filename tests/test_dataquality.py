@@ -26,7 +26,7 @@ def tiny_cfg(**kw):
 def tiny_tables() -> dict[str, pd.DataFrame]:
     """Five leads, two reps, five deals, one activity, two orders — each fault planted once.
 
-    L2 copies L1 (duplicate); L3 has no owner and SAL before MQL; L4 belongs to unknown rep R9 and was never
+    L2 copies L1 (duplicate: same contact_key, same created_at, larger lead_id); L3 has no owner and SAL before MQL; L4 belongs to unknown rep R9 and was never
     touched (created 2026-03-01); L5 is untouched but only a week old. O2 is owned by unknown rep R9, has
     no account, the product spelled "GTXPro" and its only activity on 2026-02-05 (stale at 2026-04-01);
     O3 is open but new; O4 was closed before it was created; O5 is won without an order.
@@ -44,6 +44,7 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
         segment="SMB",
         country="PL",
         lead_score=50.0,
+        contact_key="k1",
     )
     none = dict(first_contact_at=pd.NaT, mql_at=pd.NaT, sal_at=pd.NaT, sql_at=pd.NaT, customer_at=pd.NaT)
     leads = pd.DataFrame(
@@ -54,13 +55,22 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
                 **base,
                 **none,
                 "lead_id": "L3",
+                "contact_key": "k3",
                 "created_at": T("2026-01-03"),
                 "owner_id": None,
                 "mql_at": T("2026-01-10"),
                 "sal_at": T("2026-01-05"),
             },
-            {**base, **none, "lead_id": "L4", "created_at": T("2026-03-01"), "owner_id": "R9", "channel": "webinar"},
-            {**base, **none, "lead_id": "L5", "created_at": T("2026-03-25")},
+            {
+                **base,
+                **none,
+                "lead_id": "L4",
+                "contact_key": "k4",
+                "created_at": T("2026-03-01"),
+                "owner_id": "R9",
+                "channel": "webinar",
+            },
+            {**base, **none, "lead_id": "L5", "contact_key": "k5", "created_at": T("2026-03-25")},
         ]
     )
     reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bob"]})
@@ -188,18 +198,97 @@ def test_future_dates_negative_amounts_unknown_stage_and_is_won_clash():
     assert count(c, "opportunities", "is_won_vs_stage") == 1
 
 
-def test_extraction_end_ignores_dates_after_now():
-    leads = pd.DataFrame({"created_at": [T("2026-03-30 10:00"), T("2099-01-01")]})
-    assert dq.extraction_end(leads, now=T("2026-05-01")) == T("2026-03-31")
+def test_future_dates_only_strictly_after_the_extraction_date():
+    t = tiny_tables()
+    ext = T("2026-03-25")  # the latest lead
+    t["orders"].loc[1, "ordered_at"] = ext  # at the extraction instant: genuine
+    c = dq.checks(dq.from_tables(t, tiny_cfg(), end=ext))
+    assert count(c, "orders", "future_date") == 0
+    t["orders"].loc[1, "ordered_at"] = ext + pd.Timedelta(seconds=1)
+    assert count(dq.checks(dq.from_tables(t, tiny_cfg(), end=ext)), "orders", "future_date") == 1
 
 
-def test_duplicate_rules():
+def test_orders_after_the_latest_lead_are_genuine():
+    """The extraction date is the coverage's (latest timestamp ≤ today), not the day after the latest lead."""
+    t = tiny_tables()
+    t["orders"] = t["orders"].assign(ordered_at=[T("2026-02-01"), T("2026-11-20")])  # 8 months past the last lead
+    snap = dq.from_tables(t, tiny_cfg())
+    assert snap.end == T("2026-11-20")
+    c = dq.checks(snap)
+    assert int(c.loc[c["check"] == "future_date", "count"].sum()) == 0
+    assert "future_date" not in set(dq.unjudged(snap)["check"])
+
+
+def test_extraction_date_unknown_cannot_judge():
+    leads = pd.DataFrame({"lead_id": ["a", "b"], "created_at": pd.to_datetime([pd.NaT, pd.NaT]), "channel": ["x", "y"]})
+    snap = dq.from_tables({"leads": leads}, tiny_cfg())
+    assert snap.end is None
+    c = dq.checks(snap)
+    assert "future_date" not in set(c["check"])
+    notes = dq.unjudged(snap)
+    assert "extraction date is unknown" in notes.set_index("check").loc["future_date", "reason"]
+    assert any(
+        "Cannot judge dates after the extraction date" in x for x in dq.dimension_sentences(c, "validity", notes=notes)
+    )
+
+
+def test_duplicates_only_on_contact_key():
     t = tiny_tables()["leads"]
-    assert dq.duplicate_leads(t, "strict").tolist() == [False, True, False, False, False]
-    worked_apart = t.assign(owner_id=["R1", "R2", None, "R9", "R1"])  # L2 now has another owner
-    assert dq.duplicate_leads(worked_apart, "strict").sum() == 0
-    assert dq.duplicate_leads(worked_apart, "loose").tolist() == [False, True, False, False, False]
-    assert dq.loose_duplicates(worked_apart) == {"strict": 0, "loose": 1, "leads": 5}
+    assert dq.duplicate_leads(t).tolist() == [False, True, False, False, False]
+    worked_apart = t.assign(owner_id=["R1", "R2", None, "R9", "R1"])  # still the same person
+    assert dq.duplicate_leads(worked_apart).tolist() == [False, True, False, False, False]
+    # same instant and channel but different people: not duplicates
+    strangers = t.assign(contact_key=["k1", "k2", "k3", "k4", "k5"])
+    assert dq.duplicate_leads(strangers).sum() == 0
+    # no identifying field: cannot judge (None), whatever else the leads share
+    assert dq.duplicate_leads(t.drop(columns="contact_key")) is None
+    assert dq.duplicate_leads(t.assign(contact_key=["", " ", None, None, None])) is None
+
+
+def test_the_earliest_created_lead_is_the_original():
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["A", "B", "C", "D", "E"],
+            "created_at": pd.to_datetime(["2026-02-01", "2026-01-01", pd.NaT, "2026-01-01", "2026-03-01"]),
+            "contact_key": ["p", "p", "p", "q", "q"],
+        }
+    )
+    assert dq.duplicate_leads(leads).tolist() == [True, False, True, False, True]
+    pairs = dq.duplicate_pairs(leads)
+    assert dict(zip(pairs["lead_id"], pairs["original_lead_id"])) == {"A": "B", "E": "D", "C": "B"}
+    tie = pd.DataFrame({"lead_id": ["L9", "L1"], "created_at": [T("2026-01-01")] * 2, "contact_key": ["p", "p"]})
+    assert dq.duplicate_leads(tie).tolist() == [True, False]  # same instant: the smaller lead_id is the original
+    s = dq.duplicate_summary(leads)
+    assert (s["copies"], s["judged"], s["people"]) == (3, 5, 2)
+
+
+def test_leads_derived_from_opportunities_are_not_duplicates():
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["O1", "O2", "L3"],
+            "created_at": [T("2026-01-01")] * 3,
+            "contact_key": ["acme", "acme", "acme"],
+            "source_opportunity_id": ["O1", "O2", None],
+        }
+    )
+    assert dq.duplicate_leads(leads).tolist() == [False, False, False]
+    s = dq.duplicate_summary(leads)
+    assert (s["copies"], s["judged"], s["derived"]) == (0, 1, 2)
+
+
+def test_without_contact_key_a_neutral_note_not_a_finding():
+    t = tiny_tables()
+    t["leads"] = t["leads"].drop(columns="contact_key")
+    snap = dq.from_tables(t, tiny_cfg(), end=END)
+    c = dq.checks(snap)
+    assert dq.check_count(c, "leads", "duplicate_leads") is None and "uniqueness" not in set(c["dimension"])
+    assert dq.fault_counts(c)["duplicate_leads"] == 0
+    notes = dq.unjudged(snap)
+    assert notes.set_index("check").loc["duplicate_leads", "reason"] == dq.NO_CONTACT_KEY
+    s = dq.duplicate_sentences(dq.duplicate_summary(snap.tables["leads"]))
+    assert s[0].startswith("Cannot judge duplicates: the leads carry no identifying field (contact_key")
+    assert not any("cop" in x for x in dq.fixes_lines(dq.ranked_fixes(c)))
+    assert dq.dimension_sentences(c, "uniqueness", notes=notes)[0].startswith("Cannot judge duplicates")
 
 
 def test_foreign_keys_and_channels(table):
@@ -356,7 +445,12 @@ def test_findings_sentences_and_impacts(snap, table):
 def test_sentences_are_built_from_numbers(table):
     s = dq.dimension_sentences(table, "uniqueness")
     assert s[0] == "1 of 1 uniqueness checks find problems."
-    assert s[1].startswith("1 leads duplicate another lead (20.00% of 5 checked)")
+    # 5 leads checked: below 30 rows the share is not printed as a percentage
+    assert s[1].startswith("1 leads are copies of an earlier lead with the same contact_key (1 of 5 checked)")
+    assert "%" not in s[1]
+    assert dq.dimension_table(table, "uniqueness")["failing %"].tolist() == ["—"]
+    big = table.assign(base=table["base"] * 10, share=table["share"] / 10)
+    assert "(2.00% of 50 checked)" in dq.dimension_sentences(big, "uniqueness")[1]
     scores = dq.table_scores(table)
     assert "equal-weighted mean" in dq.score_sentences(scores, dq.overall_score(scores), quarter="2026Q1")[0]
     assert dq.fixes_sentences(dq.ranked_fixes(table))[0].startswith("Fix first: ")
@@ -385,12 +479,12 @@ def test_whole_snapshot_reads_raw_spellings_through_the_loader(tmp_path):
     leads.to_csv(tmp_path / "leads.csv", index=False)
     (tmp_path / "audit.yaml").write_text("channels: [paid_search, webinar]\n")
     data = load(tmp_path, use_cache=False)
-    snap = dq.whole_snapshot(data, now=T("2026-06-01"))
+    snap = dq.whole_snapshot(data)
     flags = dict(zip(snap.tables["leads"]["lead_id"], snap.tables["leads"]["_channel_off"]))
     assert flags == {"L1": False, "L2": True, "L3": True, "L4": False}
     loader = int(data.findings.loc[data.findings["check"] == "channel_spelling", "count"].sum())
     assert loader == 2  # the loader counts the spelling as stored ("webinar " included), like the audit
-    assert snap.end == T("2026-01-05")
+    assert snap.end == data.coverage.extracted_at == T("2026-01-04")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -423,3 +517,106 @@ def test_demo_scores_sane(demo_data):
     assert 90 < dq.overall_score(scores) < 100  # faults are injected, but few
     assert scores.set_index("table").loc["opportunities", "score"] < 100
     assert np.isfinite(scores["score"]).all()
+
+
+# --------------------------------------------------------------------------------------------------
+# cannot judge, small bases, coverage of the trend
+# --------------------------------------------------------------------------------------------------
+def test_absent_or_empty_columns_cannot_judge_instead_of_counting():
+    t = tiny_tables()
+    t["opportunities"] = t["opportunities"].drop(columns="amount").assign(product=None)
+    t["leads"] = t["leads"].assign(segment=None)
+    snap = dq.from_tables(t, tiny_cfg(), end=END)
+    c = dq.checks(snap)
+    assert "missing:amount:open+won" not in set(c["check"])  # not "100% of deals lack amount"
+    assert "missing:segment" not in set(c["check"])
+    assert "product_name" not in set(c["check"]) and "amount_vs_order" not in set(c["check"])
+    notes = dq.unjudged(snap)
+    assert {"missing:amount", "missing:segment", "product_name", "amount_vs_order", "negative_amount"} <= set(
+        notes["check"]
+    )
+    s = dq.dimension_sentences(c, "completeness", notes=notes)[-1]
+    assert s.startswith("Cannot judge whether these fields are filled") and "`opportunities.amount`" in s
+    assert not dq.ranked_fixes(c)["fix"].str.contains("amount").any()
+    # the check table of a column that exists but is only partly empty still counts
+    assert (
+        count(dq.checks(dq.from_tables(tiny_tables(), tiny_cfg(), end=END)), "opportunities", "missing:account_id:open")
+        == 1
+    )
+
+
+def test_unjudged_on_leads_only_undated():
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "c"],
+            "channel": ["x", "x", "y"],
+            "created_at": pd.Series([pd.NaT] * 3, dtype="datetime64[ns]"),
+            "stage_reached": ["lead", "sql", "mql"],
+        }
+    )
+    snap = dq.from_tables({"leads": leads}, tiny_cfg())
+    c = dq.checks(snap)
+    assert set(c["check"]) <= {"channel_spelling", "channel_unknown"}
+    got = set(dq.unjudged(snap)["check"])
+    assert {"stage_order", "future_date", "duplicate_leads", "untouched", "freshness"} <= got
+
+
+def test_no_percentage_of_fewer_than_30():
+    assert dq.share_text(1, 5) == "—" and dq.share_text(3, 30) == "10.00%"
+    idle = pd.Series([40.0, 5.0, 60.0])
+    assert "%" not in dq.timeliness_title(idle, 30) and dq.timeliness_title(idle, 30).startswith("2 of 3 open deals")
+    s = {
+        "won_deals": 4,
+        "won_revenue": 1000.0,
+        "order_revenue": 900.0,
+        "without_order": 1,
+        "without_order_revenue": 100.0,
+        "amount_differs": 0,
+        "difference_revenue": 0.0,
+        "unreconciled_revenue": 100.0,
+    }
+    assert "%" not in dq.reconciliation_sentences(s, "EUR", "2026Q1")[1].replace(f"{dq.AMOUNT_TOLERANCE:.0%}", "")
+    by_q = pd.DataFrame([{**s, "quarter": "2026Q1"}, {**s, "quarter": "2026Q2", "won_deals": 0}])
+    assert dq.reconciliation_labels(by_q) == ["1 of 4 deals", ""]
+    assert "%" not in dq.reconciliation_title(by_q.iloc[:1], "EUR")
+
+
+def test_freshness_and_timeliness_measured_at_the_extraction_when_it_is_earlier(snap):
+    early = dq.as_of(dataclasses.replace(snap, end=T("2026-03-26")), T("2026-04-01"))
+    assert early.cutoff == T("2026-03-26")
+    assert dq.freshness(early).set_index("table").loc["leads", "lag_days"] == pytest.approx(1.0)
+    q1 = parse_quarter("2026Q1")
+    assert dq.cutoff_label(early, q1) == "the extraction date (2026-03-26), before the end of 2026Q1"
+    assert dq.cutoff_label(snap, q1) == "the end of 2026Q1"
+
+
+def test_trend_uses_only_quarters_the_leads_cover():
+    from salesaudit.coverage import coverage_of
+
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(4)],
+            "created_at": pd.to_datetime(["2025-04-01", "2025-08-15", "2025-12-31", "2026-03-30"]),
+            "channel": "x",
+        }
+    )
+    cov = coverage_of({"leads": leads}, tiny_cfg(), today=T("2026-06-01"))
+    q = parse_quarter("2026Q1")
+    got = dq.trend_quarters(cov, q)
+    assert [x.label for x in got] == ["2025Q2", "2025Q3", "2025Q4", "2026Q1"]
+    note = dq.trend_coverage_sentence(got, q)
+    assert note.startswith("The trend uses 4 of the 8 quarter ends 2024Q2–2026Q1 (2025Q2–2026Q1)")
+    assert dq.trend_coverage_sentence([], q).endswith("so there is no trend.")
+    assert [x.label for x in dq.reconciliation_quarters(got[:2], q)] == ["2025Q2", "2025Q3", "2026Q1"]
+    s = dq.coverage_sentences(cov, parse_quarter("2026Q2"))
+    assert s[-1].startswith("2026Q2 is a partial quarter: the leads end on 2026-03-30")
+    assert dq.coverage_sentences(cov, q)[-1] == "2026Q1 is covered completely by the leads."
+
+
+def test_coverage_sentences_never_say_from_x_to_x():
+    from salesaudit.coverage import coverage_of
+
+    leads = pd.DataFrame({"lead_id": ["a"], "created_at": [T("2026-01-05 10:00")], "channel": ["x"]})
+    cov = coverage_of({"leads": leads}, tiny_cfg(), today=T("2026-06-01"))
+    s = " ".join(dq.coverage_sentences(cov, parse_quarter("2026Q1")))
+    assert "Leads are dated on 2026-01-05" in s and "from 2026-01-05 to 2026-01-05" not in s

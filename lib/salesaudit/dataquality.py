@@ -7,7 +7,8 @@ Every check looks at one table and returns one row of a *check table* with ``cou
   account);
 * **validity** — stage dates out of order, dates after the data's extraction date, negative amounts,
   deals closed before they were created, stages not mapped to open/won/lost, ``is_won`` against the stage;
-* **uniqueness** — duplicate leads: different ``lead_id``, every other field identical;
+* **uniqueness** — duplicate leads: two leads with the same non-empty ``contact_key`` (an identifying field
+  such as an e-mail hash); without one, duplicates cannot be judged;
 * **consistency** — references to unknown reps / leads / campaigns …, channel spellings outside the
   canonical list, product names that do not match the product list;
 * **timeliness** — open deals with no activity in the last ``inactive_opportunity_days``; leads never
@@ -17,10 +18,17 @@ Every check looks at one table and returns one row of a *check table* with ``cou
 
 Scope. ``checks(snap)`` runs on a :class:`Snapshot`: the data *as it stood* at a cut-off (records
 created before it; later dates blanked, so a deal won after the cut-off was still open). The whole data
-(every record, cut-off = the day after the latest lead) is the snapshot used to compare with the faults
-injected into the demo company. Two per-row flags cannot be recomputed on loaded tables and are taken
-from the stored record: raw channel spellings (the loader normalises them) and dates after the
-extraction date.
+(every record, cut-off = the extraction date) is the snapshot used to compare with the faults injected
+into the demo company. Two per-row flags cannot be recomputed on loaded tables and are taken from the
+stored record: raw channel spellings (the loader normalises them) and dates after the extraction date.
+
+Extraction date. The loader's :class:`~salesaudit.coverage.Coverage` ``extracted_at`` (``extracted_at`` in
+audit.yaml, else the latest timestamp of any table that is not after today): a date is "after the
+extraction date" only when it is strictly later. Orders later than the latest lead are genuine.
+
+Cannot judge. A check whose table is present but whose needed column is absent or holds no value at all
+(or that needs an extraction date the data cannot give) does not run: :func:`unjudged` lists it with the
+reason, as a neutral note — never a finding, never scored, never "0 problems" or "100% failing".
 
 Score. For a table with checks c (weights w_c, failing share f_c):
 ``score = 100 × (1 − Σ w_c f_c / Σ w_c)``. The overall score is the equal-weighted mean of the table
@@ -32,6 +40,7 @@ amount, close date), 1 otherwise.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +49,7 @@ import pandas as pd
 
 from .config import AuditConfig, canonical_token
 from .contract import COLUMNS
+from .coverage import Coverage, coverage_of
 from .io import AuditData, foreign_key_findings, stage_order_violations
 
 CHECK_COLUMNS = [
@@ -78,6 +88,13 @@ FRESHNESS_TOLERANCE_DAYS = {
 }
 DEFAULT_FRESHNESS_TOLERANCE = 7
 AMOUNT_TOLERANCE = 0.01
+#: a failing share is printed as a percentage only when at least this many rows were checked
+#: (docs/assumptions.md: below ~30 cases a percentage overstates what is known; the counts are shown)
+MIN_BASE_PCT = 30
+#: the trend looks at this many quarter ends (the audited one included)
+TREND_QUARTERS = 8
+#: the identifying field duplicate leads are judged on
+CONTACT_KEY = "contact_key"
 
 #: column that says when a record was created (snapshot filter and freshness)
 CREATED_COLUMN = {
@@ -125,33 +142,47 @@ class Snapshot:
 
     ``tables[t]`` keeps only records created before ``as_of``; timestamps at or after it are blanked and
     opportunity ``status`` is the status at the cut-off. Columns ``_channel_off`` (raw spelling outside
-    the canonical list) and ``_future`` (a date after the extraction date ``end``) are per-row flags of
-    the stored record.
+    the canonical list) and ``_future`` (a date strictly after the extraction date ``end``) are per-row
+    flags of the stored record. ``end`` is None when the extraction date is unknown (no dates at all).
     """
 
     tables: dict[str, pd.DataFrame]
     cfg: AuditConfig
     as_of: pd.Timestamp
-    end: pd.Timestamp
+    end: pd.Timestamp | None
     whole: bool = False
     loader_counts: dict[str, int] = field(default_factory=dict)
+    recorded: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def has(self, table: str) -> bool:
         df = self.tables.get(table)
         return df is not None and len(df) > 0
 
+    def records(self, table: str, column: str) -> bool:
+        """True when ``column`` holds at least one value in the stored ``table`` (not only at the cut-off):
+        a column absent or never filled is *not recorded*, and its checks cannot judge."""
+        if table in self.recorded:
+            return column in self.recorded[table]
+        df = self.tables.get(table)
+        return df is not None and column in df.columns and bool(df[column].notna().any())
 
-def extraction_end(leads: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.Timestamp:
-    """The data's extraction date: the day after the latest lead created no later than ``now``.
+    @property
+    def cutoff(self) -> pd.Timestamp:
+        """The instant "now" for lags and idle times: min(as_of, extraction date).
 
-    Leads arrive every day, so the latest one dates the export. Dates later than this are "future".
-    """
-    now = pd.Timestamp.now().normalize() + pd.Timedelta(days=1) if now is None else pd.Timestamp(now)
-    created = leads["created_at"]
-    created = created[created <= now]
-    if created.empty:
-        return now
-    return created.max().normalize() + pd.Timedelta(days=1)
+        Nothing can be recorded after the extraction, so a quarter that ends after it is measured at the
+        extraction (else every table would look late and every deal idle).
+        """
+        return self.as_of if self.end is None else min(self.as_of, self.end)
+
+
+def _today() -> pd.Timestamp:
+    return pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
+
+
+def recorded_columns(tables: dict[str, pd.DataFrame]) -> dict[str, frozenset[str]]:
+    """Per table, the columns holding at least one value."""
+    return {t: frozenset(df.columns[df.notna().any().to_numpy()]) for t, df in tables.items() if df is not None}
 
 
 def timestamp_columns(df: pd.DataFrame) -> list[str]:
@@ -159,12 +190,15 @@ def timestamp_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
 
 
-def future_flags(df: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
-    """True where any timestamp of the row is at or after the extraction date ``end``."""
+def future_flags(df: pd.DataFrame, end: pd.Timestamp | None) -> pd.Series:
+    """True where any timestamp of the row is strictly after the extraction date ``end``.
+
+    future ⇔ max(timestamps of the row) > end. All False when ``end`` is None (unknown: cannot judge).
+    """
     cols = timestamp_columns(df)
-    if not cols:
+    if not cols or end is None:
         return pd.Series(False, index=df.index)
-    return (df[cols] >= end).any(axis=1)
+    return (df[cols] > end).any(axis=1)
 
 
 def channel_spelling_flags(raw_channel: pd.Series, cfg: AuditConfig) -> pd.Series:
@@ -191,9 +225,11 @@ def _raw_channel_flags(data: AuditData, table: str) -> pd.Series | None:
     return channel_spelling_flags(df["channel_raw"], data.config)
 
 
-def whole_snapshot(data: AuditData, now: pd.Timestamp | None = None) -> Snapshot:
-    """Every record of ``data`` with the per-row flags; cut-off = the extraction date."""
-    end = extraction_end(data.tables["leads"], now)
+def whole_snapshot(data: AuditData) -> Snapshot:
+    """Every record of ``data`` with the per-row flags; cut-off = the loader's extraction date
+    (``data.coverage.extracted_at``; today when it is unknown)."""
+    cov = data.coverage if data.coverage is not None else coverage_of(data.tables, data.config)
+    end = cov.extracted_at
     tables = {}
     for t, df in data.tables.items():
         if df is None:
@@ -207,7 +243,8 @@ def whole_snapshot(data: AuditData, now: pd.Timestamp | None = None) -> Snapshot
         tables[t] = df.assign(**extra)
     counts = data.findings.groupby(["table", "check"])["count"].sum()
     loader_counts = {f"{t}:{c}": int(v) for (t, c), v in counts.items()}
-    return Snapshot(tables, data.config, end, end, True, loader_counts)
+    as_of = _today() if end is None else end
+    return Snapshot(tables, data.config, as_of, end, True, loader_counts, recorded_columns(data.tables))
 
 
 def from_tables(
@@ -217,9 +254,9 @@ def from_tables(
     raw_channels: dict[str, pd.Series] | None = None,
 ) -> Snapshot:
     """A whole-data snapshot from typed tables (e.g. hand-made frames): ``_future`` is computed against
-    ``end`` (default :func:`extraction_end`), ``_channel_off`` from ``raw_channels[t]`` when given (else from
-    the table's own ``channel`` column)."""
-    end = extraction_end(tables["leads"]) if end is None else pd.Timestamp(end)
+    ``end`` (default: the extraction date of :func:`salesaudit.coverage.coverage_of`, as the loader does),
+    ``_channel_off`` from ``raw_channels[t]`` when given (else from the table's own ``channel`` column)."""
+    end = coverage_of(tables, cfg).extracted_at if end is None else pd.Timestamp(end)
     out = {}
     for t, df in tables.items():
         extra: dict[str, Any] = {"_future": future_flags(df, end).to_numpy()}
@@ -227,7 +264,7 @@ def from_tables(
             raw = (raw_channels or {}).get(t, df["channel"])
             extra["_channel_off"] = channel_spelling_flags(pd.Series(list(raw), index=df.index), cfg).to_numpy()
         out[t] = df.assign(**extra)
-    return Snapshot(out, cfg, end, end, True, {})
+    return Snapshot(out, cfg, _today() if end is None else end, end, True, {}, recorded_columns(tables))
 
 
 def as_of(snap: Snapshot, cutoff: pd.Timestamp) -> Snapshot:
@@ -235,7 +272,7 @@ def as_of(snap: Snapshot, cutoff: pd.Timestamp) -> Snapshot:
 
     Rows whose creation column (:data:`CREATED_COLUMN`) is at or after the cut-off are dropped (missing
     creation dates are kept); every other timestamp at or after it is blanked; a won/lost deal closed
-    at or after it is ``open``.
+    at or after it is ``open``. Which columns are recorded stays that of the stored data.
     """
     cutoff = pd.Timestamp(cutoff)
     out = {}
@@ -251,7 +288,7 @@ def as_of(snap: Snapshot, cutoff: pd.Timestamp) -> Snapshot:
             was_closed = df["status"].isin(["won", "lost"]).to_numpy()
             df = df.assign(status=np.where(closed_later & was_closed, "open", df["status"]).astype(object))
         out[t] = df
-    return Snapshot(out, snap.cfg, cutoff, snap.end, False, {})
+    return Snapshot(out, snap.cfg, cutoff, snap.end, False, {}, snap.recorded)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -266,21 +303,136 @@ def missing_in(df: pd.DataFrame, column: str, statuses: tuple[str, ...] | None =
     return int(rows[column].isna().sum()), len(rows)
 
 
-def duplicate_leads(leads: pd.DataFrame, rule: str = "strict") -> pd.Series:
-    """True for each lead that repeats an earlier one (the first copy is not counted).
+def contact_keys(leads: pd.DataFrame) -> pd.Series:
+    """The identifying field of each lead that can be judged for duplicates (NA where it cannot).
 
-    ``strict``: a different ``lead_id`` with every other contract field identical (empty = empty).
-    ``loose``: the same creation time, channel, campaign, segment and country — the same person entered
-    twice and then worked apart (owner, score and stage dates may differ). Shown beside the strict
-    count, not scored.
+    key = ``contact_key`` stripped, empty → NA; NA too for leads derived from an opportunity (non-empty
+    ``source_opportunity_id``): each stands for its own deal, so two of them are never copies of each other.
     """
-    if rule == "strict":
-        cols = [c for c in leads.columns if c != "lead_id" and not c.startswith("_")]
-    else:
-        cols = [c for c in ("created_at", "channel", "campaign_id", "segment", "country") if c in leads.columns]
-    if not cols:
-        return pd.Series(False, index=leads.index)
-    return leads[cols].duplicated(keep="first")
+    if CONTACT_KEY not in leads.columns:
+        return pd.Series(pd.NA, index=leads.index, dtype="string")
+    key = leads[CONTACT_KEY].astype("string").str.strip()
+    key = key.mask(key == "")
+    if "source_opportunity_id" in leads.columns:
+        src = leads["source_opportunity_id"].astype("string").str.strip()
+        key = key.mask(src.notna() & (src != ""))
+    return key
+
+
+def _by_original(leads: pd.DataFrame) -> pd.DataFrame:
+    """Judged leads in the order that decides the original: created_at (missing last), then lead_id."""
+    key = contact_keys(leads)
+    judged = leads.loc[key.notna(), ["lead_id", "created_at"]].assign(key=key[key.notna()])
+    return judged.sort_values(["created_at", "lead_id"], na_position="last", kind="stable")
+
+
+def duplicate_leads(leads: pd.DataFrame) -> pd.Series | None:
+    """True for each lead that is a copy of an earlier lead of the same person; None when no lead carries an
+    identifying field (duplicates cannot be judged).
+
+    Same person ⇔ the same non-empty ``contact_key`` (:func:`contact_keys`). Within a key the *original* is
+    the earliest-created lead (missing created_at last; ties → the smallest ``lead_id``); every other lead
+    of the key is a copy: copies = Σ_keys (leads of the key − 1). Nothing else (same date, same channel …)
+    makes two leads duplicates.
+    """
+    order = _by_original(leads)
+    if order.empty:
+        return None
+    copy = order["key"].duplicated(keep="first")
+    out = pd.Series(False, index=leads.index)
+    out[copy.index[copy.to_numpy()]] = True
+    return out
+
+
+def duplicate_pairs(leads: pd.DataFrame) -> pd.DataFrame:
+    """One row per copy: ``lead_id, original_lead_id, contact_key, created_at`` (original as in
+    :func:`duplicate_leads`), in the order copies were created."""
+    order = _by_original(leads)
+    first = order.groupby("key", sort=False)["lead_id"].transform("first")
+    copy = order["key"].duplicated(keep="first")
+    return pd.DataFrame(
+        {
+            "lead_id": order.loc[copy, "lead_id"].to_numpy(),
+            "original_lead_id": first[copy].to_numpy(),
+            CONTACT_KEY: order.loc[copy, "key"].astype(object).to_numpy(),
+            "created_at": order.loc[copy, "created_at"].to_numpy(),
+        }
+    )
+
+
+def duplicate_table(leads: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The first ``n`` copies for display (index: the copy's lead_id), the creation time as text."""
+    p = duplicate_pairs(leads).head(n)
+    created = pd.Series(p["created_at"])
+    return p.assign(created_at=created.dt.strftime("%Y-%m-%d %H:%M").fillna("not dated").to_numpy()).set_index(
+        "lead_id"
+    )
+
+
+def duplicate_summary(leads: pd.DataFrame) -> dict[str, Any]:
+    """``leads``, ``judged`` (leads with an identifying key), ``copies`` (None when none is judged),
+    ``people`` (keys with at least one copy) and ``derived`` (leads from opportunities, never judged)."""
+    key = contact_keys(leads)
+    flags = duplicate_leads(leads)
+    derived = 0
+    if "source_opportunity_id" in leads.columns:
+        src = leads["source_opportunity_id"].astype("string").str.strip()
+        derived = int((src.notna() & (src != "")).sum())
+    copies = None if flags is None else int(flags.sum())
+    people = 0 if flags is None else int(key[flags].nunique())
+    return {
+        "leads": len(leads),
+        "judged": int(key.notna().sum()),
+        "copies": copies,
+        "people": people,
+        "derived": derived,
+    }
+
+
+def duplicates_by_channel(leads: pd.DataFrame) -> pd.DataFrame:
+    """Copies per channel (``channel, copies``), most first: where the duplicates enter."""
+    flags = duplicate_leads(leads)
+    if flags is None or not flags.any() or "channel" not in leads.columns:
+        return pd.DataFrame({"channel": pd.Series(dtype=object), "copies": pd.Series(dtype="int64")})
+    c = leads.loc[flags, "channel"].astype(str).value_counts().rename_axis("channel").reset_index(name="copies")
+    return c.sort_values(["copies", "channel"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+NO_CONTACT_KEY = "cannot judge duplicates: the leads carry no identifying field (contact_key — e.g. an e-mail hash)"
+
+
+def duplicate_title(summary: dict[str, Any]) -> str:
+    if summary["copies"] is None:
+        return "Duplicates cannot be judged without an identifying field"
+    if not summary["copies"]:
+        return f"No two of the {summary['judged']:,} leads with a contact_key share it"
+    return (
+        f"{summary['copies']:,} leads are copies of an earlier lead with the same contact_key "
+        f"({summary['people']:,} people)"
+    )
+
+
+def duplicate_sentences(summary: dict[str, Any]) -> list[str]:
+    """The duplicate count in words (or why it cannot be judged)."""
+    if summary["copies"] is None:
+        out = [NO_CONTACT_KEY[0].upper() + NO_CONTACT_KEY[1:] + "; no duplicate count is given or scored."]
+        if summary["derived"]:
+            out.append(
+                f"{summary['derived']:,} leads were derived from opportunities: each stands for its own deal, "
+                "so they are not compared."
+            )
+        return out
+    k, n = summary["copies"], summary["judged"]
+    share = f" ({100 * k / n:.2f}% of them)" if n >= MIN_BASE_PCT else ""
+    out = [
+        f"{k:,} of the {n:,} leads with a contact_key are copies of an earlier lead of the same person{share}"
+        + (f", spread over {summary['people']:,} people" if k else "")
+        + "; the earliest-created lead of each contact_key counts as the original (ties: the smallest lead_id)."
+    ]
+    rest = summary["leads"] - n
+    if rest:
+        out.append(f"{rest:,} leads carry no contact_key (or come from an opportunity) and are not judged.")
+    return out
 
 
 def product_key(names: pd.Series) -> pd.Series:
@@ -420,7 +572,8 @@ def reconcile_orders(opps: pd.DataFrame, orders: pd.DataFrame, tolerance: float 
 def freshness(snap: Snapshot) -> pd.DataFrame:
     """Per table with a creation column: latest record before the cut-off and its lag.
 
-    lag = cut-off − latest record (days); stale share = clip((lag − tolerance) / 91, 0, 1): the share of a
+    lag = cut-off − latest record (days), cut-off = min(end of the period, extraction date)
+    (:attr:`Snapshot.cutoff`); stale share = clip((lag − tolerance) / 91, 0, 1): the share of a
     quarter missing beyond the table's normal delay (``FRESHNESS_TOLERANCE_DAYS``, 7 by default; monthly
     tables 31).
     """
@@ -430,7 +583,7 @@ def freshness(snap: Snapshot) -> pd.DataFrame:
         if col not in df.columns or df[col].notna().sum() == 0 or t in ("reps", "campaigns", "content"):
             continue
         latest = df[col].max()
-        lag = (snap.as_of - latest) / pd.Timedelta(days=1)
+        lag = (snap.cutoff - latest) / pd.Timedelta(days=1)
         tol = FRESHNESS_TOLERANCE_DAYS.get(t, DEFAULT_FRESHNESS_TOLERANCE)
         rows.append(
             {
@@ -490,7 +643,7 @@ def _completeness(snap: Snapshot) -> list[dict]:
             if df is None or opps is None or col not in df.columns:
                 continue
             df, statuses = df[df["rep_id"].isin(opps["owner_id"])], None
-        if df is None or col not in df.columns or (statuses and "status" not in df.columns):
+        if df is None or not snap.records(table, col) or (statuses and "status" not in df.columns):
             continue
         k, n = missing_in(df, col, statuses)
         if n:
@@ -498,7 +651,7 @@ def _completeness(snap: Snapshot) -> list[dict]:
             out.append(_row(table, "completeness", check, col, f"{noun} lack {col}", action, k, n, w))
     act = snap.tables.get("activities")
     if act is not None and len(act):
-        link = [c for c in ("lead_id", "opportunity_id") if c in act.columns]
+        link = [c for c in ("lead_id", "opportunity_id") if snap.records("activities", c)]
         if link:
             k = int(act[link].isna().all(axis=1).sum())
             out.append(
@@ -519,8 +672,8 @@ def _completeness(snap: Snapshot) -> list[dict]:
 def _validity(snap: Snapshot) -> list[dict]:
     out = []
     leads = snap.tables["leads"]
-    if sum(c in leads.columns for c in ("created_at", "mql_at", "sal_at", "sql_at", "customer_at")) >= 2:
-        k = int(stage_order_violations(leads).sum())
+    if len(_dated_stages(snap)) >= 2:
+        k = int(stage_order_violations(leads[_dated_stages(snap)]).sum())
         out.append(
             _row(
                 "leads",
@@ -536,7 +689,7 @@ def _validity(snap: Snapshot) -> list[dict]:
     for t, df in snap.tables.items():
         if not len(df):
             continue
-        if "_future" in df.columns and timestamp_columns(df):
+        if "_future" in df.columns and timestamp_columns(df) and snap.end is not None:
             k = int(df["_future"].sum())
             out.append(
                 _row(
@@ -550,7 +703,7 @@ def _validity(snap: Snapshot) -> list[dict]:
                     len(df),
                 )
             )
-        money = [c.name for c in COLUMNS.get(t, []) if c.kind == "money" and c.name in df.columns]
+        money = [c.name for c in COLUMNS.get(t, []) if c.kind == "money" and snap.records(t, c.name)]
         if money:
             k = int((df[money] < 0).any(axis=1).sum())
             out.append(
@@ -567,7 +720,7 @@ def _validity(snap: Snapshot) -> list[dict]:
             )
     opps = snap.tables.get("opportunities")
     if opps is not None and len(opps):
-        if "closed_at" in opps.columns:
+        if snap.records("opportunities", "closed_at"):
             k = int((opps["closed_at"] < opps["created_at"]).sum())
             out.append(
                 _row(
@@ -594,6 +747,8 @@ def _validity(snap: Snapshot) -> list[dict]:
                 len(opps),
             )
         )
+        if not snap.records("opportunities", "is_won"):
+            return out
         closed = opps[opps["status"].isin(["won", "lost"])]
         won = (closed["status"] == "won").to_numpy()
         given = closed["is_won"].astype("boolean")
@@ -615,17 +770,19 @@ def _validity(snap: Snapshot) -> list[dict]:
 
 def _uniqueness(snap: Snapshot) -> list[dict]:
     leads = snap.tables["leads"]
-    k = int(duplicate_leads(leads, "strict").sum())
+    flags = duplicate_leads(leads)
+    if flags is None:  # no identifying field: see unjudged()
+        return []
     return [
         _row(
             "leads",
             "uniqueness",
             "duplicate_leads",
-            "all fields",
-            "leads duplicate another lead",
-            "merge the duplicates and enable duplicate detection on the lead form",
-            k,
-            len(leads),
+            CONTACT_KEY,
+            "leads are copies of an earlier lead with the same contact_key",
+            "merge the copies into the original and enable duplicate detection on the lead form",
+            int(flags.sum()),
+            int(contact_keys(leads).notna().sum()),
         )
     ]
 
@@ -704,7 +861,7 @@ def _consistency(snap: Snapshot) -> list[dict]:
                 )
             )
     opps = present.get("opportunities")
-    if opps is not None and "product" in opps.columns:
+    if opps is not None and snap.records("opportunities", "product"):
         ref = product_reference(snap.cfg, snap.tables)
         k = int(product_mismatch(opps["product"], ref).sum())
         out.append(
@@ -729,7 +886,7 @@ def _timeliness(snap: Snapshot) -> list[dict]:
     opps = snap.tables.get("opportunities")
     if opps is not None and len(opps) and act is not None and len(act):
         days = snap.cfg.inactive_opportunity_days
-        stale = stale_open_opportunities(opps, act, snap.as_of, days)
+        stale = stale_open_opportunities(opps, act, snap.cutoff, days)
         n_open = int((opps["status"] == "open").sum())
         out.append(
             _row(
@@ -744,9 +901,10 @@ def _timeliness(snap: Snapshot) -> list[dict]:
             )
         )
     leads = snap.tables["leads"]
-    if "first_contact_at" in leads.columns or (act is not None and len(act)):
-        bad = untouched_leads(leads, act, snap.as_of)
-        base = int((leads["created_at"] < snap.as_of - pd.Timedelta(days=UNTOUCHED_LEAD_DAYS)).sum())
+    touched_known = snap.records("leads", "first_contact_at") or (act is not None and len(act))
+    if snap.records("leads", "created_at") and touched_known:
+        bad = untouched_leads(leads, act, snap.cutoff)
+        base = int((leads["created_at"] < snap.cutoff - pd.Timedelta(days=UNTOUCHED_LEAD_DAYS)).sum())
         out.append(
             _row(
                 "leads",
@@ -786,7 +944,13 @@ def _freshness(snap: Snapshot) -> list[dict]:
 
 def _reconciliation(snap: Snapshot) -> list[dict]:
     opps, orders = snap.tables.get("opportunities"), snap.tables.get("orders")
-    if opps is None or orders is None or not len(opps) or not len(orders) or "lead_id" not in opps.columns:
+    if (
+        opps is None
+        or orders is None
+        or not len(opps)
+        or not len(orders)
+        or not snap.records("opportunities", "lead_id")
+    ):
         return []
     r = reconcile_orders(opps, orders)
     out = [
@@ -801,7 +965,7 @@ def _reconciliation(snap: Snapshot) -> list[dict]:
             len(r),
         )
     ]
-    if "amount" in opps.columns:
+    if snap.records("opportunities", "amount"):
         out.append(
             _row(
                 "opportunities",
@@ -815,6 +979,134 @@ def _reconciliation(snap: Snapshot) -> list[dict]:
             )
         )
     return out
+
+
+def _dated_stages(snap: Snapshot) -> list[str]:
+    """Lead stage date columns (created ≤ MQL ≤ SAL ≤ SQL ≤ customer) that hold a value in the data."""
+    return [c for c in ("created_at", "mql_at", "sal_at", "sql_at", "customer_at") if snap.records("leads", c)]
+
+
+UNJUDGED_COLUMNS = ["table", "dimension", "check", "reason"]
+
+
+def unjudged(snap: Snapshot) -> pd.DataFrame:
+    """The checks that cannot judge this data, one row each: ``table, dimension, check, reason``.
+
+    A check cannot judge when its table is present but a column it needs is absent or never filled
+    (:meth:`Snapshot.records`), or when it needs an extraction date the data does not give. These are
+    neutral notes: they are not in :func:`checks`, so they are never scored nor ranked as fixes.
+    """
+    rows: list[tuple[str, str, str, str]] = []
+    present = {t for t, df in snap.tables.items() if df is not None and len(df)}
+    seen = set()
+    for table, col, *_ in COMPLETENESS_SPECS:
+        if table in present and not snap.records(table, col) and (table, col) not in seen:
+            seen.add((table, col))
+            rows.append((table, "completeness", f"missing:{col}", f"{table}.{col}"))
+    if len(_dated_stages(snap)) < 2:
+        rows.append(
+            (
+                "leads",
+                "validity",
+                "stage_order",
+                "cannot judge the order of stage dates: the leads carry fewer than two dated stages",
+            )
+        )
+    if snap.end is None:
+        rows.append(
+            (
+                "all",
+                "validity",
+                "future_date",
+                "cannot judge dates after the extraction date: the data holds no date up to today, so its "
+                "extraction date is unknown (set `extracted_at` in audit.yaml)",
+            )
+        )
+    for t in sorted(present):
+        money = [c.name for c in COLUMNS.get(t, []) if c.kind == "money"]
+        if money and not any(snap.records(t, c) for c in money):
+            what = " or ".join(money)
+            rows.append(
+                (t, "validity", "negative_amount", f"cannot judge negative values: the {_noun(t)} carry no {what}")
+            )
+    if "opportunities" in present:
+        opps = snap.tables["opportunities"]
+        closed = bool(opps["status"].isin(["won", "lost"]).any()) if "status" in opps.columns else False
+        for col, what in (
+            ("closed_at", "deals closed before they were created"),
+            ("is_won", "is_won against the stage"),
+        ):
+            if closed and not snap.records("opportunities", col):
+                rows.append(("opportunities", "validity", col, f"cannot judge {what}: the deals carry no {col}"))
+        if not snap.records("opportunities", "product"):
+            rows.append(
+                (
+                    "opportunities",
+                    "consistency",
+                    "product_name",
+                    "cannot judge product names: the deals carry no product",
+                )
+            )
+        if "activities" not in present:
+            rows.append(
+                (
+                    "opportunities",
+                    "timeliness",
+                    "stale_open",
+                    "cannot judge stale open deals: there is no activities table to show when a deal was last worked",
+                )
+            )
+        if "orders" in present:
+            if not snap.records("opportunities", "lead_id"):
+                rows.append(
+                    (
+                        "opportunities",
+                        "reconciliation",
+                        "won_without_order",
+                        "cannot reconcile won deals with orders: the deals carry no lead_id to match orders.customer_id",
+                    )
+                )
+            elif not snap.records("opportunities", "amount"):
+                rows.append(
+                    (
+                        "opportunities",
+                        "reconciliation",
+                        "amount_vs_order",
+                        "cannot compare won amounts with orders: the deals carry no amount",
+                    )
+                )
+    if contact_keys(snap.tables["leads"]).isna().all():
+        rows.append(("leads", "uniqueness", "duplicate_leads", NO_CONTACT_KEY))
+    if not snap.records("leads", "created_at"):
+        rows.append(
+            ("leads", "timeliness", "untouched", "cannot judge untouched leads: the leads carry no creation date")
+        )
+    elif not snap.records("leads", "first_contact_at") and "activities" not in present:
+        rows.append(
+            (
+                "leads",
+                "timeliness",
+                "untouched",
+                "cannot judge untouched leads: neither first_contact_at nor an activities table shows when sales "
+                "touched a lead",
+            )
+        )
+    for t in sorted(present):
+        col = CREATED_COLUMN.get(t)
+        if col and t not in ("reps", "campaigns", "content") and not snap.records(t, col):
+            rows.append((t, "freshness", "freshness", f"cannot judge how up to date the {t} table is: it has no {col}"))
+    return pd.DataFrame(rows, columns=UNJUDGED_COLUMNS)
+
+
+def unjudged_sentences(notes: pd.DataFrame, dimension: str) -> list[str]:
+    """The notes of one dimension as sentences; the completeness columns in one sentence."""
+    n = notes[notes["dimension"] == dimension]
+    if n.empty:
+        return []
+    if dimension == "completeness":
+        cols = ", ".join(f"`{c}`" for c in n["reason"])
+        return [f"Cannot judge whether these fields are filled, because the data holds no value in them: {cols}."]
+    return [r[0].upper() + r[1:] + "." for r in n["reason"]]
 
 
 def checks(snap: Snapshot) -> pd.DataFrame:
@@ -917,57 +1209,58 @@ def fault_counts(check_table: pd.DataFrame) -> dict[str, int]:
     }
 
 
-def loose_duplicates(leads: pd.DataFrame) -> dict[str, int]:
-    """Strict and loose duplicate counts side by side (see :func:`duplicate_leads`)."""
-    return {
-        "strict": int(duplicate_leads(leads, "strict").sum()),
-        "loose": int(duplicate_leads(leads, "loose").sum()),
-        "leads": len(leads),
-    }
-
-
 # --------------------------------------------------------------------------------------------------
 # display tables and sentences
 # --------------------------------------------------------------------------------------------------
+def share_text(count: float, base: int, digits: int = 2) -> str:
+    """``12.30%`` when at least :data:`MIN_BASE_PCT` rows were checked, else ``—`` (read the counts)."""
+    return f"{100 * count / base:.{digits}f}%" if base >= MIN_BASE_PCT else "—"
+
+
 def dimension_table(check_table: pd.DataFrame, dimension: str, failing_only: bool = False) -> pd.DataFrame:
-    """Compact view of one dimension's checks (index: table): what fails, failing, checked, share %."""
-    c = check_table[check_table["dimension"] == dimension]
+    """Compact view of one dimension's checks that checked at least one row (index: table): what fails,
+    failing, checked, failing % (``—`` below :data:`MIN_BASE_PCT` rows checked)."""
+    c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0)]
     if failing_only:
         c = c[c["count"] > 0]
-    return (
-        pd.DataFrame(
-            {
-                "table": c["table"].to_numpy(),
-                "check": c["label"].to_numpy(),
-                "failing": c["count"].round(0).astype(int).to_numpy(),
-                "checked": c["base"].to_numpy(),
-                "failing %": (100 * c["share"]).round(2).to_numpy(),
-            }
-        )
-        .sort_values(["failing %", "failing"], ascending=False)
-        .set_index("table")
-    )
+    c = c.sort_values(["share", "count"], ascending=False, kind="stable")
+    return pd.DataFrame(
+        {
+            "table": c["table"].to_numpy(),
+            "check": c["label"].to_numpy(),
+            "failing": c["count"].round(0).astype(int).to_numpy(),
+            "checked": c["base"].to_numpy(),
+            "failing %": [share_text(k, n) for k, n in zip(c["count"], c["base"])],
+        }
+    ).set_index("table")
 
 
 def _fmt_count(v: float) -> str:
     return f"{v:,.0f}"
 
 
-def dimension_sentences(check_table: pd.DataFrame, dimension: str, top: int = 3) -> list[str]:
-    """ "1,425 open deals lack account_id (12.3% of 11,600 checked)." for the largest failing checks."""
+def dimension_sentences(
+    check_table: pd.DataFrame, dimension: str, top: int = 3, notes: pd.DataFrame | None = None
+) -> list[str]:
+    """ "1,425 open deals lack account_id (12.30% of 11,600 checked)." for the largest failing checks
+    (counts only, "3 of 12 checked", below :data:`MIN_BASE_PCT` rows), then what cannot be judged
+    (``notes`` from :func:`unjudged`)."""
     c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0)]
+    extra = [] if notes is None else unjudged_sentences(notes, dimension)
     if c.empty:
-        return [f"No {dimension} check could run: the tables it needs are absent."]
+        return extra or [f"No {dimension} check could run: the tables it needs are absent."]
     bad = c[c["count"] > 0].sort_values(["share", "count"], ascending=False)
     if bad.empty:
-        return [f"All {len(c)} {dimension} checks pass: no failing rows."]
+        return [f"All {len(c)} {dimension} checks that could run pass: no failing rows."] + extra
     out = [f"{len(bad)} of {len(c)} {dimension} checks find problems."]
     for r in bad.head(top).itertuples(index=False):
         if r.unit == "days":
             out.append(f"{r.table}: {r.count:,.0f} {r.label} — {r.action}.")
-        else:
+        elif r.base >= MIN_BASE_PCT:
             out.append(f"{_fmt_count(r.count)} {r.label} ({100 * r.share:.2f}% of {r.base:,} checked) — {r.action}.")
-    return out
+        else:
+            out.append(f"{_fmt_count(r.count)} {r.label} ({_fmt_count(r.count)} of {r.base:,} checked) — {r.action}.")
+    return out + extra
 
 
 def score_sentences(
@@ -979,13 +1272,13 @@ def score_sentences(
     worst = scores.sort_values("score").iloc[0]
     out = [
         f"The overall data-quality score is {overall:.1f}/100 at the end of {quarter} "
-        f"(equal-weighted mean of {len(scores)} tables).",
+        f"(equal-weighted mean of {_plural(len(scores), 'table')}).",
         f"The weakest table is {worst['table']} ({worst['score']:.1f}/100): {int(worst['failing'])} of "
         f"{int(worst['checks'])} checks find problems.",
     ]
     if trend is not None and not trend.empty:
-        o = trend[trend["table"] == "overall"]
-        if len(o) >= 2:
+        o = trend[trend["table"] == "overall"].dropna(subset=["score"])
+        if len(o) >= 2 and o["quarter"].iloc[-1] == quarter:
             d = o["score"].iloc[-1] - o["score"].iloc[-2]
             word = "up" if d > 0.005 else "down" if d < -0.005 else "unchanged"
             out.append(
@@ -995,20 +1288,55 @@ def score_sentences(
     return out
 
 
-def trend_sentences(trend: pd.DataFrame) -> list[str]:
-    """First vs last quarter of the overall score, and the table that moved most."""
-    o = trend[trend["table"] == "overall"]
+def trend_quarters(cov: Coverage, quarter: Any, n: int = TREND_QUARTERS) -> list:
+    """The quarter ends of the trend: of the ``n`` quarters ending with ``quarter``, those the leads cover
+    completely (:meth:`Coverage.is_complete`), oldest first. A quarter the leads do not cover would score
+    the data of an export that had not started (or had stopped) as if it were the CRM's."""
+    return [q for q in (quarter.previous(i) for i in range(n - 1, -1, -1)) if cov.is_complete(q)]
+
+
+def trend_coverage_sentence(quarters: list, quarter: Any, n: int = TREND_QUARTERS) -> str | None:
+    """Says which quarter ends the trend uses when fewer than ``n`` (None when all ``n``)."""
+    if len(quarters) >= n:
+        return None
+    first = quarter.previous(n - 1).label
+    if not quarters:
+        return f"The leads cover none of the {n} quarters {first}–{quarter.label} completely, so there is no trend."
+    span = quarters[0].label if len(quarters) == 1 else f"{quarters[0].label}–{quarters[-1].label}"
+    return (
+        f"The trend uses {len(quarters)} of the {n} quarter ends {first}–{quarter.label} ({span}): only those "
+        "quarters are covered completely by the leads."
+    )
+
+
+def reconciliation_quarters(trend_q: list, quarter: Any) -> list:
+    """The quarters of the reconciliation chart: the trend's quarters, with the audited quarter last."""
+    return [q for q in trend_q if q.label != quarter.label] + [quarter]
+
+
+def trend_sentences(trend: pd.DataFrame, coverage_note: str | None = None) -> list[str]:
+    """First vs last quarter of the overall score, and the table that moved most (after the coverage note)."""
+    head = [coverage_note] if coverage_note else []
+    o = trend[trend["table"] == "overall"].dropna(subset=["score"])
     if len(o) < 2:
-        return ["Too few quarters for a trend."]
+        if coverage_note and "no trend" in coverage_note:
+            return head
+        return head + ["Too few quarter ends for a trend (at least two are needed)."]
     first, last = o.iloc[0], o.iloc[-1]
-    out = [
+    d = last["score"] - first["score"]
+    if abs(d) < 0.005:
+        return head + [
+            f"The overall score held at {last['score']:.2f} from the end of {first['quarter']} to the end of "
+            f"{last['quarter']} (within ±0.005 points)."
+        ]
+    out = head + [
         f"The overall score went from {first['score']:.2f} at the end of {first['quarter']} to "
-        f"{last['score']:.2f} at the end of {last['quarter']} ({last['score'] - first['score']:+.2f} points)."
+        f"{last['score']:.2f} at the end of {last['quarter']} ({d:+.2f} points)."
     ]
     wide = trend[trend["table"] != "overall"].pivot(index="quarter", columns="table", values="score")
     if len(wide) >= 2:
         change = (wide.iloc[-1] - wide.iloc[0]).dropna()
-        if len(change):
+        if len(change) and change.abs().max() >= 0.005:
             t = change.abs().idxmax()
             out.append(
                 f"The table that moved most is {t} ({change[t]:+.2f} points); the score is computed on the "
@@ -1017,32 +1345,80 @@ def trend_sentences(trend: pd.DataFrame) -> list[str]:
     return out
 
 
-def freshness_sentences(fresh: pd.DataFrame, quarter: str = "") -> list[str]:
-    """Tables whose latest record is older than their normal delay."""
+def _plural(n: int, noun: str) -> str:
+    """``1 table``, ``3 tables``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _days(v: float) -> str:
+    """``1 day``, ``12 days`` (rounded to whole days)."""
+    return _plural(round(float(v)), "day")
+
+
+def scope_sentence(company: str, snap: Snapshot, label: str, check_table: pd.DataFrame, notes: pd.DataFrame) -> str:
+    """The first line of the step: whose data, at which cut-off, how many checks run and how many cannot judge."""
+    tables = check_table["table"].nunique()
+    return (
+        f"{company} — data as it stood at {snap.cutoff:%Y-%m-%d} ({label}): {_plural(len(check_table), 'check')} "
+        f"on {_plural(tables, 'table')}, {len(notes):,} that cannot judge this data."
+    )
+
+
+def table_or_note(df: pd.DataFrame, empty: str):
+    """``df`` for ``display``, or a one-line Markdown note ``empty`` when it has no rows (never "Empty DataFrame")."""
+    if len(df):
+        return df
+    from IPython.display import Markdown
+
+    return Markdown(f"> {empty}")
+
+
+def cutoff_label(snap: Snapshot, quarter: Any) -> str:
+    """What the cut-off is, in words: "the end of 2026Q3" or, when the data was extracted more than a day before
+    the quarter ``quarter`` ended, "the extraction date (2026-08-14), before the end of 2026Q3"."""
+    if snap.end is not None and snap.end < quarter.end - pd.Timedelta(days=1):
+        return f"the extraction date ({snap.end:%Y-%m-%d}), before the end of {quarter.label}"
+    return f"the end of {quarter.label}"
+
+
+def freshness_title(fresh: pd.DataFrame, label: str) -> str:
     if fresh.empty:
-        return ["No dated table to check."]
+        return "No dated table to check for freshness"
+    late = int((fresh["lag_days"] > fresh["tolerance_days"]).sum())
+    return f"{late} of {len(fresh)} dated tables are late at {label}"
+
+
+def freshness_table(fresh: pd.DataFrame) -> pd.DataFrame:
+    """Display view of :func:`freshness` (index: table), dates as text."""
+    return pd.DataFrame(
+        {
+            "table": fresh["table"].to_numpy(),
+            "latest": [f"{pd.Timestamp(v):%Y-%m-%d %H:%M}" for v in fresh["latest"]],
+            "lag (days)": fresh["lag_days"].round(1).to_numpy(),
+            "normal delay (days)": fresh["tolerance_days"].to_numpy(),
+            "stale share": fresh["stale_share"].round(3).to_numpy(),
+        }
+    ).set_index("table")
+
+
+def freshness_sentences(
+    fresh: pd.DataFrame, label: str = "the cut-off", notes: pd.DataFrame | None = None
+) -> list[str]:
+    """Tables whose latest record is older than their normal delay at the cut-off ``label``."""
+    extra = [] if notes is None else unjudged_sentences(notes, "freshness")
+    if fresh.empty:
+        return extra or ["No dated table to check."]
     late = fresh[fresh["lag_days"] > fresh["tolerance_days"]]
     if late.empty:
         return [
-            f"Every dated table has records within its normal delay of the end of {quarter} "
-            f"(largest lag: {fresh['lag_days'].max():.0f} days, {fresh.loc[fresh['lag_days'].idxmax(), 'table']})."
-        ]
+            f"Every dated table has records within its normal delay of {label} "
+            f"(largest lag: {_days(fresh['lag_days'].max())}, {fresh.loc[fresh['lag_days'].idxmax(), 'table']})."
+        ] + extra
     return [
-        f"{r.table}: the latest record is {r.lag_days:.0f} days before the end of {quarter} "
+        f"{r.table}: the latest record is {_days(r.lag_days)} before {label} "
         f"(normal delay ≤ {r.tolerance_days} days) — check the export or sync."
         for r in late.itertuples(index=False)
-    ]
-
-
-def duplicate_sentences(dups: dict[str, int]) -> list[str]:
-    """Strict and loose duplicate counts in words."""
-    n = max(dups["leads"], 1)
-    return [
-        f"{dups['strict']:,} leads ({100 * dups['strict'] / n:.2f}%) are exact copies of another lead under a new "
-        "lead_id (strict rule, scored).",
-        f"{dups['loose']:,} leads share creation time, channel, campaign, segment and country with another lead "
-        "(loose rule, shown only: some may be genuine different people).",
-    ]
+    ] + extra
 
 
 def reconciliation_summary(
@@ -1080,13 +1456,23 @@ def reconciliation_sentences(s: dict[str, float], currency: str, quarter: str) -
 
     if not s["won_deals"]:
         return [f"No deal with a lead was won in {quarter}: nothing to reconcile."]
-    share = s["unreconciled_revenue"] / s["won_revenue"] if s["won_revenue"] else 0.0
+    if not s["won_revenue"]:
+        return [
+            f"{s['won_deals']:,} deals with a lead were won in {quarter}, {s['without_order']:,} of them without an "
+            "order; their amounts are empty, so revenue cannot be reconciled."
+        ]
+    share = s["unreconciled_revenue"] / s["won_revenue"]
+    part = (
+        f"{100 * share:.1f}% of won revenue is not reconciled"
+        if s["won_deals"] >= MIN_BASE_PCT
+        else f"{money(s['unreconciled_revenue'], currency)} of won revenue is not reconciled"
+    )
     return [
         f"{s['won_deals']:,} deals won in {quarter} bring {money(s['won_revenue'], currency)}; their customers' first "
         f"orders total {money(s['order_revenue'], currency)}.",
         f"{s['without_order']:,} won deals have no order ({money(s['without_order_revenue'], currency)}) and "
         f"{s['amount_differs']:,} differ from their order by more than {AMOUNT_TOLERANCE:.0%} "
-        f"({money(s['difference_revenue'], currency)}): {100 * share:.1f}% of won revenue is not reconciled.",
+        f"({money(s['difference_revenue'], currency)}): {part}.",
     ]
 
 
@@ -1097,6 +1483,27 @@ def fixes_sentences(fixes: pd.DataFrame) -> list[str]:
     return [f"Fix first: {fixes['fix'].iloc[0]}."] + (
         [f"Then: {f}." for f in fixes["fix"].iloc[1:3]] if len(fixes) > 1 else []
     )
+
+
+def coverage_sentences(cov: Coverage, quarter: Any, label: str | None = None) -> list[str]:
+    """What the data covers (:meth:`Coverage.sentences`), then whether the audited quarter is partial.
+
+    ``label`` names the cut-off the checks use (:func:`cutoff_label`). A lead window of one day reads
+    "on X", not "from X to X".
+    """
+    out = [re.sub(r"\bfrom (\d{4}-\d{2}-\d{2}) to \1\b", r"on \1", x) for x in cov.sentences()]
+    reason = cov.partial_reason(quarter)
+    if reason and not cov.leads_dated:
+        out.append(
+            f"{quarter.label} cannot be audited as a quarter: {reason}. The checks read the data as one undated "
+            "snapshot."
+        )
+    elif reason:
+        at = f" The checks look at the data as it stood at {label}." if label else ""
+        out.append(f"{quarter.label} is a partial quarter: {reason}; its counts cover only part of it.{at}")
+    else:
+        out.append(f"{quarter.label} is covered completely by the leads.")
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1162,10 +1569,12 @@ def dq_findings(
     stale = check_table[(check_table["check"] == "stale_open")]
     act = snap.tables.get("activities")
     if len(stale) and int(stale["count"].iloc[0]) > 0:
-        flags = stale_open_opportunities(opps, act, snap.as_of, snap.cfg.inactive_opportunity_days)
+        flags = stale_open_opportunities(opps, act, snap.cutoff, snap.cfg.inactive_opportunity_days)
         value = float(opps.loc[flags, "amount"].sum())
         closed = opps[closed_in & opps["status"].isin(["won", "lost"])]
-        win = float((closed["status"] == "won").mean()) if len(closed) else 0.0
+        n_won = int((closed["status"] == "won").sum())
+        win = n_won / len(closed) if len(closed) else 0.0
+        rate = f"{100 * win:.0f}%" if len(closed) >= MIN_BASE_PCT else f"{n_won} of {len(closed)} closed deals won"
         if value * win > 0:
             out.append(
                 {
@@ -1173,7 +1582,7 @@ def dq_findings(
                     "impact": value * win,
                     "text": f"{int(flags.sum()):,} open deals worth {money(value, cur)} have had no activity for "
                     f"{snap.cfg.inactive_opportunity_days}+ days at the end of {quarter}; at the quarter's "
-                    f"win rate ({100 * win:.0f}%) that is {money(value * win, cur)} of revenue at risk.",
+                    f"win rate ({rate}) that is {money(value * win, cur)} of revenue at risk.",
                     "recommendation": "Review stale deals weekly: log the next step or close them as lost.",
                     "basis": "value of stale open deals × win rate of deals closed in the quarter",
                 }
@@ -1231,9 +1640,12 @@ def dimension_title(check_table: pd.DataFrame, dimension: str) -> str:
 
 
 def check_chart_data(check_table: pd.DataFrame, dimension: str, top: int = 10) -> pd.DataFrame:
-    """The failing checks of one dimension for a bar chart: ``label`` ("table: what"), ``share``, ``count``,
-    largest share first, at most ``top`` rows."""
-    c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0) & (check_table["count"] > 0)]
+    """The failing checks of one dimension for a bar chart of shares: ``label`` ("table: what"), ``share``,
+    ``count``, largest share first, at most ``top`` rows; only checks of at least :data:`MIN_BASE_PCT` rows
+    (smaller ones are in the table and sentences, as counts)."""
+    c = check_table[
+        (check_table["dimension"] == dimension) & (check_table["base"] >= MIN_BASE_PCT) & (check_table["count"] > 0)
+    ]
     c = c.sort_values(["share", "count"], ascending=False).head(top)
     return pd.DataFrame(
         {
@@ -1252,14 +1664,15 @@ def idle_days_open(snap: Snapshot) -> pd.Series:
     o = opps[opps["status"] == "open"]
     last = o["opportunity_id"].map(last_activity(snap.tables.get("activities"), "opportunity_id"))
     touch = pd.concat([o["created_at"], last.astype("datetime64[ns]")], axis=1).max(axis=1)
-    return ((snap.as_of - touch) / pd.Timedelta(days=1)).rename("idle_days")
+    return ((snap.cutoff - touch) / pd.Timedelta(days=1)).rename("idle_days")
 
 
 def timeliness_title(idle: pd.Series, days: int) -> str:
     if idle.empty:
         return "No open deals at the cut-off"
     stale = int((idle > days).sum())
-    return f"{stale:,} of {len(idle):,} open deals ({stale / len(idle):.0%}) have been idle for more than {days} days"
+    share = f" ({stale / len(idle):.0%})" if len(idle) >= MIN_BASE_PCT else ""
+    return f"{stale:,} of {len(idle):,} open deals{share} have been idle for more than {days} days"
 
 
 def reconciliation_by_quarter(snap: Snapshot, quarters: list) -> pd.DataFrame:
@@ -1274,11 +1687,57 @@ def reconciliation_title(by_q: pd.DataFrame, currency: str) -> str:
     from .text import money
 
     last = by_q.iloc[-1]
-    share = last["unreconciled_revenue"] / last["won_revenue"] if last["won_revenue"] else 0.0
+    if not last["won_deals"]:
+        return f"No deal with a lead was won in {last['quarter']}"
+    if not last["won_revenue"]:
+        return (
+            f"{int(last['without_order']):,} of {int(last['won_deals']):,} deals won in {last['quarter']} have no order"
+        )
+    share = f" ({last['unreconciled_revenue'] / last['won_revenue']:.1%})" if last["won_deals"] >= MIN_BASE_PCT else ""
     return (
-        f"{money(last['unreconciled_revenue'], currency)} ({share:.1%}) of won revenue in {last['quarter']} "
+        f"{money(last['unreconciled_revenue'], currency)}{share} of won revenue in {last['quarter']} "
         "is not matched by an order"
     )
+
+
+def reconciliation_measure(snap: Snapshot, currency: str) -> tuple[str, str]:
+    """``(column, axis label)`` of the reconciliation chart: unreconciled revenue, or — when the deals carry no
+    amount — the count of won deals without an order (a revenue of 0 would be a false statement)."""
+    if snap.records("opportunities", "amount"):
+        return "unreconciled_revenue", f"Won revenue not reconciled ({currency})"
+    return "without_order", "Won deals without an order (count)"
+
+
+def reconciliation_table(by_q: pd.DataFrame, snap: Snapshot) -> pd.DataFrame:
+    """Display view of :func:`reconciliation_by_quarter` (index: quarter, whole numbers); the revenue columns
+    of deals are left out when the deals carry no amount."""
+    cols = ["won_deals", "won_revenue", "order_revenue", "without_order", "amount_differs", "unreconciled_revenue"]
+    if not snap.records("opportunities", "amount"):
+        cols = ["won_deals", "order_revenue", "without_order"]
+    return by_q.set_index("quarter")[cols].round(0).astype("int64")
+
+
+def unreconciled_revenue(summary: dict | pd.Series, snap: Snapshot) -> float | None:
+    """The quarter's unreconciled revenue, or None when the deals carry no amount (cannot judge)."""
+    return float(summary["unreconciled_revenue"]) if snap.records("opportunities", "amount") else None
+
+
+def _reconciliation_label(unreconciled: float, revenue: float, won: int, bad: int) -> str:
+    if not won:
+        return ""
+    if won >= MIN_BASE_PCT and revenue:
+        return f"{100 * unreconciled / revenue:.1f}%"
+    return f"{int(bad)} of {int(won)} deals"
+
+
+def reconciliation_labels(by_q: pd.DataFrame) -> list[str]:
+    """Bar labels: the unreconciled share of won revenue, or "k of n deals" (k = without an order or with a
+    different amount) below :data:`MIN_BASE_PCT` won deals or without amounts (empty when none was won)."""
+    bad = by_q["without_order"] + by_q["amount_differs"]
+    return [
+        _reconciliation_label(*v)
+        for v in zip(by_q["unreconciled_revenue"], by_q["won_revenue"], by_q["won_deals"], bad)
+    ]
 
 
 def trend_title(trend: pd.DataFrame) -> str:
