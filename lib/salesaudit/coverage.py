@@ -218,7 +218,9 @@ class Coverage:
         else:
             out.append("The data holds no dates, so its extraction date is unknown (set `extracted_at` in audit.yaml).")
         w = self.leads_window
-        if w is not None:
+        if w is not None and w[0].normalize() == w[1].normalize():
+            out.append(f"Leads are dated on {w[0]:%Y-%m-%d} only.")
+        elif w is not None:
             out.append(f"Leads are dated from {w[0]:%Y-%m-%d} to {w[1]:%Y-%m-%d}.")
         else:
             out.append(

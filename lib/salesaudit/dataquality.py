@@ -1266,15 +1266,17 @@ def dimension_sentences(
 def score_sentences(
     scores: pd.DataFrame, overall: float, trend: pd.DataFrame | None = None, quarter: str = ""
 ) -> list[str]:
-    """Overall score, the weakest table and the change since the previous quarter end."""
+    """Overall score, the table losing most points and the change since the previous quarter end."""
     if scores.empty:
         return ["No check could run."]
     worst = scores.sort_values("score").iloc[0]
     out = [
         f"The overall data-quality score is {overall:.1f}/100 at the end of {quarter} "
         f"(equal-weighted mean of {_plural(len(scores), 'table')}).",
-        f"The weakest table is {worst['table']} ({worst['score']:.1f}/100): {int(worst['failing'])} of "
-        f"{int(worst['checks'])} checks find problems.",
+        f"Most points are lost in {worst['table']} ({worst['score']:.1f}/100): {int(worst['failing'])} of "
+        f"{int(worst['checks'])} checks {'finds' if int(worst['failing']) == 1 else 'find'} problems."
+        if worst["score"] < 100
+        else "Every check passes in every table.",
     ]
     if trend is not None and not trend.empty:
         o = trend[trend["table"] == "overall"].dropna(subset=["score"])
@@ -1358,8 +1360,15 @@ def _days(v: float) -> str:
 def scope_sentence(company: str, snap: Snapshot, label: str, check_table: pd.DataFrame, notes: pd.DataFrame) -> str:
     """The first line of the step: whose data, at which cut-off, how many checks run and how many cannot judge."""
     tables = check_table["table"].nunique()
+    leads = snap.tables.get("leads")
+    undated = leads is None or "created_at" not in leads.columns or not leads["created_at"].notna().any()
+    when = (
+        "the data as exported (an undated snapshot)"
+        if undated
+        else f"data as it stood at {snap.cutoff:%Y-%m-%d} ({label})"
+    )
     return (
-        f"{company} — data as it stood at {snap.cutoff:%Y-%m-%d} ({label}): {_plural(len(check_table), 'check')} "
+        f"{company} — {when}: {_plural(len(check_table), 'check')} "
         f"on {_plural(tables, 'table')}, {len(notes):,} that cannot judge this data."
     )
 

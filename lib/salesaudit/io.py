@@ -48,7 +48,7 @@ from .dates import parse_date_text
 
 log = logging.getLogger(__name__)
 
-CONTRACT_VERSION = "3"  # bump when the loaded tables change shape (invalidates caches)
+CONTRACT_VERSION = "4"  # bump when the loaded tables change shape (invalidates caches)
 MAX_ROWS_SHOWN = 5
 FINDING_COLUMNS = ["table", "file", "column", "check", "severity", "count", "rows", "message"]
 _MEMO: dict[str, AuditData] = {}
