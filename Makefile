@@ -11,7 +11,7 @@ SEED ?= 7
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup syslibs import demo-data quarterly-report all-quarters test test-fast lint format lab validate bench-report bench-planning clean
+.PHONY: help setup syslibs import demo-data quarterly-report lint-report all-quarters test test-fast lint format lab validate bench-report bench-planning clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -46,6 +46,10 @@ validate: $(STAMP) $(DATA)/leads.csv ## Validate DATA against the data contract
 
 quarterly-report: setup $(DATA)/leads.csv ## Build reports/<QUARTER>/ HTML + PDF (default: demo company, latest complete quarter)
 	$(PY) -m salesaudit report --data $(DATA) --quarter $(QUARTER) --paper $(PAPER)
+
+lint-report: $(STAMP) ## Check a built report for broken tokens, claims without n, demo words, empty charts: make lint-report REPORT=reports/2026Q3
+	@test -n "$(REPORT)" || { echo "usage: make lint-report REPORT=reports/<quarter>"; exit 2; }
+	$(PY) -m salesaudit lint $(REPORT)
 
 all-quarters: setup $(DATA)/leads.csv ## Build the report for every complete quarter in DATA
 	$(PY) -m salesaudit report --data $(DATA) --all-quarters --paper $(PAPER)
