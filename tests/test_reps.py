@@ -138,7 +138,8 @@ def test_lead_stats_hand_computed():
     out = R.lead_stats(_leads(), _reps(), Q.start, Q.end).set_index("rep_id")
     a = out.loc["A"]
     assert a["leads"] == 3 and a["contacted"] == 2 and a["sql"] == 1  # l6 is from May
-    assert a["contact_rate"] == pytest.approx(2 / 3) and a["speed_to_lead_h"] == pytest.approx(3.0)  # median(2, 4)
+    assert a["contact_rate"] == pytest.approx(2 / 3) and a["speed_to_lead_h"] == pytest.approx(4.0)
+    # Kaplan–Meier: contacted after 2 h and 4 h, the third lead still waiting (censored) → S(4 h) = 1/3 ≤ ½
     assert a["sql_rate"] == pytest.approx(1 / 3) and a["contact_rate_lo"] < 2 / 3 < a["contact_rate_hi"]
     assert out.loc["B", "speed_to_lead_h"] == pytest.approx(10.0)
     assert out.loc[R.UNKNOWN_REP, "leads"] == 1  # missing owner
@@ -259,7 +260,8 @@ def test_team_figures_hand_computed():
     assert t.win_rate == pytest.approx(4 / 6) and t.win_rate_lo < 4 / 6 < t.win_rate_hi
     assert t.won_revenue == pytest.approx(6900) and t.avg_deal_size == pytest.approx(1725)
     assert t.cycle_days == pytest.approx(25)  # median of 10, 20, 30, 31
-    assert t.leads == 5 and t.contact_rate == pytest.approx(3 / 5) and t.speed_to_lead_h == pytest.approx(4.0)
+    assert t.leads == 5 and t.contact_rate == pytest.approx(3 / 5) and t.speed_to_lead_h == pytest.approx(10.0)
+    # speed to lead is the Kaplan–Meier median: 3 of 5 leads contacted, the 2 still waiting are censored
 
 
 # ------------------------------------------------------------------------------- skill, archetypes

@@ -207,5 +207,7 @@ def test_value_by_channel_hand_computed():
     assert v.at["ads", "cac"] == pytest.approx(600 / 3)
     assert v.at["ads", "ltv_cac"] == pytest.approx(0.5 * 460 / 3 / 200)
     assert v.at["organic", "revenue_12m"] == 300 and np.isnan(v.at["organic", "ltv_cac"])
-    f = sv.ltv_cac_finding(v.reset_index(), "EUR")
-    assert f["channel"] == "ads" and f["impact"] == pytest.approx((200 - 0.5 * 460 / 3) * 3 / 4)
+    assert sv.ltv_cac_finding(v.reset_index(), "EUR", 0.5) is None  # 3 customers: below the claim minimum
+    f = sv.ltv_cac_finding(v.reset_index(), "EUR", 0.5, minimum=1)
+    # revenue scale: the margin gap ÷ gross margin
+    assert f["channel"] == "ads" and f["impact"] == pytest.approx((200 - 0.5 * 460 / 3) * 3 / 4 / 0.5)
