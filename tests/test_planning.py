@@ -383,3 +383,40 @@ def test_slider_recompute_under_100_ms(demo_model):
     _, m = demo_model
     t = planning.time_recompute(m, m.current_spend.to_dict(), repeats=15)
     assert t["median_ms"] <= 100, t
+
+
+def test_new_channel_settings_from_audit_yaml():
+    from types import SimpleNamespace
+
+    from salesaudit.contract import DataContractError
+
+    cfg = SimpleNamespace(extra={}, source=None)
+    assert planning.new_channel_settings(cfg) is None  # not configured: step 07 skips the section
+    nc = planning.new_channel_settings(
+        SimpleNamespace(extra={"new_channel": {"name": "radio", "leads": 150, "reach_rate": 0.5, "close_rate": 0.25}})
+    )
+    assert nc.name == "radio" and nc.label == "stated rates (50% × 25%)"
+    fc = planning.new_channel_forecasts(nc)[nc.label]
+    assert fc["customers"] == pytest.approx(150 * 0.5 * 0.25)
+    with pytest.raises(DataContractError, match="missing close_rate"):
+        planning.new_channel_settings(
+            SimpleNamespace(extra={"new_channel": {"name": "x", "leads": 1, "reach_rate": 1}})
+        )
+    with pytest.raises(DataContractError, match="reach_rate"):
+        planning.new_channel_settings(
+            SimpleNamespace(extra={"new_channel": {"name": "x", "leads": 1, "reach_rate": 2, "close_rate": 0.1}})
+        )
+
+
+def test_demo_audit_yaml_configures_the_new_channel(tmp_path):
+    from salesaudit import demo
+
+    cfg = demo._audit_yaml()
+    nc = planning.new_channel_settings(SimpleCfg(cfg))
+    assert (nc.name, nc.leads, nc.reach_rate, nc.close_rate) == ("podcast", 150, 0.5, 0.25)
+
+
+class SimpleCfg:
+    def __init__(self, d):
+        self.extra = d
+        self.source = None
