@@ -30,7 +30,7 @@ DATE_OF = {
     "traffic": "month",
 }
 #: tokens a reader must never see in a sentence, table or note
-BROKEN = re.compile(r"\bnan\b|\binf\b|<NA>|\bNaT\b|\bNone\b|n/a–n/a|\bfrom (\S+) to \1\b", re.I)
+BROKEN = re.compile(r"(?i:\bnan\b|\binf\b|n/a–n/a|\bfrom (\S+) to \1\b)|<NA>|\bNaT\b|\bNone\b(?! of\b)")
 
 
 def make_snapshot(small: Path, out: Path) -> Path:

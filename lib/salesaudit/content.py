@@ -433,10 +433,10 @@ def freshness_table(fresh: pd.DataFrame) -> pd.DataFrame:
         {
             "Asset": fresh["title"].str.slice(0, 48),
             "Type": fresh["type"],
-            "Last updated": pd.to_datetime(fresh["last_updated"]).dt.strftime("%Y-%m-%d"),
-            "Age (days)": fresh["age_days"].round(0).astype("Int64"),
+            "Last updated": pd.to_datetime(fresh["last_updated"]).dt.strftime("%Y-%m-%d").fillna("—"),
+            "Age (days)": fresh["age_days"].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}"),
             "Stale": np.where(fresh["stale"], "yes", ""),
             "Touches this quarter": fresh["touches"],
-            "Share of touches": (100 * fresh["share"]).round(1).astype(str) + "%",
+            "Share of touches": fresh["share"].map(lambda v: "—" if pd.isna(v) else text.pct(v)),
         }
     ).set_index("Asset")

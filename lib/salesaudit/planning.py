@@ -1806,7 +1806,7 @@ def scenario_display(summary: pd.DataFrame, currency: str = "EUR") -> pd.DataFra
                 f"{v:.2f} ({lo:.2f}–{hi:.2f})"
                 for v, lo, hi in zip(summary["return_per_1"], summary["return_lo"], summary["return_hi"])
             ],
-            f"CAC ({currency})": [f"{v:,.0f}" for v in summary["cac"]],
+            f"CAC ({currency})": [f"{v:,.0f}" if np.isfinite(v) else "—" for v in summary["cac"]],
             "meets target": np.where(summary["meets_target"], "yes", "no"),
             "all leads vs rep capacity": [
                 f"{a:,.0f} / {c:,.0f}" if np.isfinite(c) else f"{a:,.0f} / n/a"

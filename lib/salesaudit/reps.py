@@ -1283,7 +1283,7 @@ def scorecard_table(card: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
         out["Won/closed"] = (c["won"].astype(str) + "/" + c["closed"].astype(str)).to_numpy()
         out["Win rate (raw)"] = c["win_rate"].map(text.pct).to_numpy()
         out["Win rate (shrunk, 90%)"] = [
-            f"{text.pct(s)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})"
+            "—" if text._nan(s) else f"{text.pct(s)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})"
             for s, lo, hi in zip(c["win_rate_shrunk"], c["win_rate_shrunk_lo"], c["win_rate_shrunk_hi"])
         ]
         out["Avg deal"] = c["avg_deal_size"].map(lambda v: text.money(v, currency)).to_numpy()

@@ -617,8 +617,8 @@ def value_sentences(val: pd.DataFrame, currency: str, gross_margin: float) -> li
         ]
     else:
         out = [no_standout("channel's 12-month revenue per customer", c.ns + " customers")]
-    paid = val.dropna(subset=["ltv_cac"]).sort_values("ltv_cac")
-    paid = paid.loc[np.isfinite(paid["ltv_cac"])]
+    ratio = pd.to_numeric(val["ltv_cac"], errors="coerce").astype(float)
+    paid = val.loc[np.isfinite(ratio)].sort_values("ltv_cac")
     if len(paid):
         w, b = paid.iloc[0], paid.iloc[-1]
         rng = (
@@ -737,8 +737,10 @@ def ltv_cac_finding(
     ÷ gross margin: the extra revenue per quarter whose margin would pay the spend back (the margin
     gap itself when ``gross_margin`` is not given).
     """
-    paid = val.dropna(subset=["ltv_cac"])
-    paid = paid.loc[np.isfinite(paid["ltv_cac"]) & (paid["customers"] >= minimum)].sort_values("ltv_cac")
+    if val.empty or "ltv_cac" not in val.columns:
+        return None
+    ratio = pd.to_numeric(val["ltv_cac"], errors="coerce").astype(float)
+    paid = val.loc[np.isfinite(ratio) & (val["customers"] >= minimum)].sort_values("ltv_cac")
     if paid.empty or paid.iloc[0]["ltv_cac"] >= 1:
         return None
     w = paid.iloc[0]
@@ -758,10 +760,11 @@ def nps_table(trend: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Quarter": trend["quarter"],
-            "NPS": trend["nps"].round(0),
-            "90% interval": trend["lo"].round(0).astype("Int64").astype(str)
-            + " to "
-            + trend["hi"].round(0).astype("Int64").astype(str),
+            "NPS": trend["nps"].map(lambda v: "—" if pd.isna(v) else f"{v:.0f}"),
+            "90% interval": [
+                "—" if pd.isna(lo) or pd.isna(hi) else f"{lo:.0f} to {hi:.0f}"
+                for lo, hi in zip(trend["lo"], trend["hi"])
+            ],
             "Customers answering": trend["n"],
             "Promoters": trend["promoters"],
             "Passives": trend["passives"],
@@ -774,7 +777,7 @@ def revenue_table(rev: pd.DataFrame, currency: str) -> pd.DataFrame:
     """Order revenue per quarter: new vs existing customers."""
 
     def m(x):
-        return x.map(lambda v: f"{v:,.0f}")
+        return x.map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
 
     return pd.DataFrame(
         {
@@ -782,7 +785,7 @@ def revenue_table(rev: pd.DataFrame, currency: str) -> pd.DataFrame:
             f"Revenue ({currency})": m(rev["revenue"]),
             f"New customers ({currency})": m(rev["new"]),
             f"Existing customers ({currency})": m(rev["existing"]),
-            "Existing share": (100 * rev["existing_share"]).round(1).astype(str) + "%",
+            "Existing share": rev["existing_share"].map(lambda v: "—" if pd.isna(v) else text.pct(v)),
             "Existing customers ordering": rev["existing_customers"],
         }
     ).set_index("Quarter")
