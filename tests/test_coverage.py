@@ -172,3 +172,17 @@ def test_section_sentence_names_what_is_missing_and_what_it_would_show():
 def test_requirements(req, expect):
     ctx = _Ctx({"leads": _leads(["2020-01-01", "2020-02-01"])})
     assert expect in (req(ctx) or "")
+
+
+def test_setting_and_condition_requirements():
+    from types import SimpleNamespace
+
+    ctx = SimpleNamespace(cfg=SimpleNamespace(extra={"new_channel": {"name": "x"}}))
+    assert sections.setting("new_channel")(ctx) is None
+    assert sections.setting("other", "an `other:` entry")(ctx) == "an `other:` entry"
+    assert sections.condition(True, "contacts")(ctx) is None
+    assert sections.condition(lambda c: False, "contact dates")(ctx) == "contact dates"
+    sec = sections.check(ctx, "what it shows", sections.setting("missing", "a `missing:` entry in audit.yaml"))
+    assert sec.sentence == (
+        "Not measured: this section needs a `missing:` entry in audit.yaml — with that it would show what it shows."
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from _shapes import broken_lines, make_partial, make_snapshot, reader_text
 from salesaudit import io
 from salesaudit import reps as R
 from salesaudit.periods import parse_quarter
@@ -61,11 +62,10 @@ def test_nb05_runs_without_reps_and_activities(run_nb, small_data, tmp_path_fact
         shutil.copy(small_data / f"{t}.csv", bare / f"{t}.csv")
     shutil.copy(small_data / "audit.yaml", bare / "audit.yaml")
     nb, figs = run_nb(NB, bare, "2026Q3")
-    assert figs["reps_needed"]["value"] is None  # capacity cannot be assessed
-    assert figs["team_monthly_capacity"]["value"] is None
+    assert "reps_needed" not in figs and "team_monthly_capacity" not in figs  # capacity cannot be assessed
     assert 0 < figs["win_rate"]["value"] < 1  # owner ids from the opportunities still give the scorecard
     text = " ".join(str(o.get("data", {}).get("text/markdown", "")) for c in nb.cells for o in c.get("outputs", []))
-    assert "capacity cannot be assessed" in text
+    assert "Not measured: this section needs the `reps` table" in text and not broken_lines(nb)
 
 
 @pytest.mark.slow
@@ -83,3 +83,21 @@ def test_nb05_recovers_demo_truth(run_nb, demo_data, demo_truth):
         assert "finding:rep_capacity_shortfall" in figs
     else:
         assert figs["reps_short_now"]["value"] == 0
+
+
+@pytest.mark.slow
+def test_nb05_on_an_undated_snapshot(run_nb, small_data, tmp_path_factory):
+    nb, figs = run_nb(NB, make_snapshot(small_data, tmp_path_factory.mktemp("snapshot_05")), "latest")
+    text = "\n".join(reader_text(nb))
+    assert not broken_lines(nb) and not figs
+    assert text.count("Not measured") == 4 and "lead creation dates" in text
+
+
+@pytest.mark.slow
+def test_nb05_on_a_partial_quarter_without_amounts(run_nb, small_data, tmp_path_factory):
+    nb, figs = run_nb(NB, make_partial(small_data, tmp_path_factory.mktemp("partial_05")), "2026Q3")
+    text = "\n".join(reader_text(nb))
+    assert not broken_lines(nb)
+    assert "won_revenue" not in figs and "reps_needed" not in figs  # totals of a partial quarter are not recorded
+    assert "needs a complete quarter" in text and "the deals carry no amounts" in text
+    assert 0 < figs["win_rate"]["value"] < 1

@@ -138,7 +138,8 @@ def test_lead_stats_hand_computed():
     out = R.lead_stats(_leads(), _reps(), Q.start, Q.end).set_index("rep_id")
     a = out.loc["A"]
     assert a["leads"] == 3 and a["contacted"] == 2 and a["sql"] == 1  # l6 is from May
-    assert a["contact_rate"] == pytest.approx(2 / 3) and a["speed_to_lead_h"] == pytest.approx(3.0)  # median(2, 4)
+    assert a["contact_rate"] == pytest.approx(2 / 3) and a["speed_to_lead_h"] == pytest.approx(4.0)
+    # Kaplan–Meier: contacted after 2 h and 4 h, the third lead still waiting (censored) → S(4 h) = 1/3 ≤ ½
     assert a["sql_rate"] == pytest.approx(1 / 3) and a["contact_rate_lo"] < 2 / 3 < a["contact_rate_hi"]
     assert out.loc["B", "speed_to_lead_h"] == pytest.approx(10.0)
     assert out.loc[R.UNKNOWN_REP, "leads"] == 1  # missing owner
@@ -259,7 +260,8 @@ def test_team_figures_hand_computed():
     assert t.win_rate == pytest.approx(4 / 6) and t.win_rate_lo < 4 / 6 < t.win_rate_hi
     assert t.won_revenue == pytest.approx(6900) and t.avg_deal_size == pytest.approx(1725)
     assert t.cycle_days == pytest.approx(25)  # median of 10, 20, 30, 31
-    assert t.leads == 5 and t.contact_rate == pytest.approx(3 / 5) and t.speed_to_lead_h == pytest.approx(4.0)
+    assert t.leads == 5 and t.contact_rate == pytest.approx(3 / 5) and t.speed_to_lead_h == pytest.approx(10.0)
+    # speed to lead is the Kaplan–Meier median: 3 of 5 leads contacted, the 2 still waiting are censored
 
 
 # ------------------------------------------------------------------------------- skill, archetypes
@@ -518,3 +520,48 @@ def test_has_contact_data():
     assert not has_contact_data(leads.drop(columns="first_contact_at"), pd.DataFrame({"lead_id": [None]}))
     assert has_contact_data(leads, pd.DataFrame({"lead_id": ["a"]}))
     assert has_contact_data(leads.assign(first_contact_at=pd.to_datetime(["2026-01-01"])))
+
+
+# ----------------------------------------------------------------------------------- one rule each
+def test_reps_needed_rule():
+    # the podcast-free hand example: 1,950 leads a month, 150 per rep, 12 reps → ⌈13⌉ − 12 = 1
+    assert R.reps_needed(1950, 150.0, 12) == 1
+    assert R.reps_needed(1800, 150.0, 12) == 0  # exactly at capacity
+    assert R.reps_needed(100, 150.0, 12) == 0  # spare capacity is not negative reps
+    assert R.reps_needed(float("nan"), 150.0, 12) is None and R.reps_needed(100, float("nan"), 1) is None
+    assert "= 1" in R.reps_needed_formula(1950, 150.0, 12)
+
+
+def test_speed_to_first_contact_censors_leads_not_yet_contacted():
+    start, end = T("2026-07-01"), T("2026-10-01")
+    created = [T("2026-07-01")] * 4
+    fc = [T("2026-07-01 01:00"), T("2026-07-01 03:00"), pd.NaT, pd.NaT]
+    leads = pd.DataFrame({"lead_id": list("abcd"), "created_at": created, "first_contact_at": fc, "owner_id": "A"})
+    s = R.speed_to_first_contact(leads, start, end)
+    assert s["leads"] == 4 and s["contacted"] == 2 and s["censored"] == 2
+    # S drops to 3/4 at 1 h and to 1/2 at 3 h: the median is 3 h; the median of the contacted alone (2 h)
+    # would flatter the team
+    assert s["median_hours"] == pytest.approx(3.0)
+    one = R.speed_to_first_contact(leads.iloc[[0, 2, 3]], start, end)
+    assert math.isnan(one["median_hours"]) and "not reached yet" in R.speed_sentence(one)
+    assert "n/a" not in R.speed_sentence(s) and "Kaplan–Meier" in R.speed_sentence(s)
+
+
+def test_win_rate_claims_need_enough_deals():
+    card = pd.DataFrame(
+        {
+            "rep_id": ["A", "B"],
+            "name": ["Ann", "Bob"],
+            "won": [3, 1],
+            "closed": [4, 4],
+            "win_rate_shrunk": [0.6, 0.3],
+            "win_rate_shrunk_lo": [0.3, 0.1],
+            "win_rate_shrunk_hi": [0.8, 0.6],
+        }
+    )
+    assert "stands out beyond the noise" in R.win_rate_title(card, "2026Q3")
+    assert "n = 4" in R.win_rate_claim(card)
+    big = card.assign(
+        won=[120, 40], closed=[200, 200], win_rate_shrunk_lo=[0.55, 0.25], win_rate_shrunk_hi=[0.65, 0.35]
+    )
+    assert R.win_rate_title(big, "2026Q3").startswith("Ann wins most") and "n = 200" in R.win_rate_claim(big)

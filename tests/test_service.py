@@ -207,5 +207,25 @@ def test_value_by_channel_hand_computed():
     assert v.at["ads", "cac"] == pytest.approx(600 / 3)
     assert v.at["ads", "ltv_cac"] == pytest.approx(0.5 * 460 / 3 / 200)
     assert v.at["organic", "revenue_12m"] == 300 and np.isnan(v.at["organic", "ltv_cac"])
-    f = sv.ltv_cac_finding(v.reset_index(), "EUR")
-    assert f["channel"] == "ads" and f["impact"] == pytest.approx((200 - 0.5 * 460 / 3) * 3 / 4)
+    assert sv.ltv_cac_finding(v.reset_index(), "EUR", 0.5) is None  # 3 customers: below the claim minimum
+    f = sv.ltv_cac_finding(v.reset_index(), "EUR", 0.5, minimum=1)
+    # revenue scale: the margin gap ÷ gross margin
+    assert f["channel"] == "ads" and f["impact"] == pytest.approx((200 - 0.5 * 460 / 3) * 3 / 4 / 0.5)
+
+
+def test_value_and_ticket_titles_claim_only_with_enough_cases():
+    val = pd.DataFrame(
+        {
+            "channel": ["a", "b"],
+            "customers": [5, 4],
+            "revenue_12m": [900.0, 100.0],
+            "revenue_lo": [500.0, 50.0],
+            "revenue_hi": [1300.0, 150.0],
+            "ltv_cac": [np.nan, np.nan],
+        }
+    )
+    assert "stands out beyond the noise" in sv.value_title(val) and "n = 4 to n = 5" in sv.value_title(val)
+    big = val.assign(customers=[50, 40])
+    assert sv.value_title(big).startswith("a customers are worth most") and "n = 50" in sv.value_title(big)
+    s = " ".join(sv.value_sentences(val, "EUR", 0.7))
+    assert "worth the most" not in s and "n = 4" in s

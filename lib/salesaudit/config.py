@@ -21,6 +21,14 @@ take the defaults in :data:`DEFAULTS`. Example::
     interval_level: 0.9
     score_breakeven_sql_rate: 0.25  # optional: SQL rate at which a lead is worth sales' time (step 3)
     extracted_at: 2026-10-02        # optional: when the data was exported (else the latest date in any table)
+    new_channel:                    # optional: a new channel to evaluate in step 7 (skipped when absent)
+      name: podcast                 #   its label in the report
+      leads: 150                    #   leads expected per quarter
+      reach_rate: 0.5               #   share of those leads reached by sales
+      close_rate: 0.25              #   share of reached leads that become customers
+      spend: 12000                  #   optional: its quarterly cost (else leads × cost_per_lead, else its
+      cost_per_lead: 80             #   optional   observed cost per lead when it already has spend)
+      resembles: webinar            #   optional: a known channel whose rates give a second estimate
 
 Keys not listed in ``DEFAULTS`` are kept in ``AuditConfig.extra``.
 """

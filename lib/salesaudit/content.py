@@ -26,8 +26,9 @@ import pandas as pd
 from scipy import stats as st
 
 from . import text
+from .claims import n_is
 from .periods import Quarter, quarter_labels
-from .stats import DEFAULT_LEVEL, _z, rate_table
+from .stats import DEFAULT_LEVEL, MIN_CLAIM_N, _z, rate_table
 
 #: follow-up windows (days) for the two comparisons
 WINDOWS: dict[str, int] = {"mql_sql": 90, "sql_customer": 180}
@@ -221,7 +222,8 @@ def content_ranking(
     best_lift = max(MQL→SQL lift, SQL→customer lift) (risk differences; an asset helps if it helps at one
     stage). Rank by ``rank_score`` = max over the two stages of the lower end of the 90% interval, so an
     asset read by few leads, whose point estimate is noisy, does not outrank a well-measured one. The verdict corrects for naming many assets at once (Bonferroni over the m asset × stage
-    comparisons, family-wise level ``family_level``): **helps** when lift − z·se > 0 for either stage with
+    comparisons, family-wise level ``family_level``): **helps** when lift − z·se > 0 for either stage (and at
+    least ``MIN_CLAIM_N`` leads touched the asset at that stage — the claim rule) with
     z = Φ⁻¹(1 − (1 − family_level)/(2m)); **hurts** when lift + z·se < 0 for a stage and it helps at none;
     otherwise **no evidence it helps** (including assets touched too rarely to judge). The intervals shown
     stay the per-comparison 90% intervals.
@@ -234,12 +236,15 @@ def content_ranking(
         out = content[["content_id", "title", "type"]].merge(out, on="content_id", how="left")
     m = max(int(out["mql_sql_lift"].notna().sum() + out["sql_customer_lift"].notna().sum()), 1)
     z = float(st.norm.ppf(1 - (1 - family_level) / (2 * m)))
-    helps = ((out["mql_sql_lift"] - z * out["mql_sql_lift_se"]) > 0) | (
-        (out["sql_customer_lift"] - z * out["sql_customer_lift_se"]) > 0
+    # the claim rule (docs/assumptions.md): a verdict needs n ≥ MIN_CLAIM_N leads who touched the asset
+    big1 = out["mql_sql_touched"].fillna(0) >= MIN_CLAIM_N
+    big2 = out["sql_customer_touched"].fillna(0) >= MIN_CLAIM_N
+    helps = (((out["mql_sql_lift"] - z * out["mql_sql_lift_se"]) > 0) & big1) | (
+        ((out["sql_customer_lift"] - z * out["sql_customer_lift_se"]) > 0) & big2
     )
     hurts = (
-        ((out["mql_sql_lift"] + z * out["mql_sql_lift_se"]) < 0)
-        | ((out["sql_customer_lift"] + z * out["sql_customer_lift_se"]) < 0)
+        (((out["mql_sql_lift"] + z * out["mql_sql_lift_se"]) < 0) & big1)
+        | (((out["sql_customer_lift"] + z * out["sql_customer_lift_se"]) < 0) & big2)
     ) & ~helps
     out = out.assign(verdict=np.where(helps, "helps", np.where(hurts, "hurts", "no evidence it helps")))
     out = out.assign(
@@ -261,10 +266,11 @@ def content_sentences(ranking: pd.DataFrame) -> list[str]:
     for _, x in helps.head(3).iterrows():
         parts = []
         for stage in ("mql_sql", "sql_customer"):
-            if x[f"{stage}_lift_lo"] > 0:
+            if x[f"{stage}_lift_lo"] > 0 and x[f"{stage}_touched"] >= MIN_CLAIM_N:
                 parts.append(
                     f"{STAGE_LABEL[stage]} {text.pp(x[f'{stage}_lift'])} "
-                    f"{text.interval(x[f'{stage}_lift_lo'], x[f'{stage}_lift_hi'], text.pp)}"
+                    f"{text.interval(x[f'{stage}_lift_lo'], x[f'{stage}_lift_hi'], text.pp)}, "
+                    f"{n_is(x[f'{stage}_touched'])} touched"
                 )
         out.append(
             f"**{x['name']}** helps: leads who touched it convert better than comparable leads "
@@ -275,7 +281,7 @@ def content_sentences(ranking: pd.DataFrame) -> list[str]:
     hurt = r[r["verdict"] == "hurts"]
     if len(hurt):
         out.append(
-            f"Leads who touched {', '.join(f'**{n}**' for n in hurt['name'])} convert *worse* than comparable "
+            f"Leads who touched {', '.join(f'**{n}** ({n_is(t)})' for n, t in zip(hurt['name'], hurt[['mql_sql_touched', 'sql_customer_touched']].max(axis=1)))} convert *worse* than comparable "
             "leads — check what these assets promise, or retire them."
         )
     nope = r[r["verdict"] == "no evidence it helps"]
@@ -374,7 +380,7 @@ def best_content_impact(
     impact = lift(MQL→SQL) × (MQLs of the quarter who touched it) × SQL→customer rate of the quarter's
     mature SQL cohort × average won deal value. None when no asset helps at MQL→SQL.
     """
-    ok = ranking[ranking["mql_sql_lift_lo"] > 0]
+    ok = ranking[(ranking["mql_sql_lift_lo"] > 0) & (ranking["mql_sql_touched"].fillna(0) >= MIN_CLAIM_N)]
     if ok.empty or not np.isfinite(deal_value):
         return None
     best = ok.iloc[0]
@@ -388,6 +394,7 @@ def best_content_impact(
         "content_id": best["content_id"],
         "name": name,
         "lift": float(best["mql_sql_lift"]),
+        "touched": int(best["mql_sql_touched"]),
         "reach": int(reach),
         "sql_customer_rate": sql_rate,
         "deal_value": deal_value,
@@ -426,10 +433,10 @@ def freshness_table(fresh: pd.DataFrame) -> pd.DataFrame:
         {
             "Asset": fresh["title"].str.slice(0, 48),
             "Type": fresh["type"],
-            "Last updated": pd.to_datetime(fresh["last_updated"]).dt.strftime("%Y-%m-%d"),
-            "Age (days)": fresh["age_days"].round(0).astype("Int64"),
+            "Last updated": pd.to_datetime(fresh["last_updated"]).dt.strftime("%Y-%m-%d").fillna("—"),
+            "Age (days)": fresh["age_days"].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}"),
             "Stale": np.where(fresh["stale"], "yes", ""),
             "Touches this quarter": fresh["touches"],
-            "Share of touches": (100 * fresh["share"]).round(1).astype(str) + "%",
+            "Share of touches": fresh["share"].map(lambda v: "—" if pd.isna(v) else text.pct(v)),
         }
     ).set_index("Asset")

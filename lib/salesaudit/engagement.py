@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from . import text
+from .claims import extremes, n_is, no_standout
 from .periods import Quarter, quarter_labels
-from .stats import DEFAULT_LEVEL, diff_interval, kaplan_meier, km_at, km_median, mean_interval, rate_table
+from .stats import DEFAULT_LEVEL, MIN_CLAIM_N, claimable, diff_interval, mean_interval, rate_table, wilson_interval
 
 #: e-mail rates: name → (numerator column, denominator column)
 EMAIL_RATES: dict[str, tuple[str, str]] = {
@@ -105,6 +106,7 @@ def stream_scorecard(sends: pd.DataFrame, quarter: Quarter, level: float = DEFAU
         out[f"{name}_change"] = d
         out[f"{name}_change_lo"] = lo
         out[f"{name}_change_hi"] = hi
+    out["base_prev"] = prev["base"].fillna(0).to_numpy()
     tot_k, tot_n = cur["clicks"].sum(), cur["base"].sum()
     d, lo, hi = diff_interval(cur["clicks"], cur["base"], tot_k - cur["clicks"], tot_n - cur["base"], level)
     verdict = np.where(lo > 0, "leads", np.where(hi < 0, "lags", "average"))
@@ -116,27 +118,46 @@ def stream_scorecard(sends: pd.DataFrame, quarter: Quarter, level: float = DEFAU
 
 
 def email_sentences(card: pd.DataFrame) -> list[str]:
-    """ "What this means" sentences for the stream scorecard (best / lagging streams, biggest moves)."""
+    """ "What this means" sentences for the stream scorecard (best / lagging streams, biggest moves).
+
+    "Engages best", "lags" and "highest unsubscribe rate" follow the claim rule (:mod:`salesaudit.claims`:
+    n ≥ MIN_CLAIM_N delivered e-mails in each stream compared, intervals apart), with their n.
+    """
     if card.empty:
         return ["No e-mails were sent this quarter."]
-    best = card.iloc[0]
-    out = [
-        f"**{best['stream']}** engages best: click rate {text.pct(best['click_rate'])} "
-        f"{text.interval(best['click_rate_lo'], best['click_rate_hi'])}, click-to-open {text.pct(best['click_to_open'])}, "
-        f"on {text.num(best['base'])} delivered e-mails."
-    ]
-    lag = card[card["verdict"] == "lags"]
+    c = extremes(card, "click_rate", "base", "click_rate_lo", "click_rate_hi")
+    if c.ok:
+        best, worst = c.top, c.bottom
+        out = [
+            f"**{best['stream']}** engages best: click rate {text.pct(best['click_rate'])} "
+            f"{text.interval(best['click_rate_lo'], best['click_rate_hi'])}, click-to-open {text.pct(best['click_to_open'])}, "
+            f"{n_is(best['base'])} delivered e-mails; **{worst['stream']}** the least: "
+            f"{text.pct(worst['click_rate'])}, {n_is(worst['base'])}."
+        ]
+    else:
+        out = [no_standout("stream's click rate", c.ns)]
+    lag = card[(card["verdict"] == "lags") & (card["base"] >= MIN_CLAIM_N)]
     if len(lag):
-        names = ", ".join(f"**{s}** ({text.pct(c)})" for s, c in zip(lag["stream"], lag["click_rate"]))
+        names = ", ".join(
+            f"**{s}** ({text.pct(r)}, {n_is(b)})" for s, r, b in zip(lag["stream"], lag["click_rate"], lag["base"])
+        )
         out.append(f"Lagging (click rate below the other streams beyond the noise): {names}.")
     else:
         out.append("No stream's click rate is below the others by more than the noise.")
-    unsub = card.sort_values("unsubscribe_rate", ascending=False).iloc[0]
-    out.append(
-        f"Highest unsubscribe rate: **{unsub['stream']}** at {text.pct(unsub['unsubscribe_rate'], 2)} of delivered e-mails "
-        f"{text.interval(unsub['unsubscribe_rate_lo'], unsub['unsubscribe_rate_hi'], lambda x: text.pct(x, 2))}."
-    )
-    moved = card[(card["click_rate_change_lo"] > 0) | (card["click_rate_change_hi"] < 0)]
+    u = extremes(card, "unsubscribe_rate", "base", "unsubscribe_rate_lo", "unsubscribe_rate_hi")
+    if u.ok:
+        unsub = u.top
+        out.append(
+            f"Highest unsubscribe rate: **{unsub['stream']}** at {text.pct(unsub['unsubscribe_rate'], 2)} of delivered "
+            f"e-mails {text.interval(unsub['unsubscribe_rate_lo'], unsub['unsubscribe_rate_hi'], lambda x: text.pct(x, 2))}, "
+            f"{n_is(unsub['base'])}."
+        )
+    prev_n = card["base_prev"] if "base_prev" in card.columns else card["base"]
+    moved = card[
+        ((card["click_rate_change_lo"] > 0) | (card["click_rate_change_hi"] < 0))
+        & (card["base"] >= MIN_CLAIM_N)
+        & (prev_n.fillna(0) >= MIN_CLAIM_N)
+    ]
     for _, r in moved.iterrows():
         out.append(
             f"**{r['stream']}** click rate moved {text.pp(r['click_rate_change'])} against last quarter "
@@ -145,6 +166,17 @@ def email_sentences(card: pd.DataFrame) -> list[str]:
     if moved.empty:
         out.append("No stream's click rate changed against last quarter by more than the noise.")
     return out
+
+
+def stream_title(card: pd.DataFrame, quarter_label: str) -> str:
+    """Chart title: the best and the lagging stream only when the claim rule allows it."""
+    c = extremes(card, "click_rate", "base", "click_rate_lo", "click_rate_hi")
+    if c.ok:
+        return (
+            f"{c.top['stream']} engages best ({n_is(c.top['base'])}), {c.bottom['stream']} least "
+            f"({n_is(c.bottom['base'])}): click rate, {quarter_label}"
+        )
+    return f"No stream's click rate stands out beyond the noise in {quarter_label} ({c.ns} delivered)"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -222,47 +254,61 @@ def activities_trend(
 
 
 def first_contact(
-    leads: pd.DataFrame, quarter: Quarter, never_days: int = NEVER_CONTACTED_DAYS, level: float = DEFAULT_LEVEL
+    leads: pd.DataFrame,
+    quarter: Quarter,
+    never_days: int = NEVER_CONTACTED_DAYS,
+    level: float = DEFAULT_LEVEL,
+    activities: pd.DataFrame | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> dict:
     """Speed to first contact and leads never contacted, for leads created in the quarter.
 
     Observation stops at the end of the quarter (no later data is used, so past quarters read as they
-    did then). Speed: Kaplan–Meier of days from ``created_at`` to ``first_contact_at``; leads not yet
-    contacted are censored at the cut-off, not dropped (dropping them would flatter the speed).
-    ``median_hours`` = KM median × 24; ``within_1_day`` = 1 − S(1 day).
+    did then), or at ``as_of`` (the extraction date) when that comes first — a partial quarter. Speed: :func:`salesaudit.reps.speed_to_first_contact` — the audit's one definition,
+    shared with step 05: Kaplan–Meier median hours from ``created_at`` to the first contact, leads not
+    yet contacted censored at the cut-off (not dropped), with a 90% interval (``median_lo``,
+    ``median_hi``); ``within_1_day`` = 1 − S(24 h).
     Never contacted = leads with no contact within ``never_days`` of creation, among the leads created
     at least ``never_days`` before the cut-off (Wilson interval).
     """
-    created = leads[quarter.contains(leads["created_at"])]
-    cut = quarter.end
-    fc = created["first_contact_at"].where(created["first_contact_at"] < cut)
-    observed = fc.notna()
-    dur = ((fc.fillna(cut) - created["created_at"]).dt.total_seconds() / 86400).clip(lower=0)
-    curve = kaplan_meier(dur.to_numpy(), observed.to_numpy())
-    old = created["created_at"] <= cut - pd.Timedelta(days=never_days)
-    in_time = observed & (dur <= never_days)
+    from .reps import contact_durations, speed_to_first_contact
+
+    cut = quarter.end if as_of is None or pd.isna(as_of) else min(quarter.end, pd.Timestamp(as_of))
+    speed = speed_to_first_contact(leads, quarter.start, cut, activities)
+    d = contact_durations(leads, quarter.start, cut, activities)
+    created = leads.loc[(leads["created_at"] >= quarter.start) & (leads["created_at"] < cut), "created_at"]
+    old = (created <= cut - pd.Timedelta(days=never_days)).to_numpy()
+    in_time = d["observed"].to_numpy() & (d["hours"].to_numpy() <= never_days * 24)
     never = int((old & ~in_time).sum())
     n_old = int(old.sum())
     r = rate_table([never], [n_old], level).iloc[0]
     return {
         "quarter": quarter.label,
-        "leads": int(len(created)),
-        "contacted": int(observed.sum()),
-        "median_hours": km_median(curve) * 24 if len(created) else float("nan"),
-        "within_1_day": 1 - km_at(curve, 1.0) if len(created) else float("nan"),
+        "leads": speed["leads"],
+        "contacted": speed["contacted"],
+        "censored": speed["censored"],
+        "median_hours": speed["median_hours"],
+        "median_lo": speed["lo_hours"],
+        "median_hi": speed["hi_hours"],
+        "within_1_day": speed["within_1_day"],
         "never_contacted": never,
         "never_base": n_old,
-        "never_rate": r["rate"],
-        "never_lo": r["lo"],
-        "never_hi": r["hi"],
+        "never_rate": r["rate"] if n_old else float("nan"),
+        "never_lo": r["lo"] if n_old else float("nan"),
+        "never_hi": r["hi"] if n_old else float("nan"),
     }
 
 
 def first_contact_trend(
-    leads: pd.DataFrame, quarters: list[Quarter], never_days: int = NEVER_CONTACTED_DAYS, level: float = DEFAULT_LEVEL
+    leads: pd.DataFrame,
+    quarters: list[Quarter],
+    never_days: int = NEVER_CONTACTED_DAYS,
+    level: float = DEFAULT_LEVEL,
+    activities: pd.DataFrame | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """:func:`first_contact` for each quarter, one row each, oldest first."""
-    return pd.DataFrame([first_contact(leads, q, never_days, level) for q in quarters])
+    """:func:`first_contact` for each quarter, one row each, oldest first (observation stops at ``as_of``)."""
+    return pd.DataFrame([first_contact(leads, q, never_days, level, activities, as_of) for q in quarters])
 
 
 def manual_work_sentences(
@@ -291,10 +337,33 @@ def manual_work_sentences(
         out.append("The leads have no first_contact_at column, so speed to first contact cannot be measured.")
     elif len(contact):
         cur = contact.iloc[-1]
-        out.append(
-            f"Half of this quarter's new leads were contacted within {text.num(cur['median_hours'], 1)} hours; "
-            f"{text.pct(cur['within_1_day'])} within a day."
-        )
+        if "leads" in cur.index:
+            from .reps import speed_sentence
+
+            out.append(
+                speed_sentence(
+                    {
+                        "leads": int(cur["leads"]),
+                        "contacted": int(cur["contacted"]),
+                        "censored": int(cur["censored"]),
+                        "median_hours": cur["median_hours"],
+                        "lo_hours": cur.get("median_lo", np.nan),
+                        "hi_hours": cur.get("median_hi", np.nan),
+                        "within_1_day": cur["within_1_day"],
+                    }
+                )
+            )
+        else:
+            out.append(
+                f"Half of this quarter's new leads were contacted within {text.num(cur['median_hours'], 1)} hours; "
+                f"{text.pct(cur['within_1_day'])} within a day."
+            )
+        if pd.isna(cur["never_rate"]):
+            out.append(
+                f"No lead of this quarter is {NEVER_CONTACTED_DAYS} days old yet, so leads never contacted are not "
+                "measured."
+            )
+            return out
         out.append(
             f"{text.pct(cur['never_rate'])} of the leads old enough to judge were not contacted within "
             f"{NEVER_CONTACTED_DAYS} days {text.interval(cur['never_lo'], cur['never_hi'])}"
@@ -321,6 +390,7 @@ def fmt_ci(value, lo, hi, digits: int = 1, scale: float = 100.0, suffix: str = "
         return pd.Series([], dtype=object, index=value.index if isinstance(value, pd.Series) else None)
     sep = pd.Series(np.where(lo < 0, " to ", "–"))
     s = v.map(f) + suffix + " (" + lo.map(f) + sep + hi.map(f) + ")"
+    s = s.where(lo.notna() & hi.notna(), v.map(f) + suffix)  # no interval: the value alone
     return s.where(v.notna(), "n/a").set_axis(value.index if isinstance(value, pd.Series) else s.index)
 
 
@@ -363,8 +433,15 @@ def contact_table(trend: pd.DataFrame) -> pd.DataFrame:
         {
             "Quarter": trend["quarter"],
             "New leads": trend["leads"],
-            "Median hours to first contact": trend["median_hours"].round(1),
-            "Contacted within 1 day": (100 * trend["within_1_day"]).round(1).astype(str) + "%",
+            "Median hours to first contact (Kaplan–Meier)": fmt_ci(
+                trend["median_hours"],
+                trend.get("median_lo", pd.Series(np.nan, index=trend.index)),
+                trend.get("median_hi", pd.Series(np.nan, index=trend.index)),
+                1,
+                1.0,
+                " h",
+            ),
+            "Contacted within 1 day": trend["within_1_day"].map(text.pct),
             f"Not contacted within {NEVER_CONTACTED_DAYS} days": fmt_ci(
                 trend["never_rate"], trend["never_lo"], trend["never_hi"]
             ),
@@ -405,7 +482,19 @@ def never_contacted_impact(
         if np.isfinite(r1) and np.isfinite(r0) and np.isfinite(deal_value)
         else 0.0
     )
-    return {"rate_contacted": r1, "rate_never": r0, "never": never, "deal_value": deal_value, "impact": float(impact)}
+    n1, n0 = int(contacted.sum()), int((~contacted).sum())
+    (lo1, lo0), (hi1, hi0) = wilson_interval([won[contacted].sum(), won[~contacted].sum()], [n1, n0])
+    return {
+        "rate_contacted": r1,
+        "rate_never": r0,
+        "n_contacted": n1,
+        "n_never": n0,
+        # the comparison may be stated only under the claim rule (n ≥ MIN_CLAIM_N each, intervals apart)
+        "claimable": bool(claimable(n1, n0, lo1, hi1, lo0, hi0)),
+        "never": never,
+        "deal_value": deal_value,
+        "impact": float(impact),
+    }
 
 
 def average_won_deal(opportunities: pd.DataFrame | None, quarter: Quarter, quarters: int = 4) -> float:
@@ -419,3 +508,23 @@ def average_won_deal(opportunities: pd.DataFrame | None, quarter: Quarter, quart
         & (opportunities["closed_at"] < quarter.end)
     ]
     return float(won["amount"].mean()) if len(won) else float("nan")
+
+
+def activities_title(trend: pd.DataFrame, quarter_label: str, previous_label: str) -> str:
+    """Chart title for activities per won deal: this quarter against the previous one (when it had won deals)."""
+    tot = trend[trend["type"] == "total"].set_index("quarter")
+    now = tot["per_deal"].get(quarter_label, np.nan)
+    before = tot["per_deal"].get(previous_label, np.nan)
+    if not np.isfinite(now):
+        return f"No deals won in {quarter_label}"
+    n = int(tot["deals"].get(quarter_label, 0))
+    head = f"{now:.1f} activities per won deal in {quarter_label} ({n_is(n)} won deals"
+    return head + (f"; {before:.1f} before)" if np.isfinite(before) else ")")
+
+
+def contact_title(contact: pd.DataFrame, quarter_label: str) -> str:
+    """Chart title for the first-contact panel (says so when the quarter's leads are too young to judge)."""
+    cur = contact.iloc[-1]
+    if not cur["never_base"]:
+        return f"No {quarter_label} lead is {NEVER_CONTACTED_DAYS} days old yet"
+    return f"{text.pct(cur['never_rate'])} of {quarter_label} leads never contacted ({n_is(cur['never_base'])})"

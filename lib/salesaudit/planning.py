@@ -14,7 +14,8 @@ The pieces, in the order the notebook ``07_spend_planning`` uses them:
 * :func:`build_model` + :func:`simulate` + :func:`plan_table` — a vectorised Monte Carlo of next
   quarter's leads, MQL, SQL, customers, revenue, return per 1 spent and CAC, with 10–90% intervals.
   :func:`recompute` is the slider's compute step (benchmarked: ``make bench-planning``).
-* :func:`new_channel_forecast` — the seed's podcast example (150 leads × 50% × 25% = 18.75 customers).
+* :func:`new_channel_settings` + :func:`new_channel_forecasts` — a new channel configured in ``audit.yaml``
+  ``new_channel:`` (worked example: 150 leads × 50% reached × 25% closed = 18.75 customers).
 * :func:`optimise_split` — the split of a total budget maximising expected gross margin.
 * :func:`what_if_widget` — the ipywidgets front end (interactive notebook only).
 
@@ -35,6 +36,8 @@ from scipy import optimize
 from scipy import stats as st
 
 from . import stats, text
+from .claims import extremes, n_is, no_standout
+from .stats import MIN_CLAIM_N
 
 LO_Q, HI_Q = 0.10, 0.90
 STAGES: tuple[str, ...] = ("mql", "sql", "customer")
@@ -176,13 +179,20 @@ def roi_sentences(roi: pd.DataFrame, target: float, currency: str) -> list[str]:
         f"against a target of {target:.1f}. Revenue is attributed first-touch, to the channel of the lead a deal came from.",
     ]
     below = ch[~ch["meets_target"]]
-    if len(ch):
-        best = ch.iloc[0]
-        out.append(
-            f"Best return: {best.name} at {best['return_per_1']:.2f} per 1 spent (CAC {text.money(best['cac'], currency)})."
-        )
+    if len(ch) > 1:
+        c = extremes(ch.reset_index(), "return_per_1", "customers", "return_lo", "return_hi")
+        if c.ok:
+            out.append(
+                f"Best return: {c.top['channel']} at {c.top['return_per_1']:.2f} per 1 spent (CAC "
+                f"{text.money(c.top['cac'], currency)}, {n_is(c.top['customers'])} new customers); lowest: "
+                f"{c.bottom['channel']} at {c.bottom['return_per_1']:.2f} ({n_is(c.bottom['customers'])})."
+            )
+        else:
+            out.append(no_standout("paid channel's return", c.ns + " new customers"))
     if len(below):
-        names = ", ".join(f"{c} ({r:.2f})" for c, r in below["return_per_1"].items())
+        names = ", ".join(
+            f"{c} ({r:.2f}, {n_is(k)})" for c, r, k in zip(below.index, below["return_per_1"], below["customers"])
+        )
         out.append(f"Below the {target:.1f}:1 target this quarter: {names}.")
     else:
         out.append(f"Every paid channel met the {target:.1f}:1 target this quarter.")
@@ -583,9 +593,11 @@ class PlanModel:
     gross_margin: float
     roi_target: float
     currency: str
-    rep_capacity: float  # leads per rep per month (median of active reps), NaN when unknown
+    rep_capacity: float  # mean monthly lead capacity per rep of next quarter's team (reps.next_quarter_team)
     n_reps: int
     seed: int
+    forecast_monthly: float = float("nan")  # next quarter's lead forecast per month (reps.next_quarter_forecast)
+    baseline_leads: float = float("nan")  # expected leads of all channels at the audited quarter's spend
     # pre-drawn, shape (D, C) unless stated
     mult: np.ndarray = field(repr=False, default=None)  # multiplies the point curve (paid) / level (unpaid)
     curve_draws: dict = field(repr=False, default_factory=dict)  # channel → (D, 3) log-params of hill draws
@@ -697,9 +709,12 @@ def build_model(data: Any, quarter: Any, draws: int = DEFAULT_DRAWS, seed: int =
     mean = deals["mean"].to_numpy(float)
     se = deals["se"].to_numpy(float)
     deal_draws = np.maximum(mean[None, :] + se[None, :] * rng.standard_normal((D, len(channels))), 0.0)
-    cap, n_reps = rep_capacity(data.reps if data.has("reps") else None, as_of)
+    from .reps import next_quarter_forecast, next_quarter_team
+
+    n_reps, _, cap = next_quarter_team(data.reps if data.has("reps") else None, quarter)
+    forecast = next_quarter_forecast(data.leads, quarter, data.config.fiscal_year_start_month)
     nxt = quarter.next()
-    return PlanModel(
+    model = PlanModel(
         channels=channels,
         paid=paid,
         fits=fits,
@@ -719,7 +734,10 @@ def build_model(data: Any, quarter: Any, draws: int = DEFAULT_DRAWS, seed: int =
         curve_draws=curve_draws,
         rate_draws=rate_draws,
         deal_draws=deal_draws,
+        forecast_monthly=float(forecast.monthly_leads),
     )
+    model.baseline_leads = float(expected_leads(model, model.current_spend).sum(axis=1).mean())
+    return model
 
 
 def expected_leads(model: PlanModel, spend: dict[str, float] | pd.Series, draws: bool = True) -> np.ndarray:
@@ -831,34 +849,40 @@ def _plan_table(model: PlanModel, spend: dict[str, float] | pd.Series, sim: dict
 
 
 def capacity_check(model: PlanModel, sim: dict[str, np.ndarray], n_reps: int | None = None) -> dict[str, float]:
-    """Can the reps handle next quarter's leads? capacity = reps × monthly capacity per rep × 3.
+    """Can the reps handle next quarter's leads under this plan? One rule with step 05.
 
-    Returns ``capacity, leads, leads_lo, leads_hi, p_over`` (share of draws where all leads exceed
-    capacity) and ``reps_needed`` = ⌈90th percentile of leads ÷ (3 × capacity per rep)⌉.
+    All leads = next quarter's lead forecast (:func:`salesaudit.reps.next_quarter_forecast`, the one step
+    05 plans against) + the change in expected leads this plan's paid spend brings against the audited
+    quarter's spend (0 for the baseline plan); capacity = reps × mean monthly capacity per rep × 3 (the
+    team of :func:`salesaudit.reps.next_quarter_team`); ``reps_needed`` =
+    :func:`salesaudit.reps.reps_needed` of the plan's leads per month — so the baseline plan gives
+    exactly step 05's number. ``p_over`` = share of draws whose leads exceed capacity. Returns
+    ``capacity, leads, leads_lo, leads_hi, p_over, reps, reps_needed, forecast_monthly``.
     """
+    from .reps import reps_needed
+
     n = model.n_reps if n_reps is None else int(n_reps)
-    total = sim["leads"].sum(axis=1)
-    mean, lo, hi = float(total.mean()), *np.quantile(total, [LO_Q, HI_Q])
-    if not np.isfinite(model.rep_capacity):
-        return {
-            "capacity": np.nan,
-            "leads": mean,
-            "leads_lo": float(lo),
-            "leads_hi": float(hi),
-            "p_over": np.nan,
-            "reps": n,
-            "reps_needed": np.nan,
-        }
-    cap = n * model.rep_capacity * 3
-    return {
-        "capacity": cap,
+    plan_mean = float(sim["lam"].sum(axis=1).mean())
+    delta = plan_mean - model.baseline_leads
+    base = model.forecast_monthly * 3 if np.isfinite(model.forecast_monthly) else model.baseline_leads
+    total = base + (sim["leads"].sum(axis=1) - plan_mean) + delta
+    mean = float(base + delta)
+    lo, hi = np.quantile(total, [LO_Q, HI_Q])
+    out = {
+        "capacity": np.nan,
         "leads": mean,
         "leads_lo": float(lo),
         "leads_hi": float(hi),
-        "p_over": float(np.mean(total > cap)),
+        "p_over": np.nan,
         "reps": n,
-        "reps_needed": float(np.ceil(hi / (3 * model.rep_capacity))),
+        "reps_needed": np.nan,
+        "forecast_monthly": float(model.forecast_monthly),
     }
+    if not (np.isfinite(model.rep_capacity) and np.isfinite(model.forecast_monthly)):
+        return out
+    cap = n * model.rep_capacity * 3
+    need = reps_needed(mean / 3, model.rep_capacity, n)
+    return {**out, "capacity": cap, "p_over": float(np.mean(total > cap)), "reps_needed": need}
 
 
 def plan_sentences(model: PlanModel, table: pd.DataFrame, cap: dict[str, float], name: str = "This plan") -> list[str]:
@@ -873,21 +897,25 @@ def plan_sentences(model: PlanModel, table: pd.DataFrame, cap: dict[str, float],
         f"{t['return_per_1_hi']:.2f}) — it {verdict} the {model.roi_target:.1f}:1 target; CAC about "
         f"{text.money(t['cac'], cur)}."
     ]
-    if np.isfinite(cap.get("capacity", np.nan)):
-        if cap["p_over"] > 0.1:
-            out.append(
-                f"The {cap['reps']} reps can work about {cap['capacity']:,.0f} leads a quarter, fewer than the "
-                f"{cap['leads']:,.0f} expected (over capacity in {cap['p_over']:.0%} of simulations): "
-                f"about {cap['reps_needed']:.0f} reps would be needed."
-            )
-        else:
-            out.append(
-                f"The {cap['reps']} reps can work about {cap['capacity']:,.0f} leads a quarter; the "
-                f"{cap['leads']:,.0f} expected (10–90%: {cap['leads_lo']:,.0f}–{cap['leads_hi']:,.0f}) fit."
-            )
-    else:
-        out.append("Rep capacity is unknown (no `reps` table with `monthly_lead_capacity`).")
+    out.append(capacity_sentence(cap))
     return out
+
+
+def capacity_sentence(cap: dict[str, float]) -> str:
+    """The capacity verdict of a plan, stated with the audit's one rule for reps needed (step 05)."""
+    if not np.isfinite(cap.get("forecast_monthly", np.nan)):
+        return "There is no lead forecast for next quarter (too little complete history), so rep capacity is not planned here."
+    if not np.isfinite(cap.get("capacity", np.nan)):
+        return "Rep capacity is unknown (no `reps` table with `monthly_lead_capacity`)."
+    need = int(cap["reps_needed"])
+    verdict = f"{need} more rep{'s' if need != 1 else ''} needed" if need else "no extra reps needed"
+    return (
+        f"With next quarter's lead forecast (step 05) adjusted for this plan's paid spend, about "
+        f"{cap['leads']:,.0f} leads are expected (10–90%: {cap['leads_lo']:,.0f}–{cap['leads_hi']:,.0f}) against "
+        f"the {cap['reps']} reps' capacity of {cap['capacity']:,.0f} a quarter (over capacity in "
+        f"{cap['p_over']:.0%} of simulations): {verdict} by the audit's capacity rule (max(0, ⌈leads per month ÷ "
+        "mean capacity per rep⌉ − active reps))."
+    )
 
 
 def recompute(
@@ -947,6 +975,123 @@ def display_table(table: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # 4. A new channel
 # --------------------------------------------------------------------------------------------------
+#: ``audit.yaml`` ``new_channel:`` keys → (required, what). docs/assumptions.md, "New channel".
+NEW_CHANNEL_KEYS: dict[str, tuple[bool, str]] = {
+    "name": (True, "the channel's label in the report"),
+    "leads": (True, "leads expected per quarter (> 0)"),
+    "reach_rate": (True, "share of those leads reached by sales, 0–1"),
+    "close_rate": (True, "share of reached leads that become customers, 0–1"),
+    "spend": (False, "quarterly cost of the channel, in the configured currency"),
+    "cost_per_lead": (False, "assumed cost per lead (spend = leads × cost_per_lead) when spend is not given"),
+    "resembles": (False, "a known channel whose historical rates give a second estimate"),
+}
+
+
+@dataclass(frozen=True)
+class NewChannel:
+    """A new channel to evaluate, from ``audit.yaml`` ``new_channel:`` (see :data:`NEW_CHANNEL_KEYS`)."""
+
+    name: str
+    leads: float
+    reach_rate: float
+    close_rate: float
+    spend: float | None = None
+    cost_per_lead: float | None = None
+    resembles: str | None = None
+
+    @property
+    def rates(self) -> dict[str, float]:
+        return {"reached": self.reach_rate, "closed": self.close_rate}
+
+    @property
+    def label(self) -> str:
+        return f"stated rates ({self.reach_rate:.0%} × {self.close_rate:.0%})"
+
+
+def new_channel_settings(cfg: Any) -> NewChannel | None:
+    """The ``new_channel:`` entry of ``audit.yaml`` as a :class:`NewChannel`; None when not configured.
+
+    Example (the demo company's)::
+
+        new_channel:
+          name: podcast
+          leads: 150
+          reach_rate: 0.5
+          close_rate: 0.25
+          resembles: webinar
+
+    A bad entry raises :class:`~salesaudit.contract.DataContractError` naming the key and what was expected.
+    """
+    from .contract import DataContractError
+
+    raw = (getattr(cfg, "extra", None) or {}).get("new_channel")
+    if not raw:
+        return None
+    where = f"audit.yaml ({cfg.source})" if getattr(cfg, "source", None) else "audit.yaml"
+    if not isinstance(raw, dict):
+        raise DataContractError(f"{where}: `new_channel` must be a mapping with keys {', '.join(NEW_CHANNEL_KEYS)}.")
+    unknown = sorted(set(raw) - set(NEW_CHANNEL_KEYS))
+    missing = [k for k, (req, _) in NEW_CHANNEL_KEYS.items() if req and raw.get(k) in (None, "")]
+    if unknown or missing:
+        parts = ([f"unknown key(s) {', '.join(unknown)}"] if unknown else []) + (
+            [f"missing {', '.join(f'{k} ({NEW_CHANNEL_KEYS[k][1]})' for k in missing)}"] if missing else []
+        )
+        raise DataContractError(f"{where}: `new_channel` has {'; '.join(parts)}.")
+
+    def num(key: str, lo: float, hi: float | None) -> float | None:
+        v = raw.get(key)
+        if v in (None, ""):
+            return None
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            raise DataContractError(
+                f"{where}: `new_channel.{key}` = {v!r} is not a number ({NEW_CHANNEL_KEYS[key][1]})."
+            ) from None
+        if not (x > lo if hi is None else lo <= x <= hi):
+            raise DataContractError(
+                f"{where}: `new_channel.{key}` = {v!r} is out of range ({NEW_CHANNEL_KEYS[key][1]})."
+            )
+        return x
+
+    return NewChannel(
+        name=str(raw["name"]),
+        leads=num("leads", 0, None),
+        reach_rate=num("reach_rate", 0, 1),
+        close_rate=num("close_rate", 0, 1),
+        spend=num("spend", 0, None),
+        cost_per_lead=num("cost_per_lead", 0, None),
+        resembles=str(raw["resembles"]) if raw.get("resembles") else None,
+    )
+
+
+def new_channel_forecasts(nc: NewChannel, model: PlanModel | None = None) -> dict[str, dict]:
+    """The estimates for a configured new channel: stated rates, and (with a spend model and a known
+    ``resembles`` channel) that channel's historical rates.
+
+    Spend: ``nc.spend``, else leads × ``cost_per_lead``, else the channel's own observed cost per lead
+    when it already has spend history (:func:`new_channel_spend`), else unknown (no return computed).
+    """
+    spend = nc.spend
+    if spend is None and nc.cost_per_lead:
+        spend = nc.leads * nc.cost_per_lead
+    if spend is None and model is not None:
+        spend = new_channel_spend(model, nc.name, nc.leads)
+    known = model is not None and nc.resembles in model.channels
+    out = {
+        nc.label: new_channel_forecast(
+            nc.leads, spend=spend, rates=nc.rates, model=model, resembles=nc.resembles if known else None
+        )
+        if model is not None
+        else new_channel_forecast(nc.leads, rates=nc.rates)
+    }
+    if known:
+        out[f"{nc.resembles}'s historical rates"] = new_channel_forecast(
+            nc.leads, spend=spend, model=model, resembles=nc.resembles
+        )
+    return out
+
+
 def new_channel_forecast(
     leads: float | None = None,
     *,
@@ -995,8 +1140,12 @@ def new_channel_forecast(
         gross_margin = model.gross_margin if gross_margin is None else gross_margin
         roi_target = model.roi_target if roi_target is None else roi_target
         if revenue_per_customer is None:
-            row = model.deals.loc[resembles] if resembles in model.deals.index else model.deals.iloc[0]
-            revenue_per_customer = float(row["mean"])
+            if resembles in model.deals.index:
+                revenue_per_customer = float(model.deals.loc[resembles, "mean"])
+            else:  # no similar channel named: the pooled revenue per new customer of all channels
+                d = model.deals.dropna(subset=["mean"])
+                w = d["deals"].clip(lower=0).astype(float)
+                revenue_per_customer = float(np.average(d["mean"], weights=w)) if w.sum() > 0 else float("nan")
     out = {
         "leads": float(leads),
         "rate": float(p_chain),
@@ -1119,7 +1268,9 @@ def optimise_split(
         },
         index=["Total"],
     )
-    return pd.concat([df, tot]).rename_axis("channel")
+    out = pd.concat([df, tot]).rename_axis("channel")
+    out.attrs["gross_margin"] = model.gross_margin
+    return out
 
 
 def allocation_sentences(alloc: pd.DataFrame, currency: str, bounds: tuple[float, float] = (0.5, 2.0)) -> list[str]:
@@ -1211,13 +1362,20 @@ def scenario_sentences(summary: pd.DataFrame, target: float, currency: str) -> l
 # --------------------------------------------------------------------------------------------------
 # findings
 # --------------------------------------------------------------------------------------------------
-def findings(roi: pd.DataFrame, alloc: pd.DataFrame, target: float, currency: str) -> list[dict[str, Any]]:
-    """1–3 findings: margin gained by re-splitting, and the paid channel furthest below the target.
+def findings(
+    roi: pd.DataFrame, alloc: pd.DataFrame, target: float, currency: str, gross_margin: float | None = None
+) -> list[dict[str, Any]]:
+    """1–3 findings: revenue gained by re-splitting, and the paid channel furthest below the target.
 
-    Impact (per quarter): the expected gross-margin gain of the optimised split; for a below-target
-    channel, its margin shortfall against the target = spend × target − margin. Channels that started
-    spending in the quarter are left out (their leads have not had time to close).
+    Impact is on the audit's one money scale, **revenue per quarter**: the models give gross margin, so
+    revenue = margin ÷ gross margin (``gross_margin``; taken from the allocation when not given). For the
+    re-split: expected margin gain ÷ gross margin; for a below-target channel: its margin shortfall
+    against the target (spend × target − margin) ÷ gross margin, i.e. the extra revenue that would have
+    met the target. A below-target channel is named only when it had n ≥ MIN_CLAIM_N leads and its
+    return is below the target beyond the noise (interval under the target, or no revenue at all).
+    Channels that started spending in the quarter are left out (their leads have not had time to close).
     """
+    gm = float(gross_margin) if gross_margin else float(alloc.attrs.get("gross_margin", 1.0) or 1.0)
     out = []
     t = alloc.loc["Total"]
     gain = float(t["margin_optimised"] - t["margin_current"])
@@ -1228,14 +1386,16 @@ def findings(roi: pd.DataFrame, alloc: pd.DataFrame, target: float, currency: st
             {
                 "slug": "spend_resplit",
                 "text": f"Re-splitting the same marketing budget (more to {up}, less to {down}) is expected to add "
-                f"{text.money(gain, currency)} of gross margin per quarter.",
-                "impact": gain,
+                f"{text.money(gain, currency)} of gross margin per quarter ({text.money(gain / gm, currency)} of revenue).",
+                "impact": gain / gm,
                 "recommendation": f"Shift budget toward {up} and away from {down} within 50–200% of today's spend, then re-check the curves next quarter.",
-                "basis": "expected margin under the fitted spend→leads curves and historical conversion rates",
+                "basis": "revenue per quarter = expected gross-margin gain under the fitted spend→leads curves and "
+                f"historical conversion rates ÷ gross margin ({gm:.0%})",
             }
         )
     ch = roi.drop(index=["Total (paid)", *roi.attrs.get("new_channels", [])], errors="ignore")
-    below = ch[(~ch["meets_target"]) & (ch["spend"] > 0)]
+    clear = (ch["return_hi"] < target) | (ch["revenue"] <= 0)
+    below = ch[(~ch["meets_target"]) & (ch["spend"] > 0) & (ch["leads"] >= MIN_CLAIM_N) & clear]
     if len(below):
         gap = (below["spend"] * target - below["margin"]).sort_values(ascending=False)
         worst = gap.index[0]
@@ -1244,10 +1404,12 @@ def findings(roi: pd.DataFrame, alloc: pd.DataFrame, target: float, currency: st
             {
                 "slug": "roi_below_target",
                 "text": f"{worst} returned {r['return_per_1']:.2f} of gross margin per 1 spent this quarter, below the "
-                f"{target:.1f}:1 target ({text.money(r['spend'], currency)} spent).",
-                "impact": float(gap.iloc[0]),
+                f"{target:.1f}:1 target beyond the noise ({text.money(r['spend'], currency)} spent, "
+                f"{n_is(r['leads'])} leads, {n_is(r['customers'])} new customers).",
+                "impact": float(gap.iloc[0]) / gm,
                 "recommendation": f"Cut or rework {worst} spend, or test a lower budget where its curve is steeper.",
-                "basis": "spend × target return − gross margin actually earned in the quarter (first-touch)",
+                "basis": "revenue per quarter = (spend × target return − gross margin earned in the quarter, first-touch) "
+                f"÷ gross margin ({gm:.0%}): the extra revenue that would have met the target",
             }
         )
     return out
@@ -1485,6 +1647,48 @@ def lead_to_customer(model: PlanModel) -> pd.DataFrame:
     ).sort_values("rate", ascending=False)
 
 
+def delay_display(delay: pd.DataFrame) -> pd.DataFrame:
+    """The lead→customer delay as whole days ("—" where too few customers to measure)."""
+    names = {"p10_days": "10th pct (days)", "median_days": "median (days)", "p90_days": "90th pct (days)"}
+    return delay.apply(lambda c: c.map(lambda v: f"{v:,.0f}" if np.isfinite(v) else "—")).rename(columns=names)
+
+
+def conversion_title(l2c: pd.DataFrame) -> str:
+    """Chart title for lead→customer by channel: best and worst only under the claim rule."""
+    c = extremes(l2c.reset_index(), "rate", "mature_leads", "lo", "hi")
+    if c.ok:
+        return (
+            f"{c.top['channel']} converts best: {c.top['rate']:.1%} of leads become customers ({n_is(c.top['mature_leads'])}) "
+            f"vs {c.bottom['rate']:.1%} for {c.bottom['channel']} ({n_is(c.bottom['mature_leads'])})"
+        )
+    return f"No channel's lead→customer rate stands out beyond the noise ({c.ns} matured leads)"
+
+
+def conversion_sentences(l2c: pd.DataFrame, delay: pd.DataFrame) -> list[str]:
+    """What this means for conversion by channel and the lead→customer delay."""
+    c = extremes(l2c.reset_index(), "rate", "mature_leads", "lo", "hi")
+    if c.ok:
+        out = [
+            f"Of a lead from {c.top['channel']}, {c.top['rate']:.1%} become customers (10–90%: {c.top['lo']:.1%}–"
+            f"{c.top['hi']:.1%}, {n_is(c.top['mature_leads'])} matured leads); of one from {c.bottom['channel']}, "
+            f"{c.bottom['rate']:.1%} ({n_is(c.bottom['mature_leads'])})."
+        ]
+    else:
+        out = [no_standout("channel's lead→customer rate", c.ns + " matured leads")]
+    if "All" in delay.index and np.isfinite(delay.loc["All", "median_days"]):
+        d = delay.loc["All"]
+        out.append(
+            f"A lead takes a median of {d['median_days']:.0f} days to become a customer (10–90%: "
+            f"{d['p10_days']:.0f}–{d['p90_days']:.0f} days): next quarter's leads will mostly turn into revenue later."
+        )
+    else:
+        out.append("Too few matured leads became customers to measure how long conversion takes.")
+    out.append(
+        "Channels with few matured leads (a new channel) borrow strength from the others: their interval is wide."
+    )
+    return out
+
+
 def scenario_chart(axes, summary: pd.DataFrame, target: float, currency: str = "EUR"):
     """Two panels: expected customers and return per 1 spent per scenario (10–90% interval), target line."""
     names = list(summary.index)
@@ -1547,8 +1751,8 @@ def new_channel_table(forecasts: dict[str, dict], currency: str = "EUR") -> pd.D
             "leads": f"{f['leads']:,.0f}",
             "lead→customer": f"{f['rate']:.1%}",
             "customers (10–90%)": f"{f['customers']:.2f} ({f['customers_lo']:.0f}–{f['customers_hi']:.0f})",
-            f"spend ({currency})": f"{f.get('spend', np.nan):,.0f}",
-            f"gross margin ({currency})": f"{f.get('margin', np.nan):,.0f}",
+            f"spend ({currency})": f"{f['spend']:,.0f}" if np.isfinite(f.get("spend", np.nan)) else "not given",
+            f"gross margin ({currency})": f"{f['margin']:,.0f}" if np.isfinite(f.get("margin", np.nan)) else "unknown",
             "return per 1 (10–90%)": (
                 f"{f['return_per_1']:.2f} ({f['return_lo']:.2f}–{f['return_hi']:.2f})" if "return_per_1" in f else "n/a"
             ),
@@ -1602,7 +1806,7 @@ def scenario_display(summary: pd.DataFrame, currency: str = "EUR") -> pd.DataFra
                 f"{v:.2f} ({lo:.2f}–{hi:.2f})"
                 for v, lo, hi in zip(summary["return_per_1"], summary["return_lo"], summary["return_hi"])
             ],
-            f"CAC ({currency})": [f"{v:,.0f}" for v in summary["cac"]],
+            f"CAC ({currency})": [f"{v:,.0f}" if np.isfinite(v) else "—" for v in summary["cac"]],
             "meets target": np.where(summary["meets_target"], "yes", "no"),
             "all leads vs rep capacity": [
                 f"{a:,.0f} / {c:,.0f}" if np.isfinite(c) else f"{a:,.0f} / n/a"

@@ -22,8 +22,9 @@ import pandas as pd
 from scipy import stats as st
 
 from . import text
+from .claims import extremes, n_is, no_standout
 from .periods import Quarter, quarter_labels
-from .stats import DEFAULT_LEVEL, add_rate, rate_table, shrink_rates, total_interval
+from .stats import DEFAULT_LEVEL, add_rate, kaplan_meier, km_at, km_median, rate_table, shrink_rates, total_interval
 
 UNKNOWN_REP = "unknown rep"
 HISTORY_QUARTERS = 8
@@ -121,6 +122,96 @@ def has_contact_data(leads: pd.DataFrame, activities: pd.DataFrame | None = None
     return recorded or (acts and bool(activities["lead_id"].notna().any()))
 
 
+def _km_median_hours(hours: np.ndarray, observed: np.ndarray) -> tuple[float, float, float]:
+    """Kaplan–Meier median of ``hours`` with its interval read off the 90% survival band."""
+    if len(hours) == 0:
+        nan = float("nan")
+        return nan, nan, nan
+    curve = kaplan_meier(hours, observed)
+    med = km_median(curve)
+    lo_hit = curve.loc[curve["lo"] <= 0.5, "time"]
+    hi_hit = curve.loc[curve["hi"] <= 0.5, "time"]
+    lo = float(lo_hit.iloc[0]) if len(lo_hit) else float("nan")
+    hi = float(hi_hit.iloc[0]) if len(hi_hit) else float("nan")
+    return med, lo, hi
+
+
+def contact_durations(
+    leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, activities: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per lead created in ``[start, end)``: hours to first contact, censored at ``end``.
+
+    ``hours`` = (first contact − created_at) in hours when the first contact (:func:`first_contact`)
+    is before ``end`` (``observed`` True), else (``end`` − created_at) with ``observed`` False: a lead
+    not yet contacted at the cut-off is *waiting*, not dropped. Columns ``lead_id, owner_id, hours,
+    observed``.
+    """
+    lw = leads.loc[(leads["created_at"] >= start) & (leads["created_at"] < end)]
+    fc = first_contact(lw, activities)
+    observed = fc.notna() & (fc < end)
+    stop = fc.where(observed, end)
+    hours = ((stop - lw["created_at"]).dt.total_seconds() / 3600).clip(lower=0)
+    owner = lw["owner_id"] if "owner_id" in lw.columns else pd.Series(None, index=lw.index, dtype=object)
+    return pd.DataFrame(
+        {
+            "lead_id": lw["lead_id"].to_numpy(),
+            "owner_id": owner.to_numpy(),
+            "hours": hours.to_numpy(float),
+            "observed": observed.to_numpy(bool),
+        }
+    )
+
+
+def speed_to_first_contact(
+    leads: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    activities: pd.DataFrame | None = None,
+) -> dict:
+    """Speed to first contact of the leads created in ``[start, end)`` — the audit's one definition.
+
+    Kaplan–Meier median (Kaplan & Meier 1958) of the hours from ``created_at`` to the first contact
+    (``leads.first_contact_at``, filled from the lead's earliest activity), observation stopping at
+    ``end``: leads not contacted by then are censored at ``end`` (waiting), never dropped — dropping
+    them would flatter the speed. The 90% interval of the median is where the Greenwood log-log band
+    of S(t) crosses ½ (Brookmeyer & Crowley 1982). ``within_1_day`` = 1 − S(24 h). Used by steps 02
+    and 05. Returns ``leads, contacted, censored, median_hours, lo_hours, hi_hours, within_1_day``
+    (NaN median when fewer than half the leads were contacted by ``end``).
+    """
+    d = contact_durations(leads, start, end, activities)
+    med, lo, hi = _km_median_hours(d["hours"].to_numpy(), d["observed"].to_numpy())
+    within = float("nan")
+    if len(d):
+        within = 1 - km_at(kaplan_meier(d["hours"].to_numpy(), d["observed"].to_numpy()), 24.0)
+    return {
+        "leads": int(len(d)),
+        "contacted": int(d["observed"].sum()),
+        "censored": int((~d["observed"]).sum()),
+        "median_hours": med,
+        "lo_hours": lo,
+        "hi_hours": hi,
+        "within_1_day": within,
+    }
+
+
+def speed_sentence(speed: dict, what: str = "this quarter's new leads") -> str:
+    """One sentence on :func:`speed_to_first_contact` (says so when it cannot be measured)."""
+    if not speed["leads"]:
+        return f"No leads were created in the period, so speed to first contact is not measured for {what}."
+    if not np.isfinite(speed["median_hours"]):
+        return (
+            f"Fewer than half of {what} had been contacted by the cut-off ({speed['contacted']:,} of "
+            f"{speed['leads']:,}), so the median time to first contact is not reached yet."
+        )
+    iv = text.interval(speed["lo_hours"], speed["hi_hours"], lambda x: text.num(x, 1))
+    iv = f" {iv}" if iv else ""
+    return (
+        f"Half of {what} were contacted within {text.num(speed['median_hours'], 1)} hours{iv} "
+        f"(Kaplan–Meier median; {speed['censored']:,} of the {speed['leads']:,} leads not yet contacted at the "
+        f"cut-off count as waiting); {text.pct(speed['within_1_day'])} within a day."
+    )
+
+
 # --------------------------------------------------------------------------------------------------
 # per-rep metrics
 # --------------------------------------------------------------------------------------------------
@@ -136,7 +227,8 @@ def lead_stats(
 
     * leads = leads created in the window with that owner;
     * contact rate = leads with a first contact before ``end`` / leads (Wilson interval);
-    * speed to lead = median hours from ``created_at`` to first contact, among contacted leads;
+    * speed to lead = Kaplan–Meier median hours from ``created_at`` to first contact, leads not yet
+      contacted censored at ``end`` (:func:`speed_to_first_contact`, the audit's one definition);
     * SQL rate = leads with ``sql_at`` before ``end`` / leads (Wilson interval).
 
     Columns: ``rep_id, leads, contacted, contact_rate(_lo,_hi), speed_to_lead_h, sql, sql_rate(_lo,_hi)``.
@@ -144,29 +236,29 @@ def lead_stats(
     in_win = (leads["created_at"] >= start) & (leads["created_at"] < end)
     lw = leads.loc[in_win]
     owner = lw["owner_id"] if "owner_id" in lw.columns else pd.Series(None, index=lw.index, dtype=object)
-    fc = first_contact(lw, activities)
-    contacted = fc.notna() & (fc < end)
-    hours = ((fc - lw["created_at"]).dt.total_seconds() / 3600).where(contacted)
+    dur = contact_durations(lw, start, end, activities)
     sql_at = lw["sql_at"] if "sql_at" in lw.columns else pd.Series(pd.NaT, index=lw.index)
     frame = pd.DataFrame(
         {
             "rep_id": rep_keys(owner, reps).to_numpy(),
             "lead": 1,
-            "contacted": contacted.to_numpy(int),
-            "hours": hours.to_numpy(float),
+            "contacted": dur["observed"].to_numpy(int),
+            "hours": dur["hours"].to_numpy(float),
+            "observed": dur["observed"].to_numpy(bool),
             "sql": (sql_at.notna() & (sql_at < end)).to_numpy(int),
         }
     )
     out = (
         frame.groupby("rep_id", sort=True)
-        .agg(
-            leads=("lead", "sum"),
-            contacted=("contacted", "sum"),
-            speed_to_lead_h=("hours", "median"),
-            sql=("sql", "sum"),
-        )
+        .agg(leads=("lead", "sum"), contacted=("contacted", "sum"), sql=("sql", "sum"))
         .reset_index()
     )
+    # one Kaplan–Meier per rep (a loop over reps, not over leads)
+    speed = {
+        rep: _km_median_hours(g["hours"].to_numpy(), g["observed"].to_numpy())[0]
+        for rep, g in frame.groupby("rep_id", sort=True)
+    }
+    out["speed_to_lead_h"] = out["rep_id"].map(speed).astype(float)
     return out.pipe(add_rate, "contacted", "leads", "contact_rate", level).pipe(
         add_rate, "sql", "leads", "sql_rate", level
     )
@@ -219,6 +311,8 @@ def deal_stats(
     out = out.assign(
         closed=out["won"] + out["lost"],
         avg_deal_size=(out["won_revenue"] / out["won_sized"].where(out["won_sized"] > 0)),
+        # won deals but none with an amount: revenue unknown, not 0
+        won_revenue=out["won_revenue"].where((out["won_sized"] > 0) | (out["won"] == 0)),
     ).drop(columns="won_sized")
     out = out.loc[(out["opportunities"] > 0) | (out["closed"] > 0)].reset_index(drop=True)
     return add_rate(out, "won", "closed", "win_rate", level)
@@ -364,14 +458,16 @@ def team_figures(
 ) -> TeamFigures:
     """Team totals: win rate = won / (won + lost) of deals closed in the window (Wilson interval);
     sales cycle = median days created → closed of deals won in the window (order-statistic interval);
-    won revenue = Σ amount of deals won in the window; speed to lead = median hours to first contact of
-    leads created in the window; contact rate = contacted / leads (NaN when no contacts are recorded at
-    all, see :func:`has_contact_data`).
+    won revenue = Σ amount of deals won in the window (NaN when the deals carry no amounts); speed to
+    lead = :func:`speed_to_first_contact` (Kaplan–Meier median, not-yet-contacted leads censored at
+    ``end``; NaN without contact data); contact rate = contacted / leads (NaN when no contacts are
+    recorded at all, see :func:`has_contact_data`).
     """
     lw = leads.loc[(leads["created_at"] >= start) & (leads["created_at"] < end)]
     fc = first_contact(lw, activities)
     contacted = fc.notna() & (fc < end)
-    hours = ((fc - lw["created_at"]).dt.total_seconds() / 3600).where(contacted)
+    has_contacts = has_contact_data(leads, activities)
+    speed = speed_to_first_contact(leads, start, end, activities)["median_hours"] if has_contacts else float("nan")
     nan = float("nan")
     if opps is None or not len(opps):
         return TeamFigures(
@@ -387,8 +483,8 @@ def team_figures(
             nan,
             0,
             len(lw),
-            float(hours.median()),
-            float(contacted.mean()) if len(lw) and has_contact_data(leads, activities) else nan,
+            speed,
+            float(contacted.mean()) if len(lw) and has_contacts else nan,
         )
     closed_in = (opps["closed_at"] >= start) & (opps["closed_at"] < end)
     won = closed_in & (opps["status"] == "won")
@@ -396,7 +492,9 @@ def team_figures(
     k, n = int(won.sum()), int(won.sum() + lost.sum())
     r = rate_table([k], [n], level).iloc[0]
     amount = opps["amount"] if "amount" in opps.columns else pd.Series(np.nan, index=opps.index)
-    rev = float(amount[won].sum())
+    rev = (
+        float(amount[won].sum()) if amount[won].notna().any() else (0.0 if k == 0 and "amount" in opps.columns else nan)
+    )
     cyc = (opps.loc[won, "closed_at"] - opps.loc[won, "created_at"]).dt.total_seconds() / 86400
     m, mlo, mhi = median_interval(cyc, level)
     return TeamFigures(
@@ -406,14 +504,14 @@ def team_figures(
         float(r["lo"]),
         float(r["hi"]),
         rev,
-        float(amount[won].mean()) if k else nan,
+        float(amount[won].mean()) if k and amount[won].notna().any() else nan,
         m,
         mlo,
         mhi,
         k,
         len(lw),
-        float(hours.median()),
-        float(contacted.mean()) if len(lw) and has_contact_data(leads, activities) else nan,
+        speed,
+        float(contacted.mean()) if len(lw) and has_contacts else nan,
     )
 
 
@@ -810,6 +908,53 @@ def team_capacity(reps: pd.DataFrame | None, quarter: Quarter) -> tuple[float, f
     return float(per_month.mean()), float(per_month.sum() / heads.sum()), int(round(heads.mean()))
 
 
+def next_quarter_team(reps: pd.DataFrame | None, quarter: Quarter) -> tuple[int, float, float]:
+    """The team that works next quarter's leads: ``(reps, Σ monthly capacity, mean capacity per rep)``.
+
+    Reps still employed on the last day of the audited ``quarter`` with a positive
+    ``monthly_lead_capacity``; ``(0, NaN, NaN)`` without reps or capacities. Used by steps 05 and 07.
+    """
+    nan = float("nan")
+    if reps is None or "monthly_lead_capacity" not in reps.columns:
+        return 0, nan, nan
+    team = active_reps(reps, quarter.end - pd.Timedelta(days=1), quarter.end)
+    team = team.loc[team["monthly_lead_capacity"].notna() & (team["monthly_lead_capacity"] > 0)]
+    if not len(team):
+        return 0, nan, nan
+    cap = float(team["monthly_lead_capacity"].sum())
+    return int(len(team)), cap, cap / len(team)
+
+
+def reps_needed(monthly_leads: float, capacity_per_rep: float, n_reps: int) -> int | None:
+    """The audit's one capacity rule (steps 05 and 07; docs/assumptions.md, "Reps needed next quarter").
+
+    reps needed = max(0, ⌈forecast leads per month ÷ mean monthly lead capacity per rep⌉ − active reps),
+    the active reps being those employed at the end of the audited quarter (:func:`next_quarter_team`).
+    None when the forecast or the capacity is unknown.
+
+    >>> reps_needed(1_950, 150.0, 12)
+    1
+    """
+    if not (np.isfinite(monthly_leads) and np.isfinite(capacity_per_rep) and capacity_per_rep > 0):
+        return None
+    return int(max(0, math.ceil(float(monthly_leads) / float(capacity_per_rep) - 1e-9) - int(n_reps)))
+
+
+def reps_needed_formula(monthly_leads: float, capacity_per_rep: float, n_reps: int) -> str:
+    """The rule of :func:`reps_needed` written out with its numbers."""
+    need = reps_needed(monthly_leads, capacity_per_rep, n_reps)
+    return (
+        f"reps needed = max(0, ⌈forecast monthly leads / mean capacity per rep⌉ − active reps) = "
+        f"max(0, ⌈{monthly_leads:,.0f} / {capacity_per_rep:,.0f}⌉ − {n_reps}) = {need}"
+    )
+
+
+def next_quarter_forecast(leads: pd.DataFrame, quarter: Quarter, fy_start_month: int = 1) -> LeadForecast:
+    """Next quarter's lead forecast — the one both steps 05 and 07 plan against (:func:`forecast_leads`
+    on the quarterly counts up to the audited ``quarter``)."""
+    return forecast_leads(quarterly_leads(leads, fy_start_month), quarter.next())
+
+
 @dataclass(frozen=True)
 class CapacityPlan:
     """Lead capacity of the team this quarter and next quarter against the leads."""
@@ -852,14 +997,9 @@ def capacity_plan(
         return None
     gap = float(current_monthly_leads) - cur_cap
     short = int(math.ceil(max(gap, 0.0) / cur_mean - 1e-9)) if np.isfinite(cur_mean) and cur_mean > 0 else 0
-    n = len(team)
-    cap = float(team["monthly_lead_capacity"].sum())
-    mean_cap = cap / n
-    need = max(0, math.ceil(forecast.monthly_leads / mean_cap - 1e-9) - n)
-    formula = (
-        f"reps needed = max(0, ⌈forecast monthly leads / mean capacity per rep⌉ − active reps) = "
-        f"max(0, ⌈{forecast.monthly_leads:,.0f} / {mean_cap:,.0f}⌉ − {n}) = {need}"
-    )
+    n, cap, mean_cap = next_quarter_team(reps, quarter)
+    need = reps_needed(forecast.monthly_leads, mean_cap, n)
+    formula = reps_needed_formula(forecast.monthly_leads, mean_cap, n)
     return CapacityPlan(
         quarter.label,
         float(current_monthly_leads),
@@ -959,7 +1099,12 @@ def scorecard_sentences(
         out = [
             f"The team won {team.won:,} of {team.won + team.lost:,} deals closed this quarter: a win rate of "
             f"{text.pct(team.win_rate)} {text.interval(team.win_rate_lo, team.win_rate_hi)}, "
-            f"{text.money(team.won_revenue, currency)} won, median cycle {text.days(team.cycle_days)}."
+            + (
+                f"{text.money(team.won_revenue, currency)} won"
+                if np.isfinite(team.won_revenue)
+                else "won revenue not measured (the deals carry no amounts)"
+            )
+            + f", median cycle {text.days(team.cycle_days)}."
         ]
     if prev is not None and prev.won + prev.lost > 0 and team.won + team.lost > 0:
         from .stats import diff_interval
@@ -975,10 +1120,12 @@ def scorecard_sentences(
             top, bot = k.iloc[-1], k.iloc[0]
             out.append(
                 f"Shrunk toward the team, win rates run from {text.pct(bot['win_rate_shrunk'])} ({bot['name']}, "
-                f"{int(bot['won'])}/{int(bot['closed'])}) to {text.pct(top['win_rate_shrunk'])} ({top['name']}, "
-                f"{int(top['won'])}/{int(top['closed'])}); reps with few closed deals sit near the team rate."
+                f"{int(bot['won'])} won, {n_is(bot['closed'])} closed) to {text.pct(top['win_rate_shrunk'])} "
+                f"({top['name']}, {int(top['won'])} won, {n_is(top['closed'])} closed); reps with few closed deals "
+                "sit near the team rate."
             )
-    if "quota_attainment" in card.columns and card["quota_attainment"].notna().any():
+            out.append(win_rate_claim(k))
+    if "quota_attainment" in card.columns and card["quota_attainment"].notna().any() and np.isfinite(team.won_revenue):
         qa = card["quota_attainment"].dropna()
         out.append(
             f"{int((qa >= 1).sum())} of {len(qa)} reps reached quota (median attainment {text.pct(qa.median(), 0)})."
@@ -986,11 +1133,41 @@ def scorecard_sentences(
     unk = card.loc[card["rep_id"] == UNKNOWN_REP]
     if len(unk) and (unk[[c for c in ("leads", "closed") if c in unk.columns]].sum(axis=1) > 0).any():
         u = unk.iloc[0]
+        nl, nc = int(u.get("leads", 0) or 0), int(u.get("closed", 0) or 0)
         out.append(
-            f"Some records belong to owners missing from the reps table ({int(u.get('leads', 0) or 0):,} leads, "
-            f"{int(u.get('closed', 0) or 0):,} closed deals); they are pooled as “unknown rep”."
+            f"Some records belong to owners missing from the reps table ({nl:,} lead{'s' if nl != 1 else ''}, "
+            f"{nc:,} closed deal{'s' if nc != 1 else ''}); they are pooled as “unknown rep”."
         )
     return out
+
+
+def win_rate_claim(card: pd.DataFrame) -> str:
+    """Best vs worst rep by shrunk win rate — claimed only when both have n ≥ MIN_CLAIM_N closed deals and
+    their intervals do not overlap (:mod:`salesaudit.claims`); else "no rep stands out"."""
+    k = card.loc[(card["rep_id"] != UNKNOWN_REP) & (card["closed"] > 0)]
+    c = extremes(k, "win_rate_shrunk", "closed", "win_rate_shrunk_lo", "win_rate_shrunk_hi")
+    if c.top is None:
+        return "No rep closed a deal, so no rep can be compared."
+    if not c.ok:
+        return no_standout("rep's win rate", c.ns)
+    return (
+        f"{c.top['name']} wins the most ({text.pct(c.top['win_rate_shrunk'], 0)}, {n_is(c.top['closed'])} closed) and "
+        f"{c.bottom['name']} the least ({text.pct(c.bottom['win_rate_shrunk'], 0)}, {n_is(c.bottom['closed'])}) — "
+        "apart beyond the noise."
+    )
+
+
+def win_rate_title(card: pd.DataFrame, quarter_label: str) -> str:
+    """Chart title for the win-rate bars: best and worst rep only when the claim rule allows it."""
+    k = card.loc[(card["rep_id"] != UNKNOWN_REP) & (card["closed"] > 0)]
+    c = extremes(k, "win_rate_shrunk", "closed", "win_rate_shrunk_lo", "win_rate_shrunk_hi")
+    if c.ok:
+        return (
+            f"{c.top['name']} wins most ({text.pct(c.top['win_rate_shrunk'], 0)}, {n_is(c.top['closed'])}), "
+            f"{c.bottom['name']} least ({text.pct(c.bottom['win_rate_shrunk'], 0)}, {n_is(c.bottom['closed'])}) "
+            f"of deals closed in {quarter_label}"
+        )
+    return f"No rep's win rate stands out beyond the noise in {quarter_label} ({c.ns} closed deals per rep)"
 
 
 def archetype_sentences(skill: pd.DataFrame, contrast: pd.DataFrame, window: str) -> list[str]:
@@ -1000,11 +1177,16 @@ def archetype_sentences(skill: pd.DataFrame, contrast: pd.DataFrame, window: str
     if len(known):
         counts = known["archetype"].str.split(" ").str[0].value_counts()
         out.append(f"Over {window}, reps by archetype: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ".")
-        top = known.iloc[0]
-        out.append(
-            f"Highest shrunk win rate: {top['name']} {text.pct(top['win_rate_shrunk'])} "
-            f"{text.interval(top['win_rate_shrunk_lo'], top['win_rate_shrunk_hi'])} on {int(top['closed'])} closed deals."
-        )
+        c = extremes(known, "win_rate_shrunk", "closed", "win_rate_shrunk_lo", "win_rate_shrunk_hi")
+        if c.ok:
+            out.append(
+                f"Highest shrunk win rate: {c.top['name']} {text.pct(c.top['win_rate_shrunk'])} "
+                f"{text.interval(c.top['win_rate_shrunk_lo'], c.top['win_rate_shrunk_hi'])}, {n_is(c.top['closed'])} "
+                f"closed deals; lowest: {c.bottom['name']} {text.pct(c.bottom['win_rate_shrunk'])}, "
+                f"{n_is(c.bottom['closed'])} — apart beyond the noise."
+            )
+        else:
+            out.append(no_standout("rep's shrunk win rate", c.ns))
     for _, r in contrast.iterrows():
         if r["metric"] == "speed_to_lead_h" and np.isfinite(r["difference"]):
             word = "faster" if r["difference"] < 0 else "slower"
@@ -1024,6 +1206,10 @@ def archetype_sentences(skill: pd.DataFrame, contrast: pd.DataFrame, window: str
 
 def capacity_sentences(plan: CapacityPlan | None, forecast: LeadForecast, load: pd.DataFrame) -> list[str]:
     """What this means for capacity."""
+    if not np.isfinite(forecast.leads):
+        return [
+            f"No complete quarter of leads before {forecast.quarter}, so there is no lead forecast to plan against."
+        ]
     out = [
         f"Lead forecast for {forecast.quarter}: {forecast.leads:,.0f} leads ({forecast.monthly_leads:,.0f} a month), "
         f"by {forecast.method}: {forecast.formula}."
@@ -1097,7 +1283,7 @@ def scorecard_table(card: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
         out["Won/closed"] = (c["won"].astype(str) + "/" + c["closed"].astype(str)).to_numpy()
         out["Win rate (raw)"] = c["win_rate"].map(text.pct).to_numpy()
         out["Win rate (shrunk, 90%)"] = [
-            f"{text.pct(s)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})"
+            "—" if text._nan(s) else f"{text.pct(s)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})"
             for s, lo, hi in zip(c["win_rate_shrunk"], c["win_rate_shrunk_lo"], c["win_rate_shrunk_hi"])
         ]
         out["Avg deal"] = c["avg_deal_size"].map(lambda v: text.money(v, currency)).to_numpy()

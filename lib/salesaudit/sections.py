@@ -210,7 +210,30 @@ def min_cases(count: Callable[[Any], int] | int, minimum: int, what: str) -> Req
     return req
 
 
+def setting(key: str, what: str | None = None) -> Requirement:
+    """``audit.yaml`` sets ``key`` (a non-empty value), e.g. ``new_channel`` for step 07's new-channel estimate."""
+
+    def req(ctx: Any) -> str | None:
+        extra = getattr(ctx.cfg, "extra", None) or {}
+        val = extra.get(key, getattr(ctx.cfg, key, None))
+        return None if val not in (None, "", [], {}) else (what or f"`{key}` in audit.yaml")
+
+    return req
+
+
+def condition(test: Callable[[Any], bool] | bool, what: str) -> Requirement:
+    """A yes/no precondition (``test`` is a bool or a function of ctx); ``what`` names what is missing."""
+
+    def req(ctx: Any) -> str | None:
+        ok = test(ctx) if callable(test) else test
+        return None if ok else what
+
+    return req
+
+
 __all__ = [
+    "condition",
+    "setting",
     "Section",
     "check",
     "column",

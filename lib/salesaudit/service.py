@@ -20,16 +20,20 @@ import pandas as pd
 from scipy import stats as st
 
 from . import text
+from .claims import extremes, n_is, no_standout
 from .periods import Quarter
 from .stats import (
     DEFAULT_LEVEL,
+    MIN_CLAIM_N,
     _z,
+    claimable,
     diff_interval,
     kaplan_meier,
     km_at,
     km_median,
     mean_interval,
     rate_table,
+    wilson_interval,
 )
 
 YEAR = pd.Timedelta(days=365)
@@ -431,13 +435,19 @@ def ticket_sentences(by_cat: pd.DataFrame, trend: pd.DataFrame) -> list[str]:
         f"{text.num(allrow['resolution_hours'], 1)} hours. CSAT {text.pct(allrow['csat'])} "
         f"{text.interval(allrow['csat_lo'], allrow['csat_hi'])} of {text.num(allrow['rated'])} rated tickets."
     ]
-    cats = by_cat[(by_cat["category"] != "all") & (by_cat["rated"] >= 10)]
+    cats = by_cat[(by_cat["category"] != "all") & (by_cat["rated"] > 0)]
     if len(cats) > 1:
-        w = cats.sort_values("csat").iloc[0]
-        out.append(
-            f"Lowest CSAT: **{w['category']}** ({text.pct(w['csat'])} "
-            f"{text.interval(w['csat_lo'], w['csat_hi'])}, resolution median {text.num(w['resolution_hours'], 1)} h)."
-        )
+        c = extremes(cats, "csat", "rated", "csat_lo", "csat_hi")
+        if c.ok:
+            w, b = c.bottom, c.top
+            out.append(
+                f"Lowest CSAT: **{w['category']}** ({text.pct(w['csat'])} "
+                f"{text.interval(w['csat_lo'], w['csat_hi'])}, {n_is(w['rated'])} rated, resolution median "
+                f"{text.num(w['resolution_hours'], 1)} h); highest: **{b['category']}** ({text.pct(b['csat'])}, "
+                f"{n_is(b['rated'])})."
+            )
+        else:
+            out.append(no_standout("ticket category's CSAT", c.ns + " rated tickets"))
     if len(trend) >= 2 and trend.iloc[-1]["rated"] > 0 and trend.iloc[-2]["rated"] > 0:
         a, b = trend.iloc[-1], trend.iloc[-2]
         ka, kb = a["csat"] * a["rated"], b["csat"] * b["rated"]
@@ -573,13 +583,20 @@ def referral_sentences(summary: dict, conv: pd.DataFrame, referral_channel: str)
     else:
         out.append("Too few months with promoters to relate referrals to them.")
     r = conv[conv["channel"] == referral_channel]
-    if len(r):
+    if len(r) and r.iloc[0]["n"] > 0:
         x = r.iloc[0]
-        rank = int(np.flatnonzero(conv["channel"].to_numpy() == referral_channel)[0]) + 1
-        out.append(
+        rest = conv[conv["channel"] != referral_channel]
+        k0, n0 = float(rest["k"].sum()), float(rest["n"].sum())
+        sent = (
             f"Referral leads become customers at {text.pct(x['rate'])} {text.interval(x['lo'], x['hi'])}, "
-            f"rank {rank} of {len(conv)} channels."
+            f"{n_is(x['n'])} leads"
         )
+        if n0 > 0:
+            (lo0,), (hi0,) = (np.atleast_1d(v) for v in wilson_interval(k0, n0))
+            apart = claimable(x["n"], n0, x["lo"], x["hi"], lo0, hi0)
+            word = ("higher than" if x["rate"] > k0 / n0 else "lower than") if apart else "not beyond the noise from"
+            sent += f" — {word} the other channels' {text.pct(k0 / n0)} ({n_is(n0)})"
+        out.append(sent + ".")
     return out
 
 
@@ -590,33 +607,64 @@ def value_sentences(val: pd.DataFrame, currency: str, gross_margin: float) -> li
             "No customers whose first order falls 12–24 months before the end of the quarter, so the value "
             "of a customer by channel cannot be measured yet (it needs a full year of orders)."
         ]
-    top, low = val.iloc[0], val.iloc[-1]
-    out = [
-        f"**{top['channel']}** customers are worth the most: {text.money(top['revenue_12m'], currency)} in their first "
-        f"12 months; **{low['channel']}** the least ({text.money(low['revenue_12m'], currency)})."
-    ]
-    paid = val.dropna(subset=["ltv_cac"]).sort_values("ltv_cac")
+    c = extremes(val, "revenue_12m", "customers", "revenue_lo", "revenue_hi")
+    if c.ok:
+        top, low = c.top, c.bottom
+        out = [
+            f"**{top['channel']}** customers are worth the most: {text.money(top['revenue_12m'], currency)} in their "
+            f"first 12 months ({n_is(top['customers'])}); **{low['channel']}** the least "
+            f"({text.money(low['revenue_12m'], currency)}, {n_is(low['customers'])})."
+        ]
+    else:
+        out = [no_standout("channel's 12-month revenue per customer", c.ns + " customers")]
+    ratio = pd.to_numeric(val["ltv_cac"], errors="coerce").astype(float)
+    paid = val.loc[np.isfinite(ratio)].sort_values("ltv_cac")
     if len(paid):
         w, b = paid.iloc[0], paid.iloc[-1]
+        rng = (
+            f"from {w['ltv_cac']:.1f} (**{w['channel']}**, {n_is(w['customers'])}) to {b['ltv_cac']:.1f} "
+            f"(**{b['channel']}**, {n_is(b['customers'])})"
+            if len(paid) > 1
+            else f"{w['ltv_cac']:.1f} (**{w['channel']}**, {n_is(w['customers'])})"
+        )
         out.append(
-            f"LTV:CAC (LTV = {text.pct(gross_margin, 0)} gross margin × 12-month revenue): best **{b['channel']}** "
-            f"{b['ltv_cac']:.1f}, worst **{w['channel']}** {w['ltv_cac']:.1f}"
+            f"LTV:CAC (LTV = {text.pct(gross_margin, 0)} gross margin × 12-month revenue) runs {rng}"
             + (
-                " — below 1, its customers do not pay back their acquisition cost in a year."
-                if w["ltv_cac"] < 1
+                f" — below 1, {w['channel']} customers do not pay back their acquisition cost in a year."
+                if w["ltv_cac"] < 1 and w["customers"] >= MIN_CLAIM_N
                 else "."
             )
         )
     return out
 
 
+def value_title(val: pd.DataFrame) -> str:
+    """Chart title for the value by channel: the most valuable channel only under the claim rule."""
+    c = extremes(val, "revenue_12m", "customers", "revenue_lo", "revenue_hi")
+    if c.ok:
+        return f"{c.top['channel']} customers are worth most in their first year ({n_is(c.top['customers'])})"
+    return f"No channel's first-year customer value stands out beyond the noise ({c.ns} customers)"
+
+
+def ticket_title(by_cat: pd.DataFrame, quarter_label: str) -> str:
+    """Chart title: CSAT of the quarter and the lowest category only under the claim rule."""
+    a = by_cat[by_cat["category"] == "all"].iloc[0]
+    head = f"CSAT {text.pct(a['csat'], 0)} in {quarter_label} ({n_is(a['rated'])} rated)"
+    cats = by_cat[(by_cat["category"] != "all") & (by_cat["rated"] > 0)]
+    c = extremes(cats, "csat", "rated", "csat_lo", "csat_hi")
+    if c.ok:
+        return head + f"; lowest in {c.bottom['category']} ({text.pct(c.bottom['csat'], 0)}, {n_is(c.bottom['rated'])})"
+    return head + "; no category stands out beyond the noise"
+
+
 def repeat_gap_impact(
     cohort: pd.DataFrame, groups: pd.Series, gap: dict, orders: pd.DataFrame, gross_margin: float
 ) -> float:
-    """Quarterly margin at stake if low-CSAT customers repeated like high-CSAT ones.
+    """Quarterly revenue at stake if low-CSAT customers repeated like high-CSAT ones.
 
     impact = gap(high − low) × low-CSAT cohort customers ÷ 4 (cohort spans a year) × mean revenue of a
-    repeat order × gross margin; 0 when the gap is not larger than the noise.
+    repeat order — revenue, the audit's one money scale for findings (``gross_margin`` is no longer
+    applied; kept in the signature for callers); 0 when the gap is not larger than the noise.
     """
     if not np.isfinite(gap["gap"]) or gap["lo"] <= 0:
         return 0.0
@@ -624,7 +672,7 @@ def repeat_gap_impact(
     repeat_orders = orders.merge(cohort[["customer_id", "first_order"]], on="customer_id")
     repeat_orders = repeat_orders[repeat_orders["ordered_at"] > repeat_orders["first_order"]]
     avg = float(repeat_orders["amount"].mean()) if len(repeat_orders) else 0.0
-    return float(gap["gap"] * n_low / 4 * avg * gross_margin)
+    return float(gap["gap"] * n_low / 4 * avg)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -679,22 +727,31 @@ def value_table(val: pd.DataFrame, currency: str) -> pd.DataFrame:
     ).set_index("Channel")
 
 
-def ltv_cac_finding(val: pd.DataFrame, currency: str) -> dict | None:
+def ltv_cac_finding(
+    val: pd.DataFrame, currency: str, gross_margin: float | None = None, minimum: int = MIN_CLAIM_N
+) -> dict | None:
     """The paid channel with the lowest LTV:CAC, when below 1: quarterly spend not paid back in a year.
 
-    impact = (CAC − LTV) × the channel's cohort customers ÷ 4 (the cohort spans a year).
+    Only channels with at least ``minimum`` cohort customers are judged (the claim rule). impact, on the
+    audit's revenue scale = (CAC − LTV) × the channel's cohort customers ÷ 4 (the cohort spans a year)
+    ÷ gross margin: the extra revenue per quarter whose margin would pay the spend back (the margin
+    gap itself when ``gross_margin`` is not given).
     """
-    paid = val.dropna(subset=["ltv_cac"]).sort_values("ltv_cac")
+    if val.empty or "ltv_cac" not in val.columns:
+        return None
+    ratio = pd.to_numeric(val["ltv_cac"], errors="coerce").astype(float)
+    paid = val.loc[np.isfinite(ratio) & (val["customers"] >= minimum)].sort_values("ltv_cac")
     if paid.empty or paid.iloc[0]["ltv_cac"] >= 1:
         return None
     w = paid.iloc[0]
-    impact = float((w["cac"] - w["ltv"]) * w["customers"] / 4)
+    gm = gross_margin if gross_margin and gross_margin > 0 else 1.0
+    impact = float((w["cac"] - w["ltv"]) * w["customers"] / 4 / gm)
     return {
         "channel": w["channel"],
         "ltv_cac": float(w["ltv_cac"]),
         "impact": impact,
         "text": f"{w['channel']} customers return {w['ltv_cac']:.1f} in first-year margin per 1 spent to win them "
-        f"(CAC {text.money(w['cac'], currency)}, LTV {text.money(w['ltv'], currency)}).",
+        f"(CAC {text.money(w['cac'], currency)}, LTV {text.money(w['ltv'], currency)}, {n_is(w['customers'])} customers).",
     }
 
 
@@ -703,10 +760,11 @@ def nps_table(trend: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Quarter": trend["quarter"],
-            "NPS": trend["nps"].round(0),
-            "90% interval": trend["lo"].round(0).astype("Int64").astype(str)
-            + " to "
-            + trend["hi"].round(0).astype("Int64").astype(str),
+            "NPS": trend["nps"].map(lambda v: "—" if pd.isna(v) else f"{v:.0f}"),
+            "90% interval": [
+                "—" if pd.isna(lo) or pd.isna(hi) else f"{lo:.0f} to {hi:.0f}"
+                for lo, hi in zip(trend["lo"], trend["hi"])
+            ],
             "Customers answering": trend["n"],
             "Promoters": trend["promoters"],
             "Passives": trend["passives"],
@@ -719,7 +777,7 @@ def revenue_table(rev: pd.DataFrame, currency: str) -> pd.DataFrame:
     """Order revenue per quarter: new vs existing customers."""
 
     def m(x):
-        return x.map(lambda v: f"{v:,.0f}")
+        return x.map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
 
     return pd.DataFrame(
         {
@@ -727,7 +785,7 @@ def revenue_table(rev: pd.DataFrame, currency: str) -> pd.DataFrame:
             f"Revenue ({currency})": m(rev["revenue"]),
             f"New customers ({currency})": m(rev["new"]),
             f"Existing customers ({currency})": m(rev["existing"]),
-            "Existing share": (100 * rev["existing_share"]).round(1).astype(str) + "%",
+            "Existing share": rev["existing_share"].map(lambda v: "—" if pd.isna(v) else text.pct(v)),
             "Existing customers ordering": rev["existing_customers"],
         }
     ).set_index("Quarter")
