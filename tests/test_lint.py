@@ -292,3 +292,10 @@ def test_cli_exit_codes_and_lines(tmp_path, capsys):
     assert main(["lint", str(tmp_path / "missing")]) == 1
     assert "no report here" in capsys.readouterr().out
     assert main(["lint", "--demo", str(bad)]) == 1
+
+
+def test_negated_claims_and_the_rule_itself_claim_nothing():
+    assert rules("No channel stands out beyond the noise (n = 3 to n = 80).") == []
+    assert rules("The gap is not beyond the noise, n = 12.") == []
+    assert rules("A rep is called best or worst only with n ≥ 30 closed deals.") == []
+    assert rules("Paid search is beyond the noise, but no other channel is (n = 12).") == ["claim-small-n"]

@@ -13,7 +13,8 @@ values of ``summary.json``, and the outputs of the executed notebooks (``text/ma
 3. **claim-without-n** / **claim-small-n** — a sentence saying "best", "worst", "highest", "lowest",
    "strongest", "weakest" or "beyond the noise" must show ``n = 123`` and every such n must be at least
    ``stats.MIN_CLAIM_N``. Questions (sentences ending in "?", e.g. section headings) claim nothing and
-   are exempt. A table row counts as one sentence.
+   are exempt, and so are negated claims ("No channel stands out beyond the noise": a negation before the
+   claim word) and sentences stating the rule ("… only with n ≥ 30"). A table row counts as one sentence.
 4. **crashed-section** — an ``error`` output, or "Traceback" / "Data problem:" in the text;
    **empty-chart** — a PNG that is blank or draws no data marks (:func:`chart_is_empty`).
 
@@ -204,10 +205,18 @@ def _demo(text: str) -> Iterator[tuple[str, str, str]]:
         yield "demo-word", f"demo word {m.group(0)!r} outside the demo", _excerpt(text, m.start(), m.end())
 
 
+#: a claim word after one of these claims nothing ("No channel stands out beyond the noise")
+_NEGATION = re.compile(r"\b(?:no|not|none|nothing|neither|nor|never|without)\b", re.IGNORECASE)
+#: a sentence stating the rule itself ("called best only with n ≥ 30")
+_RULE = re.compile(r"\bn\s*≥\s*\d")
+
+
 def _claims(text: str) -> Iterator[tuple[str, str, str]]:
     for _, sentence in _sentences(text):
         claim = _CLAIM.search(sentence)
         if claim is None or sentence.rstrip(" *_)\"'”").endswith("?"):
+            continue
+        if _NEGATION.search(sentence[: claim.start()]) or _RULE.search(sentence):
             continue
         ns = [int(x.replace(",", "")) for x in _N.findall(sentence)]
         where = _excerpt(sentence, claim.start(), claim.end(), width=90)

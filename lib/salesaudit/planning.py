@@ -1405,7 +1405,7 @@ def findings(
                 "slug": "roi_below_target",
                 "text": f"{worst} returned {r['return_per_1']:.2f} of gross margin per 1 spent this quarter, below the "
                 f"{target:.1f}:1 target beyond the noise ({text.money(r['spend'], currency)} spent, "
-                f"{n_is(r['leads'])} leads, {n_is(r['customers'])} new customers).",
+                f"{n_is(r['leads'])} leads, {int(r['customers']):,} of them new customers).",
                 "impact": float(gap.iloc[0]) / gm,
                 "recommendation": f"Cut or rework {worst} spend, or test a lower budget where its curve is steeper.",
                 "basis": "revenue per quarter = (spend × target return − gross margin earned in the quarter, first-touch) "

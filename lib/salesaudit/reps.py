@@ -1081,7 +1081,7 @@ def capacity_finding(
         "rep_capacity_shortfall",
         txt,
         impact,
-        f"Hire or reassign {plan.reps_needed} rep(s) before {plan.quarter}, or route the lowest-scoring leads to nurture.",
+        f"Hire or reassign {plan.reps_needed} rep(s) before {plan.quarter}, or route leads scoring below the MQL threshold to nurture.",
         "uncovered leads (shortfall × 3 months) × lead→won rate this quarter × average won deal size; an upper bound",
     )
 
