@@ -24,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import stats, text
+from . import stats
+from .claims import n_is
 from .contract import LEAD_STAGE_COLUMNS
 from .periods import Quarter
 
@@ -762,8 +763,8 @@ def funnel_sentences(
         if ext is not None:
             b, w = ext
             s += (
-                f"; highest {b['channel']} ({_pct(b['rate'], 2)}, {text.n_of(b['visits'])} visits), "
-                f"lowest {w['channel']} ({_pct(w['rate'], 2)}, {text.n_of(w['visits'])} visits)"
+                f"; highest {b['channel']} ({_pct(b['rate'], 2)}, {n_is(b['visits'])} visits), "
+                f"lowest {w['channel']} ({_pct(w['rate'], 2)}, {n_is(w['visits'])} visits)"
             )
         elif len(ch) > 1:
             s += "; no channel's rate stands out from the others beyond the noise"
@@ -876,7 +877,7 @@ def channel_sentences(rates: pd.DataFrame, gaps: pd.DataFrame, quarters: list[Qu
         ]
     else:
         out = [
-            f"The data is an undated snapshot: rates count every lead as exported ({text.n_of(lc.loc['all', 'n'])}), "
+            f"The data is an undated snapshot: rates count every lead as exported ({n_is(lc.loc['all', 'n'])}), "
             f"including leads still open, so they understate what recent leads will reach; overall "
             f"{_pct(lc.loc['all', 'rate'], 1)} of leads reached {end} ({_iv(lc.loc['all', 'lo'], lc.loc['all', 'hi'], 1)})."
         ]
@@ -884,8 +885,8 @@ def channel_sentences(rates: pd.DataFrame, gaps: pd.DataFrame, quarters: list[Qu
     if ext is not None:
         b, w = ext
         out.append(
-            f"Best channel: {b['group']} ({_pct(b['rate'], 1)}, {_iv(b['lo'], b['hi'], 1)}, {text.n_of(b['n'])}); "
-            f"weakest: {w['group']} ({_pct(w['rate'], 1)}, {_iv(w['lo'], w['hi'], 1)}, {text.n_of(w['n'])})."
+            f"Best channel: {b['group']} ({_pct(b['rate'], 1)}, {_iv(b['lo'], b['hi'], 1)}, {n_is(b['n'])}); "
+            f"weakest: {w['group']} ({_pct(w['rate'], 1)}, {_iv(w['lo'], w['hi'], 1)}, {n_is(w['n'])})."
         )
     elif len(ch) >= 2:
         small = int((ch["n"] < stats.MIN_CLAIM_N).sum())
@@ -902,7 +903,7 @@ def channel_sentences(rates: pd.DataFrame, gaps: pd.DataFrame, quarters: list[Qu
         worst = real.loc[real["gap"].idxmin()]
         out.append(
             f"The largest shortfall against the other channels: {worst['group']} at {step_label(worst['step'])} "
-            f"({_pct(worst['rate'])} vs {_pct(worst['others'])}, {text.n_of(worst['n'])}). "
+            f"({_pct(worst['rate'])} vs {_pct(worst['others'])}, {n_is(worst['n'])}). "
             f"{len(real)} of {len(gaps)} channel × step rates differ from the other channels by more than the noise."
         )
     else:

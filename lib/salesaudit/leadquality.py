@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats as st
 
 from . import stats, text
+from .claims import n_is
 from .contract import COLUMNS
 from .periods import Quarter
 
@@ -570,8 +571,8 @@ def value_sentences(
             best, worst = ext
             out.append(
                 first + f"; {best[by]} leads are worth the most ({fmt(best['revenue_per_lead'])}, "
-                f"{text.n_of(best['leads'])}) and {worst[by]} leads the least ({fmt(worst['revenue_per_lead'])}, "
-                f"{text.n_of(worst['leads'])}) — their intervals do not overlap."
+                f"{n_is(best['leads'])}) and {worst[by]} leads the least ({fmt(worst['revenue_per_lead'])}, "
+                f"{n_is(worst['leads'])}) — their intervals do not overlap."
             )
         else:
             out.append(
@@ -584,7 +585,7 @@ def value_sentences(
             best = None
         if best is not None and top_sql[by] != best[by] and top_sql["leads"] >= stats.MIN_CLAIM_N:
             out.append(
-                f"The highest SQL rate is {top_sql[by]}'s ({text.pct(top_sql['sql_rate'])}, {text.n_of(top_sql['leads'])}), but "
+                f"The highest SQL rate is {top_sql[by]}'s ({text.pct(top_sql['sql_rate'])}, {n_is(top_sql['leads'])}), but "
                 f"{best[by]} earns more per lead: win rate and deal size matter as much as qualification."
             )
         out.append(
@@ -596,7 +597,7 @@ def value_sentences(
         out.append(
             f"The deals carry no amounts: deal size and revenue per lead are not in the data; the win rate is "
             f"{text.pct(total['win_rate'])} {text.interval(total['win_rate_lo'], total['win_rate_hi'])} "
-            f"(won ÷ won + lost, {text.n_of(total['won'] + total['lost'])} closed deals)."
+            f"(won ÷ won + lost, {n_is(total['won'] + total['lost'])} closed deals)."
         )
     elif len(body):
         out.append(
@@ -1196,8 +1197,8 @@ def _acceptance_sentences(table: pd.DataFrame, curve: pd.DataFrame, quarter: Qua
         hi, lo = ext
         out.append(
             f"Lowest acceptance: {lo.iloc[0]}, {text.pct(lo['accept_rate'])} "
-            f"{text.interval(lo['accept_rate_lo'], lo['accept_rate_hi'])} ({text.n_of(lo['judged'])}); highest: "
-            f"{hi.iloc[0]}, {text.pct(hi['accept_rate'])} ({text.n_of(hi['judged'])})."
+            f"{text.interval(lo['accept_rate_lo'], lo['accept_rate_hi'])} ({n_is(lo['judged'])}); highest: "
+            f"{hi.iloc[0]}, {text.pct(hi['accept_rate'])} ({n_is(hi['judged'])})."
         )
     elif len(body) >= 2:
         out.append("No channel's acceptance rate differs from the others beyond the noise.")

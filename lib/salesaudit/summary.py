@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats, text
+from .claims import n_is
 from .record import findings_of, read_figures
 
 #: Headline figures of the executive summary, in display order: (figure name, short label, higher is better).
@@ -341,7 +342,7 @@ def headline_sentences(
         moved = compared[compared["significant"] == True]  # noqa: E712 - object column with None
         for r in moved.to_dict("records"):
             way = "better" if r["better"] else "worse"
-            n = f", {text.n_of(r['n'])}" if r.get("n") is not None and not _is_nan(r.get("n")) else ""
+            n = f", {n_is(r['n'])}" if r.get("n") is not None and not _is_nan(r.get("n")) else ""
             out.append(
                 f"{r['label']} went from {fmt_value(r['previous'], r['unit'], currency)} to "
                 f"{fmt_value(r['value'], r['unit'], currency)} ({fmt_change(r['change'], r['unit'], currency)}{n}): "
@@ -432,7 +433,7 @@ def recommendations(findings: pd.DataFrame, table: pd.DataFrame | None = None, c
         worse = table[(table["significant"] == True) & (table["better"] == False)]  # noqa: E712
         for r in worse.to_dict("records"):
             where = section_title(r.get("section"))
-            n = f", {text.n_of(r['n'])}" if r.get("n") is not None and not _is_nan(r.get("n")) else ""
+            n = f", {n_is(r['n'])}" if r.get("n") is not None and not _is_nan(r.get("n")) else ""
             out.append(
                 f"Find out why {r['label']} got worse ({fmt_change(r['change'], r['unit'], currency)}{n}, "
                 f"outside its 90% interval of no change){'; see ' + where if where else ''}."

@@ -47,11 +47,6 @@ def money(x, currency: str = "EUR", digits: int = 0) -> str:
     return f"{currency} {v:,.{digits}f}"
 
 
-def n_of(x) -> str:
-    """A sample size as the report writes it beside every comparison: 1234 → ``n = 1,234``."""
-    return "n = 0" if _nan(x) else f"n = {float(x):,.0f}"
-
-
 def change_pct(now, base, minimum: int | None = None, digits: int = 0) -> str:
     """A relative change as ``+12%`` — or, when the base is below ``minimum`` (``stats.MIN_BASE_N``),
     as counts ``from 4 to 2,655``: a percentage of a handful of cases is noise, not news."""

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats, text
+from .claims import n_is
 from .periods import Quarter, quarter_labels
 
 
@@ -169,7 +170,7 @@ def volume_sentences(cmp: pd.DataFrame, ts: dict, quarter: Quarter, partial: str
             f"{quarter.label} brought {text.num(tot['now'])} leads against an average of "
             f"{text.num(tot['ref_mean'])} in the previous four quarters: {spct(tot['change'])} (90% interval "
             f"{spct(tot['lo'])} to {spct(tot['hi'])}), "
-            + (f"a change beyond the noise ({text.n_of(tot['now'])} leads)." if real else "within the noise.")
+            + (f"a change beyond the noise ({n_is(tot['now'])} leads)." if real else "within the noise.")
         ]
     if not np.isnan(tot["yoy"]):
         if tot["last_year"] >= stats.MIN_BASE_N:
