@@ -291,6 +291,9 @@ def rate_heatmap(
     return ax
 
 
+HIGHLIGHT = "#1d3557"  # the "all leads" line: dark navy, distinct from every channel colour
+
+
 def km_lines(
     ax,
     curves,
@@ -302,14 +305,16 @@ def km_lines(
     """Kaplan–Meier cumulative-conversion step curves, one per ``group`` (columns group, days, conv,
     conv_lo, conv_hi); the ``highlight`` group is drawn thick black with its 90% band."""
     groups = [g for g in curves["group"].unique() if g != highlight]
+    if len(groups) == 1 and highlight in set(curves["group"]):
+        groups = []  # one group is the whole: drawing it under the highlight adds nothing
     colors = sns.color_palette(PALETTE, max(len(groups), 1))
     for g, c in zip(groups, colors):
         d = curves[curves["group"] == g]
         ax.step(d["days"], d["conv"], where="post", color=c, linewidth=1.2, label=str(g))
     if highlight in set(curves["group"]):
         d = curves[curves["group"] == highlight]
-        ax.fill_between(d["days"], d["conv_lo"], d["conv_hi"], step="post", color="black", alpha=0.12)
-        ax.step(d["days"], d["conv"], where="post", color="black", linewidth=2.2, label=f"{highlight} (90% band)")
+        ax.fill_between(d["days"], d["conv_lo"], d["conv_hi"], step="post", color=HIGHLIGHT, alpha=0.15)
+        ax.step(d["days"], d["conv"], where="post", color=HIGHLIGHT, linewidth=2.2, label=f"{highlight} (90% band)")
     pct_axis(ax, "y")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -682,16 +682,22 @@ def ticket_table(by_cat: pd.DataFrame) -> pd.DataFrame:
     """Tickets by category: volume, median hours to first response / resolution, CSAT with interval."""
     from .engagement import fmt_ci
 
-    return pd.DataFrame(
+    def hours(s: pd.Series) -> list[str]:
+        return ["not in the data" if pd.isna(v) else f"{v:,.1f}" for v in s]
+
+    out = pd.DataFrame(
         {
             "Category": by_cat["category"],
             "Tickets": by_cat["tickets"],
-            "First response (median h)": by_cat["first_response_hours"].round(1),
-            "Resolution (median h)": by_cat["resolution_hours"].round(1),
+            "First response (median h)": hours(by_cat["first_response_hours"]),
+            "Resolution (median h)": hours(by_cat["resolution_hours"]),
             "Rated": by_cat["rated"],
             "CSAT (share 4–5)": fmt_ci(by_cat["csat"], by_cat["csat_lo"], by_cat["csat_hi"], 0),
         }
-    ).set_index("Category")
+    )
+    # a column the export does not hold at all is left out rather than filled with "not in the data"
+    out = out.drop(columns=[c for c in out.columns[2:4] if (out[c] == "not in the data").all()])
+    return out.set_index("Category")
 
 
 def rate_group_table(t: pd.DataFrame, label: str = "Group") -> pd.DataFrame:

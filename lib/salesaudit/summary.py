@@ -384,8 +384,9 @@ def section_title(section: str | None) -> str:
 
 
 def top_findings(current: dict[str, dict], k: int = TOP_FINDINGS) -> pd.DataFrame:
-    """The ``k`` findings with the largest impact (estimated revenue effect per quarter), largest first."""
-    rows = findings_of(current)[:k]
+    """The ``k`` findings with the largest impact (estimated revenue effect per quarter), largest first.
+    Findings with no money at stake (impact 0, e.g. "no step got worse") are not ranked."""
+    rows = [f for f in findings_of(current) if (f.get("value") or 0) > 0][:k]
     cols = ["rank", "name", "finding", "impact", "section", "anchor", "where", "recommendation", "basis"]
     return pd.DataFrame(
         [
