@@ -15,20 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from salesaudit.dataquality import CREATED_COLUMN
 
 CUT = pd.Timestamp("2026-08-15")
-DATE_OF = {
-    "leads": "created_at",
-    "opportunities": "created_at",
-    "activities": "occurred_at",
-    "orders": "ordered_at",
-    "tickets": "opened_at",
-    "nps": "answered_at",
-    "content_touches": "touched_at",
-    "email_sends": "sent_at",
-    "spend": "month",
-    "traffic": "month",
-}
+DATE_OF = CREATED_COLUMN  # the column that dates each table's records
 #: tokens a reader must never see in a sentence, table or note
 BROKEN = re.compile(r"(?i:\bnan\b|\binf\b|n/a–n/a|\bfrom (\S+) to \1\b)|<NA>|\bNaT\b|\bNone\b(?! of\b)")
 

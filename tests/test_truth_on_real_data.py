@@ -12,13 +12,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
-import numpy as np
-import pandas as pd
 import pytest
+from _shapes import make_partial, make_snapshot
 from salesaudit import lint
 from salesaudit.importers import import_data
 from salesaudit.record import read_figures
@@ -29,6 +27,11 @@ MAVEN = ROOT / "tests" / "data" / "maven-crm"
 REAL_SETS = ["uci-bank-marketing", "uci-online-retail", "uci-itsm-incident-log", "olist-ecommerce-sample"]
 
 pytestmark = pytest.mark.slow
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True)
+    return path
 
 
 def _build(cli, data_dir: Path, reports: Path, quarter: str = "latest") -> Path:
@@ -74,41 +77,8 @@ def test_real_export_builds_a_report_the_linter_passes(name, tmp_path, cli):
     assert "Not measured" in _texts(out)  # no real export here supports every section
 
 
-def _cut_demo(small: Path, out: Path, cut: pd.Timestamp) -> Path:
-    """A copy of ``small`` as exported on ``cut``: later records and dates gone, SAL empty, no amounts."""
-    out.mkdir(parents=True)
-    created = {
-        "leads": "created_at",
-        "opportunities": "created_at",
-        "activities": "occurred_at",
-        "orders": "ordered_at",
-        "tickets": "opened_at",
-        "nps": "answered_at",
-        "content_touches": "touched_at",
-        "email_sends": "sent_at",
-        "spend": "month",
-        "traffic": "month",
-    }
-    for f in small.glob("*.csv"):
-        df = pd.read_csv(f, dtype=str, keep_default_na=False)
-        if f.stem in created:
-            df = df[pd.to_datetime(df[created[f.stem]].replace("", None)) < cut]
-        for c in [c for c in df.columns if c.endswith("_at")]:
-            later = pd.to_datetime(df[c].replace("", None), errors="coerce") >= cut
-            df.loc[later, c] = ""
-        if f.stem == "leads":
-            df["sal_at"] = ""
-        if f.stem == "opportunities":
-            open_now = df["closed_at"] == ""
-            df.loc[open_now & df["stage"].isin(["Closed Won", "Closed Lost"]), "stage"] = "Negotiation"
-            df = df.drop(columns=["amount", "is_won"], errors="ignore")
-        df.to_csv(out / f.name, index=False)
-    shutil.copy(small / "audit.yaml", out / "audit.yaml")
-    return out
-
-
 def test_partial_quarter_without_sal_or_amounts(small_data, tmp_path, cli):
-    data_dir = _cut_demo(small_data, tmp_path / "cut", pd.Timestamp("2026-08-15"))
+    data_dir = make_partial(small_data, _mkdir(tmp_path / "cut"))
     reports = tmp_path / "reports"
     out = _build(cli, data_dir, reports, "2026Q3")
     doc = json.loads((out / "summary.json").read_text())
@@ -128,22 +98,8 @@ def test_partial_quarter_without_sal_or_amounts(small_data, tmp_path, cli):
     _assert_lints_clean(out, demo=True)
 
 
-def _snapshot(small: Path, out: Path) -> Path:
-    out.mkdir(parents=True)
-    leads = pd.read_csv(small / "leads.csv", dtype=str, keep_default_na=False)
-    stage = np.select(
-        [leads[c] != "" for c in ("customer_at", "sql_at", "sal_at", "mql_at")],
-        ["customer", "sql", "sal", "mql"],
-        "lead",
-    )
-    snap = leads[["lead_id", "channel", "lead_score", "segment", "country"]].assign(stage_reached=stage)
-    snap.to_csv(out / "leads.csv", index=False)
-    (out / "audit.yaml").write_text("company: Snapshot Ltd\ncurrency: EUR\n", encoding="utf-8")
-    return out
-
-
 def test_undated_snapshot_measures_what_needs_no_time_axis(small_data, tmp_path, cli):
-    data_dir = _snapshot(small_data, tmp_path / "snap")
+    data_dir = make_snapshot(small_data, _mkdir(tmp_path / "snap"))
     out = _build(cli, data_dir, tmp_path / "reports")
     figs = _figures(out)
     assert 0 < figs["cohort_lead_to_customer_rate"]["value"] < 1  # conversion by channel (step 01 §3)
