@@ -312,7 +312,8 @@ def headline_styled(table: pd.DataFrame, currency: str = "EUR", previous_label: 
     """:func:`headline_display` as a pandas Styler: no index, table class ``headline`` (cells do not wrap)."""
     return (
         headline_display(table, currency, previous_label)
-        .style.hide(axis="index")
+        .style.format(escape="html")  # figure labels may quote data (channel names): never live HTML
+        .hide(axis="index")
         .set_table_attributes('class="headline"')
     )
 
@@ -417,7 +418,7 @@ def findings_markdown(findings: pd.DataFrame, currency: str = "EUR") -> str:
         basis = f" ({r['basis']})" if r["basis"] else ""
         sentence = str(r["finding"]).strip().rstrip(".")
         lines.append(f"{r['rank']}. **{sentence}** — about {text.money(r['impact'], currency)} a quarter{basis}.{link}")
-    return "\n".join(lines)
+    return text.safe_markdown("\n".join(lines))
 
 
 def recommendations(findings: pd.DataFrame, table: pd.DataFrame | None = None, currency: str = "EUR") -> list[str]:

@@ -6,6 +6,7 @@ Sentences are built from the numbers by the metric modules; this module formats 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -84,18 +85,54 @@ def change_word(
 
 
 _MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]<>()#+-.!|~"})
+_EMAIL = re.compile(r"\b([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b")
+#: a phone number: "+" and 9–15 digits with separators, or a 3-3-3/4 group ("601 234 567", "(555) 010-0100");
+#: dates (2026-09-30) and thousands (12,345) never match
+_PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d ().-]{7,18}\d|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{3,4})(?![\w-])")
+#: links and images whose target is not an anchor of the report itself
+_FOREIGN_LINK = re.compile(r"(!?)\[([^\]]*)\]\((?!#)(?:[^()]|\([^()]*\))*\)")
+
+
+def mask_contacts(value) -> str:
+    """E-mail addresses and phone numbers in free text masked before they are printed.
+
+    ``jane.doe@example.com`` → ``j***@example.com``; ``+48 601 234 567`` → ``+48 ••• ••• 567`` (the last three
+    digits kept). A phone number is a run of at least 9 digits with the usual separators.
+    """
+
+    def phone(m: re.Match) -> str:
+        digits = re.sub(r"\D", "", m.group(0))
+        if len(digits) < 9:
+            return m.group(0)
+        return ("+" if m.group(0).startswith("+") else "") + "•••" + digits[-3:]
+
+    return _PHONE.sub(phone, _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", str(value)))
 
 
 def md_escape(value) -> str:
-    """Data-derived text made inert for Markdown and HTML: Markdown punctuation is backslash-escaped and
-    ``<``, ``>``, ``&`` become entities, so a company, campaign or rep name never becomes markup."""
+    """Data-derived text made inert for Markdown and HTML: contacts masked (:func:`mask_contacts`), Markdown
+    punctuation backslash-escaped and ``<``, ``>``, ``&`` turned into entities, so a company, campaign or rep
+    name never becomes markup."""
     import html
 
-    return html.escape(str(value), quote=False).translate(_MD_SPECIAL)
+    return html.escape(mask_contacts(value), quote=False).translate(_MD_SPECIAL)
+
+
+def safe_markdown(md: str) -> str:
+    """Markdown the audit wrote, with whatever data it quotes made inert — the one gate every sentence, note
+    and finding passes before it is displayed.
+
+    The audit's own markup is kept (``**bold**``, ``*italic*``, `` `code` ``, lists, links to ``#anchors`` in
+    the report); raw HTML is not (``<`` and ``>`` become entities, so ``<img src=x onerror=…>`` in a content
+    title is text); links and images to anything but an anchor keep only their text; e-mail addresses and
+    phone numbers are masked.
+    """
+    out = _FOREIGN_LINK.sub(lambda m: m.group(2), mask_contacts(md))
+    return out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("&amp;amp;", "&amp;")
 
 
 def bullets(sentences: Iterable[str]) -> str:
-    items = [s for s in sentences if s]
+    items = [safe_markdown(s) for s in sentences if s]
     return "\n".join(f"- {s}" for s in items) if items else "- No data for this section."
 
 
@@ -103,11 +140,11 @@ def what_this_means(sentences: Iterable[str], title: str = "What this means"):
     """A Markdown block ``**What this means**`` + bullet sentences, for ``display``."""
     from IPython.display import Markdown
 
-    return Markdown(f"**{title}**\n\n{bullets(sentences)}")
+    return Markdown(f"**{safe_markdown(title)}**\n\n{bullets(sentences)}")
 
 
 def note(text: str):
     """A Markdown note (e.g. "No e-mail data: section skipped")."""
     from IPython.display import Markdown
 
-    return Markdown(f"> {text}")
+    return Markdown(f"> {safe_markdown(text)}")
