@@ -130,6 +130,10 @@ def load_config(data_dir: str | Path | None = None, config: str | Path | None = 
         if not path.is_absolute() and data_dir is not None:
             candidate = Path(data_dir) / path
             path = candidate if candidate.exists() or not path.exists() else path
+        if str(config) != "audit.yaml" and not path.exists():  # a file asked for by name must exist
+            raise DataContractError(f"{config}: settings file not found")
+        if path.exists() and not path.is_file():
+            raise DataContractError(f"{path}: settings file is not a regular file")
     if path is not None and path.exists():
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -139,6 +143,7 @@ def load_config(data_dir: str | Path | None = None, config: str | Path | None = 
             raise DataContractError(f"{path.name}:{where} not valid YAML ({exc.__class__.__name__})") from None
         if not isinstance(loaded, dict):
             raise DataContractError(f"{path.name}: expected a mapping of settings, got {type(loaded).__name__}")
+        check_settings(loaded, path.name)
         for key, value in loaded.items():
             if key == "stages" and isinstance(value, dict):
                 settings["stages"] = {k: list(v or []) for k, v in value.items()}
@@ -166,6 +171,91 @@ def load_config(data_dir: str | Path | None = None, config: str | Path | None = 
     except (TypeError, ValueError) as exc:
         name = path.name if path is not None else "audit.yaml"
         raise DataContractError(f"{name}: a setting has the wrong type ({exc})") from None
+
+
+#: settings read from ``AuditConfig.extra`` by the steps (besides :data:`DEFAULTS`)
+OPTIONAL_KEYS: dict[str, str] = {
+    "score_breakeven_sql_rate": "share",
+    "extracted_at": "date",
+    "new_channel": "mapping",
+}
+_KINDS: dict[str, str] = {
+    "company": "text",
+    "currency": "text",
+    "fiscal_year_start_month": "month",
+    "roi_target": "positive",
+    "gross_margin": "share",
+    "stages": "stages",
+    "channels": "list",
+    "channel_aliases": "mapping",
+    "products": "list",
+    "referral_channel": "text",
+    "stale_content_days": "days",
+    "inactive_opportunity_days": "days",
+    "interval_level": "level",
+    **OPTIONAL_KEYS,
+}
+
+
+def check_settings(settings: dict[str, Any], file: str = "audit.yaml") -> None:
+    """Refuse settings the audit would misread, with one line naming the file and the key.
+
+    Unknown keys (a typo such as ``roi_targt``) name the closest known key; lists must be lists (``channels:
+    paid_search`` would be split into letters), ``stages`` a mapping of open/won/lost to lists; shares
+    (``gross_margin``, ``score_breakeven_sql_rate``) lie in [0, 1]; ``interval_level`` in (0, 1);
+    ``fiscal_year_start_month`` is 1–12; ``roi_target`` > 0; day counts are whole numbers ≥ 0;
+    ``extracted_at`` is a date.
+    """
+    import difflib
+
+    from .contract import DataContractError
+
+    def bad(key: str, what: str) -> None:
+        raise DataContractError(f"{file}: {key}: {what}")
+
+    for key, value in settings.items():
+        kind = _KINDS.get(str(key))
+        if kind is None:
+            close = difflib.get_close_matches(str(key), list(_KINDS), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else f" (known keys: {', '.join(sorted(_KINDS))})"
+            bad(str(key), f"unknown setting{hint}")
+        if value is None and key in OPTIONAL_KEYS:
+            continue
+        if kind == "text" and not isinstance(value, (str, int, float)):
+            bad(key, f"expected text, got {type(value).__name__}")
+        elif kind == "list" and not isinstance(value, list):
+            bad(key, f"expected a list (e.g. [a, b]), got {type(value).__name__}")
+        elif kind == "mapping" and not isinstance(value, dict):
+            bad(key, f"expected a mapping (key: value), got {type(value).__name__}")
+        elif kind == "stages":
+            if not isinstance(value, dict):
+                bad(key, "expected a mapping of open/won/lost to lists of stage names")
+            for status, names in value.items():
+                if status not in ("open", "won", "lost"):
+                    bad(f"{key}.{status}", "expected open, won or lost")
+                if not isinstance(names, list):
+                    bad(f"{key}.{status}", f"expected a list of stage names, got {type(names).__name__}")
+        elif kind in ("share", "level", "positive", "month", "days"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                bad(key, f"expected a number, got {type(value).__name__}")
+            v = float(value)
+            if kind == "share" and not 0 <= v <= 1:
+                bad(key, f"{value} is outside 0–1 (a share: 0.7 means 70%)")
+            if kind == "level" and not 0 < v < 1:
+                bad(key, f"{value} is outside 0–1 (e.g. 0.9 for 90% intervals)")
+            if kind == "positive" and not v > 0:
+                bad(key, f"{value} must be greater than 0")
+            if kind == "month" and not (v == int(v) and 1 <= v <= 12):
+                bad(key, f"{value} is not a month number 1–12")
+            if kind == "days" and not (v == int(v) and v >= 0):
+                bad(key, f"{value} is not a whole number of days ≥ 0")
+        elif kind == "date":
+            import pandas as pd
+
+            try:
+                pd.Timestamp(value)
+            except (TypeError, ValueError):
+                bad(key, f"{value!r} is not a date (write 2026-10-02)")
 
 
 def resolve_data_dir(data_dir: str | Path) -> Path:
