@@ -594,15 +594,22 @@ def assemble_html(
         ("Company", company),
         ("Quarter", span if coverage is None or coverage.leads_dated else f"{quarter.label} — undated snapshot"),
         ("Data", data_line),
-        ("Coverage", " ".join(coverage.sentences()[:1] + coverage.sentences()[2:]) if coverage is not None else ""),
+        (
+            "Coverage",
+            " ".join(coverage.sentences()[:1] + coverage.sentences()[2:]).replace("`", "")
+            if coverage is not None
+            else "",
+        ),
         ("Compared with", "no comparison (partial quarter)" if partial else comparison or "no previous quarter"),
         ("Built", built_at.strftime("%d %b %Y %H:%M UTC")),
     ]
     rows = [(k, v) for k, v in rows if v]
+    undated = coverage is not None and not coverage.leads_dated
+    headline_label = "Undated snapshot" if undated else f"{quarter.label} (partial)" if partial else quarter.label
     meta = "\n".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
     cover = (
         f'<section class="cover"><div class="kicker">Quarterly sales audit</div><h1 class="cover-title">'
-        f'{e(company)}</h1><div class="quarter">{e(quarter.label)}</div><table class="meta">{meta}</table>'
+        f'{e(company)}</h1><div class="quarter">{e(headline_label)}</div><table class="meta">{meta}</table>'
         "</section>"
     )
     toc_items = []
@@ -747,7 +754,9 @@ def build_report(
             previous_source=source,
             data_dir=str(data.data_dir),
             coverage=data.coverage.to_dict() if data.coverage is not None else None,
-            partial=data.coverage.partial_reason(q) if data.coverage is not None else None,
+            partial=data.coverage.partial_reason(q)
+            if data.coverage is not None and data.coverage.leads_dated
+            else None,
         )
         (build / "summary.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
         with timer("html"):
