@@ -87,6 +87,7 @@ def test_absurd_percentage_changes():
     assert rules("revenue up 1,250% against 2026Q2") == ["tiny-base-percentage"]
     assert rules("revenue −2400%") == ["tiny-base-percentage"]
     assert rules("Leads +950%, −12%, 100%, 1,000%") == []
+    assert rules("Quota attained: 1120% (a tiny quota)") == []  # a level, not a change
     assert MIN_BASE_N == 30
 
 

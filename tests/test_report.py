@@ -473,6 +473,10 @@ def test_real_report_on_small_demo(small_data, tmp_path):
     for name, row in doc["headline"].items():
         if name in flat:
             assert row["value"] == flat[name]["value"]
+    from salesaudit import lint
+
+    problems = lint.lint_report(out, demo=True)
+    assert not problems, "\n".join(p.line() for p in problems[:20])
 
 
 def test_long_tables_may_split_short_ones_stay_whole():

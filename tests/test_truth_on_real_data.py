@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -110,3 +111,28 @@ def test_undated_snapshot_measures_what_needs_no_time_axis(small_data, tmp_path,
     assert "undated snapshot" in texts
     assert "median_days_to_customer" not in figs and "leads" not in figs  # no invented dates
     _assert_lints_clean(out, demo=True)  # the snapshot is the demo company's leads: its channel names are allowed
+
+
+def _leads_only(small: Path, out: Path) -> Path:
+    for f in ("leads.csv", "audit.yaml"):
+        shutil.copy(small / f, out / f)
+    return out
+
+
+def _tiny(small: Path, out: Path) -> Path:
+    from salesaudit.demo import generate
+
+    generate(out, seed=5, leads_per_year=300, years=2)
+    return out
+
+
+def _hubspot(small: Path, out: Path) -> Path:
+    data_dir, _ = import_data("hubspot", [ROOT / "tests" / "data" / "imports" / "hubspot"], out / "hubspot")
+    return data_dir
+
+
+@pytest.mark.parametrize("variant", [_leads_only, _tiny, _hubspot], ids=["leads-only", "tiny", "hubspot"])
+def test_robustness_variants_build_reports_the_linter_passes(variant, small_data, tmp_path, cli):
+    data_dir = variant(small_data, _mkdir(tmp_path / "data"))
+    out = _build(cli, data_dir, tmp_path / "reports")
+    _assert_lints_clean(out, demo=variant is not _hubspot)

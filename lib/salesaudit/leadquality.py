@@ -453,8 +453,8 @@ def value_display(table: pd.DataFrame, by: str = "channel", currency: str = "EUR
             "SQL 90% CI": [_ci_pct(a, b) for a, b in zip(t["sql_rate_lo"], t["sql_rate_hi"])],
             "Won": t["won"].astype(int),
             "Win rate %": (100 * t["win_rate"]).round(1),
-            f"Avg deal ({currency})": t["avg_deal"].round(0).astype("Int64"),
-            f"Revenue/lead ({currency})": t["revenue_per_lead"].round(0).astype("Int64"),
+            f"Avg deal ({currency})": [_whole(v) for v in t["avg_deal"]],
+            f"Revenue/lead ({currency})": [_whole(v) for v in t["revenue_per_lead"]],
             "Revenue/lead 90% CI": [_ci_num(a, b) for a, b in zip(t["revenue_per_lead_lo"], t["revenue_per_lead_hi"])],
         }
     )
@@ -477,6 +477,11 @@ def _n(k: int, noun: str) -> str:
 def _money(v: float, currency: str = "EUR") -> str:
     """Money with thousands separators in full below a million (``EUR 9,873``), else ``text.money``."""
     return text.money(v, currency) if pd.isna(v) or abs(v) >= 1e6 else f"{currency} {v:,.0f}"
+
+
+def _whole(v: float) -> str:
+    """Money rounded to a whole number with separators; "no won deal" when there is none to average."""
+    return "no won deal" if pd.isna(v) else f"{v:,.0f}"
 
 
 def _ci_pct(lo: float, hi: float) -> str:

@@ -7,7 +7,8 @@ values of ``summary.json``, and the outputs of the executed notebooks (``text/ma
 
 1. **broken-token** — ``nan``/``NaN``, ``inf``/``-inf``/``+inf``/``inf×``, ``<NA>``, ``NaT``, a stray
    ``None``, ``n/a–n/a``; **same-from-to** — "from 100.0% to 100.0%"; **tiny-base-percentage** — a
-   printed percentage beyond ±1000% (a change against a tiny base, see ``stats.MIN_BASE_N``).
+   printed signed percentage beyond ±1000% (a change against a tiny base, see ``stats.MIN_BASE_N``); an
+   unsigned level such as "1120% of quota" is not a change.
 2. **demo-word** — a word only the demo company uses (:data:`DEMO_WORDS`), unless the report is the
    demo's (``demo=True``, or :func:`is_demo_report`).
 3. **claim-without-n** / **claim-small-n** — a sentence saying "best", "worst", "highest", "lowest",
@@ -194,9 +195,14 @@ def _same_from_to(text: str) -> Iterator[tuple[str, str, str]]:
             )
 
 
+_CHANGE_WORD = re.compile(r"\b(?:up|down|rose|fell|grew|growth|change[ds]?|increase[ds]?|decrease[ds]?|vs\.?)\b", re.I)
+
+
 def _tiny_base(text: str) -> Iterator[tuple[str, str, str]]:
     for m in _PERCENT.finditer(text):
-        if float(m.group("num").replace(",", "")) > MAX_PERCENT_CHANGE:
+        # a change is written with its sign or a word of change; a level ("1120% of quota") is not a change
+        change = bool(m.group("sign")) or bool(_CHANGE_WORD.search(text[max(0, m.start() - 24) : m.start()]))
+        if change and float(m.group("num").replace(",", "")) > MAX_PERCENT_CHANGE:
             yield "tiny-base-percentage", RULES["tiny-base-percentage"], _excerpt(text, m.start(), m.end())
 
 

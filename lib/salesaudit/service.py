@@ -725,7 +725,9 @@ def value_table(val: pd.DataFrame, currency: str) -> pd.DataFrame:
             "Channel": val["channel"],
             "Customers": val["customers"],
             f"12-month revenue per customer ({currency})": m(val["revenue_12m"]),
-            "90% interval": m(val["revenue_lo"]) + "–" + m(val["revenue_hi"]),
+            "90% interval": (m(val["revenue_lo"]) + "–" + m(val["revenue_hi"])).where(
+                val["revenue_lo"].notna() & val["revenue_hi"].notna(), "too few customers"
+            ),
             f"LTV ({currency})": m(val["ltv"]),
             f"CAC ({currency})": m(val["cac"]),
             "LTV:CAC": val["ltv_cac"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.1f}"),
