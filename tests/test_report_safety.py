@@ -202,3 +202,32 @@ def test_two_processes_publishing_the_same_quarter_never_collide(tmp_path):
         futures = [pool.submit(_publish_many, str(tmp_path), who, n) for who in "ab"]
         assert [f.result(timeout=120) for f in futures] == [n, n]
     _assert_complete(tmp_path, {f"{w}-{n - 1}" for w in "ab"})
+
+
+@pytest.mark.slow
+def test_a_sigkilled_build_leaves_a_folder_the_next_build_removes(data, tmp_path):
+    import signal
+
+    code = nbformat.v4.new_code_cell
+    nbs = _notebook(tmp_path / "nbs", "01_sleepy", [code("import time\ntime.sleep(60)")])
+    reports = tmp_path / "reports"
+    args = ["report", "--data", str(data), "--quarter", "2026Q3", "--notebooks", str(nbs), "--reports", str(reports)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "salesaudit", *args, "--no-compare", "--no-pdf", "--quiet"],
+        start_new_session=True,  # its own process group: the kernel is killed with it
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(reports.glob(f".build-*/{report.OWNER_FILE}")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        (owner,) = reports.glob(f".build-*/{report.OWNER_FILE}")
+        assert json.loads(owner.read_text())["pid"] == proc.pid
+        assert report.remove_stale_builds(reports) == []  # alive: kept
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert owner.parent.is_dir()  # SIGKILL: nothing cleaned up
+    assert report.remove_stale_builds(reports) == [owner.parent]
+    assert not list(reports.glob(".build-*"))
