@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,6 +59,9 @@ PAPERS = {"a4": "A4", "letter": "letter"}
 SUMMARY_PREFIX = "00_"
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]  # keep the kernels' start-up chatter off the terminal
 INTERACTIVE_TAG = "interactive-only"
+CELL_TIMEOUT = 600  # seconds a cell may run before the build fails (--cell-timeout)
+STALE_AFTER = 24 * 3600  # a build folder without an owner file older than this is abandoned
+OWNER_FILE = ".builder.json"
 _FIGURE_TEXT = re.compile(r"['\"]salesaudit_figure['\"]\s*:")
 
 
@@ -241,12 +245,15 @@ def execute_notebooks(
     desc: str = "",
     extra_parameters: dict[str, Any] | None = None,
     durations: dict[str, float] | None = None,
+    cell_timeout: int | None = CELL_TIMEOUT,
 ) -> dict[str, dict[str, dict]]:
     """Execute notebooks in parallel (threads; each runs its own kernel) → ``{stem: {figure: payload}}``.
 
-    Executed notebooks are written to ``out_dir`` (not kept when None). Raises :class:`NotebooksFailed`
-    listing every notebook that failed; notebooks not yet started are then cancelled. The wall time of
-    each notebook (kernel start-up included) is put in ``durations`` when given.
+    Executed notebooks are written to ``out_dir`` (not kept when None). Cells tagged ``interactive-only``
+    are not executed (removed before the kernel starts; the report drops them anyway). A cell running
+    longer than ``cell_timeout`` seconds fails its notebook (None/0 = no limit). Raises
+    :class:`NotebooksFailed` listing every notebook that failed; notebooks not yet started are then
+    cancelled. The wall time of each notebook (kernel start-up included) is put in ``durations`` when given.
     """
     from tqdm.auto import tqdm
 
@@ -285,6 +292,8 @@ def execute_notebooks(
                 out_path=out,
                 extra_parameters=extra_parameters,
                 extra_arguments=KERNEL_ARGS,
+                timeout=cell_timeout,
+                skip_tags=(INTERACTIVE_TAG,),
             )
             return read_figures(nb)
         finally:
@@ -348,6 +357,7 @@ def previous_quarter_figures(
     config: str,
     workers: int,
     progress: bool,
+    cell_timeout: int | None = CELL_TIMEOUT,
 ) -> tuple[dict[str, dict[str, dict]], str | None, str | None]:
     """``(figures, source, warning)`` of the quarter before ``quarter``.
 
@@ -376,6 +386,7 @@ def previous_quarter_figures(
             workers=workers,
             progress=progress,
             desc=f"{prev.label} figures (for comparison)",
+            cell_timeout=cell_timeout,
         )
     except NotebooksFailed as exc:
         return {}, None, f"could not compute {prev.label} for the comparison ({exc})"
@@ -640,26 +651,129 @@ def write_pdf(html: str, path: Path, base_url: Path) -> None:
 # --------------------------------------------------------------------------------------------------
 # the build
 # --------------------------------------------------------------------------------------------------
+@contextmanager
+def quarter_lock(reports_dir: Path, quarter: str) -> Iterator[None]:
+    """Hold an exclusive ``fcntl.flock`` on ``reports/.<Q>.lock`` (blocking): publishing a quarter, or
+    keeping its failed notebooks, happens in one process (and one thread) at a time. The lock goes with
+    the file descriptor, so a killed process never leaves it held; the empty lock file stays."""
+    import fcntl
+
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(reports_dir / f".{quarter}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def _publish(build: Path, final: Path) -> None:
-    """Replace ``final`` by ``build``: two renames on the same file system (the old copy is removed last)."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".old-{final.name}-{os.getpid()}")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(final, old)
-    os.replace(build, final)
+    """Replace ``final`` by ``build``: two renames on the same file system (the old copy is removed last),
+    under the quarter's lock, so of two builds publishing the same quarter the later one wins cleanly."""
+    with quarter_lock(final.parent, final.name):
+        old = None
+        if final.exists():  # a name of its own (threads share the PID); the PID last, for remove_stale_builds
+            old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}-{os.getpid()}")
+            os.replace(final, old)
+        os.replace(build, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
 
 def _keep_failed(build: Path, reports_dir: Path, quarter: str) -> Path:
     failed = reports_dir / ".failed" / quarter
-    if failed.exists():
-        shutil.rmtree(failed)
-    failed.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(build, failed)
+    (build / OWNER_FILE).unlink(missing_ok=True)
+    with quarter_lock(reports_dir, quarter):
+        if failed.exists():
+            shutil.rmtree(failed)
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(build, failed)
     return failed
+
+
+def _process_start(pid: int) -> str | None:
+    """The kernel's start time of process ``pid`` (Linux ``/proc``), to tell a reused PID apart; else None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[19]  # field 22, after the "(command)" that may hold spaces
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def claim_build_dir(build: Path) -> None:
+    """Write who builds in ``build`` (PID, its start time, host, time) so a later build can tell it dead."""
+    owner = {
+        "pid": os.getpid(),
+        "start": _process_start(os.getpid()),
+        "host": _host(),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    (build / OWNER_FILE).write_text(json.dumps(owner), encoding="utf-8")
+
+
+def _owner_dead(folder: Path, now: float, max_age: float) -> bool:
+    def old() -> bool:
+        try:
+            return now - folder.stat().st_mtime > max_age
+        except OSError:  # gone already
+            return False
+
+    try:
+        owner = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+        pid = int(owner["pid"])
+    except (OSError, ValueError, KeyError, TypeError):  # no owner file (yet, or an older build): only when old
+        return old()
+    if owner.get("host") != _host():  # cannot see that machine's processes: only old folders go
+        return old()
+    if not _pid_alive(pid):
+        return True
+    start = owner.get("start")
+    return start is not None and _process_start(pid) not in (None, start)  # the PID was reused
+
+
+def remove_stale_builds(reports_dir: Path, max_age: float = STALE_AFTER) -> list[Path]:
+    """Remove ``reports/.build-*`` folders of builds that died (killed, out of memory, power cut).
+
+    A folder goes when its owner file names a process of this host that is no longer alive (or whose PID
+    now belongs to a younger process), or when it has no readable owner file and is older than
+    ``max_age`` seconds (or, from another host, whatever its owner file says). A live build's folder is
+    never removed. ``.old-<Q>-<pid>`` copies left by a publish that died are removed when that PID is dead.
+    Returns the removed folders.
+    """
+    now = time.time()
+    removed = []
+    if not reports_dir.is_dir():
+        return removed
+    for folder in sorted(reports_dir.glob(".build-*")):
+        if folder.is_dir() and _owner_dead(folder, now, max_age):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    for folder in sorted(reports_dir.glob(".old-*-*")):
+        pid = folder.name.rsplit("-", 1)[-1]
+        if folder.is_dir() and pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    for folder in removed:
+        log.info("removed %s (left by a build that is no longer running)", folder)
+    return removed
 
 
 def build_report(
@@ -676,9 +790,11 @@ def build_report(
     progress: bool = True,
     data: AuditData | DataInfo | None = None,
     max_memory_gb: float | None = 4.0,
+    cell_timeout: int | None = CELL_TIMEOUT,
 ) -> BuildResult:
     """Build ``reports/<Q>/`` (atomically). Raises ``DataContractError`` on bad data and
-    :class:`ReportError` when a notebook fails (the previous report is left untouched)."""
+    :class:`ReportError` when a notebook fails or a cell runs longer than ``cell_timeout`` seconds (the
+    previous report is left untouched). Build folders of dead builds are removed first."""
     timer = Timer()
     reports_dir = Path(reports_dir).resolve()
     with timer("validate"):
@@ -689,8 +805,14 @@ def build_report(
     if not steps and summary_nb is None:
         raise ReportError(f"no notebooks NN_*.ipynb in {notebooks_dir}")
     reports_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(reports_dir)
     build = Path(tempfile.mkdtemp(prefix=f".build-{q.label}-", dir=reports_dir))
     build.chmod(0o755)
+    try:
+        claim_build_dir(build)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
     built_at = datetime.now(timezone.utc)
     first, last = data.date_range()
     nb_seconds: dict[str, float] = {}
@@ -705,13 +827,21 @@ def build_report(
                 workers=workers,
                 progress=progress,
                 durations=nb_seconds,
+                cell_timeout=cell_timeout,
             )
         previous: dict[str, dict[str, dict]] = {}
         source = warning = None
         if compare and (data.coverage is None or data.coverage.is_complete(q)):  # a partial quarter: no verdict
             with timer("compare"):
                 previous, source, warning = previous_quarter_figures(
-                    data, q, steps, reports_dir=reports_dir, config=config, workers=workers, progress=progress
+                    data,
+                    q,
+                    steps,
+                    reports_dir=reports_dir,
+                    config=config,
+                    workers=workers,
+                    progress=progress,
+                    cell_timeout=cell_timeout,
                 )
         if warning:
             log.warning(warning)
@@ -738,6 +868,7 @@ def build_report(
                         desc=f"{q.label} executive summary",
                         extra_parameters=params,
                         durations=nb_seconds,
+                        cell_timeout=cell_timeout,
                     )
                 )
                 fig_path.unlink()
@@ -776,6 +907,7 @@ def build_report(
         shutil.rmtree(build, ignore_errors=True)
         raise
     final = reports_dir / q.label
+    (build / OWNER_FILE).unlink(missing_ok=True)
     _publish(build, final)
     return BuildResult(
         q.label,
@@ -842,6 +974,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not compute the previous quarter when reports/<prev>/summary.json is missing",
     )
+    parser.add_argument(
+        "--cell-timeout",
+        type=int,
+        default=CELL_TIMEOUT,
+        metavar="SECONDS",
+        help=f"fail the build when one notebook cell runs longer than this (default {CELL_TIMEOUT}; 0 = no limit)",
+    )
     parser.add_argument("--no-pdf", action="store_true", help="HTML only")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--timings-json", default=None, help=argparse.SUPPRESS)
@@ -893,6 +1032,7 @@ def run(args: argparse.Namespace) -> int:
                 workers=workers,
                 progress=not args.quiet,
                 data=data,
+                cell_timeout=args.cell_timeout,
             )
         except ReportError as exc:
             for line in str(exc).splitlines():
