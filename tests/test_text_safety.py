@@ -48,3 +48,34 @@ def test_what_this_means_and_notes_pass_the_gate():
 
 def test_md_escape_makes_names_inert():
     assert text.md_escape("Acme <b>Ltd</b> *x*") == "Acme &lt;b&gt;Ltd&lt;/b&gt; \\*x\\*"
+
+
+def test_report_css_and_outputs_carry_no_live_data():
+    from salesaudit import report
+
+    css = report.page_css('Acme</style><script>alert(1)</script> "x"', "2026Q3", "A4")
+    assert "</style>" not in css and "<script>" not in css
+    masked = report._masked({"text/html": "<td>bob@example.com</td><td>+48 601 234 567</td>", "image/png": "AAA="})
+    assert masked["text/html"] == "<td>b***@example.com</td><td>+•••567</td>" and masked["image/png"] == "AAA="
+
+
+def test_pdf_fetches_nothing_but_embedded_images(tmp_path):
+    import base64
+
+    from PIL import Image
+    from pypdf import PdfReader
+    from salesaudit import report
+    from weasyprint import HTML
+
+    png = tmp_path / "injected.png"
+    Image.new("RGB", (20, 20), (200, 0, 0)).save(png)
+    embedded = base64.b64encode(png.read_bytes()).decode()
+    html = f'<html><body><img src="file://{png}"><img src="data:image/png;base64,{embedded}"></body></html>'
+
+    def images(pdf):
+        return sum(len(p.images) for p in PdfReader(str(pdf)).pages)
+
+    HTML(string=html, base_url=str(tmp_path)).write_pdf(str(tmp_path / "plain.pdf"))
+    assert images(tmp_path / "plain.pdf") == 2  # WeasyPrint alone reads the file
+    report.write_pdf(html, tmp_path / "report.pdf", tmp_path)
+    assert images(tmp_path / "report.pdf") == 1  # the report reads only the embedded image

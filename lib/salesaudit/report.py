@@ -51,6 +51,7 @@ from .coverage import audit_quarter
 from .io import AuditData, cache_root, load
 from .periods import Quarter
 from .record import read_figures
+from .text import mask_contacts
 
 log = logging.getLogger(__name__)
 
@@ -439,7 +440,12 @@ def clean_notebook(nb: Any) -> Any:
                     if not data:
                         continue
                     o = copy.deepcopy(o)
-                    o["data"] = data
+                    o["data"] = _masked(data)
+                elif kind == "stream":
+                    o = copy.deepcopy(o)
+                    o["text"] = mask_contacts(
+                        o.get("text", "") if isinstance(o.get("text"), str) else "".join(o["text"])
+                    )
                 outputs.append(o)
             if not outputs:
                 continue
@@ -546,8 +552,23 @@ def strip_external(html: str) -> str:
     return _EXTERNAL_LINK.sub("", _SCRIPT.sub("", html))
 
 
+def _masked(data: dict) -> dict:
+    """Text outputs with e-mail addresses and phone numbers masked (tables quote free text: campaign names,
+    reasons, categories); images are left alone."""
+    out = {}
+    for mime, value in data.items():
+        if mime in ("text/html", "text/markdown", "text/plain"):
+            value = mask_contacts("".join(value) if isinstance(value, list) else str(value))
+        out[mime] = value
+    return out
+
+
 def _css_string(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """A CSS string literal that no data can end: quotes and backslashes escaped, ``<``/``>`` as CSS escapes
+    (so ``</style>`` in a company name cannot close the stylesheet), control characters dropped."""
+    s = "".join(ch for ch in str(s) if ch >= " ")
+    s = s.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ").replace(">", "\\3E ")
+    return '"' + s + '"'
 
 
 def page_css(company: str, quarter: str, paper: str) -> str:
@@ -644,8 +665,11 @@ def write_pdf(html: str, path: Path, base_url: Path) -> None:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
-    HTML(string=html, base_url=str(base_url)).write_pdf(str(path))
+    # the report is self-contained: only embedded data: images are read, never a URL a data value injected
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    HTML(string=html, base_url=str(base_url), url_fetcher=fetcher).write_pdf(str(path))
 
 
 # --------------------------------------------------------------------------------------------------
