@@ -113,6 +113,7 @@ _NODE_NAMES = {
     ast.Set: "set",
 }
 _PLACEHOLDER = "_bt{}_"
+MAX_LENGTH = 2000
 _MAX_POWER = 64  # a literal power larger than this would only freeze the import (9 ** 9 ** 9)
 
 
@@ -152,6 +153,14 @@ def _backticks(expr: str, where: str) -> tuple[str, dict[str, str]]:
     return "".join(out), names
 
 
+def _expr_children(node: ast.AST) -> list[ast.expr]:
+    """The nearest expressions below ``node`` (through arguments, comprehension clauses, keywords)."""
+    out: list[ast.expr] = []
+    for child in ast.iter_child_nodes(node):
+        out += [child] if isinstance(child, ast.expr) else _expr_children(child)
+    return out
+
+
 def _is_literal(node: ast.AST) -> bool:
     if isinstance(node, ast.Constant):
         return node.value is None or isinstance(node.value, (str, int, float, bool))
@@ -168,9 +177,10 @@ class _Checker:
         self.problems: list[tuple[int, int, int, str]] = []
         self.used: list[str] = []
 
-    def bad(self, node: ast.AST, what: str, dunder: bool = False) -> None:
+    def bad(self, node: ast.AST, what: str, dunder: bool = False, rank: int = 1) -> None:
+        """A problem; the message names the first by rank (dunder 0, construct 1, unknown name 2), then position."""
         pos = (getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
-        self.problems.append((0 if dunder else 1, *pos, what))
+        self.problems.append((0 if dunder else rank, *pos, what))
 
     def container(self, node: ast.AST) -> None:
         """A literal list/tuple (or dict, for ``replace``) — allowed only where the caller says so."""
@@ -200,7 +210,7 @@ class _Checker:
             elif node.id.startswith("__"):
                 self.bad(node, f"name '{node.id}'", dunder=True)
             else:
-                self.bad(node, f"name '{node.id}' (not a column; write `{node.id}` in backticks for a column)")
+                self.bad(node, f"name '{node.id}' (not a column; write `{node.id}` in backticks for a column)", rank=2)
         elif isinstance(node, ast.Attribute):
             self.attribute(node)
         elif isinstance(node, ast.Call):
@@ -236,9 +246,10 @@ class _Checker:
             self.container(node)
             self.bad(node, "a list or tuple outside 'in' or a method's arguments")
         else:
-            for child in ast.iter_child_nodes(node):
+            for child in _expr_children(node):
                 self.visit(child)
-            self.bad(node, _NODE_NAMES.get(type(node), type(node).__name__.lower()))
+            rank = 3 if isinstance(node, ast.Slice) else 1  # a slice is only ever inside a subscript
+            self.bad(node, _NODE_NAMES.get(type(node), type(node).__name__.lower()), rank=rank)
 
     def attribute(self, node: ast.Attribute, called: bool = False) -> None:
         attr, value = node.attr, node.value
@@ -252,17 +263,17 @@ class _Checker:
             if attr not in allowed:
                 self.bad(node, f"attribute '.{value.attr}.{attr}'")
             elif value.attr == "str" and not called:
-                self.bad(node, f"'.str.{attr}' must be called: .str.{attr}()")
+                self.bad(node, f"'.str.{attr}' must be called: .str.{attr}()", rank=2)
             elif value.attr == "dt" and called:
-                self.bad(node, f"'.dt.{attr}' is a field, not a method: write .dt.{attr}")
+                self.bad(node, f"'.dt.{attr}' is a field, not a method: write .dt.{attr}", rank=2)
             return
         self.visit(value)
         if attr in ("str", "dt"):
-            self.bad(node, f"'.{attr}' needs a method or field after it (e.g. .str.lower(), .dt.year)")
+            self.bad(node, f"'.{attr}' needs a method or field after it (e.g. .str.lower(), .dt.year)", rank=2)
         elif attr not in SERIES_METHODS:
             self.bad(node, f"attribute '{attr}'")
         elif not called:
-            self.bad(node, f"'.{attr}' must be called: .{attr}()")
+            self.bad(node, f"'.{attr}' must be called: .{attr}()", rank=2)
 
     def call(self, node: ast.Call) -> None:
         func = node.func
@@ -272,7 +283,7 @@ class _Checker:
             self.attribute(func, called=True)
         else:
             self.visit(func)
-            self.bad(func, "a call of something other than a method")
+            self.bad(func, "a call of something other than a method", rank=3)
         method = func.attr if isinstance(func, ast.Attribute) else ""
         accessor = func.value.attr if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute) else ""
         kwargs = STR_METHODS.get(method, ()) if accessor == "str" else SERIES_METHODS.get(method, ())
@@ -302,6 +313,20 @@ def _as_bool(v: Any) -> Any:
     if isinstance(v, pd.Series):
         return v.fillna(False).astype(bool)
     return bool(v) if v is not None and not (isinstance(v, float) and np.isnan(v)) else False
+
+
+def _is_text(v: Any) -> bool:
+    """Text (a str, or a column holding any): ``*`` on it would repeat it, e.g. a million times."""
+    if isinstance(v, pd.Series):
+        return not pd.api.types.is_numeric_dtype(v) and pd.api.types.infer_dtype(v, skipna=True) not in (
+            "integer",
+            "floating",
+            "mixed-integer-float",
+            "decimal",
+            "boolean",
+            "empty",
+        )
+    return isinstance(v, str)
 
 
 def _dates(s: pd.Series) -> pd.Series:
@@ -335,8 +360,8 @@ class _Evaluator:
             scalars = not isinstance(left, pd.Series) and not isinstance(right, pd.Series)
             if scalars and isinstance(node.op, ast.Pow) and abs(right) > _MAX_POWER:
                 raise _fail(self.where, f"a power above {_MAX_POWER}")
-            if scalars and isinstance(node.op, ast.Mult) and (isinstance(left, str) or isinstance(right, str)):
-                raise _fail(self.where, "repeating a text literal")
+            if isinstance(node.op, ast.Mult) and (_is_text(left) or _is_text(right)):
+                raise _fail(self.where, "'*' on text (write .astype(float) to use a column as numbers)")
             if isinstance(node.op, (ast.BitAnd, ast.BitOr)):
                 left, right = _as_bool(left), _as_bool(right)
             return _BINOPS[type(node.op)](left, right)
@@ -401,9 +426,12 @@ class _Evaluator:
             kind = ASTYPE_TYPES[arg.id if isinstance(arg, ast.Name) else arg.value]
             if kind is str:
                 return target.astype("string").astype(object).where(target.notna(), None)
-            return pd.to_numeric(target, errors="raise").astype(float if kind is float else "Int64")
+            numbers = pd.to_numeric(target, errors="raise").astype(float)
+            return numbers if kind is float else np.trunc(numbers).astype("Int64")
         args = [self.literal(a) for a in node.args]
         kwargs = {kw.arg: self.literal(kw.value) for kw in node.keywords}
+        if isinstance(target, _Accessor) and method in ("contains", "startswith", "endswith"):
+            kwargs.setdefault("na", False)  # an empty cell does not contain anything (as pandas 3 text)
         result = getattr(obj, method)(*args, **kwargs)
         if isinstance(target, _Accessor) and target.kind == "str":
             result = result.astype(object).where(result.notna(), None)
@@ -420,17 +448,24 @@ def evaluate(expr: str, df: pd.DataFrame, where: str) -> tuple[Any, list[str]]:
         if isinstance(expr, (bool, int, float)) or expr is None:
             return expr, []
         raise DataContractError(f"{where}: an expression must be text (got {type(expr).__name__})")
+    if len(expr) > MAX_LENGTH:
+        raise DataContractError(f"{where}: expression longer than {MAX_LENGTH:,} characters")
     text, names = _backticks(expr, where)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise DataContractError(f"{where}: not a valid expression ({exc.msg}): {expr}") from None
+    except (RecursionError, MemoryError):
+        raise DataContractError(f"{where}: expression nested too deeply") from None
     checker = _Checker(names, {str(c) for c in df.columns})
     for col in names.values():
         if col not in df.columns:
             shown = ", ".join(map(str, df.columns[:12])) + (" …" if len(df.columns) > 12 else "")
             raise DataContractError(f"{where}: no column `{col}` (header has: {shown})")
-    checker.visit(tree.body)
+    try:
+        checker.visit(tree.body)
+    except RecursionError:
+        raise DataContractError(f"{where}: expression nested too deeply") from None
     if checker.problems:
         raise _fail(where, min(checker.problems)[3])
     try:
