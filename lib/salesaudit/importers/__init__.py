@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
+import shutil
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -76,9 +79,15 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 def import_data(
     fmt: str, src: list[str | Path], out_dir: str | Path, name: str | None = None
 ) -> tuple[Path, ImportLog]:
-    """Import exports into a contract data folder. Returns (folder, log). Raw files are only read."""
+    """Import exports into a contract data folder. Returns (folder, log).
+
+    Raw files are only read: an ``out_dir`` that is, holds or lies inside a source file or folder is
+    refused, and the tables are written to a temporary folder beside ``out_dir`` that replaces its
+    files only once everything is written (a failed import leaves ``out_dir`` as it was).
+    """
     mapping = load_mapping(fmt)
     out_dir = Path(out_dir)
+    check_out_dir(out_dir, [Path(s) for s in src])
     name = name or mapping.get("name") or out_dir.name
     files = resolve_sources(mapping, [Path(s) for s in src])
     if not files:
@@ -101,7 +110,7 @@ def import_data(
         spec = specs.get(target)
         if not spec or spec.get("from_opportunities") or spec.get("from_owners"):
             continue
-        df = build_table(target, spec, sources, names, read_opts, log)
+        df = build_table(target, spec, sources, names, read_opts, log, Path(mapping["_path"]).name)
         if df is not None:
             frames[target] = df
     stages = {**DEFAULTS["stages"], **((mapping.get("audit") or {}).get("stages") or {})}
@@ -138,24 +147,64 @@ def import_data(
             "no leads could be imported: map a leads export, or set 'leads: {from_opportunities: true}' "
             "in the mapping to derive minimal leads from opportunities"
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for t, df in frames.items():
-        known = [c.name for c in COLUMNS[t] if c.name in df.columns]
-        extra = [c for c in df.columns if c not in known]
-        _write_csv(df[known + extra], out_dir / f"{t}.csv")
     audit = _audit_settings(mapping, frames, sources, name)
-    (out_dir / "audit.yaml").write_text(yaml.safe_dump(audit, sort_keys=False, allow_unicode=True), encoding="utf-8")
     for a in mapping.get("assumptions") or []:
         log.assumptions.append(str(a))
-    _write_report(out_dir, mapping, files, frames, log)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.importing-", dir=out_dir.parent))
+    try:
+        for t, df in frames.items():
+            known = [c.name for c in COLUMNS[t] if c.name in df.columns]
+            extra = [c for c in df.columns if c not in known]
+            _write_csv(df[known + extra], tmp / f"{t}.csv")
+        (tmp / "audit.yaml").write_text(yaml.safe_dump(audit, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        _write_report(tmp, mapping, files, frames, log, out_dir.name)
+        _move_into_place(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir, log
 
 
+def check_out_dir(out_dir: Path, src: list[Path]) -> None:
+    """Refuse an output folder that is a source, holds a source file or lies inside a source folder."""
+    out = out_dir.resolve()
+    for s in src:
+        r = s.resolve()
+        if not r.exists():
+            continue
+        kind = "folder" if r.is_dir() else "file"
+        if out == r:
+            what = f"is the source {kind} {s}"
+        elif out in r.parents:
+            what = f"holds the source {kind} {s}"
+        elif r.is_dir() and r in out.parents:
+            what = f"is inside the source folder {s}"
+        else:
+            continue
+        raise DataContractError(f"--out {out_dir}: {what}; raw exports are read-only, choose another output folder")
+
+
+def _move_into_place(tmp: Path, out_dir: Path) -> None:
+    """A new folder is renamed into place at once; an existing one has each written file replaced."""
+    if not out_dir.exists():
+        os.replace(tmp, out_dir)
+        return
+    if not out_dir.is_dir():
+        raise DataContractError(f"--out {out_dir}: is a file, not a folder")
+    for f in sorted(tmp.iterdir()):
+        os.replace(f, out_dir / f.name)
+
+
 def _write_report(
-    out_dir: Path, mapping: dict, files: dict[str, Path], frames: dict[str, pd.DataFrame], log: ImportLog
+    out_dir: Path,
+    mapping: dict,
+    files: dict[str, Path],
+    frames: dict[str, pd.DataFrame],
+    log: ImportLog,
+    title: str | None = None,
 ) -> None:
     lines = [
-        f"# Import report — {out_dir.name}",
+        f"# Import report — {title or out_dir.name}",
         "",
         f"Built {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from mapping `{Path(mapping['_path']).name}`.",
         "",

@@ -19,6 +19,7 @@ import yaml
 
 from ..contract import COLUMNS, ID_COLUMNS, DataContractError
 from ..io import parse_bool
+from .expressions import evaluate
 from .reading import ReadLog, bad_rows, n_rows, parse_dates, parse_numbers, rows_label
 from .transforms import compute, drop_rows, group_by, hash_values
 
@@ -125,6 +126,13 @@ def _map_values(s: pd.Series, vmap: dict) -> pd.Series:
     return mapped.where(mapped.notna(), text).astype(object)
 
 
+def _as_mask(value: Any, index: pd.Index) -> pd.Series:
+    """A filter's value as a boolean mask: empty (NA) never keeps a row; a scalar applies to every row."""
+    if not isinstance(value, pd.Series):
+        value = pd.Series(bool(value) if value is not None else False, index=index)
+    return value.astype(object).where(value.notna(), False).astype(bool)
+
+
 def build_table(
     target: str,
     spec: dict,
@@ -132,8 +140,13 @@ def build_table(
     src_names: dict[str, str],
     read_opts: dict,
     log: ImportLog,
+    mapping_name: str = "mapping",
 ) -> pd.DataFrame | None:
-    """One contract table from its mapping spec (see module docstring)."""
+    """One contract table from its mapping spec (see module docstring).
+
+    ``filter:`` and ``derived:`` are mapping expressions (:mod:`.expressions`): parsed and checked, never
+    handed to ``eval``; ``mapping_name`` (the mapping file's name) starts their messages.
+    """
     source = spec.get("source")
     if source not in sources:
         log.skipped.append(f"{target}: source '{source}' not among the files given")
@@ -167,10 +180,9 @@ def build_table(
             f"{target}: joined {src_names[j['source']]} on {', '.join(f'{k} = {v}' for k, v in on.items())}"
         )
     if spec.get("filter"):
-        try:
-            keep = df.eval(spec["filter"]).fillna(False).astype(bool)
-        except Exception as exc:
-            raise DataContractError(f"{fname}: filter '{spec['filter']}' cannot be evaluated ({exc})") from None
+        value, cols = evaluate(spec["filter"], df, f"{mapping_name}: tables.{target}.filter")
+        keep = _as_mask(value, df.index)
+        used |= set(cols)
         removed = df.index[~keep.to_numpy()]
         if len(removed):
             log.dropped.append(
@@ -213,13 +225,8 @@ def build_table(
                 f"(header has: {', '.join(map(str, df.columns[:12]))}{' …' if len(df.columns) > 12 else ''})"
             )
     for col, expr in (spec.get("derived") or {}).items():
-        try:
-            out[col] = df.eval(expr)
-        except Exception as exc:
-            raise DataContractError(
-                f"{fname}: derived column {target}.{col} = '{expr}' cannot be evaluated ({exc})"
-            ) from None
-        used |= {c for c in df.columns if c in expr}
+        out[col], cols = evaluate(expr, df, f"{mapping_name}: tables.{target}.derived.{col}")
+        used |= set(cols)
         log.mapped.append(f"{target}.{col} = {expr}")
     for col, value in (spec.get("constants") or {}).items():
         out[col] = value
