@@ -1805,8 +1805,12 @@ def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
     """Scores by quarter end (rows) for the overall score and every table that ever scored below 100."""
     wide = trend.pivot(index="quarter", columns="table", values="score")
     keep = ["overall"] + sorted(c for c in wide.columns if c != "overall" and (wide[c] < 100).any())
-    # a table with no records at a quarter end has no score there: said so, not NaN
-    return wide[keep].round(2).apply(lambda col: col.map(lambda v: "no data" if pd.isna(v) else f"{v:.2f}"))
+    return wide[keep].round(2)
+
+
+def trend_display(wide: pd.DataFrame) -> pd.DataFrame:
+    """:func:`trend_table` for reading: a table with no records at a quarter end says "no data", not NaN."""
+    return wide.apply(lambda col: col.map(lambda v: "no data" if pd.isna(v) else f"{v:.2f}"))
 
 
 def fixes_lines(fixes: pd.DataFrame) -> list[str]:
