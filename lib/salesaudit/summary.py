@@ -411,7 +411,7 @@ def top_findings(current: dict[str, dict], k: int = TOP_FINDINGS) -> pd.DataFram
 def findings_markdown(findings: pd.DataFrame, currency: str = "EUR") -> str:
     """A numbered Markdown list: finding, impact per quarter, how it was estimated, link to its section."""
     if findings.empty:
-        return ""  # the findings chart cell already says that no step recorded a finding
+        return "_No step recorded a finding this quarter._"
     lines = []
     for r in findings.to_dict("records"):
         link = f" [→ {r['where']}]({r['anchor']})" if r["anchor"] else ""
