@@ -168,34 +168,43 @@ def lead_outcomes(leads: pd.DataFrame, opportunities: pd.DataFrame | None, cohor
         status = o["status"] if "status" in o.columns else _col(o, "is_won").map({True: "won", False: "lost"})
         won = closed & (status == "won").fillna(False).astype(bool)
         lost = closed & (status == "lost").fillna(False).astype(bool)
-        priced = "amount" in o.columns and o["amount"].notna().any()
-        amount = _col(o, "amount").astype("float64").fillna(0.0) if priced else pd.Series(np.nan, index=o.index)
-        per = (
-            pd.DataFrame(
-                {
-                    "lead_id": o["lead_id"],
-                    "won_deals": won.astype(int),
-                    "lost_deals": lost.astype(int),
-                    "won_amount": amount.where(won, 0.0),
-                }
-            )
-            .groupby("lead_id", sort=False)
-            .sum()
+        return _with_deals(out, o, won, lost)
+    cust = _within(_col(c, "customer_at"), created, h, as_of).to_numpy()
+    return _without_deals(out, cust)
+
+
+def _with_deals(out: pd.DataFrame, o: pd.DataFrame, won: pd.Series, lost: pd.Series) -> pd.DataFrame:
+    """Per-lead deal outcomes joined to ``out``: ``won_deals``, ``lost_deals`` and ``won_amount`` (the sum of
+    the won deals' amounts; NaN for every lead when the deals carry no amounts), ``customer`` = a won deal."""
+    priced = "amount" in o.columns and o["amount"].notna().any()
+    amount = _col(o, "amount").astype("float64").fillna(0.0) if priced else pd.Series(np.nan, index=o.index)
+    per = (
+        pd.DataFrame(
+            {
+                "lead_id": o["lead_id"].to_numpy(dtype=object),
+                "won_deals": won.astype(int).to_numpy(),
+                "lost_deals": lost.astype(int).to_numpy(),
+                "won_amount": amount.where(won, 0.0).to_numpy(),
+            }
         )
-        out = out.join(per, on="lead_id").fillna(
-            {"won_deals": 0, "lost_deals": 0, "won_amount": 0.0 if priced else np.nan}
-        )
-        out = out.assign(customer=out["won_deals"] > 0, has_deals=True, has_amounts=priced)
-    else:
-        cust = _within(_col(c, "customer_at"), created, h, as_of).to_numpy()
-        out = out.assign(
-            won_deals=cust.astype(int),
-            lost_deals=0,
-            won_amount=np.nan,
-            customer=cust,
-            has_deals=False,
-            has_amounts=False,
-        )
+        .groupby("lead_id", sort=False)
+        .sum()
+    )
+    out = out.join(per, on="lead_id").fillna({"won_deals": 0, "lost_deals": 0, "won_amount": 0.0 if priced else np.nan})
+    out = out.assign(customer=out["won_deals"] > 0, has_deals=True, has_amounts=priced)
+    return out.astype({"won_deals": int, "lost_deals": int, "won_amount": float})
+
+
+def _without_deals(out: pd.DataFrame, customer: np.ndarray) -> pd.DataFrame:
+    """No opportunities: a customer is the lead's own customer stage; no win rate, no money."""
+    out = out.assign(
+        won_deals=customer.astype(int),
+        lost_deals=0,
+        won_amount=np.nan,
+        customer=customer,
+        has_deals=False,
+        has_amounts=False,
+    )
     return out.astype({"won_deals": int, "lost_deals": int, "won_amount": float})
 
 
@@ -228,37 +237,8 @@ def snapshot_outcomes(leads: pd.DataFrame, opportunities: pd.DataFrame | None = 
         o = opportunities[opportunities["lead_id"].isin(out["lead_id"])]
         status = o["status"] if "status" in o.columns else _col(o, "is_won").map({True: "won", False: "lost"})
         won = (status == "won").fillna(False).astype(bool)
-        priced = "amount" in o.columns and o["amount"].notna().any()
-        per = (
-            pd.DataFrame(
-                {
-                    "lead_id": o["lead_id"].to_numpy(dtype=object),
-                    "won_deals": won.astype(int).to_numpy(),
-                    "lost_deals": (status == "lost").fillna(False).astype(int).to_numpy(),
-                    "won_amount": (
-                        _col(o, "amount").astype("float64").fillna(0.0).where(won, 0.0)
-                        if priced
-                        else pd.Series(np.nan, index=o.index)
-                    ).to_numpy(),
-                }
-            )
-            .groupby("lead_id", sort=False)
-            .sum()
-        )
-        out = out.join(per, on="lead_id").fillna(
-            {"won_deals": 0, "lost_deals": 0, "won_amount": 0.0 if priced else np.nan}
-        )
-        out = out.assign(customer=out["won_deals"] > 0, has_deals=True, has_amounts=priced)
-    else:
-        out = out.assign(
-            won_deals=cust.astype(int),
-            lost_deals=0,
-            won_amount=np.nan,
-            customer=cust,
-            has_deals=False,
-            has_amounts=False,
-        )
-    return out.astype({"won_deals": int, "lost_deals": int, "won_amount": float})
+        return _with_deals(out, o, won, (status == "lost").fillna(False).astype(bool))
+    return _without_deals(out, cust)
 
 
 # ==================================================================================================
