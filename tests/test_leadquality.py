@@ -771,3 +771,25 @@ def test_minimal_leads_table_runs_end_to_end():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_snapshot_outcomes_count_stages_reached_and_deals_without_dates():
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "c", "d"],
+            "channel": ["x", "x", "y", "y"],
+            "created_at": pd.Series([pd.NaT] * 4, dtype="datetime64[ns]"),
+            "stage_reached": ["lead", "mql", "sql", "customer"],
+            "lead_score": [10.0, 50.0, 70.0, 90.0],
+        }
+    )
+    o = lq.snapshot_outcomes(leads)
+    assert o["mql"].tolist() == [False, True, True, True] and o["sql"].tolist() == [False, False, True, True]
+    assert o["customer"].tolist() == [False, False, False, True] and not o["has_deals"].any()
+    assert o["sql_known"].all()  # some lead stands at sql
+    opps = pd.DataFrame({"lead_id": ["d", "d", "c"], "status": ["won", "won", "lost"], "amount": [100.0, 50.0, 9.0]})
+    w = lq.snapshot_outcomes(leads, opps).set_index("lead_id")
+    assert w.loc["d", "won_deals"] == 2 and w.loc["d", "won_amount"] == 150.0 and w.loc["c", "lost_deals"] == 1
+    assert w["customer"].tolist() == [False, False, False, True] and w["has_amounts"].all()
+    unpriced = lq.snapshot_outcomes(leads, opps.drop(columns="amount"))
+    assert unpriced["won_amount"].isna().all() and not unpriced["has_amounts"].any()

@@ -190,7 +190,9 @@ def _with_deals(out: pd.DataFrame, o: pd.DataFrame, won: pd.Series, lost: pd.Ser
         .groupby("lead_id", sort=False)
         .sum()
     )
-    out = out.join(per, on="lead_id").fillna({"won_deals": 0, "lost_deals": 0, "won_amount": 0.0 if priced else np.nan})
+    out = out.join(per, on="lead_id").fillna({"won_deals": 0, "lost_deals": 0, "won_amount": 0.0})
+    if not priced:  # a sum over missing amounts is not 0: the money is not in the data
+        out = out.assign(won_amount=np.nan)
     out = out.assign(customer=out["won_deals"] > 0, has_deals=True, has_amounts=priced)
     return out.astype({"won_deals": int, "lost_deals": int, "won_amount": float})
 
