@@ -945,17 +945,17 @@ def display_table(table: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
         revenue_k_hi=table["revenue_hi"] / 1000,
     )
 
+    def one(v, lo, hi, d):
+        if not np.isfinite(v):
+            return "n/a"
+        if not np.isfinite(lo):  # no lower bound: the value alone (never "nan–…")
+            return f"{v:,.{d}f}"
+        if not np.isfinite(hi):  # no upper bound (e.g. CAC when some draws win no customer)
+            return f"{v:,.{d}f} (at least {lo:,.{d}f})"
+        return f"{v:,.{d}f} ({lo:,.{d}f}–{hi:,.{d}f})"
+
     def fmt(m, d=0):
-        return [
-            (
-                "n/a"
-                if not np.isfinite(v)
-                else f"{v:,.{d}f} ({lo:,.{d}f}–{hi:,.{d}f})"
-                if np.isfinite(hi)
-                else f"{v:,.{d}f} ({lo:,.{d}f}–∞)"
-            )
-            for v, lo, hi in zip(table[m], table[f"{m}_lo"], table[f"{m}_hi"])
-        ]
+        return [one(v, lo, hi, d) for v, lo, hi in zip(table[m], table[f"{m}_lo"], table[f"{m}_hi"])]
 
     return pd.DataFrame(
         {
