@@ -44,28 +44,32 @@ def _date_columns(table: str, df: pd.DataFrame) -> list[str]:
     ]
 
 
+def _date_series(tables: dict[str, pd.DataFrame]):
+    """``(table, column, series)`` for every contract date column of the tables given, in contract order."""
+    for t in COLUMNS:
+        df = tables.get(t)
+        if df is not None:
+            for c in _date_columns(t, df):
+                yield t, c, df[c]
+
+
 def windows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per table and contract date column: first and last value, rows, rows with a value.
 
     ``first = min(column)``, ``last = max(column)`` over non-missing values (NaT when the column is empty).
     """
     rows = []
-    for t in COLUMNS:
-        df = tables.get(t)
-        if df is None:
-            continue
-        for c in _date_columns(t, df):
-            s = df[c]
-            rows.append(
-                {
-                    "table": t,
-                    "column": c,
-                    "first": s.min(),
-                    "last": s.max(),
-                    "rows": len(s),
-                    "filled": int(s.notna().sum()),
-                }
-            )
+    for t, c, s in _date_series(tables):
+        rows.append(
+            {
+                "table": t,
+                "column": c,
+                "first": s.min(),
+                "last": s.max(),
+                "rows": len(s),
+                "filled": int(s.notna().sum()),
+            }
+        )
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in WINDOW_COLUMNS})
     return pd.DataFrame(rows, columns=WINDOW_COLUMNS)
@@ -84,15 +88,10 @@ def extraction_date(
         return pd.Timestamp(configured), "extracted_at in audit.yaml"
     today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1) if today is None else pd.Timestamp(today)
     best, where = None, ""
-    for t in COLUMNS:
-        df = tables.get(t)
-        if df is None:
-            continue
-        for c in _date_columns(t, df):
-            s = df[c]
-            v = s[s <= today].max()
-            if pd.notna(v) and (best is None or v > best):
-                best, where = pd.Timestamp(v), f"{t}.{c}"
+    for t, c, s in _date_series(tables):
+        v = s[s <= today].max()
+        if pd.notna(v) and (best is None or v > best):
+            best, where = pd.Timestamp(v), f"{t}.{c}"
     if best is None:
         return None, "no dates up to today in the data"
     return best, f"the latest date in the data, {where}"

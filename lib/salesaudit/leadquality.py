@@ -288,6 +288,19 @@ def bootstrap_mean(
     return mean, float(lo), float(hi)
 
 
+#: the value columns that need deal amounts (NaN when the data has none)
+_MONEY_COLUMNS = (
+    "revenue",
+    "avg_deal",
+    "avg_deal_lo",
+    "avg_deal_hi",
+    "revenue_per_lead",
+    "revenue_per_lead_lo",
+    "revenue_per_lead_hi",
+    "revenue_per_sql",
+)
+
+
 def value_per_lead(
     outcomes: pd.DataFrame,
     by: str = "channel",
@@ -370,16 +383,7 @@ def value_per_lead(
     has_deals = bool(o["has_deals"].all()) if "has_deals" in o.columns else True
     has_amounts = bool(o["has_amounts"].all()) if "has_amounts" in o.columns else has_deals
     if has_deals and not has_amounts:  # deals without amounts: win rate yes, money no
-        t = t.assign(
-            revenue=np.nan,
-            avg_deal=np.nan,
-            avg_deal_lo=np.nan,
-            avg_deal_hi=np.nan,
-            revenue_per_lead=np.nan,
-            revenue_per_lead_lo=np.nan,
-            revenue_per_lead_hi=np.nan,
-            revenue_per_sql=np.nan,
-        )
+        t = t.assign(**dict.fromkeys(_MONEY_COLUMNS, np.nan))
     elif has_deals:
         rows = []
         # one bootstrap per group (groups are channels: a handful) — vectorised inside each group
@@ -406,19 +410,7 @@ def value_per_lead(
         t = pd.concat([t.reset_index(drop=True), b], axis=1)
         t = t.assign(revenue_per_sql=np.where(t["sql"] > 0, t["revenue"] / t["sql"].where(t["sql"] > 0, 1), np.nan))
     else:
-        t = t.assign(
-            win_rate=np.nan,
-            win_rate_lo=np.nan,
-            win_rate_hi=np.nan,
-            revenue=np.nan,
-            avg_deal=np.nan,
-            avg_deal_lo=np.nan,
-            avg_deal_hi=np.nan,
-            revenue_per_lead=np.nan,
-            revenue_per_lead_lo=np.nan,
-            revenue_per_lead_hi=np.nan,
-            revenue_per_sql=np.nan,
-        )
+        t = t.assign(**dict.fromkeys(("win_rate", "win_rate_lo", "win_rate_hi", *_MONEY_COLUMNS), np.nan))
     t = t.assign(sql_known=bool(o["sql_known"].all()) if "sql_known" in o.columns else True)
     body = t.iloc[:-1].sort_values(["revenue_per_lead", "sql_rate"], ascending=False, na_position="last")
     return pd.concat([body, t.iloc[[-1]]], ignore_index=True)
