@@ -2,7 +2,8 @@
 
 Commands are registered in :data:`COMMANDS` as ``name -> (module, help)``; each module provides
 ``add_arguments(parser)`` and ``run(args) -> int``. Bad input (:class:`DataContractError`) is printed
-as one line per problem on stderr with exit code 2 — never a traceback.
+as one line per problem on stderr with exit code 2; an operating-system error (a path that cannot be
+read or written, a full disk) as one line naming the path with exit code 1 — never a traceback.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import importlib
 import sys
 
 from .contract import DataContractError
+from .errors import os_error_line
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("salesaudit.cli_validate", "validate a data folder against the contract"),
@@ -51,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         for line in str(exc).splitlines():
             print(line, file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"salesaudit {args.command}: {os_error_line(exc)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"salesaudit {args.command}: out of memory (see --max-memory and docs/report.md)", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

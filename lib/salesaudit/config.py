@@ -21,6 +21,9 @@ take the defaults in :data:`DEFAULTS`. Example::
     interval_level: 0.9
     score_breakeven_sql_rate: 0.25  # optional: SQL rate at which a lead is worth sales' time (step 3)
     extracted_at: 2026-10-02        # optional: when the data was exported (else the latest date in any table)
+    earliest_date: 1990-01-01       # optional: dates before it are errors (default 1990-01-01)
+    latest_date: 2027-10-02         # optional: dates after it are errors (default extraction date + 1 year)
+    file_format: csv                # optional: which file to read when a table is given as CSV and Parquet
     new_channel:                    # optional: a new channel to evaluate in step 7 (skipped when absent)
       name: podcast                 #   its label in the report
       leads: 150                    #   leads expected per quarter
@@ -138,9 +141,9 @@ def load_config(data_dir: str | Path | None = None, config: str | Path | None = 
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            line = getattr(getattr(exc, "problem_mark", None), "line", None)
-            where = f" line {line + 1}" if line is not None else ""
-            raise DataContractError(f"{path.name}:{where} not valid YAML ({exc.__class__.__name__})") from None
+            from .errors import yaml_error_line
+
+            raise DataContractError(yaml_error_line(exc, path.name)) from None
         if not isinstance(loaded, dict):
             raise DataContractError(f"{path.name}: expected a mapping of settings, got {type(loaded).__name__}")
         check_settings(loaded, path.name)
@@ -178,6 +181,9 @@ OPTIONAL_KEYS: dict[str, str] = {
     "score_breakeven_sql_rate": "share",
     "extracted_at": "date",
     "new_channel": "mapping",
+    "earliest_date": "date",
+    "latest_date": "date",
+    "file_format": "file_format",
 }
 _KINDS: dict[str, str] = {
     "company": "text",
@@ -204,7 +210,8 @@ def check_settings(settings: dict[str, Any], file: str = "audit.yaml") -> None:
     paid_search`` would be split into letters), ``stages`` a mapping of open/won/lost to lists; shares
     (``gross_margin``, ``score_breakeven_sql_rate``) lie in [0, 1]; ``interval_level`` in (0, 1);
     ``fiscal_year_start_month`` is 1–12; ``roi_target`` > 0; day counts are whole numbers ≥ 0;
-    ``extracted_at`` is a date.
+    ``extracted_at``, ``earliest_date`` and ``latest_date`` are dates, the earliest before the latest;
+    ``file_format`` is csv or parquet.
     """
     import difflib
 
@@ -249,13 +256,23 @@ def check_settings(settings: dict[str, Any], file: str = "audit.yaml") -> None:
                 bad(key, f"{value} is not a month number 1–12")
             if kind == "days" and not (v == int(v) and v >= 0):
                 bad(key, f"{value} is not a whole number of days ≥ 0")
+        elif kind == "file_format" and value not in ("csv", "parquet"):
+            bad(key, f"{value!r} is neither csv nor parquet")
         elif kind == "date":
             import pandas as pd
 
             try:
-                pd.Timestamp(value)
-            except (TypeError, ValueError):
+                ok = not pd.isna(pd.Timestamp(value))
+            except (TypeError, ValueError, OverflowError):
+                ok = False
+            if not ok:
                 bad(key, f"{value!r} is not a date (write 2026-10-02)")
+    lo, hi = settings.get("earliest_date"), settings.get("latest_date")
+    if lo is not None and hi is not None:
+        import pandas as pd
+
+        if pd.Timestamp(lo) >= pd.Timestamp(hi):
+            bad("earliest_date", f"{lo} is not before latest_date {hi}")
 
 
 def resolve_data_dir(data_dir: str | Path) -> Path:

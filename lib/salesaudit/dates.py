@@ -29,7 +29,7 @@ import pandas as pd
 
 from .contract import DataContractError
 
-__all__ = ["DMY", "DateOrder", "date_order", "decide_dayfirst", "parse_date_text"]
+__all__ = ["DMY", "DateOrder", "date_order", "decide_dayfirst", "naive_ns", "parse_date_text", "to_datetime_safe"]
 
 # 1–2 digit field, separator, 1–2 digit field, same separator, 2 or 4 digit year, then a time or nothing
 DMY = r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})((?:[ T].*)?)$"
@@ -55,6 +55,41 @@ class DateOrder:
         if len(self.monthfirst_rows) and not len(self.dayfirst_rows):
             return False
         return None
+
+
+#: the span a ``datetime64[ns]`` column can hold; a value outside it ("March" read as year 1, year 2300) is unreadable
+NS_MIN = pd.Timestamp("1678-01-01")
+NS_MAX = pd.Timestamp("2261-12-31")
+
+
+def naive_ns(parsed: pd.Series) -> pd.Series:
+    """Time-zone-aware or naive timestamps of any unit → naive UTC ``datetime64[ns]``.
+
+    Values outside :data:`NS_MIN`–:data:`NS_MAX` become NaT (never an ``OutOfBoundsDatetime``): pandas reads
+    ``March`` as 0001-03-01 and ``5pm`` as 0001-01-01 17:00, which are not dates of a sales export.
+    """
+    s = parsed
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    inside = s.notna() & (s >= NS_MIN) & (s <= NS_MAX)
+    out = s.where(inside)
+    return out.astype("datetime64[ns]")
+
+
+def to_datetime_safe(values: pd.Series, **kwargs) -> pd.Series:
+    """``pd.to_datetime(values, errors="coerce", utc=True, **kwargs)`` → naive UTC ns; unreadable → NaT, never raises."""
+    try:
+        parsed = pd.to_datetime(values, errors="coerce", utc=True, **kwargs)
+    except (ValueError, OverflowError, TypeError):  # pandas raises for some out-of-range values even when coercing
+        parsed = pd.Series([_one_date(v, kwargs) for v in values], index=values.index, dtype="datetime64[us, UTC]")
+    return naive_ns(parsed)
+
+
+def _one_date(value, kwargs) -> pd.Timestamp:
+    try:
+        return pd.to_datetime(value, errors="coerce", utc=True, **kwargs)
+    except (ValueError, OverflowError, TypeError):
+        return pd.NaT
 
 
 _HEAD = r"^(\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))((?:[ T].*)?)$"  # no back-references: RE2-safe
@@ -185,8 +220,7 @@ def parse_date_text(values: pd.Series, where: str, declared: bool | None = None,
     has = h.codes >= 0
     out = pd.Series(np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]"), index=text.index)
     if not has.all():
-        iso_rows = pd.to_datetime(text[~has], errors="coerce", format="ISO8601", utc=True)
-        out[~has] = iso_rows.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]").to_numpy()
+        out[~has] = to_datetime_safe(text[~has], format="ISO8601").to_numpy()
     if has.any():
         day, month = (h.first, h.second) if dayfirst else (h.second, h.first)
         yy = _num(h.year)
@@ -203,17 +237,16 @@ def parse_date_text(values: pd.Series, where: str, declared: bool | None = None,
         row_ok[has] = ok[h.codes[has]]
         idx = np.flatnonzero(row_ok)
         iso = pd.Series(iso_head.to_numpy()[h.codes[idx]], dtype=_STR) + _clock24(h.tails.iloc[idx])
-        parsed = pd.to_datetime(iso, errors="coerce", format="ISO8601", utc=True)
+        parsed = to_datetime_safe(iso, format="ISO8601")
         retry = parsed.isna().to_numpy()  # e.g. a 12-hour clock "2:03 PM": the date part is now year-first
         if retry.any():
-            parsed[retry] = pd.to_datetime(iso[retry], errors="coerce", format="mixed", dayfirst=False, utc=True)
-        vals = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]").to_numpy()
+            parsed[retry] = to_datetime_safe(iso[retry], format="mixed", dayfirst=False).to_numpy()
+        vals = parsed.to_numpy()
         arr = out.to_numpy(copy=True)
         arr[idx] = vals
         out = pd.Series(arr, index=out.index)
     rest = (out.isna() & text.notna()).to_numpy(bool) & ~has
     if rest.any():  # month names, year-first with slashes …: unambiguous, never read day-first
-        extra = pd.to_datetime(text[rest], errors="coerce", format="mixed", dayfirst=False, utc=True)
         out = out.copy()
-        out[rest] = extra.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]").to_numpy()
+        out[rest] = to_datetime_safe(text[rest], format="mixed", dayfirst=False).to_numpy()
     return pd.Series(out.to_numpy(), index=values.index, name=values.name)

@@ -19,6 +19,7 @@ so the notebooks of one report do not re-parse CSV. Raw files are only ever read
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import logging
@@ -44,11 +45,12 @@ from .contract import (
     DataContractError,
 )
 from .coverage import Coverage, coverage_of
-from .dates import parse_date_text
+from .dates import naive_ns, parse_date_text, to_datetime_safe
+from .errors import not_a_file
 
 log = logging.getLogger(__name__)
 
-CONTRACT_VERSION = "4"  # bump when the loaded tables change shape (invalidates caches)
+CONTRACT_VERSION = "5"  # bump when the loaded tables change shape (invalidates caches)
 MAX_ROWS_SHOWN = 5
 FINDING_COLUMNS = ["table", "file", "column", "check", "severity", "count", "rows", "message"]
 _MEMO: dict[str, AuditData] = {}
@@ -153,19 +155,92 @@ def _empty_findings() -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # reading and coercion
 # --------------------------------------------------------------------------------------------------
-def find_files(data_dir: Path) -> dict[str, Path]:
-    """``{table: path}`` for each table file present (Parquet preferred over CSV)."""
-    out = {}
+FORMATS = (".parquet", ".csv")
+
+
+def find_files(data_dir: Path, file_format: str | None = None) -> dict[str, Path]:
+    """``{table: path}`` for each table file present.
+
+    A table given both as CSV and as Parquet is refused (one of them is stale; which one the user edited last
+    cannot be known) unless ``file_format`` (``csv`` or ``parquet``, the ``file_format`` setting) says which
+    to read. Anything that is not a regular file (a folder named ``leads.csv``, a FIFO that would block
+    forever) is refused before it is opened.
+    """
+    out: dict[str, Path] = {}
+    problems: list[str] = []
     for t in TABLES:
-        for ext in (".parquet", ".csv"):
-            p = data_dir / f"{t}{ext}"
-            if p.exists():
-                out[t] = p
+        present = [data_dir / f"{t}{ext}" for ext in FORMATS if (data_dir / f"{t}{ext}").exists()]
+        if file_format:
+            present = [p for p in present if p.suffix == f".{file_format}"]
+        if len(present) > 1:
+            problems.append(
+                f"{t}.csv and {t}.parquet: both present; delete the stale one or set file_format: csv "
+                f"(or parquet) in audit.yaml"
+            )
+            continue
+        if present:
+            kind = not_a_file(present[0])
+            if kind:
+                problems.append(f"{present[0].name}: is {kind}, not a file")
+                continue
+            out[t] = present[0]
+    if problems:
+        raise DataContractError("\n".join(problems))
+    return out
+
+
+def _header_of(path: Path) -> list[str]:
+    """The column names exactly as stored (before pandas renames a repeated ``a`` to ``a.1``)."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    with open(path, "rb") as fh:
+        first = fh.readline(1 << 20)
+    text = first.decode("utf-8-sig", errors="replace")
+    return next(csv.reader([text]), [])
+
+
+def _header_problems(path: Path, names: list[str]) -> list[str]:
+    """Repeated and near-repeated column names, and the hint for a file that is not comma-separated.
+
+    Two names that are equal after trimming spaces and ignoring case (``channel`` and ``channel ``,
+    ``Created_At`` and ``created_at``) would make one of the columns silently win.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(names, start=1):
+        key = str(name).strip().casefold()
+        if key in seen:
+            j = seen[key]
+            same = f"both named {name!r}" if names[j - 1] == name else f"named alike ({names[j - 1]!r}, {name!r})"
+            out.append(f"{path.name}: columns {j} and {i} are {same}; keep one, the audit cannot tell which is right")
+        else:
+            seen[key] = i
+    if path.suffix == ".csv" and len(names) == 1:
+        for sep, label in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+            if sep in names[0]:
+                out.append(
+                    f"{path.name}: the whole header is one column ({names[0][:60]!r}); the file is separated by "
+                    f"{label}, not commas; save it as comma-separated CSV or import it with a mapping "
+                    f"(delimiter is detected there)"
+                )
                 break
     return out
 
 
 def _read_raw(path: Path) -> pd.DataFrame:
+    try:
+        empty = path.stat().st_size == 0
+        names = [] if empty else _header_of(path)
+    except (UnicodeDecodeError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise DataContractError(f"{path.name}: cannot be read ({first[:200]})") from None
+    if empty:
+        raise DataContractError(f"{path.name}: the file is empty (not even a header)")
+    problems = _header_problems(path, names)
+    if problems:
+        raise DataContractError("\n".join(problems))
     try:
         if path.suffix == ".parquet":
             df = pd.read_parquet(path)
@@ -176,7 +251,7 @@ def _read_raw(path: Path) -> pd.DataFrame:
             df = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        raise DataContractError(f"{path.name}: cannot be read ({first})") from None
+        raise DataContractError(f"{path.name}: cannot be read ({first[:200]})") from None
     df.columns = [str(c).strip() for c in df.columns]
     df = df.replace({"": None})
     return df
@@ -204,8 +279,7 @@ def _parse_timestamps(s: pd.Series, file: str = "") -> pd.Series:
         out = s
     else:
         text = _to_text(s)
-        out = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
-        out = out.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+        out = to_datetime_safe(text, format="ISO8601")
         bad = (out.isna() & text.notna()).to_numpy(bool)
         if bad.any():
             where = f"{file + ': ' if file else ''}column {s.name}"
@@ -217,9 +291,7 @@ def _parse_timestamps(s: pd.Series, file: str = "") -> pd.Series:
             )
             out = out.copy()
             out[bad] = retry.to_numpy()
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    return out.astype("datetime64[ns]")
+    return naive_ns(out)
 
 
 def _parse_numbers(s: pd.Series) -> pd.Series:
@@ -243,11 +315,40 @@ def parse_bool(s: pd.Series) -> pd.Series:
     return out
 
 
-def coerce_table(table: str, raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[dict]]:
+EARLIEST_DATE = pd.Timestamp("1990-01-01")
+
+
+def date_window(cfg: AuditConfig | None, today: pd.Timestamp | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The plausible span of every date in the data: ``earliest_date`` to ``latest_date`` (audit.yaml).
+
+    Defaults: 1990-01-01 to the extraction date + 1 year (the extraction date is ``extracted_at`` when set,
+    else today). A lead dated 1900 or 2100 is a typo or a placeholder; accepted, it would make the latest
+    quarter 2099Q4.
+    """
+    extra = cfg.extra if cfg is not None else {}
+    lo = pd.Timestamp(extra["earliest_date"]) if extra.get("earliest_date") is not None else EARLIEST_DATE
+    if extra.get("latest_date") is not None:
+        hi = pd.Timestamp(extra["latest_date"])
+    else:
+        base = pd.Timestamp(extra["extracted_at"]) if extra.get("extracted_at") is not None else today
+        base = (base if base is not None else pd.Timestamp.today()).normalize()
+        hi = base + pd.DateOffset(years=1)
+    return lo, hi
+
+
+def _examples(values: pd.Series, n: int = 3) -> str:
+    """Up to ``n`` distinct values, quoted and cut to 20 characters (for a message)."""
+    shown = [repr(str(v)[:20]) for v in pd.unique(values.dropna().astype(str))[:n]]
+    return ", ".join(shown)
+
+
+def coerce_table(
+    table: str, raw: pd.DataFrame, path: Path, window: tuple[pd.Timestamp, pd.Timestamp] | None = None
+) -> tuple[pd.DataFrame, list[dict]]:
     """Coerce the columns of one raw table to their contract types.
 
-    Returns the typed frame and error findings for missing required columns, empty required cells and
-    values that do not parse as their type.
+    Returns the typed frame and error findings for missing required columns, empty required cells,
+    values that do not parse as their type (with examples) and dates outside ``window`` (:func:`date_window`).
     """
     file = path.name
     findings: list[dict] = []
@@ -267,9 +368,19 @@ def coerce_table(table: str, raw: pd.DataFrame, path: Path) -> tuple[pd.DataFram
             parsed = _parse_timestamps(s, file)
             bad = (parsed.isna() & present).to_numpy(bool)
             if bad.any():
-                findings.append(
-                    _finding(table, file, col.name, "parse_date", "error", _row_numbers(path, bad), "not a date")
-                )
+                what = f"not a date (e.g. {_examples(s[bad])})"
+                findings.append(_finding(table, file, col.name, "parse_date", "error", _row_numbers(path, bad), what))
+            if window is not None:
+                lo, hi = window
+                odd = (parsed.notna() & ((parsed < lo) | (parsed > hi))).to_numpy(bool)
+                if odd.any():
+                    what = (
+                        f"outside the plausible dates {lo:%Y-%m-%d} to {hi:%Y-%m-%d} (e.g. {_examples(s[odd])}); "
+                        f"fix them, or set earliest_date / latest_date in audit.yaml if they are real"
+                    )
+                    findings.append(
+                        _finding(table, file, col.name, "date_window", "error", _row_numbers(path, odd), what)
+                    )
             if col.kind == "month":
                 parsed = parsed.dt.to_period("M").dt.to_timestamp()
             df[col.name] = parsed
@@ -608,8 +719,12 @@ def _read_cache(key: str, data_dir: Path, cfg: AuditConfig) -> AuditData | None:
 
 def _write_cache(data: AuditData) -> None:
     root = cache_root()
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    except OSError as exc:  # a cache folder that cannot be written (SALESAUDIT_CACHE a file …) only costs time
+        log.warning("could not write the cache in %s (%s); every step re-reads the raw files", root, exc)
+        return
     try:
         for t, df in data.tables.items():
             df.to_parquet(tmp / f"{t}.parquet", index=False)
@@ -642,7 +757,7 @@ def load(
     if not data_dir.is_dir():
         raise DataContractError(f"{data_dir}: data folder not found")
     cfg = load_config(data_dir, config)
-    files = find_files(data_dir)
+    files = find_files(data_dir, cfg.extra.get("file_format"))
     for t in REQUIRED_TABLES:
         if t not in files:
             raise DataContractError(f"{data_dir.name}/{t}.csv: required table is missing (no {t}.csv or {t}.parquet)")
@@ -666,13 +781,18 @@ def _load_uncached(data_dir: Path, cfg: AuditConfig, files: dict[str, Path], key
     findings: list[dict] = []
     tables: dict[str, pd.DataFrame] = {}
     stored_channels: dict[str, pd.Series] = {}
+    window = date_window(cfg)
     for t, path in files.items():
         raw = _read_raw(path)
         if "channel" in raw.columns:
             stored_channels[t] = raw["channel"].reset_index(drop=True)
-        df, f = coerce_table(t, raw, path)
+        df, f = coerce_table(t, raw, path, window)
         if t == "leads":
             df = _complete_leads(df)
+            if df.empty:
+                f.append(
+                    _finding(t, path.name, "", "no_rows", "error", [], "has a header but no rows: nothing to audit")
+                )
         findings += f
         if not any(x["check"] == "column_present" for x in f):
             findings += validate_table(t, df, path)

@@ -47,7 +47,9 @@ from typing import Any
 
 from . import summary as summ
 from .config import NOTEBOOKS_DIR, REPORTS_DIR, resolve_data_dir
+from .contract import DataContractError
 from .coverage import audit_quarter
+from .errors import os_error_line
 from .io import AuditData, cache_root, load
 from .periods import Quarter
 from .record import read_figures
@@ -800,6 +802,23 @@ def remove_stale_builds(reports_dir: Path, max_age: float = STALE_AFTER) -> list
     return removed
 
 
+def check_reports_dir(reports_dir: str | Path) -> Path:
+    """The output folder, created when missing; a file, an unwritable or read-only folder → one line.
+
+    Checked before anything is validated or executed, so a typo in ``--reports`` costs no build.
+    """
+    path = Path(reports_dir).resolve()
+    if path.exists() and not path.is_dir():
+        raise DataContractError(f"--reports {reports_dir}: is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = Path(tempfile.mkdtemp(prefix=".write-check-", dir=path))
+        probe.rmdir()
+    except OSError as exc:
+        raise DataContractError(f"--reports {reports_dir}: cannot write there ({os_error_line(exc)})") from None
+    return path
+
+
 def build_report(
     data_dir: str | Path,
     quarter: str | None = "latest",
@@ -820,7 +839,7 @@ def build_report(
     :class:`ReportError` when a notebook fails or a cell runs longer than ``cell_timeout`` seconds (the
     previous report is left untouched). Build folders of dead builds are removed first."""
     timer = Timer()
-    reports_dir = Path(reports_dir).resolve()
+    reports_dir = check_reports_dir(reports_dir)
     with timer("validate"):
         data = DataInfo.of(data) if data is not None else validate(data_dir, config)
         q = resolve_quarter(data, quarter)
@@ -1027,6 +1046,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     t0 = time.perf_counter()
+    check_reports_dir(args.reports)
     t_validate = time.perf_counter()
     data = validate(args.data, args.config)  # validate + cache once; bad data → exit 2
     t_validate = time.perf_counter() - t_validate

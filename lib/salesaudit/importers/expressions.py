@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..contract import DataContractError
+from ..dates import to_datetime_safe
 
 __all__ = ["evaluate", "SERIES_METHODS", "STR_METHODS", "DT_FIELDS", "ASTYPE_TYPES"]
 
@@ -46,7 +47,7 @@ __all__ = ["evaluate", "SERIES_METHODS", "STR_METHODS", "DT_FIELDS", "ASTYPE_TYP
 SERIES_METHODS: dict[str, tuple[str, ...]] = {
     "fillna": ("value",),
     "where": ("cond", "other"),
-    "replace": ("to_replace", "value", "regex"),
+    "replace": ("to_replace", "value"),
     "isna": (),
     "notna": (),
     "isin": ("values",),
@@ -58,11 +59,11 @@ STR_METHODS: dict[str, tuple[str, ...]] = {
     "lower": (),
     "upper": (),
     "strip": ("to_strip",),
-    "contains": ("pat", "case", "na", "regex"),
+    "contains": ("pat", "case", "na"),
     "startswith": ("pat", "na"),
     "endswith": ("pat", "na"),
     "len": (),
-    "replace": ("pat", "repl", "n", "case", "regex"),
+    "replace": ("pat", "repl", "n", "case"),
     "slice": ("start", "stop", "step"),
 }
 DT_FIELDS = ("year", "month", "day", "quarter", "date")
@@ -333,7 +334,7 @@ def _dates(s: pd.Series) -> pd.Series:
     """Dates for ``.dt``: a text column is parsed (ISO and other unambiguous forms; unreadable → empty)."""
     if pd.api.types.is_datetime64_any_dtype(s):
         return s
-    return pd.to_datetime(s, errors="coerce", format="mixed")
+    return to_datetime_safe(s, format="mixed")
 
 
 class _Evaluator:
@@ -432,6 +433,8 @@ class _Evaluator:
         kwargs = {kw.arg: self.literal(kw.value) for kw in node.keywords}
         if isinstance(target, _Accessor) and method in ("contains", "startswith", "endswith"):
             kwargs.setdefault("na", False)  # an empty cell does not contain anything (as pandas 3 text)
+        if method in ("contains", "replace"):
+            kwargs["regex"] = False  # patterns are plain text: a hostile regular expression cannot hang the import
         result = getattr(obj, method)(*args, **kwargs)
         if isinstance(target, _Accessor) and target.kind == "str":
             result = result.astype(object).where(result.notna(), None)

@@ -18,10 +18,11 @@ import pandas as pd
 import yaml
 
 from ..contract import COLUMNS, ID_COLUMNS, DataContractError
+from ..errors import yaml_error_line
 from ..io import parse_bool
 from .expressions import evaluate
 from .reading import ReadLog, bad_rows, n_rows, parse_dates, parse_numbers, rows_label
-from .transforms import compute, drop_rows, group_by, hash_values
+from .transforms import compute, drop_rows, group_by, hash_values, need_columns
 
 TABLE_ORDER = (
     "reps",
@@ -66,7 +67,7 @@ def load_mapping(spec: str | Path) -> dict:
     try:
         mapping = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise DataContractError(f"{p.name}: not valid YAML ({exc.__class__.__name__})") from None
+        raise DataContractError(yaml_error_line(exc, p.name)) from None
     if not isinstance(mapping, dict) or "tables" not in mapping:
         raise DataContractError(f"{p.name}: a mapping needs a 'tables:' section")
     unknown = [t for t in mapping["tables"] if t not in COLUMNS]
@@ -162,7 +163,11 @@ def build_table(
         on = j.get("keys") or j.get("on") or j.get(True)  # YAML 1.1 reads a bare `on` key as true
         if not isinstance(on, dict):
             raise DataContractError(f"mapping: {target}: a join needs 'keys: {{left_column: right_column}}'")
+        rname = src_names[j["source"]]
+        need_columns(df, list(on.keys()), fname, f"tables.{target}.join keys")
+        need_columns(right, list(on.values()), rname, f"tables.{target}.join keys")
         cols = j.get("columns") or [c for c in right.columns if c not in on.values()]
+        need_columns(right, list(cols), rname, f"tables.{target}.join columns")
         right = right[list(on.values()) + cols].drop_duplicates(subset=list(on.values()))
         prefix = j.get("prefix", "")
         right = right.rename(columns={c: f"{prefix}{c}" for c in cols})
@@ -174,7 +179,6 @@ def build_table(
         )
         df.index = before
         used |= set(on.keys())
-        rname = src_names[j["source"]]
         log.unused[rname] = sorted(set(sources[j["source"]].columns) - set(on.values()) - set(cols))
         log.mapped.append(
             f"{target}: joined {src_names[j['source']]} on {', '.join(f'{k} = {v}' for k, v in on.items())}"

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..contract import DataContractError
-from ..dates import parse_date_text
+from ..dates import NS_MAX, parse_date_text, to_datetime_safe
+from ..errors import not_a_file
 
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
 DELIMITERS = (",", ";", "\t", "|")
@@ -109,6 +110,9 @@ def read_table(path: Path, delimiter: str | None = None, encoding: str | None = 
     log = ReadLog(path.name)
     if not path.exists():
         raise DataContractError(f"{path}: file not found")
+    kind = not_a_file(path)
+    if kind:
+        raise DataContractError(f"{path}: is {kind}, not a file")
     raw = path.read_bytes()
     if encoding:
         try:
@@ -222,15 +226,13 @@ def parse_dates(
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     todo = s.notna() & (s != "")
     serial = pd.to_numeric(s, errors="coerce")
-    is_serial = todo & serial.between(1, 2958465) & s.str.fullmatch(r"\d+(\.\d+)?").fillna(False)
+    is_serial = todo & serial.between(1, (NS_MAX - EXCEL_EPOCH).days) & s.str.fullmatch(r"\d+(\.\d+)?").fillna(False)
     if is_serial.any():
         out[is_serial] = (EXCEL_EPOCH + pd.to_timedelta(serial[is_serial], unit="D")).astype("datetime64[ns]")
     rest = (todo & ~is_serial).fillna(False)
     if rest.any():
         if fmt:
-            parsed = pd.to_datetime(s[rest], format=fmt, errors="coerce")
-            if getattr(parsed.dt, "tz", None) is not None:
-                parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+            parsed = to_datetime_safe(s[rest], format=fmt)
         else:
             parsed = parse_date_text(s[rest], where, dayfirst, DAYFIRST_HINT.format(col=column or "<column>"))
         out[rest] = parsed.astype("datetime64[ns]")

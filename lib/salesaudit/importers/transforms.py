@@ -45,7 +45,7 @@ AGGREGATES = ("first", "last", "min", "max", "sum", "count", "nunique")
 COMPUTE_OPS = ("multiply", "add", "subtract", "hash", "row_number")
 
 
-def _need(df: pd.DataFrame, cols: list[str], fname: str, what: str) -> None:
+def need_columns(df: pd.DataFrame, cols: list[str], fname: str, what: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise DataContractError(
@@ -65,7 +65,7 @@ def condition_mask(df: pd.DataFrame, cond: dict, fname: str, opts: dict | None =
         raise DataContractError(
             f"mapping: condition on {col}: unknown op '{cond.get('op')}' (known: {', '.join(sorted(set(OPERATORS)))})"
         )
-    _need(df, [col], fname, "a condition")
+    need_columns(df, [col], fname, "a condition")
     text = df[col].astype("string").str.strip()
     text = text.mask(text == "")
     value = cond.get("value")
@@ -176,7 +176,7 @@ def compute(df: pd.DataFrame, spec: dict | None, fname: str, log, opts: dict) ->
             log.mapped.append(f"{fname}: {name} = the spreadsheet row number")
             continue
         cols = [str(c) for c in (args if isinstance(args, list) else [args])]
-        _need(out, cols, fname, f"compute {name}")
+        need_columns(out, cols, fname, f"compute {name}")
         used |= set(cols)
         if op == "hash":
             out[name] = hash_values(out, cols)
@@ -220,7 +220,7 @@ def group_by(
     order = [str(c) for c in (spec.get("order_by") or [])] if isinstance(spec.get("order_by"), list) else []
     if isinstance(spec.get("order_by"), str):
         order = [spec["order_by"]]
-    _need(df, keys + order, fname, "group_by")
+    need_columns(df, keys + order, fname, "group_by")
     used = set(keys) | set(order)
     key_text = df[keys].apply(lambda s: s.astype("string").str.strip())
     no_key = key_text.isna().any(axis=1) | (key_text == "").any(axis=1)
@@ -241,7 +241,7 @@ def group_by(
         if len(ops) != 1:
             raise DataContractError(f"mapping: group_by aggregate {name}: give one of {', '.join(AGGREGATES)}")
         op, col = ops[0], str(rule[ops[0]])
-        _need(work, [col], fname, f"group_by aggregate {name}")
+        need_columns(work, [col], fname, f"group_by aggregate {name}")
         used.add(col)
         values = work[col]
         if op in ("min", "max"):
