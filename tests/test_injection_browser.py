@@ -146,7 +146,7 @@ def test_chromium_runs_nothing(hostile_report):
             pwned = page.evaluate("() => window.__pwned")
             live = page.evaluate(
                 "() => document.querySelectorAll('script, iframe, object, embed, svg, "
-                "[onerror], [onload], a[href^=\"javascript\"]').length"
+                '[onerror], [onload], a[href^="javascript"]\').length'
             )
             shown = page.evaluate("() => document.body.innerText")
         finally:

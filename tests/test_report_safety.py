@@ -82,6 +82,33 @@ def test_cell_timeout_fails_fast_naming_notebook_and_cell(data, tmp_path, capsys
     assert not (reports / "2026Q3").exists() and not list(reports.glob(".build-*"))
 
 
+@pytest.mark.slow
+def test_disk_full_during_a_build_is_one_line_and_keeps_the_previous_report(data, tmp_path, capsys, monkeypatch):
+    import errno
+
+    nbs = _notebook(tmp_path / "nbs", "01_plain", [nbformat.v4.new_code_cell("print('ok')")])
+    reports = tmp_path / "reports"
+    assert _build(data, nbs, reports) == 0
+    before = {p.name: p.read_bytes() for p in (reports / "2026Q3").iterdir()}
+    capsys.readouterr()
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(report, "render_report_html", lambda *a, **k: "<html></html>")
+    monkeypatch.setattr(Path, "write_text", full)
+    rc = _build(data, nbs, reports)
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert rc == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err
+    assert lines[0].startswith(f"salesaudit report: {reports}/.build-2026Q3-")
+    assert lines[0].endswith(": the disk is full; free some space and run again (nothing was published)")
+    assert {p.name: p.read_bytes() for p in (reports / "2026Q3").iterdir()} == before
+    assert not list(reports.glob(".build-*"))
+
+
 # --------------------------------------------------------------------------------------------------
 # interactive-only cells, stale build folders
 # --------------------------------------------------------------------------------------------------
