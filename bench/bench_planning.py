@@ -2,7 +2,7 @@
 
 Usage: ``python bench/bench_planning.py --data data/demo [--quarter 2026Q3] [--moves 50] [--draws 2000]``
 (``make bench-planning``). Prints the time to fit the model once, then the per-move time of
-:func:`salesaudit.planning.recompute` (Monte Carlo + table + capacity check) and, separately, of
+:func:`salesaudit.steps.planning.planning.recompute` (Monte Carlo + table + capacity check) and, separately, of
 redrawing the chart. The budget is 100 ms per move for the compute step.
 """
 
@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from salesaudit import nb, planning
+    from salesaudit.report import nb
+    from salesaudit.steps.planning import planning
 
     t0 = time.perf_counter()
     ctx = nb.setup(args.quarter, args.data)

@@ -34,7 +34,7 @@ def _isolated_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def small_data(tmp_path_factory) -> Path:
-    from salesaudit.demo import generate
+    from salesaudit.data.demo import generate
 
     out = tmp_path_factory.mktemp("small_demo")
     generate(out, seed=11, leads_per_year=3000, years=3)
@@ -43,7 +43,7 @@ def small_data(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> Path:
-    from salesaudit.demo import generate
+    from salesaudit.data.demo import generate
 
     out = tmp_path_factory.mktemp("demo")
     generate(out, seed=7)
@@ -58,8 +58,8 @@ def demo_truth(demo_data) -> dict:
 @pytest.fixture(scope="session")
 def run_nb(tmp_path_factory):
     """Execute a notebook; results are memoised per (notebook, data folder, quarter)."""
-    from salesaudit.execute import run_notebook
-    from salesaudit.record import read_figures
+    from salesaudit.report.execute import run_notebook
+    from salesaudit.report.record import read_figures
 
     cache: dict = {}
     outdir = tmp_path_factory.mktemp("executed")

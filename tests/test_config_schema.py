@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from salesaudit.config import load_config
-from salesaudit.contract import DataContractError
+from salesaudit.errors import DataContractError
 
 
 def test_good_settings_and_a_missing_named_file(tmp_path):

@@ -1,4 +1,4 @@
-"""Unit tests for salesaudit.content: Mantel–Haenszel lifts, exposure windows, ranking and freshness."""
+"""Unit tests for salesaudit.steps.tools.content: Mantel–Haenszel lifts, exposure windows, ranking and freshness."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
-from salesaudit import content as ct
 from salesaudit.periods import parse_quarter
+from salesaudit.steps.tools import content as ct
 
 T = pd.Timestamp
 Q = parse_quarter("2026Q3")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 import pytest
-from salesaudit.contract import COLUMNS, MODELS, TABLES
+from salesaudit.data.contract import COLUMNS, MODELS, TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from salesaudit import sections
 from salesaudit.config import load_config
-from salesaudit.coverage import Coverage, audit_quarter, coverage_of, reached_mask, stage_statuses
+from salesaudit.data.coverage import Coverage, audit_quarter, coverage_of, reached_mask, stage_statuses
 from salesaudit.periods import parse_quarter
+from salesaudit.report import sections
 
 
 def _leads(created, **cols):
@@ -137,7 +137,7 @@ def test_coverage_round_trips_through_json():
 
 class _Ctx:
     def __init__(self, tables, quarter="2020Q1"):
-        from salesaudit.io import AuditData
+        from salesaudit.data.io import AuditData
 
         self.data = AuditData(None, CFG, tables, pd.DataFrame(), coverage=coverage_of(tables, CFG))
         self.coverage = self.data.coverage

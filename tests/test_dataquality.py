@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from salesaudit import dataquality as dq
 from salesaudit.config import load_config
-from salesaudit.io import load
+from salesaudit.data.io import load
 from salesaudit.periods import parse_quarter
+from salesaudit.steps.reporting import dataquality as dq
 
 T = pd.Timestamp
 END = T("2026-04-01")
@@ -591,7 +591,7 @@ def test_freshness_and_timeliness_measured_at_the_extraction_when_it_is_earlier(
 
 
 def test_trend_uses_only_quarters_the_leads_cover():
-    from salesaudit.coverage import coverage_of
+    from salesaudit.data.coverage import coverage_of
 
     leads = pd.DataFrame(
         {
@@ -614,7 +614,7 @@ def test_trend_uses_only_quarters_the_leads_cover():
 
 
 def test_coverage_sentences_never_say_from_x_to_x():
-    from salesaudit.coverage import coverage_of
+    from salesaudit.data.coverage import coverage_of
 
     leads = pd.DataFrame({"lead_id": ["a"], "created_at": [T("2026-01-05 10:00")], "channel": ["x"]})
     cov = coverage_of({"leads": leads}, tiny_cfg(), today=T("2026-06-01"))

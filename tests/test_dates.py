@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import yaml
-from salesaudit import io
-from salesaudit.contract import DataContractError
-from salesaudit.dates import date_order, decide_dayfirst, parse_date_text
-from salesaudit.importers import import_data
-from salesaudit.importers.reading import parse_dates
+from salesaudit.data import io
+from salesaudit.data.dates import date_order, decide_dayfirst, parse_date_text
+from salesaudit.data.importers import import_data
+from salesaudit.data.importers.reading import parse_dates
+from salesaudit.errors import DataContractError
 
 
 def _iso(s: pd.Series) -> list[str]:
@@ -17,7 +17,7 @@ def _iso(s: pd.Series) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------------
-# the rule (salesaudit.dates)
+# the rule (salesaudit.data.dates)
 # --------------------------------------------------------------------------------------------------
 def test_a_first_field_above_12_makes_the_whole_column_day_first():
     got = parse_date_text(pd.Series(["01-02-2018", "20-10-2017", "5/3/2016 12:00"]), "x.csv: column d")

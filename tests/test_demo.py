@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from salesaudit.config import canonical_token, load_config
-from salesaudit.contract import COLUMNS, ID_COLUMNS, LEAD_STAGE_COLUMNS, MODELS, TABLES
-from salesaudit.demo import CHANNEL_VARIANTS, CHANNELS, PRODUCT_VARIANTS, PRODUCTS, generate
+from salesaudit.data.contract import COLUMNS, ID_COLUMNS, LEAD_STAGE_COLUMNS, MODELS, TABLES
+from salesaudit.data.demo import CHANNEL_VARIANTS, CHANNELS, PRODUCT_VARIANTS, PRODUCTS, generate
 
 SMALL = {"seed": 3, "leads_per_year": 1500, "years": 2}
 TRUTH_KEYS = {

@@ -1,4 +1,4 @@
-"""Unit tests for salesaudit.engagement: e-mail stream rates and manual-work metrics, on hand-made frames."""
+"""Unit tests for salesaudit.steps.tools.engagement: e-mail stream rates and manual-work metrics, on hand-made frames."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
-from salesaudit import engagement as eg
+from salesaudit import text
 from salesaudit.periods import parse_quarter
+from salesaudit.steps.tools import engagement as eg
 
 Q = parse_quarter("2026Q3")
 T = pd.Timestamp
@@ -178,9 +179,9 @@ def test_never_contacted_impact():
 
 
 def test_fmt_ci():
-    s = eg.fmt_ci(pd.Series([0.123, np.nan]), pd.Series([0.1, np.nan]), pd.Series([0.15, np.nan]))
+    s = text.fmt_ci(pd.Series([0.123, np.nan]), pd.Series([0.1, np.nan]), pd.Series([0.15, np.nan]))
     assert s.tolist() == ["12.3% (10.0–15.0)", "n/a"]
     assert (
-        eg.fmt_ci(pd.Series([0.01]), pd.Series([-0.02]), pd.Series([0.03]), suffix=" pp").iloc[0]
+        text.fmt_ci(pd.Series([0.01]), pd.Series([-0.02]), pd.Series([0.03]), suffix=" pp").iloc[0]
         == "1.0 pp (−2.0 to 3.0)"
     )

@@ -1,4 +1,4 @@
-"""Unit tests of salesaudit.funnel and salesaudit.volume on tiny hand-made frames, property tests, and
+"""Unit tests of salesaudit.steps.process.funnel and salesaudit.steps.process.volume on tiny hand-made frames, property tests, and
 the recovery of the demo company's channel conversion rates."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from salesaudit import funnel, volume
 from salesaudit.periods import parse_quarter
+from salesaudit.steps.process import funnel, volume
 
 T = pd.Timestamp
 NaT = pd.NaT
@@ -577,7 +577,7 @@ def test_rates_in_unit_interval_and_channels_sum_to_total(leads):
 def test_channel_rates_recover_demo_truth(demo_data, demo_truth):
     """Each channel's step conversion on mature cohorts (what section 3 shows) covers the generator's
     rate with its 90% interval, allowing 1 miss in 10."""
-    from salesaudit.io import load
+    from salesaudit.data.io import load
 
     data = load(demo_data)
     d = funnel.stage_dates(data.leads[data.leads["created_at"] < Q3.end])
@@ -595,7 +595,7 @@ def test_channel_rates_recover_demo_truth(demo_data, demo_truth):
 @pytest.mark.slow
 def test_visit_to_lead_recovers_demo_truth(demo_data, demo_truth):
     """Section 2's visitor → lead rates for the audited quarter cover the planted per-channel rates."""
-    from salesaudit.io import load
+    from salesaudit.data.io import load
 
     data = load(demo_data)
     v = funnel.visit_to_lead(data.leads, data.traffic, Q3.start, Q3.end)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from salesaudit import io
-from salesaudit.contract import DataContractError
-from salesaudit.importers import import_data
-from salesaudit.importers.reading import detect_decimal, parse_dates, parse_numbers, read_table
+from salesaudit.data import io
+from salesaudit.data.importers import import_data
+from salesaudit.data.importers.reading import detect_decimal, parse_dates, parse_numbers, read_table
+from salesaudit.errors import DataContractError
 
 ROOT = Path(__file__).resolve().parents[1]
 IMPORTS = ROOT / "tests" / "data" / "imports"

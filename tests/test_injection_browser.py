@@ -91,7 +91,7 @@ class _Live(HTMLParser):
 
 @pytest.fixture(scope="module")
 def hostile_report(small_data, tmp_path_factory):
-    from salesaudit.report import build_report
+    from salesaudit.report.build import build_report
 
     data = _hostile(small_data, tmp_path_factory.mktemp("hostile") / "data")
     res = build_report(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from salesaudit import io
-from salesaudit.contract import DataContractError
+from salesaudit.data import io
+from salesaudit.errors import DataContractError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from salesaudit import leadquality as lq
 from salesaudit import stats
 from salesaudit.periods import parse_quarter
+from salesaudit.steps.leads import leadquality as lq
 
 Q = parse_quarter("2026Q3")
 T = pd.Timestamp

@@ -14,8 +14,10 @@ from PIL import Image
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from salesaudit import demo, lint, plots  # noqa: E402
+from salesaudit import plots  # noqa: E402
 from salesaudit.cli import main  # noqa: E402
+from salesaudit.data import demo
+from salesaudit.report import lint
 from salesaudit.stats import MIN_BASE_N, MIN_CLAIM_N  # noqa: E402
 
 

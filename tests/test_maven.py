@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from salesaudit.importers import import_data
+from salesaudit.data.importers import import_data
 
 ROOT = Path(__file__).resolve().parents[1]
 MAVEN = ROOT / "tests" / "data" / "maven-crm"

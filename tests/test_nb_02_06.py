@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 from _shapes import broken_lines, make_partial, make_snapshot, reader_text
-from salesaudit import engagement, io
+from salesaudit.data import io
+from salesaudit.steps.tools import engagement
 
 pytestmark = pytest.mark.slow
 

@@ -9,10 +9,10 @@ import shutil
 import nbformat
 import numpy as np
 import pytest
-from salesaudit import io
-from salesaudit import leadquality as lq
 from salesaudit.config import NOTEBOOKS_DIR
+from salesaudit.data import io
 from salesaudit.periods import parse_quarter
+from salesaudit.steps.leads import leadquality as lq
 
 NB = "03_lead_quality"
 HEADLINE = ["lead_to_sql_rate", "lead_score_auc"]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from salesaudit.config import NOTEBOOKS_DIR
-from salesaudit.contract import TABLES
+from salesaudit.data.contract import TABLES
 from test_robustness import leads_only  # noqa: F401  (the shared leads-only folder)
 
 NB = "04_reporting"

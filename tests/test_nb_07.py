@@ -8,7 +8,7 @@ import nbformat
 import pandas as pd
 import pytest
 from _shapes import broken_lines, make_partial, make_snapshot, reader_text
-from salesaudit import io
+from salesaudit.data import io
 from salesaudit.periods import parse_quarter
 
 NB = "07_spend_planning"

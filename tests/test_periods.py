@@ -1,6 +1,6 @@
 import pandas as pd
 import pytest
-from salesaudit.contract import DataContractError
+from salesaudit.errors import DataContractError
 from salesaudit.periods import Quarter, latest_complete_quarter, parse_quarter, quarter_labels, quarter_of
 
 

@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from salesaudit import io, planning, reps
 from salesaudit.config import load_config
+from salesaudit.data import io
 from salesaudit.periods import parse_quarter
+from salesaudit.steps.planning import planning
+from salesaudit.steps.sales import reps
 
 T = pd.Timestamp
 Q3 = parse_quarter("2026Q3")
@@ -388,7 +390,7 @@ def test_slider_recompute_under_100_ms(demo_model):
 def test_new_channel_settings_from_audit_yaml():
     from types import SimpleNamespace
 
-    from salesaudit.contract import DataContractError
+    from salesaudit.errors import DataContractError
 
     cfg = SimpleNamespace(extra={}, source=None)
     assert planning.new_channel_settings(cfg) is None  # not configured: step 07 skips the section
@@ -409,7 +411,7 @@ def test_new_channel_settings_from_audit_yaml():
 
 
 def test_demo_audit_yaml_configures_the_new_channel(tmp_path):
-    from salesaudit import demo
+    from salesaudit.data import demo
 
     cfg = demo._audit_yaml()
     nc = planning.new_channel_settings(SimpleCfg(cfg))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from salesaudit import io
-from salesaudit.importers import import_data
+from salesaudit.data import io
+from salesaudit.data.importers import import_data
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "real"

@@ -1,5 +1,5 @@
 import nbformat
-from salesaudit.record import figure, findings_of, read_figures
+from salesaudit.report.record import figure, findings_of, read_figures
 
 
 def test_read_figures_from_outputs():

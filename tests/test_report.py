@@ -15,10 +15,10 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from salesaudit import report
 from salesaudit.cli import main as cli_main
 from salesaudit.periods import Quarter
-from salesaudit.record import read_figures
+from salesaudit.report import build as report
+from salesaudit.report.record import read_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -224,7 +224,7 @@ def _tiny_data(folder: Path, start: str = "2025-07-01") -> Path:
 
 
 def test_complete_quarters(tmp_path):
-    from salesaudit.io import load
+    from salesaudit.data.io import load
 
     data = load(_tiny_data(tmp_path / "d"))
     assert [q.label for q in report.complete_quarters(data)] == ["2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3"]
@@ -474,7 +474,7 @@ def test_real_report_on_small_demo(small_data, tmp_path):
     for name, row in doc["headline"].items():
         if name in flat:
             assert row["value"] == flat[name]["value"]
-    from salesaudit import lint
+    from salesaudit.report import lint
 
     problems = lint.lint_report(out, demo=True)
     assert not problems, "\n".join(p.line() for p in problems[:20])

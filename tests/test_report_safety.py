@@ -19,8 +19,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from salesaudit import report
 from salesaudit.cli import main as cli_main
+from salesaudit.report import build as report
 from test_report import _nb, _tiny_data
 
 PARAMS = 'quarter = "2026Q3"\ndata_dir = "data/demo"\nconfig = "audit.yaml"'

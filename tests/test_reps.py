@@ -1,4 +1,4 @@
-"""Unit tests of salesaudit.reps on tiny hand-computed frames, plus recovery of the demo truth."""
+"""Unit tests of salesaudit.steps.sales.reps on tiny hand-computed frames, plus recovery of the demo truth."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
-from salesaudit import reps as R
 from salesaudit.periods import parse_quarter
+from salesaudit.steps.sales import reps as R
 
 T = pd.Timestamp
 Q = parse_quarter("2026Q3")  # 2026-07-01 .. 2026-10-01
@@ -482,7 +482,7 @@ def test_display_tables():
 @pytest.mark.slow
 @pytest.mark.parametrize("quarter", ["2026Q3", "2026Q2"])
 def test_demo_rep_skill_order_recovered(demo_data, demo_truth, quarter):
-    from salesaudit.io import load
+    from salesaudit.data.io import load
 
     data = load(demo_data)
     q = parse_quarter(quarter)
@@ -493,7 +493,7 @@ def test_demo_rep_skill_order_recovered(demo_data, demo_truth, quarter):
 
 @pytest.mark.slow
 def test_demo_capacity_shortfall_recovered(demo_data, demo_truth):
-    from salesaudit.io import load
+    from salesaudit.data.io import load
 
     data = load(demo_data)
     truth = demo_truth["capacity"]
@@ -513,7 +513,7 @@ def test_demo_capacity_shortfall_recovered(demo_data, demo_truth):
 
 def test_has_contact_data():
     import pandas as pd
-    from salesaudit.reps import has_contact_data
+    from salesaudit.steps.sales.reps import has_contact_data
 
     leads = pd.DataFrame({"lead_id": ["a"], "first_contact_at": pd.to_datetime([None])})
     assert not has_contact_data(leads)

@@ -16,8 +16,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from salesaudit import content, engagement, funnel, leadquality, plots, reps, service, stats, volume
+from salesaudit import plots, stats, text
 from salesaudit.periods import parse_quarter
+from salesaudit.steps.leads import leadquality
+from salesaudit.steps.process import funnel, volume
+from salesaudit.steps.sales import reps
+from salesaudit.steps.service import service
+from salesaudit.steps.tools import content, engagement
 
 ROOT = Path(__file__).resolve().parents[1]
 IMPORTS = ROOT / "tests" / "data" / "imports"
@@ -91,7 +96,7 @@ def test_scorecard_sentences_without_closed_deals():
 
 
 def test_fmt_ci_of_an_empty_column():
-    out = engagement.fmt_ci(pd.Series([], dtype=float), pd.Series([], dtype=float), pd.Series([], dtype=float))
+    out = text.fmt_ci(pd.Series([], dtype=float), pd.Series([], dtype=float), pd.Series([], dtype=float))
     assert len(out) == 0
 
 
@@ -244,7 +249,7 @@ def _check_notebook(nb) -> list[str]:
 
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory) -> Path:
-    from salesaudit.demo import generate
+    from salesaudit.data.demo import generate
 
     out = tmp_path_factory.mktemp("tiny_demo")
     generate(out, seed=5, leads_per_year=300, years=2)
@@ -253,7 +258,7 @@ def tiny_data(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def hubspot_data(tmp_path_factory) -> Path:
-    from salesaudit.importers import import_data
+    from salesaudit.data.importers import import_data
 
     out, _ = import_data("hubspot", [IMPORTS / "hubspot"], tmp_path_factory.mktemp("imports") / "hubspot")
     return out

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from salesaudit import importers
-from salesaudit.contract import DataContractError
-from salesaudit.importers import import_data
-from salesaudit.importers.expressions import evaluate
+from salesaudit.data import importers
+from salesaudit.data.importers import import_data
+from salesaudit.data.importers.expressions import evaluate
+from salesaudit.errors import DataContractError
 
 ROOT = Path(__file__).resolve().parents[1]
 SALESFORCE = ROOT / "tests" / "data" / "imports" / "salesforce"

@@ -1,4 +1,4 @@
-"""Unit tests for salesaudit.service: CSAT, NPS, repeat purchases, referrals and customer value."""
+"""Unit tests for salesaudit.steps.service.service: CSAT, NPS, repeat purchases, referrals and customer value."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
-from salesaudit import service as sv
 from salesaudit.periods import parse_quarter
+from salesaudit.steps.service import service as sv
 
 T = pd.Timestamp
 Q = parse_quarter("2026Q3")

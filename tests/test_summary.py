@@ -15,8 +15,8 @@ import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from salesaudit import stats  # noqa: E402
-from salesaudit import summary as summ  # noqa: E402
-from salesaudit.record import figure  # noqa: E402
+from salesaudit.report import summary as summ  # noqa: E402
+from salesaudit.report.record import figure  # noqa: E402
 
 
 def fig(name, value, **kw):
@@ -299,8 +299,8 @@ def test_summary_document_headline_equals_figures():
 # --------------------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_executive_summary_notebook_reads_given_figures(small_data, tmp_path):
-    from salesaudit.execute import run_notebook
-    from salesaudit.record import read_figures
+    from salesaudit.report.execute import run_notebook
+    from salesaudit.report.record import read_figures
 
     cur, prev = tmp_path / "cur.json", tmp_path / "prev.json"
     cur.write_text(json.dumps({"figures": _current()}))
@@ -325,8 +325,8 @@ def test_executive_summary_notebook_reads_given_figures(small_data, tmp_path):
 
 @pytest.mark.slow
 def test_executive_summary_notebook_works_without_any_figures(small_data, tmp_path):
-    from salesaudit.execute import run_notebook
-    from salesaudit.record import read_figures
+    from salesaudit.report.execute import run_notebook
+    from salesaudit.report.record import read_figures
 
     nb = run_notebook(
         "00_executive_summary",

@@ -51,7 +51,7 @@ def test_md_escape_makes_names_inert():
 
 
 def test_report_css_and_outputs_carry_no_live_data():
-    from salesaudit import report
+    from salesaudit.report import build as report
 
     css = report.page_css('Acme</style><script>alert(1)</script> "x"', "2026Q3", "A4")
     assert "</style>" not in css and "<script>" not in css
@@ -64,7 +64,7 @@ def test_pdf_fetches_nothing_but_embedded_images(tmp_path):
 
     from PIL import Image
     from pypdf import PdfReader
-    from salesaudit import report
+    from salesaudit.report import build as report
     from weasyprint import HTML
 
     png = tmp_path / "injected.png"

@@ -18,9 +18,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from _shapes import make_partial, make_snapshot
-from salesaudit import lint
-from salesaudit.importers import import_data
-from salesaudit.record import read_figures
+from salesaudit.data.importers import import_data
+from salesaudit.report import lint
+from salesaudit.report.record import read_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "real"
@@ -120,7 +120,7 @@ def _leads_only(small: Path, out: Path) -> Path:
 
 
 def _tiny(small: Path, out: Path) -> Path:
-    from salesaudit.demo import generate
+    from salesaudit.data.demo import generate
 
     generate(out, seed=5, leads_per_year=300, years=2)
     return out

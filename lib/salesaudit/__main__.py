@@ -1,3 +1,3 @@
-from .cli import main
+from salesaudit.cli import main
 
 raise SystemExit(main())

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .stats import MIN_CLAIM_N, claimable
+from salesaudit.stats import MIN_CLAIM_N, claimable
 
 
 def n_is(n) -> str:

@@ -12,15 +12,17 @@ import argparse
 import importlib
 import sys
 
-from .contract import DataContractError
-from .errors import os_error_line
+from salesaudit.errors import DataContractError, os_error_line
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("salesaudit.cli_validate", "validate a data folder against the contract"),
     "demo-data": ("salesaudit.cli_demo", "generate the simulated demo company"),
-    "report": ("salesaudit.report", "build the quarterly HTML + PDF report"),
-    "import": ("salesaudit.importers", "import a CRM export into the data contract"),
-    "lint": ("salesaudit.lint", "check a built report for nan/inf, demo words, claims without n, crashed sections"),
+    "report": ("salesaudit.report.build", "build the quarterly HTML + PDF report"),
+    "import": ("salesaudit.data.importers", "import a CRM export into the data contract"),
+    "lint": (
+        "salesaudit.report.lint",
+        "check a built report for nan/inf, demo words, claims without n, crashed sections",
+    ),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .config import DEMO_DIR
+from salesaudit.config import DEMO_DIR
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .demo import generate
+    from salesaudit.data.demo import generate
 
     per_year = args.leads_per_year if args.leads is None else max(1, round(args.leads / args.years))
     t0 = time.perf_counter()

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from .io import load
+from salesaudit.data.io import load
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

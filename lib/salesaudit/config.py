@@ -124,7 +124,7 @@ def load_config(data_dir: str | Path | None = None, config: str | Path | None = 
 
     A missing file gives the defaults; an unreadable one raises ``DataContractError``.
     """
-    from .contract import DataContractError
+    from salesaudit.errors import DataContractError
 
     settings = copy.deepcopy(DEFAULTS)
     path: Path | None = None
@@ -141,7 +141,7 @@ def load_config(data_dir: str | Path | None = None, config: str | Path | None = 
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            from .errors import yaml_error_line
+            from salesaudit.errors import yaml_error_line
 
             raise DataContractError(yaml_error_line(exc, path.name)) from None
         if not isinstance(loaded, dict):
@@ -215,7 +215,7 @@ def check_settings(settings: dict[str, Any], file: str = "audit.yaml") -> None:
     """
     import difflib
 
-    from .contract import DataContractError
+    from salesaudit.errors import DataContractError
 
     def bad(key: str, what: str) -> None:
         raise DataContractError(f"{file}: {key}: {what}")

@@ -1,4 +1,4 @@
-"""One line for an operating-system error (a path that cannot be read or written), never a traceback.
+"""The audit's one exception for bad input, and one line for an operating-system error, never a traceback.
 
 >>> os_error_line(FileNotFoundError(2, "No such file or directory", "data/x.csv"))
 'data/x.csv: no such file or directory'
@@ -10,7 +10,12 @@ import errno
 import stat
 from pathlib import Path
 
-__all__ = ["not_a_file", "os_error_line", "yaml_error_line"]
+__all__ = ["DataContractError", "not_a_file", "os_error_line", "yaml_error_line"]
+
+
+class DataContractError(ValueError):
+    """Bad input. The message names the file, the column, the rows and what was expected."""
+
 
 _ADVICE = {
     errno.ENOSPC: "the disk is full; free some space and run again (nothing was published)",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .contract import DataContractError
+from salesaudit.errors import DataContractError
 
 _LABEL = re.compile(r"^\s*(?:FY)?(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
 COMPLETE_TOLERANCE_DAYS = 7

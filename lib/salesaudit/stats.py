@@ -61,7 +61,8 @@ def extremes(
     return top, bottom
 
 
-def _z(level: float) -> float:
+def z_of(level: float) -> float:
+    """The normal quantile of a two-sided interval: z_of(0.9) = 1.645 (Φ⁻¹(½ + level/2))."""
     return float(st.norm.ppf(0.5 + level / 2))
 
 
@@ -73,7 +74,7 @@ def wilson_interval(k, n, level: float = DEFAULT_LEVEL) -> tuple[np.ndarray, np.
     """
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
-    z = _z(level)
+    z = z_of(level)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(n > 0, k / n, 0.0)
         denom = 1 + z**2 / n
@@ -206,7 +207,7 @@ def kaplan_meier(durations, observed) -> pd.DataFrame:
         factor = 1 - events / at_risk
         surv = np.cumprod(factor)
         gw = np.cumsum(np.where(at_risk > events, events / (at_risk * (at_risk - events)), 0.0))
-        z = _z(DEFAULT_LEVEL)
+        z = z_of(DEFAULT_LEVEL)
         log_s = np.log(surv)
         se = np.sqrt(gw) / np.abs(log_s)
         lo = np.where(surv > 0, np.exp(-np.exp(np.log(-log_s) + z * se)), 0.0)
@@ -298,5 +299,5 @@ def total_interval(values, level: float = DEFAULT_LEVEL) -> tuple[float, float, 
     a = np.asarray(values, dtype=float)
     a = a[~np.isnan(a)]
     total = float(a.sum())
-    half = _z(level) * float(np.sqrt(np.sum(a**2)))
+    half = z_of(level) * float(np.sqrt(np.sum(a**2)))
     return total, max(total - half, 0.0), total + half

@@ -10,9 +10,11 @@ import re
 from collections.abc import Iterable
 
 import numpy as np
+import pandas as pd
 
 
-def _nan(x) -> bool:
+def is_missing(x) -> bool:
+    """True for None, NaN and NaT-like values (a cell that holds no number)."""
     try:
         return x is None or (isinstance(x, float) and math.isnan(x)) or bool(np.isnan(x))
     except TypeError:
@@ -21,24 +23,24 @@ def _nan(x) -> bool:
 
 def pct(x, digits: int = 1) -> str:
     """0.1234 → ``12.3%``; missing → ``n/a``."""
-    return "n/a" if _nan(x) else f"{100 * float(x):.{digits}f}%"
+    return "n/a" if is_missing(x) else f"{100 * float(x):.{digits}f}%"
 
 
 def pp(x, digits: int = 1) -> str:
     """A difference of shares in percentage points: 0.021 → ``+2.1 pp``."""
-    return "n/a" if _nan(x) else f"{100 * float(x):+.{digits}f} pp"
+    return "n/a" if is_missing(x) else f"{100 * float(x):+.{digits}f} pp"
 
 
 def num(x, digits: int = 0) -> str:
     """Thousands separators: 12345.6 → ``12,346``."""
-    if _nan(x):
+    if is_missing(x):
         return "n/a"
     return f"{float(x):,.{digits}f}"
 
 
 def money(x, currency: str = "EUR", digits: int = 0) -> str:
     """``EUR 12,346``; large values abbreviated (``EUR 1.2M``)."""
-    if _nan(x):
+    if is_missing(x):
         return "n/a"
     v = float(x)
     if abs(v) >= 1e6:
@@ -51,10 +53,10 @@ def money(x, currency: str = "EUR", digits: int = 0) -> str:
 def change_pct(now, base, minimum: int | None = None, digits: int = 0) -> str:
     """A relative change as ``+12%`` — or, when the base is below ``minimum`` (``stats.MIN_BASE_N``),
     as counts ``from 4 to 2,655``: a percentage of a handful of cases is noise, not news."""
-    from .stats import MIN_BASE_N
+    from salesaudit.stats import MIN_BASE_N
 
     minimum = MIN_BASE_N if minimum is None else minimum
-    if _nan(now) or _nan(base):
+    if is_missing(now) or is_missing(base):
         return "no comparison"
     if float(base) < minimum:
         return f"from {num(base)} to {num(now)}"
@@ -62,12 +64,12 @@ def change_pct(now, base, minimum: int | None = None, digits: int = 0) -> str:
 
 
 def days(x, digits: int = 0) -> str:
-    return "n/a" if _nan(x) else f"{float(x):,.{digits}f} days"
+    return "n/a" if is_missing(x) else f"{float(x):,.{digits}f} days"
 
 
 def interval(lo, hi, fmt=pct) -> str:
     """``(90% interval 10.2%–14.1%)``."""
-    if _nan(lo) or _nan(hi):
+    if is_missing(lo) or is_missing(hi):
         return ""
     return f"(90% interval {fmt(lo)}–{fmt(hi)})"
 
@@ -76,10 +78,10 @@ def change_word(
     diff: float, lo: float | None = None, hi: float | None = None, up: str = "up", down: str = "down"
 ) -> str:
     """``up``/``down`` when the interval excludes 0, else ``about the same (within noise)``."""
-    if lo is not None and hi is not None and not _nan(lo) and not _nan(hi):
+    if lo is not None and hi is not None and not is_missing(lo) and not is_missing(hi):
         if lo <= 0 <= hi:
             return "about the same (the change is within the noise)"
-    if _nan(diff) or diff == 0:
+    if is_missing(diff) or diff == 0:
         return "unchanged"
     return up if diff > 0 else down
 
@@ -148,3 +150,18 @@ def note(text: str):
     from IPython.display import Markdown
 
     return Markdown(f"> {safe_markdown(text)}")
+
+
+def fmt_ci(value, lo, hi, digits: int = 1, scale: float = 100.0, suffix: str = "%") -> pd.Series:
+    """``12.3% (11.0–13.5)`` strings for a column of values with their interval (``n/a`` when missing)."""
+    v, lo, hi = (pd.Series(np.asarray(x, dtype=float)) * scale for x in (value, lo, hi))
+
+    def f(x: float) -> str:
+        return f"{x:.{digits}f}".replace("-", "−")
+
+    if not len(v):  # an empty column: string arithmetic on an empty float Series would fail
+        return pd.Series([], dtype=object, index=value.index if isinstance(value, pd.Series) else None)
+    sep = pd.Series(np.where(lo < 0, " to ", "–"))
+    s = v.map(f) + suffix + " (" + lo.map(f) + sep + hi.map(f) + ")"
+    s = s.where(lo.notna() & hi.notna(), v.map(f) + suffix)  # no interval: the value alone
+    return s.where(v.notna(), "n/a").set_axis(value.index if isinstance(value, pd.Series) else s.index)

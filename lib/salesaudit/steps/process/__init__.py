@@ -1,0 +1,1 @@
+"""Step 01 · Sales process: the funnel, conversion, time in stage, lead volume."""

@@ -1,0 +1,1 @@
+"""Step 04 · Reporting: data-quality checks, scores and their trend."""

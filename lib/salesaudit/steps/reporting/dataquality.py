@@ -1,0 +1,1808 @@
+"""Data-quality audit (step 04): are our data and reports accurate?
+
+Every check looks at one table and returns one row of a *check table* with ``count`` failing rows out of
+``base`` rows checked (``share = count / base``). Checks are grouped in seven dimensions:
+
+* **completeness** — an important column is empty where it must be filled (e.g. open deals without an
+  account);
+* **validity** — stage dates out of order, dates after the data's extraction date, negative amounts,
+  deals closed before they were created, stages not mapped to open/won/lost, ``is_won`` against the stage;
+* **uniqueness** — duplicate leads: two leads with the same non-empty ``contact_key`` (an identifying field
+  such as an e-mail hash); without one, duplicates cannot be judged;
+* **consistency** — references to unknown reps / leads / campaigns …, channel spellings outside the
+  canonical list, product names that do not match the product list;
+* **timeliness** — open deals with no activity in the last ``inactive_opportunity_days``; leads never
+  touched by sales;
+* **freshness** — days between a table's latest record and the cut-off;
+* **reconciliation** — won deals against orders (first order of the customer).
+
+Scope. ``checks(snap)`` runs on a :class:`Snapshot`: the data *as it stood* at a cut-off (records
+created before it; later dates blanked, so a deal won after the cut-off was still open). The whole data
+(every record, cut-off = the extraction date) is the snapshot used to compare with the faults injected
+into the demo company. Two per-row flags cannot be recomputed on loaded tables and are taken from the
+stored record: raw channel spellings (the loader normalises them) and dates after the extraction date.
+
+Extraction date. The loader's :class:`~salesaudit.data.coverage.Coverage` ``extracted_at`` (``extracted_at`` in
+audit.yaml, else the latest timestamp of any table that is not after today): a date is "after the
+extraction date" only when it is strictly later. Orders later than the latest lead are genuine.
+
+Cannot judge. A check whose table is present but whose needed column is absent or holds no value at all
+(or that needs an extraction date the data cannot give) does not run: :func:`unjudged` lists it with the
+reason, as a neutral note — never a finding, never scored, never "0 problems" or "100% failing".
+
+Score. For a table with checks c (weights w_c, failing share f_c):
+``score = 100 × (1 − Σ w_c f_c / Σ w_c)``. The overall score is the equal-weighted mean of the table
+scores (each table counts the same, however many rows it has). Weights: validity, consistency and
+reconciliation 3; uniqueness, timeliness and freshness 2; completeness 2 for key fields (owner, account,
+amount, close date), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesaudit.config import AuditConfig, canonical_token
+from salesaudit.data.contract import COLUMNS
+from salesaudit.data.coverage import Coverage, coverage_of
+from salesaudit.data.io import AuditData, foreign_key_findings, stage_order_violations
+
+CHECK_COLUMNS = [
+    "table",
+    "dimension",
+    "check",
+    "column",
+    "label",
+    "action",
+    "count",
+    "base",
+    "share",
+    "weight",
+    "unit",
+    "rows",
+]
+DIMENSIONS = ("completeness", "validity", "uniqueness", "consistency", "timeliness", "freshness", "reconciliation")
+DIMENSION_WEIGHT = {
+    "completeness": 1.0,
+    "validity": 3.0,
+    "uniqueness": 2.0,
+    "consistency": 3.0,
+    "timeliness": 2.0,
+    "freshness": 2.0,
+    "reconciliation": 3.0,
+}
+UNTOUCHED_LEAD_DAYS = 14
+FRESHNESS_TOLERANCE_DAYS = {
+    "spend": 31,
+    "traffic": 31,
+    "email_sends": 14,
+    "content": 365,
+    "campaigns": 365,
+    "reps": 3650,
+    "nps": 31,
+}
+DEFAULT_FRESHNESS_TOLERANCE = 7
+AMOUNT_TOLERANCE = 0.01
+#: a failing share is printed as a percentage only when at least this many rows were checked
+#: (docs/assumptions.md: below ~30 cases a percentage overstates what is known; the counts are shown)
+MIN_BASE_PCT = 30
+#: the trend looks at this many quarter ends (the audited one included)
+TREND_QUARTERS = 8
+#: the identifying field duplicate leads are judged on
+CONTACT_KEY = "contact_key"
+
+#: column that says when a record was created (snapshot filter and freshness)
+CREATED_COLUMN = {
+    "leads": "created_at",
+    "opportunities": "created_at",
+    "activities": "occurred_at",
+    "orders": "ordered_at",
+    "tickets": "opened_at",
+    "nps": "answered_at",
+    "content_touches": "touched_at",
+    "email_sends": "sent_at",
+    "spend": "month",
+    "traffic": "month",
+    "campaigns": "start_date",
+    "content": "published_at",
+    "reps": "start_date",
+}
+
+#: (table, column, rows checked, weight, plural noun of the rows, what to do). Rows checked: None = every
+#: row; a tuple of opportunity statuses; ``("owns_deals",)`` = reps that own at least one opportunity.
+COMPLETENESS_SPECS: list[tuple[str, str, tuple[str, ...] | None, float, str, str]] = [
+    ("leads", "owner_id", None, 2.0, "leads", "assign an owner (fix the routing rule that leaves them unassigned)"),
+    ("leads", "segment", None, 1.0, "leads", "fill the segment on the lead form"),
+    ("leads", "country", None, 1.0, "leads", "fill the country on the lead form"),
+    ("leads", "lead_score", None, 1.0, "leads", "score them (check the scoring job)"),
+    ("opportunities", "account_id", ("open",), 2.0, "open deals", "link each to its account"),
+    ("opportunities", "account_id", ("won",), 2.0, "won deals", "link each to its account"),
+    ("opportunities", "amount", ("open", "won"), 2.0, "open or won deals", "enter the deal value"),
+    ("opportunities", "closed_at", ("won", "lost"), 2.0, "closed deals", "enter the close date"),
+    ("opportunities", "lead_id", None, 1.0, "deals", "link each to the lead it came from"),
+    ("opportunities", "product", None, 1.0, "deals", "enter the product"),
+    ("opportunities", "lost_reason", ("lost",), 1.0, "lost deals", "make the lost reason mandatory"),
+    ("reps", "team", None, 1.0, "reps", "fill the team"),
+    ("reps", "quarterly_quota", ("owns_deals",), 1.0, "reps who own deals", "enter their quota"),
+    ("tickets", "category", None, 1.0, "tickets", "categorise them"),
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# snapshots
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class Snapshot:
+    """The tables as they stood at ``as_of`` (exclusive cut-off), with the settings.
+
+    ``tables[t]`` keeps only records created before ``as_of``; timestamps at or after it are blanked and
+    opportunity ``status`` is the status at the cut-off. Columns ``_channel_off`` (raw spelling outside
+    the canonical list) and ``_future`` (a date strictly after the extraction date ``end``) are per-row
+    flags of the stored record. ``end`` is None when the extraction date is unknown (no dates at all).
+    """
+
+    tables: dict[str, pd.DataFrame]
+    cfg: AuditConfig
+    as_of: pd.Timestamp
+    end: pd.Timestamp | None
+    whole: bool = False
+    loader_counts: dict[str, int] = field(default_factory=dict)
+    recorded: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def has(self, table: str) -> bool:
+        df = self.tables.get(table)
+        return df is not None and len(df) > 0
+
+    def records(self, table: str, column: str) -> bool:
+        """True when ``column`` holds at least one value in the stored ``table`` (not only at the cut-off):
+        a column absent or never filled is *not recorded*, and its checks cannot judge."""
+        if table in self.recorded:
+            return column in self.recorded[table]
+        df = self.tables.get(table)
+        return df is not None and column in df.columns and bool(df[column].notna().any())
+
+    @property
+    def cutoff(self) -> pd.Timestamp:
+        """The instant "now" for lags and idle times: min(as_of, extraction date).
+
+        Nothing can be recorded after the extraction, so a quarter that ends after it is measured at the
+        extraction (else every table would look late and every deal idle).
+        """
+        return self.as_of if self.end is None else min(self.as_of, self.end)
+
+
+def _today() -> pd.Timestamp:
+    return pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
+
+
+def recorded_columns(tables: dict[str, pd.DataFrame]) -> dict[str, frozenset[str]]:
+    """Per table, the columns holding at least one value."""
+    return {t: frozenset(df.columns[df.notna().any().to_numpy()]) for t, df in tables.items() if df is not None}
+
+
+def timestamp_columns(df: pd.DataFrame) -> list[str]:
+    """Columns of ``df`` holding datetimes."""
+    return [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
+
+
+def future_flags(df: pd.DataFrame, end: pd.Timestamp | None) -> pd.Series:
+    """True where any timestamp of the row is strictly after the extraction date ``end``.
+
+    future ⇔ max(timestamps of the row) > end. All False when ``end`` is None (unknown: cannot judge).
+    """
+    cols = timestamp_columns(df)
+    if not cols or end is None:
+        return pd.Series(False, index=df.index)
+    return (df[cols] > end).any(axis=1)
+
+
+def channel_spelling_flags(raw_channel: pd.Series, cfg: AuditConfig) -> pd.Series:
+    """True where the stored channel spelling is not exactly a canonical name.
+
+    Canonical names are ``audit.yaml`` ``channels``; without that list, the normalised spellings found.
+    Surrounding spaces count (``"events "`` is not ``events``), as in the loader's ``channel_spelling``
+    finding.
+    """
+    raw = raw_channel.astype(object).where(raw_channel.notna(), None)
+    if cfg.channels:
+        canonical = set(cfg.channels)
+    else:
+        mapped = raw.dropna().map(lambda v: cfg.channel_aliases.get(str(v).strip(), canonical_token(v)))
+        canonical = set(mapped.unique())
+    return (raw.notna() & ~raw.isin(list(canonical))).astype(bool)
+
+
+def _raw_channel_flags(data: AuditData, table: str) -> pd.Series | None:
+    """Spelling flags of the channel values as stored in the file (the loader's ``channel_raw``)."""
+    df = data.tables[table]
+    if "channel_raw" not in df.columns:
+        return None
+    return channel_spelling_flags(df["channel_raw"], data.config)
+
+
+def whole_snapshot(data: AuditData) -> Snapshot:
+    """Every record of ``data`` with the per-row flags; cut-off = the loader's extraction date
+    (``data.coverage.extracted_at``; today when it is unknown)."""
+    cov = data.coverage if data.coverage is not None else coverage_of(data.tables, data.config)
+    end = cov.extracted_at
+    tables = {}
+    for t, df in data.tables.items():
+        if df is None:
+            continue
+        extra: dict[str, Any] = {"_future": future_flags(df, end).to_numpy()}
+        if "channel" in df.columns:
+            flags = _raw_channel_flags(data, t)
+            if flags is None:  # no stored spelling kept (tables built by hand): use the normalised one
+                flags = channel_spelling_flags(df["channel"], data.config)
+            extra["_channel_off"] = flags.to_numpy()
+        tables[t] = df.assign(**extra)
+    counts = data.findings.groupby(["table", "check"])["count"].sum()
+    loader_counts = {f"{t}:{c}": int(v) for (t, c), v in counts.items()}
+    as_of = _today() if end is None else end
+    return Snapshot(tables, data.config, as_of, end, True, loader_counts, recorded_columns(data.tables))
+
+
+def from_tables(
+    tables: dict[str, pd.DataFrame],
+    cfg: AuditConfig,
+    end: pd.Timestamp | None = None,
+    raw_channels: dict[str, pd.Series] | None = None,
+) -> Snapshot:
+    """A whole-data snapshot from typed tables (e.g. hand-made frames): ``_future`` is computed against
+    ``end`` (default: the extraction date of :func:`salesaudit.data.coverage.coverage_of`, as the loader does),
+    ``_channel_off`` from ``raw_channels[t]`` when given (else from the table's own ``channel`` column)."""
+    end = coverage_of(tables, cfg).extracted_at if end is None else pd.Timestamp(end)
+    out = {}
+    for t, df in tables.items():
+        extra: dict[str, Any] = {"_future": future_flags(df, end).to_numpy()}
+        if "channel" in df.columns:
+            raw = (raw_channels or {}).get(t, df["channel"])
+            extra["_channel_off"] = channel_spelling_flags(pd.Series(list(raw), index=df.index), cfg).to_numpy()
+        out[t] = df.assign(**extra)
+    return Snapshot(out, cfg, _today() if end is None else end, end, True, {}, recorded_columns(tables))
+
+
+def as_of(snap: Snapshot, cutoff: pd.Timestamp) -> Snapshot:
+    """The snapshot as it stood at ``cutoff`` (exclusive).
+
+    Rows whose creation column (:data:`CREATED_COLUMN`) is at or after the cut-off are dropped (missing
+    creation dates are kept); every other timestamp at or after it is blanked; a won/lost deal closed
+    at or after it is ``open``. Which columns are recorded stays that of the stored data.
+    """
+    cutoff = pd.Timestamp(cutoff)
+    out = {}
+    for t, df in snap.tables.items():
+        created = CREATED_COLUMN.get(t)
+        if created in df.columns:
+            df = df[~(df[created] >= cutoff)]
+        late = [c for c in timestamp_columns(df) if df[c].max() >= cutoff]
+        if late:
+            df = df.assign(**{c: df[c].where(df[c] < cutoff) for c in late})
+        if t == "opportunities" and "status" in df.columns and "closed_at" in snap.tables[t].columns:
+            closed_later = (snap.tables[t].loc[df.index, "closed_at"] >= cutoff).to_numpy()
+            was_closed = df["status"].isin(["won", "lost"]).to_numpy()
+            df = df.assign(status=np.where(closed_later & was_closed, "open", df["status"]).astype(object))
+        out[t] = df
+    return Snapshot(out, snap.cfg, cutoff, snap.end, False, {}, snap.recorded)
+
+
+# --------------------------------------------------------------------------------------------------
+# individual checks (DataFrame in → boolean Series / small frame out)
+# --------------------------------------------------------------------------------------------------
+def missing_in(df: pd.DataFrame, column: str, statuses: tuple[str, ...] | None = None) -> tuple[int, int]:
+    """(rows with ``column`` empty, rows checked) among rows whose ``status`` is in ``statuses`` (all if None).
+
+    completeness = 1 − empty / checked.
+    """
+    rows = df if statuses is None else df[df["status"].isin(list(statuses))]
+    return int(rows[column].isna().sum()), len(rows)
+
+
+def contact_keys(leads: pd.DataFrame) -> pd.Series:
+    """The identifying field of each lead that can be judged for duplicates (NA where it cannot).
+
+    key = ``contact_key`` stripped, empty → NA; NA too for leads derived from an opportunity (non-empty
+    ``source_opportunity_id``): each stands for its own deal, so two of them are never copies of each other.
+    """
+    if CONTACT_KEY not in leads.columns:
+        return pd.Series(pd.NA, index=leads.index, dtype="string")
+    key = leads[CONTACT_KEY].astype("string").str.strip()
+    key = key.mask(key == "")
+    if "source_opportunity_id" in leads.columns:
+        src = leads["source_opportunity_id"].astype("string").str.strip()
+        key = key.mask(src.notna() & (src != ""))
+    return key
+
+
+def _by_original(leads: pd.DataFrame) -> pd.DataFrame:
+    """Judged leads in the order that decides the original: created_at (missing last), then lead_id."""
+    key = contact_keys(leads)
+    judged = leads.loc[key.notna(), ["lead_id", "created_at"]].assign(key=key[key.notna()])
+    return judged.sort_values(["created_at", "lead_id"], na_position="last", kind="stable")
+
+
+def duplicate_leads(leads: pd.DataFrame) -> pd.Series | None:
+    """True for each lead that is a copy of an earlier lead of the same person; None when no lead carries an
+    identifying field (duplicates cannot be judged).
+
+    Same person ⇔ the same non-empty ``contact_key`` (:func:`contact_keys`). Within a key the *original* is
+    the earliest-created lead (missing created_at last; ties → the smallest ``lead_id``); every other lead
+    of the key is a copy: copies = Σ_keys (leads of the key − 1). Nothing else (same date, same channel …)
+    makes two leads duplicates.
+    """
+    order = _by_original(leads)
+    if order.empty:
+        return None
+    copy = order["key"].duplicated(keep="first")
+    out = pd.Series(False, index=leads.index)
+    out[copy.index[copy.to_numpy()]] = True
+    return out
+
+
+def duplicate_pairs(leads: pd.DataFrame) -> pd.DataFrame:
+    """One row per copy: ``lead_id, original_lead_id, contact_key, created_at`` (original as in
+    :func:`duplicate_leads`), in the order copies were created."""
+    order = _by_original(leads)
+    first = order.groupby("key", sort=False)["lead_id"].transform("first")
+    copy = order["key"].duplicated(keep="first")
+    return pd.DataFrame(
+        {
+            "lead_id": order.loc[copy, "lead_id"].to_numpy(),
+            "original_lead_id": first[copy].to_numpy(),
+            CONTACT_KEY: order.loc[copy, "key"].astype(object).to_numpy(),
+            "created_at": order.loc[copy, "created_at"].to_numpy(),
+        }
+    )
+
+
+def duplicate_table(leads: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The first ``n`` copies for display (index: the copy's lead_id), the creation time as text."""
+    p = duplicate_pairs(leads).head(n)
+    created = pd.Series(p["created_at"])
+    return p.assign(created_at=created.dt.strftime("%Y-%m-%d %H:%M").fillna("not dated").to_numpy()).set_index(
+        "lead_id"
+    )
+
+
+def duplicate_summary(leads: pd.DataFrame) -> dict[str, Any]:
+    """``leads``, ``judged`` (leads with an identifying key), ``copies`` (None when none is judged),
+    ``people`` (keys with at least one copy) and ``derived`` (leads from opportunities, never judged)."""
+    key = contact_keys(leads)
+    flags = duplicate_leads(leads)
+    derived = 0
+    if "source_opportunity_id" in leads.columns:
+        src = leads["source_opportunity_id"].astype("string").str.strip()
+        derived = int((src.notna() & (src != "")).sum())
+    copies = None if flags is None else int(flags.sum())
+    people = 0 if flags is None else int(key[flags].nunique())
+    return {
+        "leads": len(leads),
+        "judged": int(key.notna().sum()),
+        "copies": copies,
+        "people": people,
+        "derived": derived,
+    }
+
+
+def duplicates_by_channel(leads: pd.DataFrame) -> pd.DataFrame:
+    """Copies per channel (``channel, copies``), most first: where the duplicates enter."""
+    flags = duplicate_leads(leads)
+    if flags is None or not flags.any() or "channel" not in leads.columns:
+        return pd.DataFrame({"channel": pd.Series(dtype=object), "copies": pd.Series(dtype="int64")})
+    c = leads.loc[flags, "channel"].astype(str).value_counts().rename_axis("channel").reset_index(name="copies")
+    return c.sort_values(["copies", "channel"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+NO_CONTACT_KEY = "cannot judge duplicates: the leads carry no identifying field (contact_key — e.g. an e-mail hash)"
+
+
+def duplicate_title(summary: dict[str, Any]) -> str:
+    if summary["copies"] is None:
+        return "Duplicates cannot be judged without an identifying field"
+    if not summary["copies"]:
+        return f"No two of the {summary['judged']:,} leads with a contact_key share it"
+    return (
+        f"{summary['copies']:,} leads are copies of an earlier lead with the same contact_key "
+        f"({summary['people']:,} people)"
+    )
+
+
+def duplicate_sentences(summary: dict[str, Any]) -> list[str]:
+    """The duplicate count in words (or why it cannot be judged)."""
+    if summary["copies"] is None:
+        out = [NO_CONTACT_KEY[0].upper() + NO_CONTACT_KEY[1:] + "; no duplicate count is given or scored."]
+        if summary["derived"]:
+            out.append(
+                f"{summary['derived']:,} leads were derived from opportunities: each stands for its own deal, "
+                "so they are not compared."
+            )
+        return out
+    k, n = summary["copies"], summary["judged"]
+    share = f" ({100 * k / n:.2f}% of them)" if n >= MIN_BASE_PCT else ""
+    out = [
+        f"{k:,} of the {n:,} leads with a contact_key are copies of an earlier lead of the same person{share}"
+        + (f", spread over {summary['people']:,} people" if k else "")
+        + "; the earliest-created lead of each contact_key counts as the original (ties: the smallest lead_id)."
+    ]
+    rest = summary["leads"] - n
+    if rest:
+        out.append(f"{rest:,} leads carry no contact_key (or come from an opportunity) and are not judged.")
+    return out
+
+
+def product_key(names: pd.Series) -> pd.Series:
+    """Spelling-insensitive product key: lower case, only letters and digits (``GTX Pro`` → ``gtxpro``)."""
+    return names.astype("string").str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
+
+
+def product_mismatch(products: pd.Series, reference: list[str] | None = None) -> pd.Series:
+    """True where an opportunity's product name does not match.
+
+    With a product list (``audit.yaml`` ``products`` or a products table): the name is not exactly in it.
+    Without one: names that collide after normalising (:func:`product_key`) — the most frequent spelling
+    of each key is taken as the right one, the others mismatch.
+    """
+    present = products.notna()
+    if reference:
+        return (present & ~products.isin(list(reference))).astype(bool)
+    names = products[present].astype(str)
+    if names.empty:
+        return pd.Series(False, index=products.index)
+    key = product_key(names)
+    counts = pd.DataFrame({"key": key, "name": names}).value_counts().reset_index(name="n")
+    best = counts.sort_values(["key", "n", "name"], ascending=[True, False, True]).drop_duplicates("key")
+    right = key.map(best.set_index("key")["name"])
+    out = pd.Series(False, index=products.index)
+    out[present] = (names != right).to_numpy()
+    return out
+
+
+def product_spellings(products: pd.Series, reference: list[str] | None = None) -> pd.DataFrame:
+    """One row per product spelling that mismatches: ``product, rows, suggestion`` (the listed or most
+    frequent name with the same :func:`product_key`, empty when none)."""
+    bad = product_mismatch(products, reference)
+    names = products[bad].astype(str)
+    if names.empty:
+        return pd.DataFrame(
+            {
+                "product": pd.Series(dtype=object),
+                "rows": pd.Series(dtype="int64"),
+                "suggestion": pd.Series(dtype=object),
+            }
+        )
+    if reference:
+        ref = pd.Series(list(reference))
+        lookup = dict(zip(product_key(ref), ref))
+    else:
+        ok = products[products.notna() & ~bad].astype(str)
+        lookup = dict(zip(product_key(ok), ok))
+    out = names.value_counts().rename_axis("product").reset_index(name="rows")
+    exact = product_key(out["product"]).map(lookup)
+    # no exact key match: the closest listed name (difflib ratio ≥ 0.6), over the few distinct spellings
+    close = [
+        next(iter(difflib.get_close_matches(str(k), list(lookup), n=1, cutoff=0.6)), None)
+        for k in product_key(out["product"])
+    ]
+    fuzzy = pd.Series([lookup.get(k) if k else None for k in close], index=out.index, dtype=object)
+    out["suggestion"] = exact.fillna(fuzzy).fillna("")
+    return out
+
+
+def product_reference(cfg: AuditConfig, tables: dict[str, pd.DataFrame] | None = None) -> list[str]:
+    """The product list: ``audit.yaml`` ``products``, else a ``products`` table's ``product`` column, else []."""
+    if cfg.products:
+        return list(cfg.products)
+    prod = (tables or {}).get("products")
+    if prod is not None and "product" in prod.columns:
+        return sorted(prod["product"].dropna().astype(str).unique())
+    return []
+
+
+def last_activity(activities: pd.DataFrame, key: str) -> pd.Series:
+    """Latest ``occurred_at`` per ``key`` (``lead_id`` or ``opportunity_id``)."""
+    if activities is None or key not in activities.columns:
+        return pd.Series(dtype="datetime64[ns]")
+    a = activities[activities[key].notna()]
+    return a.groupby(key)["occurred_at"].max()
+
+
+def stale_open_opportunities(
+    opps: pd.DataFrame, activities: pd.DataFrame | None, cutoff: pd.Timestamp, days: int
+) -> pd.Series:
+    """True for open deals with no activity in the ``days`` before ``cutoff``.
+
+    last touch = max(created_at, latest activity on the deal); stale ⇔ status = open and
+    last touch < cutoff − days. A deal opened within the window is not stale.
+    """
+    last = opps["opportunity_id"].map(last_activity(activities, "opportunity_id"))
+    touch = pd.concat([opps["created_at"], last.astype("datetime64[ns]")], axis=1).max(axis=1)
+    return ((opps["status"] == "open") & (touch < cutoff - pd.Timedelta(days=days))).astype(bool)
+
+
+def untouched_leads(
+    leads: pd.DataFrame, activities: pd.DataFrame | None, cutoff: pd.Timestamp, days: int = UNTOUCHED_LEAD_DAYS
+) -> pd.Series:
+    """True for leads created more than ``days`` before ``cutoff`` that sales never touched.
+
+    untouched ⇔ no first_contact_at, no activity on the lead, no SAL/SQL/customer date and not
+    disqualified.
+    """
+    bad = leads["created_at"] < cutoff - pd.Timedelta(days=days)
+    for c in ("first_contact_at", "sal_at", "sql_at", "customer_at", "disqualified_at"):
+        if c in leads.columns:
+            bad &= leads[c].isna()
+    if activities is not None and "lead_id" in activities.columns:
+        bad &= ~leads["lead_id"].isin(activities["lead_id"].dropna())
+    return bad.astype(bool)
+
+
+def reconcile_orders(opps: pd.DataFrame, orders: pd.DataFrame, tolerance: float = AMOUNT_TOLERANCE) -> pd.DataFrame:
+    """Won deals against the customer's first order (orders.customer_id = the deal's lead_id).
+
+    One row per won deal with a lead: ``opportunity_id, lead_id, amount, order_amount, has_order,
+    amount_differs`` where the first order is the customer's earliest; amount_differs ⇔
+    |amount − order_amount| > tolerance × amount. Unreconciled revenue = amount of deals without an
+    order + Σ |amount − order_amount| of deals whose amounts differ.
+    """
+    won = opps[(opps["status"] == "won") & opps["lead_id"].notna()]
+    first = (
+        orders.sort_values(["ordered_at", "order_id"]).drop_duplicates("customer_id").set_index("customer_id")["amount"]
+    )
+    order_amount = won["lead_id"].map(first)
+    amount = won["amount"] if "amount" in won.columns else pd.Series(np.nan, index=won.index)
+    has_order = order_amount.notna()
+    differs = has_order & amount.notna() & ((amount - order_amount).abs() > tolerance * amount.abs())
+    return pd.DataFrame(
+        {
+            "opportunity_id": won["opportunity_id"],
+            "lead_id": won["lead_id"],
+            "amount": amount,
+            "order_amount": order_amount,
+            "has_order": has_order.astype(bool),
+            "amount_differs": differs.astype(bool),
+        }
+    )
+
+
+def freshness(snap: Snapshot) -> pd.DataFrame:
+    """Per table with a creation column: latest record before the cut-off and its lag.
+
+    lag = cut-off − latest record (days), cut-off = min(end of the period, extraction date)
+    (:attr:`Snapshot.cutoff`); stale share = clip((lag − tolerance) / 91, 0, 1): the share of a
+    quarter missing beyond the table's normal delay (``FRESHNESS_TOLERANCE_DAYS``, 7 by default; monthly
+    tables 31).
+    """
+    rows = []
+    for t, df in snap.tables.items():
+        col = CREATED_COLUMN.get(t)
+        if col not in df.columns or df[col].notna().sum() == 0 or t in ("reps", "campaigns", "content"):
+            continue
+        latest = df[col].max()
+        lag = (snap.cutoff - latest) / pd.Timedelta(days=1)
+        tol = FRESHNESS_TOLERANCE_DAYS.get(t, DEFAULT_FRESHNESS_TOLERANCE)
+        rows.append(
+            {
+                "table": t,
+                "latest": latest,
+                "lag_days": float(lag),
+                "tolerance_days": tol,
+                "stale_share": float(np.clip((lag - tol) / 91.0, 0, 1)),
+            }
+        )
+    return pd.DataFrame(rows, columns=["table", "latest", "lag_days", "tolerance_days", "stale_share"])
+
+
+# --------------------------------------------------------------------------------------------------
+# the check table
+# --------------------------------------------------------------------------------------------------
+_NOUN = {
+    "leads": "leads",
+    "opportunities": "deals",
+    "activities": "activities",
+    "orders": "orders",
+    "tickets": "tickets",
+    "reps": "reps",
+    "campaigns": "campaigns",
+}
+
+
+def _noun(table: str) -> str:
+    return _NOUN.get(table, f"{table} rows")
+
+
+def _row(table, dimension, check, column, label, action, count, base, weight=None, unit="rows", rows=None) -> dict:
+    w = DIMENSION_WEIGHT[dimension] if weight is None else weight
+    share = count / base if base else 0.0
+    return {
+        "table": table,
+        "dimension": dimension,
+        "check": check,
+        "column": column,
+        "label": label,
+        "action": action,
+        "count": int(round(count)) if unit == "rows" else float(count),
+        "base": int(base),
+        "share": float(share),
+        "weight": float(w),
+        "unit": unit,
+        "rows": float(count if rows is None else rows),
+    }
+
+
+def _completeness(snap: Snapshot) -> list[dict]:
+    out = []
+    for table, col, statuses, w, noun, action in COMPLETENESS_SPECS:
+        df = snap.tables.get(table)
+        if statuses == ("owns_deals",):
+            opps = snap.tables.get("opportunities")
+            if df is None or opps is None or col not in df.columns:
+                continue
+            df, statuses = df[df["rep_id"].isin(opps["owner_id"])], None
+        if df is None or not snap.records(table, col) or (statuses and "status" not in df.columns):
+            continue
+        k, n = missing_in(df, col, statuses)
+        if n:
+            check = f"missing:{col}" + (f":{'+'.join(statuses)}" if statuses else "")
+            out.append(_row(table, "completeness", check, col, f"{noun} lack {col}", action, k, n, w))
+    act = snap.tables.get("activities")
+    if act is not None and len(act):
+        link = [c for c in ("lead_id", "opportunity_id") if snap.records("activities", c)]
+        if link:
+            k = int(act[link].isna().all(axis=1).sum())
+            out.append(
+                _row(
+                    "activities",
+                    "completeness",
+                    "missing:link",
+                    "lead_id,opportunity_id",
+                    "activities linked to no lead or deal",
+                    "log activities on the lead or deal",
+                    k,
+                    len(act),
+                )
+            )
+    return out
+
+
+def _validity(snap: Snapshot) -> list[dict]:
+    out = []
+    leads = snap.tables["leads"]
+    if len(_dated_stages(snap)) >= 2:
+        k = int(stage_order_violations(leads[_dated_stages(snap)]).sum())
+        out.append(
+            _row(
+                "leads",
+                "validity",
+                "stage_order",
+                "stage dates",
+                "leads have stage dates out of order",
+                "correct the stage dates (created ≤ MQL ≤ SAL ≤ SQL ≤ customer)",
+                k,
+                len(leads),
+            )
+        )
+    for t, df in snap.tables.items():
+        if not len(df):
+            continue
+        if "_future" in df.columns and timestamp_columns(df) and snap.end is not None:
+            k = int(df["_future"].sum())
+            out.append(
+                _row(
+                    t,
+                    "validity",
+                    "future_date",
+                    "dates",
+                    f"{_noun(t)} have a date after the extraction date",
+                    "correct the dates (typing errors or wrong time zone)",
+                    k,
+                    len(df),
+                )
+            )
+        money = [c.name for c in COLUMNS.get(t, []) if c.kind == "money" and snap.records(t, c.name)]
+        if money:
+            k = int((df[money] < 0).any(axis=1).sum())
+            out.append(
+                _row(
+                    t,
+                    "validity",
+                    "negative_amount",
+                    ",".join(money),
+                    f"{_noun(t)} have a negative amount",
+                    "correct the amounts (refunds belong in their own records)",
+                    k,
+                    len(df),
+                )
+            )
+    opps = snap.tables.get("opportunities")
+    if opps is not None and len(opps):
+        if snap.records("opportunities", "closed_at"):
+            k = int((opps["closed_at"] < opps["created_at"]).sum())
+            out.append(
+                _row(
+                    "opportunities",
+                    "validity",
+                    "closed_before_created",
+                    "closed_at",
+                    "deals closed before they were created",
+                    "correct the close or create dates",
+                    k,
+                    len(opps),
+                )
+            )
+        k = int((opps["status"] == "unknown").sum())
+        out.append(
+            _row(
+                "opportunities",
+                "validity",
+                "stage_map",
+                "stage",
+                "deals have a stage not mapped to open/won/lost",
+                "map the stage in audit.yaml (stages:) or fix it in the CRM",
+                k,
+                len(opps),
+            )
+        )
+        if not snap.records("opportunities", "is_won"):
+            return out
+        closed = opps[opps["status"].isin(["won", "lost"])]
+        won = (closed["status"] == "won").to_numpy()
+        given = closed["is_won"].astype("boolean")
+        k = int((given.notna() & (given != won)).fillna(False).sum())
+        out.append(
+            _row(
+                "opportunities",
+                "validity",
+                "is_won_vs_stage",
+                "is_won",
+                "closed deals have is_won against the stage",
+                "make is_won follow the stage",
+                k,
+                len(closed),
+            )
+        )
+    return out
+
+
+def _uniqueness(snap: Snapshot) -> list[dict]:
+    leads = snap.tables["leads"]
+    flags = duplicate_leads(leads)
+    if flags is None:  # no identifying field: see unjudged()
+        return []
+    return [
+        _row(
+            "leads",
+            "uniqueness",
+            "duplicate_leads",
+            CONTACT_KEY,
+            "leads are copies of an earlier lead with the same contact_key",
+            "merge the copies into the original and enable duplicate detection on the lead form",
+            int(flags.sum()),
+            int(contact_keys(leads).notna().sum()),
+        )
+    ]
+
+
+_FK_LABEL = {
+    ("opportunities", "owner_id"): ("deals are owned by an unknown rep", "reassign them to an active rep"),
+    ("opportunities", "lead_id"): ("deals point to an unknown lead", "relink them to their lead"),
+    ("leads", "owner_id"): ("leads are owned by an unknown rep", "reassign them to an active rep"),
+    ("leads", "campaign_id"): ("leads name an unknown campaign", "add the campaign or correct the id"),
+}
+
+
+def _consistency(snap: Snapshot) -> list[dict]:
+    out = []
+    present = {t: df for t, df in snap.tables.items() if len(df)}
+    for f in foreign_key_findings(present, {t: t for t in present}):
+        t, col = f["table"], f["column"]
+        parent = f["check"].split(":", 1)[1]
+        label, action = _FK_LABEL.get(
+            (t, col),
+            (f"{_noun(t)} refer to an unknown {parent}", f"correct {col} or add the missing {parent.split('.')[0]}"),
+        )
+        base = int(present[t][col].notna().sum())
+        out.append(_row(t, "consistency", f"foreign_key:{parent}", col, label, action, f["count"], base))
+    # a zero row per possible reference, so the score and the trend see the passing checks too
+    seen = {(r["table"], r["check"]) for r in out}
+    from salesaudit.data.contract import FOREIGN_KEYS
+
+    for t, col, parent, pcol in FOREIGN_KEYS:
+        if t in present and parent in present and col in present[t].columns and pcol in present[parent].columns:
+            if (t, f"foreign_key:{parent}.{pcol}") not in seen:
+                label, action = _FK_LABEL.get(
+                    (t, col),
+                    (f"{_noun(t)} refer to an unknown {parent}.{pcol}", f"correct {col} or add the missing {parent}"),
+                )
+                out.append(
+                    _row(
+                        t,
+                        "consistency",
+                        f"foreign_key:{parent}.{pcol}",
+                        col,
+                        label,
+                        action,
+                        0,
+                        int(present[t][col].notna().sum()),
+                    )
+                )
+    for t, df in present.items():
+        if "_channel_off" in df.columns:
+            k = int(df["_channel_off"].sum())
+            out.append(
+                _row(
+                    t,
+                    "consistency",
+                    "channel_spelling",
+                    "channel",
+                    f"{_noun(t)} spell the channel outside the canonical list",
+                    "use the canonical channel names at the source (or add channel_aliases)",
+                    k,
+                    len(df),
+                    1.0,
+                )
+            )
+        if "channel" in df.columns and snap.cfg.channels:
+            k = int((df["channel"].notna() & ~df["channel"].isin(snap.cfg.channels)).sum())
+            out.append(
+                _row(
+                    t,
+                    "consistency",
+                    "channel_unknown",
+                    "channel",
+                    f"{_noun(t)} have an unknown channel",
+                    "map them to a canonical channel (channel_aliases in audit.yaml)",
+                    k,
+                    len(df),
+                )
+            )
+    opps = present.get("opportunities")
+    if opps is not None and snap.records("opportunities", "product"):
+        ref = product_reference(snap.cfg, snap.tables)
+        k = int(product_mismatch(opps["product"], ref).sum())
+        out.append(
+            _row(
+                "opportunities",
+                "consistency",
+                "product_name",
+                "product",
+                "deals name a product that does not match",
+                "use the product list's names (pick-list, not free text)",
+                k,
+                int(opps["product"].notna().sum()),
+                2.0,
+            )
+        )
+    return out
+
+
+def _timeliness(snap: Snapshot) -> list[dict]:
+    out = []
+    act = snap.tables.get("activities")
+    opps = snap.tables.get("opportunities")
+    if opps is not None and len(opps) and act is not None and len(act):
+        days = snap.cfg.inactive_opportunity_days
+        stale = stale_open_opportunities(opps, act, snap.cutoff, days)
+        n_open = int((opps["status"] == "open").sum())
+        out.append(
+            _row(
+                "opportunities",
+                "timeliness",
+                "stale_open",
+                "activities",
+                f"open deals have had no activity for {days}+ days",
+                "review them: log the next step or close them as lost",
+                int(stale.sum()),
+                n_open,
+            )
+        )
+    leads = snap.tables["leads"]
+    touched_known = snap.records("leads", "first_contact_at") or (act is not None and len(act))
+    if snap.records("leads", "created_at") and touched_known:
+        bad = untouched_leads(leads, act, snap.cutoff)
+        base = int((leads["created_at"] < snap.cutoff - pd.Timedelta(days=UNTOUCHED_LEAD_DAYS)).sum())
+        out.append(
+            _row(
+                "leads",
+                "timeliness",
+                "untouched",
+                "first_contact_at",
+                f"leads were never touched by sales ({UNTOUCHED_LEAD_DAYS}+ days old)",
+                "contact or disqualify them",
+                int(bad.sum()),
+                base,
+            )
+        )
+    return out
+
+
+def _freshness(snap: Snapshot) -> list[dict]:
+    out = []
+    for r in freshness(snap).itertuples(index=False):
+        excess = max(r.lag_days - r.tolerance_days, 0.0)
+        n_rows = len(snap.tables[r.table])
+        out.append(
+            _row(
+                r.table,
+                "freshness",
+                "freshness",
+                CREATED_COLUMN[r.table],
+                f"days of {r.table} missing before the cut-off (latest {r.latest:%Y-%m-%d})",
+                "check the export / sync of this table",
+                excess,
+                91,
+                unit="days",
+                rows=r.stale_share * n_rows,
+            )
+        )
+    return out
+
+
+def _reconciliation(snap: Snapshot) -> list[dict]:
+    opps, orders = snap.tables.get("opportunities"), snap.tables.get("orders")
+    if (
+        opps is None
+        or orders is None
+        or not len(opps)
+        or not len(orders)
+        or not snap.records("opportunities", "lead_id")
+    ):
+        return []
+    r = reconcile_orders(opps, orders)
+    out = [
+        _row(
+            "opportunities",
+            "reconciliation",
+            "won_without_order",
+            "orders",
+            "won deals have no order",
+            "find the missing orders (or reopen deals that never closed)",
+            int((~r["has_order"]).sum()),
+            len(r),
+        )
+    ]
+    if snap.records("opportunities", "amount"):
+        out.append(
+            _row(
+                "opportunities",
+                "reconciliation",
+                "amount_vs_order",
+                "amount",
+                f"won deals differ from their first order by more than {AMOUNT_TOLERANCE:.0%}",
+                "correct the deal value or the order",
+                int(r["amount_differs"].sum()),
+                int(r["has_order"].sum()),
+            )
+        )
+    return out
+
+
+def _dated_stages(snap: Snapshot) -> list[str]:
+    """Lead stage date columns (created ≤ MQL ≤ SAL ≤ SQL ≤ customer) that hold a value in the data."""
+    return [c for c in ("created_at", "mql_at", "sal_at", "sql_at", "customer_at") if snap.records("leads", c)]
+
+
+UNJUDGED_COLUMNS = ["table", "dimension", "check", "reason"]
+
+
+def unjudged(snap: Snapshot) -> pd.DataFrame:
+    """The checks that cannot judge this data, one row each: ``table, dimension, check, reason``.
+
+    A check cannot judge when its table is present but a column it needs is absent or never filled
+    (:meth:`Snapshot.records`), or when it needs an extraction date the data does not give. These are
+    neutral notes: they are not in :func:`checks`, so they are never scored nor ranked as fixes.
+    """
+    rows: list[tuple[str, str, str, str]] = []
+    present = {t for t, df in snap.tables.items() if df is not None and len(df)}
+    seen = set()
+    for table, col, *_ in COMPLETENESS_SPECS:
+        if table in present and not snap.records(table, col) and (table, col) not in seen:
+            seen.add((table, col))
+            rows.append((table, "completeness", f"missing:{col}", f"{table}.{col}"))
+    if len(_dated_stages(snap)) < 2:
+        rows.append(
+            (
+                "leads",
+                "validity",
+                "stage_order",
+                "cannot judge the order of stage dates: the leads carry fewer than two dated stages",
+            )
+        )
+    if snap.end is None:
+        rows.append(
+            (
+                "all",
+                "validity",
+                "future_date",
+                "cannot judge dates after the extraction date: the data holds no date up to today, so its "
+                "extraction date is unknown (set `extracted_at` in audit.yaml)",
+            )
+        )
+    for t in sorted(present):
+        money = [c.name for c in COLUMNS.get(t, []) if c.kind == "money"]
+        if money and not any(snap.records(t, c) for c in money):
+            what = " or ".join(money)
+            rows.append(
+                (t, "validity", "negative_amount", f"cannot judge negative values: the {_noun(t)} carry no {what}")
+            )
+    if "opportunities" in present:
+        opps = snap.tables["opportunities"]
+        closed = bool(opps["status"].isin(["won", "lost"]).any()) if "status" in opps.columns else False
+        for col, what in (
+            ("closed_at", "deals closed before they were created"),
+            ("is_won", "is_won against the stage"),
+        ):
+            if closed and not snap.records("opportunities", col):
+                rows.append(("opportunities", "validity", col, f"cannot judge {what}: the deals carry no {col}"))
+        if not snap.records("opportunities", "product"):
+            rows.append(
+                (
+                    "opportunities",
+                    "consistency",
+                    "product_name",
+                    "cannot judge product names: the deals carry no product",
+                )
+            )
+        if "activities" not in present:
+            rows.append(
+                (
+                    "opportunities",
+                    "timeliness",
+                    "stale_open",
+                    "cannot judge stale open deals: there is no activities table to show when a deal was last worked",
+                )
+            )
+        if "orders" in present:
+            if not snap.records("opportunities", "lead_id"):
+                rows.append(
+                    (
+                        "opportunities",
+                        "reconciliation",
+                        "won_without_order",
+                        "cannot reconcile won deals with orders: the deals carry no lead_id to match orders.customer_id",
+                    )
+                )
+            elif not snap.records("opportunities", "amount"):
+                rows.append(
+                    (
+                        "opportunities",
+                        "reconciliation",
+                        "amount_vs_order",
+                        "cannot compare won amounts with orders: the deals carry no amount",
+                    )
+                )
+    if contact_keys(snap.tables["leads"]).isna().all():
+        rows.append(("leads", "uniqueness", "duplicate_leads", NO_CONTACT_KEY))
+    if not snap.records("leads", "created_at"):
+        rows.append(
+            ("leads", "timeliness", "untouched", "cannot judge untouched leads: the leads carry no creation date")
+        )
+    elif not snap.records("leads", "first_contact_at") and "activities" not in present:
+        rows.append(
+            (
+                "leads",
+                "timeliness",
+                "untouched",
+                "cannot judge untouched leads: neither first_contact_at nor an activities table shows when sales "
+                "touched a lead",
+            )
+        )
+    for t in sorted(present):
+        col = CREATED_COLUMN.get(t)
+        if col and t not in ("reps", "campaigns", "content") and not snap.records(t, col):
+            rows.append((t, "freshness", "freshness", f"cannot judge how up to date the {t} table is: it has no {col}"))
+    return pd.DataFrame(rows, columns=UNJUDGED_COLUMNS)
+
+
+def unjudged_sentences(notes: pd.DataFrame, dimension: str) -> list[str]:
+    """The notes of one dimension as sentences; the completeness columns in one sentence."""
+    n = notes[notes["dimension"] == dimension]
+    if n.empty:
+        return []
+    if dimension == "completeness":
+        cols = ", ".join(f"`{c}`" for c in n["reason"])
+        return [f"Cannot judge whether these fields are filled, because the data holds no value in them: {cols}."]
+    return [r[0].upper() + r[1:] + "." for r in n["reason"]]
+
+
+def checks(snap: Snapshot) -> pd.DataFrame:
+    """Every data-quality check on a snapshot: one row per (table, check) with
+    ``count`` failing of ``base`` checked, ``share``, ``weight`` and the fix (``label``, ``action``)."""
+    rows = (
+        _completeness(snap)
+        + _validity(snap)
+        + _uniqueness(snap)
+        + _consistency(snap)
+        + _timeliness(snap)
+        + _freshness(snap)
+        + _reconciliation(snap)
+    )
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------------
+# scores, trend, fixes
+# --------------------------------------------------------------------------------------------------
+def table_scores(check_table: pd.DataFrame) -> pd.DataFrame:
+    """Score per table: 100 × (1 − Σ w·share / Σ w) over its checks; ``checks`` and ``failing`` counted."""
+    c = check_table[check_table["base"] > 0].assign(ws=lambda d: d["weight"] * d["share"])
+    g = c.groupby("table", sort=False).agg(
+        w=("weight", "sum"), ws=("ws", "sum"), checks=("check", "size"), failing=("count", lambda s: int((s > 0).sum()))
+    )
+    g["score"] = 100 * (1 - g["ws"] / g["w"])
+    return g.reset_index()[["table", "score", "checks", "failing"]].sort_values("score").reset_index(drop=True)
+
+
+def overall_score(scores: pd.DataFrame) -> float:
+    """Overall data-quality score: the equal-weighted mean of the table scores (NaN when none)."""
+    return float(scores["score"].mean()) if len(scores) else float("nan")
+
+
+def dimension_scores(check_table: pd.DataFrame) -> pd.DataFrame:
+    """Score per dimension (same formula as the table score, over the dimension's checks)."""
+    c = check_table[check_table["base"] > 0].assign(ws=lambda d: d["weight"] * d["share"])
+    g = c.groupby("dimension").agg(w=("weight", "sum"), ws=("ws", "sum"), failing_rows=("rows", "sum"))
+    g["score"] = 100 * (1 - g["ws"] / g["w"])
+    order = [d for d in DIMENSIONS if d in g.index]
+    return g.loc[order].reset_index()[["dimension", "score", "failing_rows"]]
+
+
+def score_trend(snap: Snapshot, quarters: list) -> pd.DataFrame:
+    """Score per quarter end: the data as it stood at each quarter's end (:func:`as_of`).
+
+    Long format ``quarter, table, score`` with ``table == "overall"`` for the overall score.
+    """
+    rows = []
+    for q in quarters:
+        s = table_scores(checks(as_of(snap, q.end)))
+        rows += [{"quarter": q.label, "table": t, "score": v} for t, v in zip(s["table"], s["score"])]
+        rows.append({"quarter": q.label, "table": "overall", "score": overall_score(s)})
+    return pd.DataFrame(rows, columns=["quarter", "table", "score"])
+
+
+def ranked_fixes(check_table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """Failing checks ranked by rows affected × weight: ``rank, fix, table, rows, weight, priority``.
+
+    ``fix`` reads "1,425 open deals lack account_id: link each to its account".
+    """
+    c = check_table[check_table["count"] > 0].copy()
+    if c.empty:
+        return pd.DataFrame(columns=["rank", "fix", "table", "dimension", "rows", "priority"])
+    c["priority"] = c["rows"] * c["weight"]
+    c = c.sort_values(["priority", "table", "check"], ascending=[False, True, True]).head(n)
+    count_txt = np.where(
+        c["unit"] == "days", c["count"].map(lambda v: f"{v:,.0f}"), c["count"].map(lambda v: f"{v:,.0f}")
+    )
+    fix = pd.Series(count_txt, index=c.index) + " " + c["label"] + ": " + c["action"]
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(c) + 1),
+            "fix": fix.to_numpy(),
+            "table": c["table"].to_numpy(),
+            "dimension": c["dimension"].to_numpy(),
+            "rows": c["rows"].round().astype(int).to_numpy(),
+            "priority": c["priority"].round(1).to_numpy(),
+        }
+    )
+
+
+def fault_counts(check_table: pd.DataFrame) -> dict[str, int]:
+    """The counts the demo generator's ``faults`` are compared with (keys as in ``truth.json``)."""
+
+    def get(table: str, check: str) -> int:
+        m = (check_table["table"] == table) & (check_table["check"] == check)
+        return int(check_table.loc[m, "count"].sum())
+
+    return {
+        "leads_missing_owner": get("leads", "missing:owner_id"),
+        "leads_stage_out_of_order": get("leads", "stage_order"),
+        "duplicate_leads": get("leads", "duplicate_leads"),
+        "unknown_channel_spellings": get("leads", "channel_spelling"),
+        "opportunities_unknown_owner": get("opportunities", "foreign_key:reps.rep_id"),
+        "open_opportunities_without_account": get("opportunities", "missing:account_id:open"),
+        "product_name_mismatch": get("opportunities", "product_name"),
+        "won_without_order": get("opportunities", "won_without_order"),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# display tables and sentences
+# --------------------------------------------------------------------------------------------------
+def share_text(count: float, base: int, digits: int = 2) -> str:
+    """``12.30%`` when at least :data:`MIN_BASE_PCT` rows were checked, else ``—`` (read the counts)."""
+    return f"{100 * count / base:.{digits}f}%" if base >= MIN_BASE_PCT else "—"
+
+
+def dimension_table(check_table: pd.DataFrame, dimension: str, failing_only: bool = False) -> pd.DataFrame:
+    """Compact view of one dimension's checks that checked at least one row (index: table): what fails,
+    failing, checked, failing % (``—`` below :data:`MIN_BASE_PCT` rows checked)."""
+    c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0)]
+    if failing_only:
+        c = c[c["count"] > 0]
+    c = c.sort_values(["share", "count"], ascending=False, kind="stable")
+    return pd.DataFrame(
+        {
+            "table": c["table"].to_numpy(),
+            "check": c["label"].to_numpy(),
+            "failing": c["count"].round(0).astype(int).to_numpy(),
+            "checked": c["base"].to_numpy(),
+            "failing %": [share_text(k, n) for k, n in zip(c["count"], c["base"])],
+        }
+    ).set_index("table")
+
+
+def _fmt_count(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+def dimension_sentences(
+    check_table: pd.DataFrame, dimension: str, top: int = 3, notes: pd.DataFrame | None = None
+) -> list[str]:
+    """ "1,425 open deals lack account_id (12.30% of 11,600 checked)." for the largest failing checks
+    (counts only, "3 of 12 checked", below :data:`MIN_BASE_PCT` rows), then what cannot be judged
+    (``notes`` from :func:`unjudged`)."""
+    c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0)]
+    extra = [] if notes is None else unjudged_sentences(notes, dimension)
+    if c.empty:
+        return extra or [f"No {dimension} check could run: the tables it needs are absent."]
+    bad = c[c["count"] > 0].sort_values(["share", "count"], ascending=False)
+    if bad.empty:
+        return [f"All {len(c)} {dimension} checks that could run pass: no failing rows."] + extra
+    out = [f"{len(bad)} of {len(c)} {dimension} checks find problems."]
+    for r in bad.head(top).itertuples(index=False):
+        if r.unit == "days":
+            out.append(f"{r.table}: {r.count:,.0f} {r.label} — {r.action}.")
+        elif r.base >= MIN_BASE_PCT:
+            out.append(f"{_fmt_count(r.count)} {r.label} ({100 * r.share:.2f}% of {r.base:,} checked) — {r.action}.")
+        else:
+            out.append(f"{_fmt_count(r.count)} {r.label} ({_fmt_count(r.count)} of {r.base:,} checked) — {r.action}.")
+    return out + extra
+
+
+def score_sentences(
+    scores: pd.DataFrame, overall: float, trend: pd.DataFrame | None = None, quarter: str = ""
+) -> list[str]:
+    """Overall score, the table losing most points and the change since the previous quarter end."""
+    if scores.empty:
+        return ["No check could run."]
+    worst = scores.sort_values("score").iloc[0]
+    out = [
+        f"The overall data-quality score is {overall:.1f}/100 at the end of {quarter} "
+        f"(equal-weighted mean of {_plural(len(scores), 'table')}).",
+        f"Most points are lost in {worst['table']} ({worst['score']:.1f}/100): {int(worst['failing'])} of "
+        f"{int(worst['checks'])} checks {'finds' if int(worst['failing']) == 1 else 'find'} problems."
+        if worst["score"] < 100
+        else "Every check passes in every table.",
+    ]
+    if trend is not None and not trend.empty:
+        o = trend[trend["table"] == "overall"].dropna(subset=["score"])
+        if len(o) >= 2 and o["quarter"].iloc[-1] == quarter:
+            d = o["score"].iloc[-1] - o["score"].iloc[-2]
+            word = "up" if d > 0.005 else "down" if d < -0.005 else "unchanged"
+            out.append(
+                f"Since the end of {o['quarter'].iloc[-2]} the score is {word}"
+                + (f" ({d:+.2f} points)." if word != "unchanged" else " (within ±0.005 points).")
+            )
+    return out
+
+
+def trend_quarters(cov: Coverage, quarter: Any, n: int = TREND_QUARTERS) -> list:
+    """The quarter ends of the trend: of the ``n`` quarters ending with ``quarter``, those the leads cover
+    completely (:meth:`Coverage.is_complete`), oldest first. A quarter the leads do not cover would score
+    the data of an export that had not started (or had stopped) as if it were the CRM's."""
+    return [q for q in (quarter.previous(i) for i in range(n - 1, -1, -1)) if cov.is_complete(q)]
+
+
+def trend_coverage_sentence(quarters: list, quarter: Any, n: int = TREND_QUARTERS) -> str | None:
+    """Says which quarter ends the trend uses when fewer than ``n`` (None when all ``n``)."""
+    if len(quarters) >= n:
+        return None
+    first = quarter.previous(n - 1).label
+    if not quarters:
+        return f"The leads cover none of the {n} quarters {first}–{quarter.label} completely, so there is no trend."
+    span = quarters[0].label if len(quarters) == 1 else f"{quarters[0].label}–{quarters[-1].label}"
+    return (
+        f"The trend uses {len(quarters)} of the {n} quarter ends {first}–{quarter.label} ({span}): only those "
+        "quarters are covered completely by the leads."
+    )
+
+
+def reconciliation_quarters(trend_q: list, quarter: Any) -> list:
+    """The quarters of the reconciliation chart: the trend's quarters, with the audited quarter last."""
+    return [q for q in trend_q if q.label != quarter.label] + [quarter]
+
+
+def trend_sentences(trend: pd.DataFrame, coverage_note: str | None = None) -> list[str]:
+    """First vs last quarter of the overall score, and the table that moved most (after the coverage note)."""
+    head = [coverage_note] if coverage_note else []
+    o = trend[trend["table"] == "overall"].dropna(subset=["score"])
+    if len(o) < 2:
+        if coverage_note and "no trend" in coverage_note:
+            return head
+        return head + ["Too few quarter ends for a trend (at least two are needed)."]
+    first, last = o.iloc[0], o.iloc[-1]
+    d = last["score"] - first["score"]
+    if abs(d) < 0.005:
+        return head + [
+            f"The overall score held at {last['score']:.2f} from the end of {first['quarter']} to the end of "
+            f"{last['quarter']} (within ±0.005 points)."
+        ]
+    out = head + [
+        f"The overall score went from {first['score']:.2f} at the end of {first['quarter']} to "
+        f"{last['score']:.2f} at the end of {last['quarter']} ({d:+.2f} points)."
+    ]
+    wide = trend[trend["table"] != "overall"].pivot(index="quarter", columns="table", values="score")
+    if len(wide) >= 2:
+        change = (wide.iloc[-1] - wide.iloc[0]).dropna()
+        if len(change) and change.abs().max() >= 0.005:
+            t = change.abs().idxmax()
+            out.append(
+                f"The table that moved most is {t} ({change[t]:+.2f} points); the score is computed on the "
+                "data as it stood at each quarter end, so older faults keep weighing on later quarters."
+            )
+    return out
+
+
+def _plural(n: int, noun: str) -> str:
+    """``1 table``, ``3 tables``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _days(v: float) -> str:
+    """``1 day``, ``12 days`` (rounded to whole days)."""
+    return _plural(round(float(v)), "day")
+
+
+def scope_sentence(company: str, snap: Snapshot, label: str, check_table: pd.DataFrame, notes: pd.DataFrame) -> str:
+    """The first line of the step: whose data, at which cut-off, how many checks run and how many cannot judge."""
+    tables = check_table["table"].nunique()
+    leads = snap.tables.get("leads")
+    undated = leads is None or "created_at" not in leads.columns or not leads["created_at"].notna().any()
+    when = (
+        "the data as exported (an undated snapshot)"
+        if undated
+        else f"data as it stood at {snap.cutoff:%Y-%m-%d} ({label})"
+    )
+    return (
+        f"{company} — {when}: {_plural(len(check_table), 'check')} "
+        f"on {_plural(tables, 'table')}, {len(notes):,} that cannot judge this data."
+    )
+
+
+def table_or_note(df: pd.DataFrame, empty: str):
+    """``df`` for ``display``, or a one-line Markdown note ``empty`` when it has no rows (never "Empty DataFrame")."""
+    if len(df):
+        return df
+    from IPython.display import Markdown
+
+    return Markdown(f"> {empty}")
+
+
+def cutoff_label(snap: Snapshot, quarter: Any) -> str:
+    """What the cut-off is, in words: "the end of 2026Q3" or, when the data was extracted more than a day before
+    the quarter ``quarter`` ended, "the extraction date (2026-08-14), before the end of 2026Q3"."""
+    if snap.end is not None and snap.end < quarter.end - pd.Timedelta(days=1):
+        return f"the extraction date ({snap.end:%Y-%m-%d}), before the end of {quarter.label}"
+    return f"the end of {quarter.label}"
+
+
+def freshness_title(fresh: pd.DataFrame, label: str) -> str:
+    if fresh.empty:
+        return "No dated table to check for freshness"
+    late = int((fresh["lag_days"] > fresh["tolerance_days"]).sum())
+    return f"{late} of {len(fresh)} dated tables are late at {label}"
+
+
+def freshness_table(fresh: pd.DataFrame) -> pd.DataFrame:
+    """Display view of :func:`freshness` (index: table), dates as text."""
+    return pd.DataFrame(
+        {
+            "table": fresh["table"].to_numpy(),
+            "latest": [f"{pd.Timestamp(v):%Y-%m-%d %H:%M}" for v in fresh["latest"]],
+            "lag (days)": fresh["lag_days"].round(1).to_numpy(),
+            "normal delay (days)": fresh["tolerance_days"].to_numpy(),
+            "stale share": fresh["stale_share"].round(3).to_numpy(),
+        }
+    ).set_index("table")
+
+
+def freshness_sentences(
+    fresh: pd.DataFrame, label: str = "the cut-off", notes: pd.DataFrame | None = None
+) -> list[str]:
+    """Tables whose latest record is older than their normal delay at the cut-off ``label``."""
+    extra = [] if notes is None else unjudged_sentences(notes, "freshness")
+    if fresh.empty:
+        return extra or ["No dated table to check."]
+    late = fresh[fresh["lag_days"] > fresh["tolerance_days"]]
+    if late.empty:
+        return [
+            f"Every dated table has records within its normal delay of {label} "
+            f"(largest lag: {_days(fresh['lag_days'].max())}, {fresh.loc[fresh['lag_days'].idxmax(), 'table']})."
+        ] + extra
+    return [
+        f"{r.table}: the latest record is {_days(r.lag_days)} before {label} "
+        f"(normal delay ≤ {r.tolerance_days} days) — check the export or sync."
+        for r in late.itertuples(index=False)
+    ] + extra
+
+
+def reconciliation_summary(
+    opps: pd.DataFrame, orders: pd.DataFrame, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+) -> dict[str, float]:
+    """Won revenue vs orders for deals closed in ``[start, end)`` (all when None).
+
+    unreconciled = Σ amount of won deals without an order + Σ |amount − first order| of deals whose amount
+    differs by more than 1%.
+    """
+    r = reconcile_orders(opps, orders)
+    if start is not None and "closed_at" in opps.columns:
+        closed = opps.set_index("opportunity_id")["closed_at"].reindex(r["opportunity_id"]).to_numpy()
+        r = r[(closed >= np.datetime64(start)) & (closed < np.datetime64(end))]
+    gap = (r["amount"] - r["order_amount"]).abs().where(r["amount_differs"], 0.0)
+    no_order = r["amount"].where(~r["has_order"], 0.0)
+    return {
+        "won_deals": len(r),
+        "won_revenue": float(r["amount"].sum()),
+        "order_revenue": float(r["order_amount"].sum()),
+        "without_order": int((~r["has_order"]).sum()),
+        "without_order_revenue": float(no_order.sum()),
+        "amount_differs": int(r["amount_differs"].sum()),
+        "difference_revenue": float(gap.sum()),
+        "unreconciled_revenue": float(no_order.sum() + gap.sum()),
+        "unreconciled_share": float((no_order.sum() + gap.sum()) / r["amount"].sum())
+        if r["amount"].sum()
+        else float("nan"),
+    }
+
+
+def reconciliation_sentences(s: dict[str, float], currency: str, quarter: str) -> list[str]:
+    """Won revenue against orders in words."""
+    from salesaudit.text import money
+
+    if not s["won_deals"]:
+        return [f"No deal with a lead was won in {quarter}: nothing to reconcile."]
+    if not s["won_revenue"]:
+        return [
+            f"{s['won_deals']:,} deals with a lead were won in {quarter}, {s['without_order']:,} of them without an "
+            "order; their amounts are empty, so revenue cannot be reconciled."
+        ]
+    share = s["unreconciled_revenue"] / s["won_revenue"]
+    part = (
+        f"{100 * share:.1f}% of won revenue is not reconciled"
+        if s["won_deals"] >= MIN_BASE_PCT
+        else f"{money(s['unreconciled_revenue'], currency)} of won revenue is not reconciled"
+    )
+    return [
+        f"{s['won_deals']:,} deals won in {quarter} bring {money(s['won_revenue'], currency)}; their customers' first "
+        f"orders total {money(s['order_revenue'], currency)}.",
+        f"{s['without_order']:,} won deals have no order ({money(s['without_order_revenue'], currency)}) and "
+        f"{s['amount_differs']:,} differ from their order by more than {AMOUNT_TOLERANCE:.0%} "
+        f"({money(s['difference_revenue'], currency)}): {part}.",
+    ]
+
+
+def fixes_sentences(fixes: pd.DataFrame) -> list[str]:
+    """The top fixes in words."""
+    if fixes.empty:
+        return ["Nothing to fix: every check passes."]
+    return [f"Fix first: {fixes['fix'].iloc[0]}."] + (
+        [f"Then: {f}." for f in fixes["fix"].iloc[1:3]] if len(fixes) > 1 else []
+    )
+
+
+def coverage_sentences(cov: Coverage, quarter: Any, label: str | None = None) -> list[str]:
+    """What the data covers (:meth:`Coverage.sentences`), then whether the audited quarter is partial.
+
+    ``label`` names the cut-off the checks use (:func:`cutoff_label`). A lead window of one day reads
+    "on X", not "from X to X".
+    """
+    out = [re.sub(r"\bfrom (\d{4}-\d{2}-\d{2}) to \1\b", r"on \1", x) for x in cov.sentences()]
+    reason = cov.partial_reason(quarter)
+    if reason and not cov.leads_dated:
+        out.append(
+            f"{quarter.label} cannot be audited as a quarter: {reason}. The checks read the data as one undated "
+            "snapshot."
+        )
+    elif reason:
+        at = f" The checks look at the data as it stood at {label}." if label else ""
+        out.append(f"{quarter.label} is a partial quarter: {reason}; its counts cover only part of it.{at}")
+    else:
+        out.append(f"{quarter.label} is covered completely by the leads.")
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# findings for the executive summary
+# --------------------------------------------------------------------------------------------------
+def dq_findings(
+    snap: Snapshot,
+    check_table: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    quarter: str,
+    section: str = "04_reporting",
+    top: int = 3,
+) -> list[dict]:
+    """The 1–3 data-quality findings with the largest revenue impact in the quarter ``[start, end)``.
+
+    Candidates: won revenue not reconciled to orders (impact = unreconciled revenue of deals won in the
+    quarter); won revenue on deals owned by an unknown rep (impact = that revenue: quota and commission
+    cannot be attributed); stale open pipeline (impact = its value × the win rate of deals closed in the
+    quarter: revenue at risk). Keys: ``slug, text, impact, section, recommendation, basis``.
+    """
+    from salesaudit.text import money
+
+    cur = snap.cfg.currency
+    opps, orders, reps = (snap.tables.get(t) for t in ("opportunities", "orders", "reps"))
+    out = []
+    if opps is None or not len(opps) or "amount" not in opps.columns:
+        return out
+    closed_in = (
+        opps["closed_at"].ge(start) & opps["closed_at"].lt(end)
+        if "closed_at" in opps.columns
+        else pd.Series(False, index=opps.index)
+    )
+    won_q = opps[closed_in & (opps["status"] == "won")]
+    if orders is not None and len(orders) and "lead_id" in opps.columns:
+        s = reconciliation_summary(opps, orders, start, end)
+        if s["unreconciled_revenue"] > 0:
+            out.append(
+                {
+                    "slug": "dq_unreconciled_revenue",
+                    "impact": s["unreconciled_revenue"],
+                    "text": f"{money(s['unreconciled_revenue'], cur)} of revenue won in {quarter} is not matched by "
+                    f"orders ({s['without_order']:,} won deals without an order, {s['amount_differs']:,} with a "
+                    "different amount).",
+                    "recommendation": "Reconcile won deals with orders each month; reopen deals that never ordered.",
+                    "basis": "won amount of the quarter's deals with no order plus the gap to the first order",
+                }
+            )
+    if reps is not None and len(reps):
+        unknown = won_q[~won_q["owner_id"].isin(reps["rep_id"])]
+        rev = float(unknown["amount"].sum())
+        if rev > 0:
+            out.append(
+                {
+                    "slug": "dq_unknown_owner_revenue",
+                    "impact": rev,
+                    "text": f"{money(rev, cur)} won in {quarter} ({len(unknown):,} deal{'s' if len(unknown) != 1 else ''}) is owned by reps missing "
+                    "from the reps table, so quota and commission cannot be attributed.",
+                    "recommendation": "Add the missing reps or reassign their deals to active reps.",
+                    "basis": "won amount of the quarter's deals whose owner_id is not in reps",
+                }
+            )
+    stale = check_table[(check_table["check"] == "stale_open")]
+    act = snap.tables.get("activities")
+    if len(stale) and int(stale["count"].iloc[0]) > 0:
+        flags = stale_open_opportunities(opps, act, snap.cutoff, snap.cfg.inactive_opportunity_days)
+        value = float(opps.loc[flags, "amount"].sum())
+        closed = opps[closed_in & opps["status"].isin(["won", "lost"])]
+        n_won = int((closed["status"] == "won").sum())
+        win = n_won / len(closed) if len(closed) else 0.0
+        rate = f"{100 * win:.0f}%" if len(closed) >= MIN_BASE_PCT else f"{n_won} of {len(closed)} closed deals won"
+        if value * win > 0:
+            out.append(
+                {
+                    "slug": "dq_stale_pipeline",
+                    "impact": value * win,
+                    "text": f"{int(flags.sum()):,} open deals worth {money(value, cur)} have had no activity for "
+                    f"{snap.cfg.inactive_opportunity_days}+ days at the end of {quarter}; at the quarter's "
+                    f"win rate ({rate}) that is {money(value * win, cur)} of revenue at risk.",
+                    "recommendation": "Review stale deals weekly: log the next step or close them as lost.",
+                    "basis": "value of stale open deals × win rate of deals closed in the quarter",
+                }
+            )
+    for f in out:
+        f["section"] = section
+    return sorted(out, key=lambda f: -f["impact"])[:top]
+
+
+# --------------------------------------------------------------------------------------------------
+# notebook helpers: titles, chart data, recording
+# --------------------------------------------------------------------------------------------------
+def score_title(scores: pd.DataFrame, overall: float) -> str:
+    """Chart title for the score section: the overall score and the table that loses most."""
+    if scores.empty:
+        return "No data-quality check could run"
+    worst = scores.sort_values("score").iloc[0]
+    if worst["score"] >= 100:
+        return f"Data-quality score {overall:.1f}/100: every check passes"
+    perfect = int((scores["score"] >= 100).sum())
+    rest = f"; {perfect} other tables score 100" if perfect else ""
+    return (
+        f"Data-quality score {overall:.1f}/100 — {worst['table']} loses most ({100 - worst['score']:.2f} points){rest}"
+    )
+
+
+def dimension_title(check_table: pd.DataFrame, dimension: str) -> str:
+    """Chart title naming the largest failing check of a dimension (or saying all pass)."""
+    c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0)]
+    bad = c[c["count"] > 0].sort_values(["share", "count"], ascending=False)
+    if c.empty:
+        return f"No {dimension} check could run"
+    if bad.empty:
+        return f"All {len(c)} {dimension} checks pass"
+    r = bad.iloc[0]
+    what = f"{r['count']:,.0f} {r['label']}" if r["unit"] == "rows" else f"{r['table']}: {r['count']:,.0f} {r['label']}"
+    return f"{len(bad)} of {len(c)} {dimension} checks fail; worst: {what}"
+
+
+def check_chart_data(check_table: pd.DataFrame, dimension: str, top: int = 10) -> pd.DataFrame:
+    """The failing checks of one dimension for a bar chart of shares: ``label`` ("table: what"), ``share``,
+    ``count``, largest share first, at most ``top`` rows; only checks of at least :data:`MIN_BASE_PCT` rows
+    (smaller ones are in the table and sentences, as counts)."""
+    c = check_table[
+        (check_table["dimension"] == dimension) & (check_table["base"] >= MIN_BASE_PCT) & (check_table["count"] > 0)
+    ]
+    c = c.sort_values(["share", "count"], ascending=False).head(top)
+    return pd.DataFrame(
+        {
+            "label": (c["table"] + ": " + c["label"]).to_numpy(),
+            "share": c["share"].to_numpy(),
+            "count": c["count"].to_numpy(),
+        }
+    )
+
+
+def idle_days_open(snap: Snapshot) -> pd.Series:
+    """Days since the last touch (max of creation and latest activity) of each open deal at the cut-off."""
+    opps = snap.tables.get("opportunities")
+    if opps is None or not len(opps):
+        return pd.Series(dtype=float)
+    o = opps[opps["status"] == "open"]
+    last = o["opportunity_id"].map(last_activity(snap.tables.get("activities"), "opportunity_id"))
+    touch = pd.concat([o["created_at"], last.astype("datetime64[ns]")], axis=1).max(axis=1)
+    return ((snap.cutoff - touch) / pd.Timedelta(days=1)).rename("idle_days")
+
+
+def timeliness_title(idle: pd.Series, days: int) -> str:
+    if idle.empty:
+        return "No open deals at the cut-off"
+    stale = int((idle > days).sum())
+    share = f" ({stale / len(idle):.0%})" if len(idle) >= MIN_BASE_PCT else ""
+    return f"{stale:,} of {len(idle):,} open deals{share} have been idle for more than {days} days"
+
+
+def reconciliation_by_quarter(snap: Snapshot, quarters: list) -> pd.DataFrame:
+    """Per quarter: won revenue of deals closed in it, their first-order revenue and the unreconciled part
+    (:func:`reconciliation_summary`), on the data at the snapshot's cut-off."""
+    opps, orders = snap.tables["opportunities"], snap.tables["orders"]
+    rows = [{"quarter": q.label, **reconciliation_summary(opps, orders, q.start, q.end)} for q in quarters]
+    return pd.DataFrame(rows)
+
+
+def reconciliation_title(by_q: pd.DataFrame, currency: str) -> str:
+    from salesaudit.text import money
+
+    last = by_q.iloc[-1]
+    if not last["won_deals"]:
+        return f"No deal with a lead was won in {last['quarter']}"
+    if not last["won_revenue"]:
+        return (
+            f"{int(last['without_order']):,} of {int(last['won_deals']):,} deals won in {last['quarter']} have no order"
+        )
+    share = f" ({last['unreconciled_revenue'] / last['won_revenue']:.1%})" if last["won_deals"] >= MIN_BASE_PCT else ""
+    return (
+        f"{money(last['unreconciled_revenue'], currency)}{share} of won revenue in {last['quarter']} "
+        "is not matched by an order"
+    )
+
+
+def reconciliation_measure(snap: Snapshot, currency: str) -> tuple[str, str]:
+    """``(column, axis label)`` of the reconciliation chart: unreconciled revenue, or — when the deals carry no
+    amount — the count of won deals without an order (a revenue of 0 would be a false statement)."""
+    if snap.records("opportunities", "amount"):
+        return "unreconciled_revenue", f"Won revenue not reconciled ({currency})"
+    return "without_order", "Won deals without an order (count)"
+
+
+def reconciliation_table(by_q: pd.DataFrame, snap: Snapshot) -> pd.DataFrame:
+    """Display view of :func:`reconciliation_by_quarter` (index: quarter, whole numbers); the revenue columns
+    of deals are left out when the deals carry no amount."""
+    cols = ["won_deals", "won_revenue", "order_revenue", "without_order", "amount_differs", "unreconciled_revenue"]
+    if not snap.records("opportunities", "amount"):
+        cols = ["won_deals", "order_revenue", "without_order"]
+    return by_q.set_index("quarter")[cols].round(0).astype("int64")
+
+
+def unreconciled_revenue(summary: dict | pd.Series, snap: Snapshot) -> float | None:
+    """The quarter's unreconciled revenue, or None when the deals carry no amount (cannot judge)."""
+    return float(summary["unreconciled_revenue"]) if snap.records("opportunities", "amount") else None
+
+
+def _reconciliation_label(unreconciled: float, revenue: float, won: int, bad: int) -> str:
+    if not won:
+        return ""
+    if won >= MIN_BASE_PCT and revenue:
+        return f"{100 * unreconciled / revenue:.1f}%"
+    return f"{int(bad)} of {int(won)} deals"
+
+
+def reconciliation_labels(by_q: pd.DataFrame) -> list[str]:
+    """Bar labels: the unreconciled share of won revenue, or "k of n deals" (k = without an order or with a
+    different amount) below :data:`MIN_BASE_PCT` won deals or without amounts (empty when none was won)."""
+    bad = by_q["without_order"] + by_q["amount_differs"]
+    return [
+        _reconciliation_label(*v)
+        for v in zip(by_q["unreconciled_revenue"], by_q["won_revenue"], by_q["won_deals"], bad)
+    ]
+
+
+def trend_title(trend: pd.DataFrame) -> str:
+    o = trend[trend["table"] == "overall"]
+    if len(o) < 2:
+        return "Data-quality score by quarter end"
+    d = o["score"].iloc[-1] - o["score"].iloc[0]
+    word = "improved" if d > 0.05 else "worsened" if d < -0.05 else "held steady"
+    return f"Data quality {word} over {len(o)} quarters ({o['score'].iloc[0]:.2f} → {o['score'].iloc[-1]:.2f})"
+
+
+def scores_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Rounded display of :func:`table_scores` (index: table)."""
+    return (
+        scores.assign(score=scores["score"].round(2)).rename(columns={"failing": "failing checks"}).set_index("table")
+    )
+
+
+def score_figures(scores: pd.DataFrame, overall: float, n_checks: int, section: str) -> list[dict]:
+    """The figures to record (``salesaudit.report.record.record_many``): ``dq_score`` (overall, 0–100) and
+    ``dq_score_<table>`` for each table."""
+    out = [
+        dict(
+            name="dq_score",
+            value=overall,
+            label="Data-quality score (0–100)",
+            unit="score",
+            n=n_checks,
+            section=section,
+            higher_is_better=True,
+        )
+    ]
+    out += [
+        dict(
+            name=f"dq_score_{t}",
+            value=s,
+            label=f"Data-quality score: {t}",
+            unit="score",
+            n=int(k),
+            section=section,
+            higher_is_better=True,
+        )
+        for t, s, k in zip(scores["table"], scores["score"], scores["checks"])
+    ]
+    return out
+
+
+def check_count(check_table: pd.DataFrame, table: str, check: str) -> int | None:
+    """``count`` of one check (None when the check did not run)."""
+    m = (check_table["table"] == table) & (check_table["check"] == check)
+    return int(check_table.loc[m, "count"].sum()) if m.any() else None
+
+
+def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
+    """Scores by quarter end (rows) for the overall score and every table that ever scored below 100."""
+    wide = trend.pivot(index="quarter", columns="table", values="score")
+    keep = ["overall"] + sorted(c for c in wide.columns if c != "overall" and (wide[c] < 100).any())
+    return wide[keep].round(2)
+
+
+def trend_display(wide: pd.DataFrame) -> pd.DataFrame:
+    """:func:`trend_table` for reading: a table with no records at a quarter end says "no data", not NaN."""
+    return wide.apply(lambda col: col.map(lambda v: "no data" if pd.isna(v) else f"{v:.2f}"))
+
+
+def fixes_lines(fixes: pd.DataFrame) -> list[str]:
+    """The ranked fixes as lines: "1. 447 leads … (timeliness, leads)"."""
+    return [f"{r.rank}. {r.fix} ({r.dimension}, {r.table})" for r in fixes.itertuples(index=False)]
+
+
+def fixes_block(fixes: pd.DataFrame, title: str = "Fixes, most urgent first"):
+    """The ranked fixes as a numbered Markdown list, for ``display``."""
+    from IPython.display import Markdown
+
+    lines = fixes_lines(fixes) or ["Nothing to fix: every check passes."]
+    return Markdown(f"**{title}**\n\n" + "\n".join(lines))

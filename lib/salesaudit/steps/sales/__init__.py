@@ -1,0 +1,1 @@
+"""Step 05 · Sales effectiveness: per-rep performance, capacity, archetypes."""

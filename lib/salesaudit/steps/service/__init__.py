@@ -1,0 +1,1 @@
+"""Step 06 · Customer service: repeat purchases, referrals, tickets, NPS."""
