@@ -24,8 +24,8 @@ error names the notebook, the cell and the exception. Format of ``summary.json``
 from __future__ import annotations
 
 import argparse
-import errno
 import concurrent.futures as cf
+import errno
 import hashlib
 import html as htmllib
 import json
