@@ -9,6 +9,8 @@ QUARTER ?= latest
 PAPER ?= A4
 SEED ?= 7
 PYTEST_ARGS ?=
+# pytest-xdist workers (auto: one per core); a test file stays on one worker (--dist loadfile)
+PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help setup syslibs import demo-data quarterly-report lint-report all-quarters test test-fast lint format lab validate bench-report bench-planning clean
@@ -56,10 +58,10 @@ all-quarters: setup $(DATA)/leads.csv ## Build the report for every complete qua
 
 test: setup ## Run the whole test suite (slow and browser tests included)
 	@bash scripts/ensure-chromium.sh
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: setup ## Run the fast tests only
-	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff lint + format check, and check notebooks are stripped of outputs
 	$(VENV)/bin/ruff check lib tests bench

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,15 @@ def small_data(tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("small_demo")
     generate(out, seed=11, leads_per_year=3000, years=3)
+    return out
+
+
+@pytest.fixture(scope="session")
+def leads_only(tmp_path_factory, small_data) -> Path:
+    """The small demo's leads and audit.yaml alone: a CRM export with no other table."""
+    out = tmp_path_factory.mktemp("leads_only")
+    for f in ("leads.csv", "audit.yaml"):
+        shutil.copy(small_data / f, out / f)
     return out
 
 

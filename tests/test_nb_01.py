@@ -3,7 +3,6 @@ the audited quarter and the one before, on a leads-only folder, and on the defau
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import nbformat
@@ -63,12 +62,8 @@ def test_flow_counts_match_the_raw_leads(run_nb, small_data):
 
 
 @pytest.mark.slow
-def test_runs_on_leads_only(run_nb, small_data, tmp_path):
-    folder = tmp_path / "leads_only"
-    folder.mkdir()
-    shutil.copy(small_data / "leads.csv", folder / "leads.csv")
-    shutil.copy(small_data / "audit.yaml", folder / "audit.yaml")
-    nb, fig = run_nb(NB, folder, "2026Q3")
+def test_runs_on_leads_only(run_nb, leads_only):
+    nb, fig = run_nb(NB, leads_only, "2026Q3")
     _check_figures(fig)
     assert fig["visit_to_lead_rate"]["value"] is None
     text = "".join(str(o.get("data", {}).get("text/markdown", "")) for c in nb.cells for o in c.get("outputs", []))

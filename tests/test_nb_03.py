@@ -77,10 +77,8 @@ def test_runs_without_campaigns_table(run_nb, small_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_runs_on_leads_only(run_nb, small_data, tmp_path):
-    shutil.copy(small_data / "leads.csv", tmp_path / "leads.csv")
-    shutil.copy(small_data / "audit.yaml", tmp_path / "audit.yaml")
-    _, fig = run_nb(NB, tmp_path, "2026Q3")
+def test_runs_on_leads_only(run_nb, leads_only):
+    _, fig = run_nb(NB, leads_only, "2026Q3")
     _check_figures(fig, deals=False)
     assert not [f for f in fig.values() if f.get("kind") == "finding"]  # nothing to price them with
 

@@ -18,6 +18,7 @@ import pytest
 from salesaudit.cli import main as cli_main
 from salesaudit.periods import Quarter
 from salesaudit.report import build as report
+from salesaudit.report import summary as summ
 from salesaudit.report.record import read_figures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -471,9 +472,10 @@ def test_real_report_on_small_demo(small_data, tmp_path):
     for path in executed:
         assert doc["figures"][path.stem] == read_figures(path)
     flat = {k: v for figs in doc["figures"].values() for k, v in figs.items()}
+    assert list(doc["headline"]) == [name for name, _, _ in summ.HEADLINE]  # a renamed figure fails here
     for name, row in doc["headline"].items():
-        if name in flat:
-            assert row["value"] == flat[name]["value"]
+        assert name in flat, f"headline figure {name} is recorded by no notebook"
+        assert row["value"] == flat[name]["value"]
     from salesaudit.report import lint
 
     problems = lint.lint_report(out, demo=True)

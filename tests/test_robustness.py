@@ -9,7 +9,6 @@ small demo with leads only, and the HubSpot sample import (5 leads, 3 deals).
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -261,14 +260,6 @@ def hubspot_data(tmp_path_factory) -> Path:
     from salesaudit.data.importers import import_data
 
     out, _ = import_data("hubspot", [IMPORTS / "hubspot"], tmp_path_factory.mktemp("imports") / "hubspot")
-    return out
-
-
-@pytest.fixture(scope="module")
-def leads_only(tmp_path_factory, small_data) -> Path:
-    out = tmp_path_factory.mktemp("leads_only")
-    for f in ("leads.csv", "audit.yaml"):
-        shutil.copy(small_data / f, out / f)
     return out
 
 
