@@ -135,6 +135,23 @@ def test_funnel_table_has_both_views():
     assert t.loc["mql", "flow_ratio"] == pytest.approx(3 / 4)
 
 
+def test_flow_figures_name_only_recorded_stages_and_the_chart_is_not_held_by_pyplot():
+    """The recorded flow counts skip a stage the data does not record (not zero: not in the data); the
+    funnel chart is a Figure titled from the numbers that pyplot does not hold, so a notebook shows it once."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    from salesaudit.steps.process import view
+
+    ftab = metrics.funnel_table(metrics.stage_dates(four_leads().drop(columns=["sal_at"])), Q3)
+    figs = story.flow_figures(ftab, "01_sales_process#2")
+    assert [(f["name"], f["value"]) for f in figs] == [("mql", 3), ("sql", 1), ("customers", 1)]
+    assert all(f["unit"] == "count" and f["partial"] is False for f in figs)
+    before = plt.get_fignums()
+    fig = view.fig_funnel(ftab, Q3)
+    assert isinstance(fig, Figure) and plt.get_fignums() == before
+    assert story.funnel_title(ftab, Q3) in [t.get_text() for t in fig.texts]
+
+
 # --------------------------------------------------------------------------------------------------
 # censoring
 # --------------------------------------------------------------------------------------------------
@@ -510,6 +527,13 @@ def test_volume_comparison_and_sentences():
     assert c.loc["total", "now"] == 25
     s = story.volume_sentences(c.reset_index(), metrics.trend_seasonality(pd.Series(dtype=float)), Q3)
     assert "25 leads" in s[0]
+    figs = story.volume_figures(c.reset_index(), metrics.trend_seasonality(pd.Series(dtype=float)), "s#1")
+    assert figs["leads"]["value"] == 25 and figs["leads_vs_prev4"]["n"] == 25
+    assert figs["leads_vs_prev4"]["value"] == pytest.approx(c.loc["total", "change"])
+    partial = story.volume_figures(
+        c.reset_index(), metrics.trend_seasonality(pd.Series(dtype=float)), "s#1", "to 15 Aug"
+    )
+    assert partial["leads_vs_prev4"]["value"] is None and partial["leads"]["partial"] is True
 
 
 # --------------------------------------------------------------------------------------------------
