@@ -18,7 +18,7 @@ import pytest
 from salesaudit import plots, stats, text
 from salesaudit.periods import parse_quarter
 from salesaudit.steps.leads import leadquality
-from salesaudit.steps.process import funnel, volume
+from salesaudit.steps.process import metrics, story
 from salesaudit.steps.sales import reps
 from salesaudit.steps.service import service
 from salesaudit.steps.tools import content, engagement
@@ -46,7 +46,7 @@ def test_wilson_interval_contains_the_rate_when_all_succeed():
 
 
 def test_rate_ratio_without_reference_has_no_change_and_no_interval():
-    r = volume.rate_ratio([12, 5], [0, 8], 4)
+    r = metrics.rate_ratio([12, 5], [0, 8], 4)
     assert np.isnan(r.loc[0, "change"]) and np.isnan(r.loc[0, "lo"]) and np.isnan(r.loc[0, "hi"])
     assert np.isfinite(r.loc[1, "lo"]) and r.loc[1, "change"] == pytest.approx(5 * 4 / 8 - 1)
 
@@ -61,11 +61,11 @@ def test_volume_sentences_for_the_first_quarter_of_the_data():
             "channel": ["organic", "organic", "events", "events", "events", "organic"],
         }
     )
-    cmp = volume.volume_comparison(leads, Q)
-    s = volume.volume_sentences(cmp, volume.trend_seasonality(pd.Series(dtype=float)), Q)
+    cmp = metrics.volume_comparison(leads, Q)
+    s = story.volume_sentences(cmp, metrics.trend_seasonality(pd.Series(dtype=float)), Q)
     assert "nothing to compare" in s[0] and "6 leads" in s[0]
     assert not any(NONSENSE.search(x) for x in s)
-    assert "no earlier quarters" in volume.volume_title(cmp, Q)
+    assert "no earlier quarters" in story.volume_title(cmp, Q)
 
 
 def test_ramp_month_with_gaps_in_tenure_months():
@@ -203,7 +203,7 @@ def test_funnel_sentences_without_mature_cohorts():
     rates = pd.DataFrame(
         {
             "group": ["all"] * 5,
-            "step": [*funnel.STEPS, "lead_customer"],
+            "step": [*metrics.STEPS, "lead_customer"],
             "k": 0,
             "n": 0,
             "rate": np.nan,
@@ -211,9 +211,9 @@ def test_funnel_sentences_without_mature_cohorts():
             "hi": 1.0,
         }
     )
-    s = funnel.channel_sentences(rates, funnel.channel_gaps(rates), [Q.previous(5), Q.previous(2)])
+    s = story.channel_sentences(rates, metrics.channel_gaps(rates), [Q.previous(5), Q.previous(2)])
     assert s[0].startswith("No leads were created") and not any(NONSENSE.search(x) for x in s)
-    assert "no leads" in funnel.channel_title(rates)
+    assert "no leads" in story.channel_title(rates)
 
 
 def test_interval_bars_reference_label_with_one_row_keeps_the_figure_small(tmp_path):

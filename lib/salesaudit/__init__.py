@@ -30,8 +30,8 @@ MOVED: dict[str, str] = {
     "dates": "data.dates",
     "demo": "data.demo",
     "importers": "data.importers",
-    "funnel": "steps.process.funnel",
-    "volume": "steps.process.volume",
+    "funnel": "steps.process",
+    "volume": "steps.process",
     "engagement": "steps.tools.engagement",
     "content": "steps.tools.content",
     "leadquality": "steps.leads.leadquality",
@@ -49,7 +49,7 @@ MOVED: dict[str, str] = {
 
 
 class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """``import salesaudit.funnel`` → the module ``salesaudit.steps.process.funnel`` itself (not a copy)."""
+    """``import salesaudit.funnel`` → the module ``salesaudit.steps.process`` itself (not a copy)."""
 
     def find_spec(self, fullname, path=None, target=None):
         head, _, rest = fullname.partition(".")

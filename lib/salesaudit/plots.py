@@ -592,3 +592,18 @@ def value_bars(
     if title:
         ax.set_title(title, loc="left")
     return ax
+
+
+# --------------------------------------------------------------------------------------------------
+# chart functions that return their Figure (``steps/<step>/view.py``: ``fig_<name>(...) -> Figure``)
+# --------------------------------------------------------------------------------------------------
+COHORT_COLOR = "#dd8452"  # step 01: the cohort funnel beside the flow funnel (seaborn "deep" orange)
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, **kwargs):
+    """``plt.subplots(nrows, ncols, **kwargs)`` for a function that returns its chart: the figure is
+    detached from pyplot at once, so a notebook shows it once, where it is ``display``-ed, and not again
+    at the end of the cell. Returns ``(fig, axes)``."""
+    fig, axes = plt.subplots(nrows, ncols, **kwargs)
+    plt.close(fig)
+    return fig, axes

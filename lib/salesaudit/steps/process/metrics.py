@@ -1,4 +1,5 @@
-"""The lead funnel: lead → MQL → SAL → SQL → customer, its conversion, timing and leaks.
+"""Step 01 · numbers: the lead funnel (lead → MQL → SAL → SQL → customer), its conversion, timing and
+leaks, and lead volume. DataFrame in → DataFrame (or a small dict) out; no sentences, no charts.
 
 Conventions used by every function here:
 
@@ -17,6 +18,11 @@ Conventions used by every function here:
   share of leads reaching the stage within t days of creation, using recent leads only for as long as
   they have been observed.
 * Rates come with their counts (k, n) and a 90% Wilson interval (:mod:`salesaudit.stats`).
+* **Lead volume.** A lead counts in the period of its ``created_at`` (``start ≤ t < end``). Only leads
+  created before the audit cut-off (the end of the audited quarter) are used, so re-running an old
+  quarter gives the same answer whatever data arrived later.
+
+Sentences and findings built from these numbers are in :mod:`.story`, tables and charts in :mod:`.view`.
 """
 
 from __future__ import annotations
@@ -25,28 +31,21 @@ import numpy as np
 import pandas as pd
 
 from salesaudit import stats
-from salesaudit.claims import n_is
 from salesaudit.data.contract import LEAD_STAGE_COLUMNS
-from salesaudit.periods import Quarter
+from salesaudit.periods import Quarter, quarter_labels
 
 STAGES: tuple[str, ...] = ("lead", "mql", "sal", "sql", "customer")
 STAGE_COLUMNS: dict[str, str] = dict(zip(STAGES, LEAD_STAGE_COLUMNS))
 STEPS: tuple[str, ...] = ("lead_mql", "mql_sal", "sal_sql", "sql_customer")
-STAGE_LABELS: dict[str, str] = {"lead": "Lead", "mql": "MQL", "sal": "SAL", "sql": "SQL", "customer": "Customer"}
 WINDOW_DAYS = 90
 MATURE_DAYS = 180
 HORIZON_DAYS = 365
 _DAY_NS = 86_400 * 10**9
 
 
-def step_label(step: str) -> str:
-    """``"mql_sal"`` → ``"MQL → SAL"``."""
-    a, b = step.split("_")
-    return f"{STAGE_LABELS[a]} → {STAGE_LABELS[b]}"
-
-
 def stages_of(dates: pd.DataFrame) -> list[str]:
-    """The stages a :func:`stage_dates` frame records, in funnel order (``lead`` always first)."""
+    """The stages a :func:`stage_dates` frame records, in funnel order (``lead`` always first):
+    [s ∈ STAGES : s is a column of ``dates``]."""
     return [s for s in STAGES if s in dates.columns]
 
 
@@ -56,18 +55,26 @@ def _steps(stages: list[str] | tuple[str, ...] = STAGES) -> list[tuple[str, str,
 
 
 def steps_of(dates: pd.DataFrame) -> list[str]:
-    """Step names between the recorded stages of ``dates``."""
+    """Step names between the recorded stages of ``dates``: ``f"{a}_{b}"`` for consecutive recorded stages a, b."""
     return [name for name, _, _ in _steps(stages_of(dates))]
 
 
-def _step_key(step: str) -> tuple[int, int]:
+def step_key(step: str) -> tuple[int, int]:
+    """Sort key putting steps in funnel order: ``"a_b"`` → (index of a, index of b) in :data:`STAGES`."""
     a, b = step.split("_")
     return STAGES.index(a), STAGES.index(b)
 
 
 def not_recorded(dates: pd.DataFrame) -> list[str]:
-    """Stages of the funnel that the data does not record (no date column with values)."""
+    """Stages of the funnel that the data does not record (no date column with values):
+    STAGES ∖ :func:`stages_of`."""
     return [s for s in STAGES if s not in dates.columns]
+
+
+def has_groups(leads: pd.DataFrame, by: str, minimum: int = 2) -> bool:
+    """True when ``leads[by]`` exists with at least ``minimum`` distinct values (a breakdown worth showing):
+    #{distinct non-missing values of by} ≥ minimum."""
+    return by in leads.columns and leads[by].nunique(dropna=True) >= minimum
 
 
 # --------------------------------------------------------------------------------------------------
@@ -312,7 +319,8 @@ def cohort_window_table(
     window: int = WINDOW_DAYS,
     level: float = stats.DEFAULT_LEVEL,
 ) -> pd.DataFrame:
-    """:func:`window_conversion` for several cohort quarters, stacked with a ``cohort`` column."""
+    """:func:`window_conversion` for several cohort quarters, stacked with a ``cohort`` column: for each
+    quarter q, conv(q, k) = share of the leads created in q reaching stage k within ``window`` days."""
     parts = [window_conversion(dates, q.start, q.end, as_of, window, level).assign(cohort=q.label) for q in quarters]
     return pd.concat(parts, ignore_index=True)[["cohort", "stage", "n", "k", "conv", "lo", "hi", "method"]]
 
@@ -347,8 +355,9 @@ def km_curves(
 ) -> pd.DataFrame:
     """KM cumulative-conversion curves to ``stage`` for leads created in ``[created_from, as_of)``.
 
-    One curve per value of ``by`` plus ``all``; columns ``group, days, conv, conv_lo, conv_hi, at_risk``,
-    cut at ``max_days``.
+    conv(t) = 1 − S(t) (:func:`km_conversion`) of :func:`time_to_stage`, leads not at ``stage`` censored at
+    ``as_of``. One curve per value of ``by`` plus ``all``; columns ``group, days, conv, conv_lo, conv_hi,
+    at_risk``, cut at ``max_days``.
     """
     sub = dates[in_period(dates["lead"], created_from, as_of)]
     dur = time_to_stage(sub, stage, as_of)
@@ -388,6 +397,17 @@ def median_days_table(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def cohort_figure(cwin: pd.DataFrame, quarter: Quarter, stage: str = "customer") -> dict:
+    """The audited quarter's own cohort: share reaching ``stage`` within the window (``conv, lo, hi, n``), the
+    row of :func:`cohort_window_table` with cohort = ``quarter`` (conv = k / n observed, else KM F(window));
+    empty when the stage is not recorded."""
+    r = cwin[(cwin["cohort"] == quarter.label) & (cwin["stage"] == stage)]
+    if r.empty:
+        return {}
+    r = r.iloc[0]
+    return {"conv": r["conv"], "lo": r["lo"], "hi": r["hi"], "n": int(r["n"])}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -462,13 +482,61 @@ def _rates_from_reached(r: pd.DataFrame, group: pd.Series | None, level: float) 
 
 
 def rate_matrix(rates: pd.DataFrame, value: str = "rate") -> pd.DataFrame:
-    """Pivot :func:`step_rates` to group × step (steps in funnel order, ``all`` last)."""
-    order = sorted(set(rates["step"]) - {"lead_customer"}, key=_step_key) + (
+    """Pivot :func:`step_rates` to group × step: cell (g, a_b) = ``value`` of group g at step a → b (steps in
+    funnel order, ``lead_customer`` and ``all`` last)."""
+    order = sorted(set(rates["step"]) - {"lead_customer"}, key=step_key) + (
         ["lead_customer"] if "lead_customer" in set(rates["step"]) else []
     )
     m = rates.pivot(index="group", columns="step", values=value)[order]
     groups = [g for g in m.index if g != "all"] + (["all"] if "all" in m.index else [])
     return m.loc[groups]
+
+
+def rate_figure(rates: pd.DataFrame, step: str, group: str = "all") -> dict:
+    """One row of :func:`step_rates` as a dict (``rate, lo, hi, n``; rate = k / n with its Wilson interval),
+    empty when the step is not measured."""
+    r = rates[(rates["group"] == group) & (rates["step"] == step)]
+    if r.empty:
+        return {}
+    r = r.iloc[0]
+    return {"rate": r["rate"], "lo": r["lo"], "hi": r["hi"], "n": int(r["n"])}
+
+
+def channel_gaps(
+    rates: pd.DataFrame, entries: pd.DataFrame | None = None, level: float = stats.DEFAULT_LEVEL
+) -> pd.DataFrame:
+    """Each channel's step rate against all channels (the pooled rate of the others), with Newcombe's
+    interval of the difference. Columns ``group, step, rate, others, gap, gap_lo, gap_hi, real``;
+    ``entered_now`` joined from ``entries`` (group, step → entries into the step's first stage in the
+    audited quarter) when given."""
+    r = rates[rates["step"] != "lead_customer"]
+    if r.empty:  # lead → customer is the only step the data records
+        r = rates
+    tot = r[r["group"] == "all"].set_index("step")
+    ch = r[r["group"] != "all"]
+    ok = tot.loc[ch["step"]]
+    k_o = ok["k"].to_numpy() - ch["k"].to_numpy()
+    n_o = ok["n"].to_numpy() - ch["n"].to_numpy()
+    d, lo, hi = stats.diff_interval(ch["k"], ch["n"], k_o, n_o, level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        others = np.where(n_o > 0, k_o / n_o, np.nan)
+    out = ch[["group", "step", "k", "n", "rate"]].assign(
+        others=others, gap=d, gap_lo=lo, gap_hi=hi, real=(lo > 0) | (hi < 0)
+    )
+    if entries is not None:
+        out = out.merge(entries, on=["group", "step"], how="left")
+    return out.reset_index(drop=True)
+
+
+def step_entries(dates: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
+    """Entries into the first stage of each step during the quarter, by channel: ``group, step, entered_now``
+    with entered_now(g, a → b) = #{leads of channel g : quarter.start ≤ eff(a) < quarter.end}."""
+    rows = []
+    for name, a, _ in _steps(stages_of(dates)):
+        m = in_period(dates[a], quarter.start, quarter.end)
+        c = dates.loc[m, "channel"].value_counts()
+        rows.append(pd.DataFrame({"group": c.index.to_numpy(), "step": name, "entered_now": c.to_numpy()}))
+    return pd.concat(rows, ignore_index=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -512,7 +580,7 @@ def _standardised(now: pd.DataFrame, prev: pd.DataFrame) -> tuple[pd.DataFrame, 
     groups with entries in both periods; weights w_g = entries_now_g / Σ entries_now. Rate = Σ w_g F_g,
     Var = Σ w_g² Var F_g, n_eff = F(1 − F)/Var (Σ entries when the variance is 0).
     """
-    steps = sorted(set(now["step"]), key=_step_key)
+    steps = sorted(set(now["step"]), key=step_key)
     m = now.merge(prev, on=["group", "step"], suffixes=("_now", "_prev"))
     m = m[(m["entered_now"] > 0) & (m["entered_prev"] > 0)]
     m = m.assign(w=m["entered_now"] / m.groupby("step")["entered_now"].transform("sum"))
@@ -606,8 +674,10 @@ def loss_comparison(
 
 
 def largest_loss(loss: pd.DataFrame) -> dict:
-    """The step with the largest loss this quarter and the step that got worst against the previous
-    quarters (largest change whose interval excludes 0; None when no change is larger than the noise)."""
+    """The step with the largest loss this quarter (argmax loss_now) and the step that got worst against
+    the previous quarters (argmax change among the steps with change > 0 whose interval excludes 0; None
+    when no change is larger than the noise), each a row of :func:`loss_comparison` as a dict:
+    ``{"largest", "worsened"}``."""
     lvl = loss.loc[loss["loss_now"].idxmax()] if loss["loss_now"].notna().any() else None
     worse = loss[loss["real"] & (loss["change"] > 0)]
     w = worse.loc[worse["change"].idxmax()] if len(worse) else None
@@ -687,503 +757,105 @@ def downstream_conversion(rates: pd.DataFrame, stage: str, group: str = "all") -
 
 
 # --------------------------------------------------------------------------------------------------
-# "What this means": sentences built from the numbers, and findings
+# lead volume: per month and quarter, this quarter against the previous four, trend and seasonality
 # --------------------------------------------------------------------------------------------------
-def _pct(x, d: int = 0) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{100 * float(x):.{d}f}%"
+def monthly_leads(leads: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Leads created per calendar month and channel before ``as_of``: wide, month × channel (0 filled),
+    months in order without gaps. leads(m, c) = #{leads of channel c : created_at in month m, created_at < as_of}."""
+    sub = leads[leads["created_at"] < as_of]
+    month = sub["created_at"].dt.to_period("M").dt.to_timestamp()
+    wide = pd.crosstab(month, sub["channel"]).rename_axis(index="month", columns="channel")
+    if len(wide):
+        full = pd.date_range(wide.index.min(), wide.index.max(), freq="MS")
+        wide = wide.reindex(full, fill_value=0).rename_axis("month")
+    return wide
 
 
-def _iv(lo, hi, d: int = 0) -> str:
-    return f"90% interval {_pct(lo, d)}–{_pct(hi, d)}"
+def quarterly_leads(leads: pd.DataFrame, quarters: list[Quarter]) -> pd.DataFrame:
+    """Leads created per quarter (rows, in the given order) and channel (columns) plus ``total``:
+    leads(q, c) = #{leads of channel c : q.start ≤ created_at < q.end}; total(q) = Σ_c leads(q, c)."""
+    if not quarters:
+        return pd.DataFrame()
+    lo, hi = quarters[0].start, quarters[-1].end
+    sub = leads[(leads["created_at"] >= lo) & (leads["created_at"] < hi)]
+    label = quarter_labels(sub["created_at"], quarters[0].fy_start_month)
+    wide = pd.crosstab(label, sub["channel"]).reindex([q.label for q in quarters], fill_value=0)
+    return wide.assign(total=wide.sum(axis=1)).rename_axis(index="quarter", columns="channel")
 
 
-def funnel_title(ftab: pd.DataFrame, quarter: Quarter) -> str:
-    """Chart title from the numbers: leads and customers in the quarter."""
-    f = ftab.set_index("stage")
-    last = f.index[-1]
-    if last == "lead":
-        return f"{quarter.label}: {f.loc['lead', 'flow']:,} new leads (no later stage is in the data)"
-    noun = "new customers" if last == "customer" else f"new {STAGE_LABELS[last]}s"
-    return f"{quarter.label}: {f.loc['lead', 'flow']:,} new leads, {f.loc[last, 'flow']:,} {noun} (flow) — the cohort is still open"
+def rate_ratio(k_now, k_ref, m: float, level: float = stats.DEFAULT_LEVEL) -> pd.DataFrame:
+    """Count this period against the mean of ``m`` reference periods, as a rate ratio with an interval.
 
-
-def funnel_sentences(
-    ftab: pd.DataFrame, cwin: pd.DataFrame, quarter: Quarter, window: int = WINDOW_DAYS, v2l: pd.DataFrame | None = None
-) -> list[str]:
-    """Sentences for the funnel section from :func:`funnel_table`, :func:`cohort_window_table` and
-    (optionally) :func:`visit_to_lead`."""
-    f = ftab.set_index("stage")
-    out = [
-        "Flow (stage entries dated in the quarter, whichever quarter the lead came from): "
-        + ", ".join(f"{f.loc[s, 'flow']:,} {STAGE_LABELS[s] if s != 'lead' else 'leads'}" for s in f.index)
-        + "."
-    ]
-    missing = [STAGE_LABELS[s] for s in STAGES if s not in f.index]
-    if missing:
-        out.append(
-            f"Not in the data: {', '.join(missing)} — the export records no such dates, so these stages are "
-            "not counted and no step is derived from a later stage."
-        )
-    parts = []
-    first = next((s for s in f.index if s != "lead"), None)
-    if first is not None:
-        parts.append(f"{_pct(f.loc[first, 'cum'])} reached {STAGE_LABELS[first]}")
-    if "customer" in f.index:
-        parts.append(f"{f.loc['customer', 'cohort']:,} are customers already")
-    reached_txt = (" and ".join(parts) + "; ") if parts else ""
-    out.append(
-        f"Cohort (the {f.loc['lead', 'cohort']:,} leads created in {quarter.label}, seen at the quarter end): "
-        f"{reached_txt}{int(f['open'].sum()):,} are still open — counted as censored, not lost."
-    )
-    w = cwin[cwin["stage"] == "customer"]
-    obs = w[(w["method"] == "observed") & w["conv"].notna()]  # cohorts without leads have no rate
-    km = w[(w["method"] == "km") & (w["cohort"] == quarter.label)]
-    if len(obs):
-        lo_c, hi_c = _pct(obs["conv"].min(), 1), _pct(obs["conv"].max(), 1)
-        share = lo_c if lo_c == hi_c else f"{lo_c}–{hi_c}"
-        out.append(
-            f"Within {window} days of creation, the cohorts old enough to judge turned {share} of their leads into customers."
-        )
-    if len(km) and not km.iloc[0]["k"] > 0:
-        out.append(
-            f"None of {quarter.label}'s own cohort ({int(km.iloc[0]['n']):,} leads, not yet {window} days old) "
-            "has become a customer yet, so its conversion cannot be estimated."
-        )
-    elif len(km):
-        r = km.iloc[0]
-        out.append(
-            f"For {quarter.label}'s own cohort, not yet {window} days old, the Kaplan–Meier estimate is "
-            f"{_pct(r['conv'], 1)} ({_iv(r['lo'], r['hi'], 1)})."
-        )
-    if v2l is not None and len(v2l):
-        v = v2l.set_index("channel")
-        ch = v.drop(index="all", errors="ignore")
-        s = f"Visitors → leads: {_pct(v.loc['all', 'rate'], 2)} of {v.loc['all', 'visits']:,.0f} website visits became leads"
-        ext = stats.extremes(ch.reset_index(), n="visits") if len(ch) > 1 else None
-        if ext is not None:
-            b, w = ext
-            s += (
-                f"; highest {b['channel']} ({_pct(b['rate'], 2)}, {n_is(b['visits'])} visits), "
-                f"lowest {w['channel']} ({_pct(w['rate'], 2)}, {n_is(w['visits'])} visits)"
-            )
-        elif len(ch) > 1:
-            s += "; no channel's rate stands out from the others beyond the noise"
-        out.append(s + ".")
-    return out
-
-
-def channel_title(rates: pd.DataFrame) -> str:
-    """Heat-map title from the numbers: best and worst channel lead → customer."""
-    lc = rates[(rates["step"] == "lead_customer") & (rates["group"] != "all")]
-    if not (rates["n"] > 0).any():
-        return "Stage conversion by channel: no leads in the mature cohorts yet"
-    ext = stats.extremes(lc) if len(lc) >= 2 else None
-    if ext is None:
-        return "Stage conversion by channel: no channel stands out beyond the noise"
-    b, w = ext
-    if w["rate"] > 0:
-        return f"{b['group']} turns leads into customers {b['rate'] / w['rate']:.1f}× as often as {w['group']}"
-    return f"{b['group']} turns {_pct(b['rate'], 1)} of leads into customers; {w['group']} none of {w['n']:,}"
-
-
-def channel_gaps(
-    rates: pd.DataFrame, entries: pd.DataFrame | None = None, level: float = stats.DEFAULT_LEVEL
-) -> pd.DataFrame:
-    """Each channel's step rate against all channels (the pooled rate of the others), with Newcombe's
-    interval of the difference. Columns ``group, step, rate, others, gap, gap_lo, gap_hi, real``;
-    ``entered_now`` joined from ``entries`` (group, step → entries into the step's first stage in the
-    audited quarter) when given."""
-    r = rates[rates["step"] != "lead_customer"]
-    if r.empty:  # lead → customer is the only step the data records
-        r = rates
-    tot = r[r["group"] == "all"].set_index("step")
-    ch = r[r["group"] != "all"]
-    ok = tot.loc[ch["step"]]
-    k_o = ok["k"].to_numpy() - ch["k"].to_numpy()
-    n_o = ok["n"].to_numpy() - ch["n"].to_numpy()
-    d, lo, hi = stats.diff_interval(ch["k"], ch["n"], k_o, n_o, level)
+    ratio = k_now / (k_ref / m). Conditional on the total, k_now ~ Binomial(k_now + k_ref, p) with
+    p = ratio / (ratio + m) (two Poisson counts), so the Wilson interval of p maps to an interval of the
+    ratio: ratio = m·p / (1 − p). Columns ``now, ref_mean, change, lo, hi`` with change = ratio − 1.
+    Poisson noise only: seasonality and trend are not in the interval (compare with the same quarter
+    last year for those). Without reference counts (``k_ref`` = 0, e.g. the first quarter of the data)
+    there is nothing to compare against: change, lo and hi are NaN.
+    """
+    k_now = np.asarray(k_now, dtype=float)
+    k_ref = np.asarray(k_ref, dtype=float)
+    n = k_now + k_ref
+    p_lo, p_hi = stats.wilson_interval(k_now, n, level)
     with np.errstate(divide="ignore", invalid="ignore"):
-        others = np.where(n_o > 0, k_o / n_o, np.nan)
-    out = ch[["group", "step", "k", "n", "rate"]].assign(
-        others=others, gap=d, gap_lo=lo, gap_hi=hi, real=(lo > 0) | (hi < 0)
-    )
-    if entries is not None:
-        out = out.merge(entries, on=["group", "step"], how="left")
-    return out.reset_index(drop=True)
+        ratio = np.where(k_ref > 0, k_now * m / k_ref, np.nan)
+        lo = np.where(k_ref > 0, np.where(p_lo < 1, m * p_lo / (1 - p_lo), np.inf), np.nan)
+        hi = np.where(k_ref > 0, np.where(p_hi < 1, m * p_hi / (1 - p_hi), np.inf), np.nan)
+    return pd.DataFrame({"now": k_now, "ref_mean": k_ref / m, "change": ratio - 1, "lo": lo - 1, "hi": hi - 1})
 
 
-def step_entries(dates: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
-    """Entries into the first stage of each step during the quarter, by channel: ``group, step, entered_now``."""
-    rows = []
-    for name, a, _ in _steps(stages_of(dates)):
-        m = in_period(dates[a], quarter.start, quarter.end)
-        c = dates.loc[m, "channel"].value_counts()
-        rows.append(pd.DataFrame({"group": c.index.to_numpy(), "step": name, "entered_now": c.to_numpy()}))
-    return pd.concat(rows, ignore_index=True)
+def volume_comparison(
+    leads: pd.DataFrame, quarter: Quarter, n_prev: int = 4, level: float = stats.DEFAULT_LEVEL
+) -> pd.DataFrame:
+    """Per channel (and ``total``): leads this quarter, the mean of the previous ``n_prev`` quarters,
+    the change with its interval (:func:`rate_ratio`), and the same quarter a year earlier with the
+    year-on-year change ``yoy`` = now / last year − 1 (NaN when that quarter has no leads)."""
+    qs = [quarter.previous(i) for i in range(max(n_prev, 4), 0, -1)] + [quarter]
+    wide = quarterly_leads(leads, qs)
+    now = wide.loc[quarter.label]
+    prev = wide.loc[[q.label for q in qs[-1 - n_prev : -1]]].sum()
+    rr = rate_ratio(now.to_numpy(), prev.to_numpy(), n_prev, level)
+    ly = wide.loc[quarter.previous(4).label]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        yoy = np.where(ly.to_numpy() > 0, now.to_numpy() / ly.to_numpy() - 1, np.nan)
+    out = rr.assign(channel=wide.columns.to_numpy(), last_year=ly.to_numpy(), yoy=yoy)
+    return out[["channel", "now", "ref_mean", "change", "lo", "hi", "last_year", "yoy"]]
 
 
-def channel_finding(gaps: pd.DataFrame, rates: pd.DataFrame, deal_value: float) -> dict | None:
-    """The channel step that costs most: among the channel × step rates below the other channels (interval
-    excluding 0), the one with the largest impact = entries this quarter × (others − rate) × P(customer |
-    next stage) × average deal value. Returns ``{slug, text, impact, recommendation, basis}`` or None."""
-    g = gaps[gaps["real"] & (gaps["gap"] < 0)].copy()
-    if g.empty or "entered_now" not in g.columns:
-        return None
-    nxt = {st: st.split("_")[1] for st in g["step"]}
-    g["down"] = [downstream_conversion(rates, nxt[s]) for s in g["step"]]
-    value = deal_value if np.isfinite(deal_value) else 0.0
-    g["customers_lost"] = g["entered_now"].fillna(0) * (-g["gap"]) * g["down"]
-    g["impact"] = g["customers_lost"] * value
-    top = g.loc[g["customers_lost"].idxmax()]
-    txt = (
-        f"{top['group']} leads convert {step_label(top['step'])} at {_pct(top['rate'])} against "
-        f"{_pct(top['others'])} for the other channels ({-100 * top['gap']:.0f} points lower, 90% interval "
-        f"{-100 * top['gap_hi']:.0f}–{-100 * top['gap_lo']:.0f} points); at the others' rate this quarter would have brought about "
-        f"{top['customers_lost']:.0f} more customers."
-    )
-    basis = (
-        "entries this quarter × rate gap × later-stage conversion (mature cohorts) × average won deal"
-        if value
-        else "no deal values in the data: impact not valued"
-    )
-    return {
-        "slug": f"channel_{top['group']}_{top['step']}",
-        "text": txt,
-        "impact": float(top["impact"]),
-        "recommendation": f"Review how {top['group']} leads are qualified and handed over at {step_label(top['step'])}.",
-        "basis": basis,
+def trend_seasonality(monthly_total: pd.Series) -> dict:
+    """Log-linear trend and month-of-year seasonality of monthly lead counts.
+
+    Fit log(leads per day in month t) = a + b·t + s_month(t) by least squares (per day, so February's
+    three missing days are not mistaken for seasonality) (months with 0 leads dropped), with the
+    seasonal effects s constrained to mean 0. growth per year = exp(12·b) − 1; seasonal index of a
+    calendar month = exp(s_month) (1.10 = 10% above trend). Seasonality needs ≥ 24 months (two of each
+    calendar month); with fewer only the trend is fitted (≥ 6 months) and the index is empty.
+    Returns ``{"growth_per_year", "months", "index": Series(month 1–12 → index), "fitted": Series}`` where
+    ``fitted`` is the trend (without seasonality) in leads per month.
+    """
+    y = monthly_total[monthly_total > 0].astype(float)
+    out: dict = {
+        "growth_per_year": float("nan"),
+        "months": int(len(y)),
+        "index": pd.Series(dtype=float),
+        "fitted": pd.Series(dtype=float),
     }
-
-
-def channel_sentences(rates: pd.DataFrame, gaps: pd.DataFrame, quarters: list[Quarter]) -> list[str]:
-    """Sentences for the channel heat map (mature cohorts)."""
-    span = f"{quarters[0].label}–{quarters[-1].label}" if quarters else "mature cohorts"
-    final = "lead_customer" if "lead_customer" in set(rates["step"]) else None
-    if final is None:  # no customer stage: judge channels on the last recorded step from lead
-        steps = sorted(set(rates["step"]), key=_step_key)
-        final = steps[-1] if steps else None
-    lc = rates[rates["step"] == final].set_index("group")
-    ch = lc.drop(index="all", errors="ignore")
-    end = STAGE_LABELS[final.split("_")[1]] if final else "a later stage"
-    if "all" not in lc.index or not lc.loc["all", "n"] > 0:
-        return [
-            f"No leads were created {span} (the mature cohorts), so conversion by channel cannot be measured "
-            "yet: audit a later quarter once the data covers these cohorts."
-        ]
-    if quarters:
-        out = [
-            f"Rates are for leads created {span}, old enough that almost all of their outcomes are known; "
-            f"overall {_pct(lc.loc['all', 'rate'], 1)} of leads reached {end} ({_iv(lc.loc['all', 'lo'], lc.loc['all', 'hi'], 1)})."
-        ]
-    else:
-        out = [
-            f"The data is an undated snapshot: rates count every lead as exported ({n_is(lc.loc['all', 'n'])}), "
-            f"including leads still open, so they understate what recent leads will reach; overall "
-            f"{_pct(lc.loc['all', 'rate'], 1)} of leads reached {end} ({_iv(lc.loc['all', 'lo'], lc.loc['all', 'hi'], 1)})."
-        ]
-    ext = stats.extremes(ch.reset_index()) if len(ch) >= 2 else None
-    if ext is not None:
-        b, w = ext
-        out.append(
-            f"Best channel: {b['group']} ({_pct(b['rate'], 1)}, {_iv(b['lo'], b['hi'], 1)}, {n_is(b['n'])}); "
-            f"weakest: {w['group']} ({_pct(w['rate'], 1)}, {_iv(w['lo'], w['hi'], 1)}, {n_is(w['n'])})."
-        )
-    elif len(ch) >= 2:
-        small = int((ch["n"] < stats.MIN_CLAIM_N).sum())
-        extra = (
-            f" ({small} channel{'s' if small != 1 else ''} with fewer than {stats.MIN_CLAIM_N} leads left out)"
-            if small
-            else ""
-        )
-        out.append(f"No channel's lead → {end} rate stands out from the others beyond the noise{extra}.")
-    real = gaps[gaps["real"] & (gaps["n"] >= stats.MIN_CLAIM_N)]
-    if gaps.empty:
+    if len(y) < 6:
         return out
-    if len(real):
-        worst = real.loc[real["gap"].idxmin()]
-        out.append(
-            f"The largest shortfall against the other channels: {worst['group']} at {step_label(worst['step'])} "
-            f"({_pct(worst['rate'])} vs {_pct(worst['others'])}, {n_is(worst['n'])}). "
-            f"{len(real)} of {len(gaps)} channel × step rates differ from the other channels by more than the noise."
-        )
-    else:
-        out.append("No channel's step rate differs from the other channels by more than the noise.")
+    y = y / y.index.days_in_month.to_numpy()
+    t = ((y.index.year - y.index[0].year) * 12 + (y.index.month - y.index[0].month)).to_numpy(float)
+    cols = [np.ones(len(y)), t]
+    seasonal = len(y) >= 24
+    if seasonal:
+        m = y.index.month.to_numpy()
+        # effect coding: months 1–11 get ±1 columns, month 12 = −(sum of the others)
+        for k in range(1, 12):
+            cols.append((m == k).astype(float) - (m == 12).astype(float))
+    x = np.column_stack(cols)
+    beta, *_ = np.linalg.lstsq(x, np.log(y.to_numpy()), rcond=None)
+    out["growth_per_year"] = float(np.exp(12 * beta[1]) - 1)
+    out["fitted"] = pd.Series(np.exp(x[:, :2] @ beta[:2]) * y.index.days_in_month.to_numpy(), index=y.index)
+    if seasonal:
+        s = np.append(beta[2:], -beta[2:].sum())
+        out["index"] = pd.Series(np.exp(s), index=range(1, 13))
     return out
-
-
-def time_title(med: pd.DataFrame) -> str:
-    """KM chart title from the numbers."""
-    m = med[(med["stage"] == "customer")].set_index("channel")
-    if "all" not in m.index or not np.isfinite(m.loc["all", "median_days"]):
-        return "Time from lead to customer (open leads censored)"
-    ch = m.drop(index="all").reset_index()
-    s = f"Half of the leads that convert are customers within {m.loc['all', 'median_days']:.0f} days"
-    ext = stats.extremes(ch, value="median_days", n="reached") if len(ch) >= 2 else None
-    if ext is not None:
-        slow, fast = ext
-        s += f"; {fast['channel']} fastest ({fast['median_days']:.0f}), {slow['channel']} slowest ({slow['median_days']:.0f})"
-    return s
-
-
-def time_sentences(
-    med: pd.DataFrame, created_from: pd.Timestamp, as_of: pd.Timestamp, horizon: float = HORIZON_DAYS
-) -> list[str]:
-    """Sentences for the time-to-customer section from :func:`median_days_table`."""
-    m = med.set_index(["channel", "stage"])
-    out = []
-    if ("all", "customer") in m.index:
-        a = m.loc[("all", "customer")]
-        out.append(
-            f"Of the leads created from {created_from:%Y-%m-%d} to {as_of - pd.Timedelta(days=1):%Y-%m-%d}, "
-            f"{int(a['reached']):,} became customers so far; the Kaplan–Meier estimate is that "
-            f"{_pct(a['conv_horizon'], 1)} do so within {horizon:.0f} days (open leads censored, not dropped)."
-        )
-        if np.isfinite(a["median_days"]):
-            iv = (
-                f"approx. 90% interval {a['lo']:.0f}–{a['hi']:.0f}"
-                if np.isfinite(a["lo"]) and np.isfinite(a["hi"])
-                else "too few customers to put an interval on it"
-            )
-            out.append(
-                f"Among those that convert within {horizon:.0f} days, half take up to "
-                f"{a['median_days']:.0f} days ({iv})."
-            )
-    stages = med[med["channel"] == "all"].set_index("stage")["median_days"]
-    if stages.notna().sum() >= 2:
-        parts = [f"{STAGE_LABELS[s]} {v:.0f} d" for s, v in stages.items()]
-        out.append("Median days from creation to each stage (among leads reaching it): " + ", ".join(parts) + ".")
-        gaps = stages.diff().fillna(stages)
-        slow = gaps.idxmax()
-        order = ["lead"] + list(stages.index)
-        i = order.index(slow)
-        out.append(
-            f"The longest wait is from {STAGE_LABELS[order[i - 1]]} to {STAGE_LABELS[slow]}: about "
-            f"{gaps[slow]:.0f} of the {stages.max():.0f} median days to the last stage."
-        )
-    return out
-
-
-def loss_title(loss: pd.DataFrame) -> str:
-    """Loss chart title from the numbers."""
-    ll = largest_loss(loss)
-    if ll["worsened"] is not None:
-        w = ll["worsened"]
-        return f"{step_label(w['step'])} loses {100 * w['change']:.0f} points more than in the previous four quarters"
-    if ll["largest"] is not None:
-        return f"Largest loss at {step_label(ll['largest']['step'])}; no step worse than usual beyond the noise"
-    if not (loss["entered_now"] > 0).any():
-        return "Loss at each step: no channel has entries in both periods to compare"
-    return "Loss at each step"
-
-
-def loss_sentences(loss: pd.DataFrame, quarter: Quarter, window: int = WINDOW_DAYS) -> list[str]:
-    """Sentences for the "where leads fall through" section from :func:`loss_comparison`."""
-    ll = largest_loss(loss)
-    out = []
-    if not (loss["entered_now"] > 0).any():
-        out.append(
-            f"No step of {quarter.label} can be compared with the previous four quarters: no channel has "
-            "entries in both periods (for example, the data starts in this quarter), so there is no baseline."
-        )
-    if ll["largest"] is not None:
-        r = ll["largest"]
-        out.append(
-            f"The largest loss in {quarter.label} is {step_label(r['step'])}: {_pct(r['loss_now'])} of the "
-            f"{r['entered_now']:,} entries did not move on within {window} days "
-            f"(previous four quarters at this quarter's channel mix: {_pct(r['loss_prev'])})."
-        )
-    for _, r in loss.iterrows():  # four steps
-        if not np.isfinite(r["change"]):
-            continue
-        verdict = "a real change" if r["real"] else "within the noise"
-        out.append(
-            f"{step_label(r['step'])}: loss {_pct(r['loss_now'])} vs {_pct(r['loss_prev'])}, "
-            f"{100 * r['change']:+.1f} pp (90% interval {100 * r['change_lo']:+.1f} to {100 * r['change_hi']:+.1f}) — {verdict}."
-        )
-    out.append(
-        f"Entries late in the quarter have not had {window} days yet; they are censored (Kaplan–Meier), "
-        "so the loss is not overstated by leads that are simply still open. Both periods are compared "
-        "channel by channel at this quarter's mix, so a shift in the mix is not read as a leak; "
-        "channels without history (new this quarter) are left out of the comparison."
-    )
-    return out
-
-
-def loss_finding(loss: pd.DataFrame, rates: pd.DataFrame, deal_value: float, quarter: Quarter) -> dict:
-    """Finding for the step that got worse: impact = entries this quarter × change in loss × P(customer |
-    next stage) (mature cohorts) × average deal value. When no step worsened beyond the noise, a finding
-    saying so with impact 0."""
-    ll = largest_loss(loss)
-    nxt = {st: st.split("_")[1] for st in loss["step"]}
-    w = ll["worsened"]
-    value = deal_value if np.isfinite(deal_value) else 0.0
-    if w is None:
-        r = ll["largest"] or {"step": loss["step"].iloc[0] if len(loss) else STEPS[0], "loss_now": np.nan}
-        return {
-            "slug": "funnel_no_new_leak",
-            "text": f"No funnel step lost more leads in {quarter.label} than in the previous four quarters beyond "
-            f"the noise; the largest loss remains {step_label(r['step'])} ({_pct(r['loss_now'])}).",
-            "impact": 0.0,
-            "recommendation": "Keep monitoring; no step needs urgent action.",
-            "basis": "no change larger than its 90% interval",
-        }
-    down = downstream_conversion(rates, nxt[w["step"]]) if rates is not None else np.nan
-    if not np.isfinite(down):
-        down, value = 0.0, 0.0
-    lost = w["entered_now"] * w["change"] * down
-    return {
-        "slug": f"funnel_leak_{w['step']}",
-        "text": f"{step_label(w['step'])} lost {_pct(w['loss_now'])} of its {w['entered_now']:,} entries in "
-        f"{quarter.label} against {_pct(w['loss_prev'])} in the previous four quarters at the same channel mix "
-        f"({100 * w['change']:+.0f} pp, 90% interval "
-        f"{100 * w['change_lo']:+.0f} to {100 * w['change_hi']:+.0f}): about {lost:.0f} customers fewer.",
-        "impact": float(lost * value),
-        "recommendation": f"Find out what changed at {step_label(w['step'])} this quarter (hand-over, capacity, "
-        "qualification rules) and fix it.",
-        "basis": (
-            "entries × change in loss × later-stage conversion (mature cohorts) × average won deal"
-            if value
-            else "no deal values in the data: impact not valued"
-        ),
-    }
-
-
-# --------------------------------------------------------------------------------------------------
-# compact display tables (rounded, readable)
-# --------------------------------------------------------------------------------------------------
-def visits_display(v2l: pd.DataFrame) -> pd.DataFrame:
-    """Visitor → lead table for reading: visits, leads, rate with its 90% interval."""
-    return pd.DataFrame(
-        {
-            "Channel": v2l["channel"].to_numpy(),
-            "Website visits": [f"{v:,.0f}" for v in v2l["visits"]],
-            "Leads": [f"{v:,.0f}" for v in v2l["leads"]],
-            "Visit → lead (90% int.)": [_cell(r, lo, hi, 2) for r, lo, hi in v2l[["rate", "lo", "hi"]].to_numpy()],
-        }
-    ).set_index("Channel")
-
-
-def _cell(rate, lo, hi, d: int = 0) -> str:
-    return "n/a" if not np.isfinite(rate) else f"{_pct(rate, d)} ({_pct(lo, d)}–{_pct(hi, d)})"
-
-
-def funnel_display(ftab: pd.DataFrame, missing: list[str] | None = None) -> pd.DataFrame:
-    """The funnel table for reading: flow counts, cohort counts, open, step and cumulative conversion.
-    Stages in ``missing`` (not recorded by the data) are listed in funnel order as "not in the data"."""
-    out = pd.DataFrame(
-        {
-            "Stage": [STAGE_LABELS[s] for s in ftab["stage"]],
-            "Flow: entries in quarter": [f"{v:,}" for v in ftab["flow"]],
-            "Cohort: reached": [f"{v:,}" for v in ftab["cohort"]],
-            "Cohort: still open": [f"{v:,}" for v in ftab["open"]],
-            "Cohort step conversion (90% int.)": [_cell(*r) for r in ftab[["step", "step_lo", "step_hi"]].to_numpy()],
-            "Cohort cumulative": [_pct(x, 1) for x in ftab["cum"]],
-        }
-    )
-    for s in missing or []:
-        out.loc[len(out)] = [STAGE_LABELS[s]] + ["not in the data"] * (out.shape[1] - 1)
-    order = {STAGE_LABELS[s]: i for i, s in enumerate(STAGES)}
-    return out.sort_values("Stage", key=lambda c: c.map(order), kind="stable").set_index("Stage")
-
-
-FLOW_FIGURES = {
-    "mql": ("mql", "New MQLs in the quarter"),
-    "sal": ("sal", "New SALs in the quarter"),
-    "sql": ("sql", "New SQLs in the quarter"),
-    "customer": ("customers", "New customers in the quarter"),
-}
-
-
-def stage_figures(ftab: pd.DataFrame) -> list[tuple[str, int, str]]:
-    """``(figure name, flow count, label)`` for each recorded stage after lead (a stage the data does not
-    record has no figure: it is not in the data, not zero)."""
-    f = ftab.set_index("stage")
-    return [(FLOW_FIGURES[s][0], int(f.loc[s, "flow"]), FLOW_FIGURES[s][1]) for s in f.index if s in FLOW_FIGURES]
-
-
-def cohort_figure(cwin: pd.DataFrame, quarter: Quarter, stage: str = "customer") -> dict:
-    """The audited quarter's own cohort: share reaching ``stage`` within the window (``conv, lo, hi, n``);
-    empty when the stage is not recorded."""
-    r = cwin[(cwin["cohort"] == quarter.label) & (cwin["stage"] == stage)]
-    if r.empty:
-        return {}
-    r = r.iloc[0]
-    return {"conv": r["conv"], "lo": r["lo"], "hi": r["hi"], "n": int(r["n"])}
-
-
-def rate_figure(rates: pd.DataFrame, step: str, group: str = "all") -> dict:
-    """One row of :func:`step_rates` as a dict (``rate, lo, hi, n``), empty when the step is not measured."""
-    r = rates[(rates["group"] == group) & (rates["step"] == step)]
-    if r.empty:
-        return {}
-    r = r.iloc[0]
-    return {"rate": r["rate"], "lo": r["lo"], "hi": r["hi"], "n": int(r["n"])}
-
-
-def cohort_words(mature: list[Quarter]) -> str:
-    """Axis label naming the cohorts the channel rates come from (or the undated snapshot)."""
-    if not mature:
-        return "Funnel step (every lead as exported: an undated snapshot)"
-    return f"Funnel step (cohorts {mature[0].label}–{mature[-1].label})"
-
-
-def window_display(cwin: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataFrame:
-    """Cohort × stage: share of the cohort reaching the stage within ``window`` days (KM-estimated
-    cohorts marked ``*``)."""
-    c = cwin[cwin["stage"] != "lead"].assign(
-        cell=lambda d: [
-            _cell(r, lo, hi, 1) + (" *" if m == "km" else "")
-            for r, lo, hi, m in d[["conv", "lo", "hi", "method"]].to_numpy()
-        ]
-    )
-    out = c.pivot(index="cohort", columns="stage", values="cell")[[s for s in STAGES[1:] if s in set(c["stage"])]]
-    out.columns = [f"{STAGE_LABELS[s]} ≤{window} d" for s in out.columns]
-    n = cwin.drop_duplicates("cohort").set_index("cohort")["n"]
-    return out.assign(Leads=n.reindex(out.index).to_numpy())[["Leads"] + list(out.columns)].rename_axis("Cohort")
-
-
-def rates_display(rates: pd.DataFrame, by: str = "Channel") -> pd.DataFrame:
-    """Group × step: ``rate (lo–hi)`` plus the number of leads in each group's cohort (``by`` names the rows)."""
-    r = rates.assign(cell=[_cell(a, b, c) for a, b, c in rates[["rate", "lo", "hi"]].to_numpy()])
-    m = rate_matrix(r, "cell")
-    first = next((st for st in m.columns if st.startswith("lead_")), m.columns[0])
-    n = rates[rates["step"] == first].set_index("group")["n"]
-    m.columns = [step_label(s) if s != "lead_customer" else "Lead → Customer" for s in m.columns]
-    return m.assign(Leads=[f"{v:,.0f}" for v in n.reindex(m.index)])[["Leads"] + list(m.columns)].rename_axis(by)
-
-
-def has_groups(leads: pd.DataFrame, by: str, minimum: int = 2) -> bool:
-    """True when ``leads[by]`` exists with at least ``minimum`` distinct values (a breakdown worth showing)."""
-    return by in leads.columns and leads[by].nunique(dropna=True) >= minimum
-
-
-def median_display(med: pd.DataFrame) -> pd.DataFrame:
-    """Channel × stage median days from lead creation (rounded), plus customers reached and the KM share
-    converting within the horizon."""
-    m = med.pivot(index="channel", columns="stage", values="median_days")[
-        [s for s in STAGES[1:] if s in set(med["stage"])]
-    ]
-    m = m.apply(lambda col: [f"{v:.0f}" if np.isfinite(v) else "–" for v in col])
-    m.columns = [f"Days to {STAGE_LABELS[s]}" for s in m.columns]
-    cust = med[med["stage"] == "customer"].set_index("channel")
-    m["Customers so far"] = cust["reached"].reindex(m.index).to_numpy()
-    m[f"Converting ≤{HORIZON_DAYS} d"] = [_pct(x, 1) for x in cust["conv_horizon"].reindex(m.index)]
-    order = [g for g in m.index if g != "all"] + ["all"]
-    return m.loc[order].rename_axis("Channel")
-
-
-def loss_display(loss: pd.DataFrame) -> pd.DataFrame:
-    """Step × (loss now, loss before, change with interval, verdict)."""
-    return pd.DataFrame(
-        {
-            "Step": [step_label(s) for s in loss["step"]],
-            "Entries now": loss["entered_now"].to_numpy(),
-            "Loss now": [_cell(*r) for r in loss[["loss_now", "loss_now_lo", "loss_now_hi"]].to_numpy()],
-            "Loss previous 4 q (same mix)": [_pct(x) for x in loss["loss_prev"]],
-            "Change (pp, 90% int.)": [
-                f"{100 * c:+.1f} ({100 * lo:+.1f} to {100 * hi:+.1f})" if np.isfinite(c) else "n/a"
-                for c, lo, hi in loss[["change", "change_lo", "change_hi"]].to_numpy()
-            ],
-            "Verdict": np.where(loss["real"], np.where(loss["change"] > 0, "worse", "better"), "within noise"),
-        }
-    ).set_index("Step")
