@@ -12,7 +12,7 @@ import pytest
 from salesaudit.config import NOTEBOOKS_DIR
 from salesaudit.data import io
 from salesaudit.periods import parse_quarter
-from salesaudit.steps.leads import leadquality as lq
+from salesaudit.steps.leads import metrics
 
 NB = "03_lead_quality"
 HEADLINE = ["lead_to_sql_rate", "lead_score_auc"]
@@ -101,8 +101,8 @@ def test_recovers_the_demo_truth(run_nb, demo_data, demo_truth):
 def test_breakeven_rule_recovers_the_best_threshold(demo_data, demo_truth):
     data = io.load(demo_data)
     q = parse_quarter("2026Q3")
-    o = lq.lead_outcomes(data.leads, data.opportunities, lq.value_cohort(q))
-    b = lq.best_threshold(o, breakeven=demo_truth["score_breakeven_sql_rate"])
+    o = metrics.lead_outcomes(data.leads, data.opportunities, metrics.value_cohort(q))
+    b = metrics.best_threshold(o, breakeven=demo_truth["score_breakeven_sql_rate"])
     assert abs(b["threshold"] - demo_truth["best_score_threshold"]) <= 3
     assert b["lo"] - 1 <= demo_truth["best_score_threshold"] <= b["hi"] + 1
 
@@ -110,8 +110,8 @@ def test_breakeven_rule_recovers_the_best_threshold(demo_data, demo_truth):
 @pytest.mark.slow
 def test_channel_sql_and_win_rates_recover_the_demo_truth(demo_data, demo_truth):
     data = io.load(demo_data)
-    o = lq.lead_outcomes(data.leads, data.opportunities, lq.value_cohort(parse_quarter("2026Q3")))
-    v = lq.value_per_lead(o).iloc[:-1]
+    o = metrics.lead_outcomes(data.leads, data.opportunities, metrics.value_cohort(parse_quarter("2026Q3")))
+    v = metrics.value_per_lead(o).iloc[:-1]
     for _, r in v.iterrows():
         rates = demo_truth["channels"][r["channel"]]["rates"]
         expected = rates["lead_mql"] * rates["mql_sal"] * rates["sal_sql"]

@@ -17,7 +17,9 @@ import pandas as pd
 import pytest
 from salesaudit import plots, stats, text
 from salesaudit.periods import parse_quarter
-from salesaudit.steps.leads import leadquality
+from salesaudit.steps.leads import metrics as lead_metrics
+from salesaudit.steps.leads import story as lead_story
+from salesaudit.steps.leads import view as lead_view
 from salesaudit.steps.process import metrics, story
 from salesaudit.steps.sales import reps
 from salesaudit.steps.service import service
@@ -143,7 +145,7 @@ def test_score_figure_without_enough_mqls_for_the_curve():
         }
     )
     curve = pd.DataFrame(columns=["score", "leads_at", "k", "n", "rate", "lo", "hi"])
-    fig = leadquality.fig_score(
+    fig = lead_view.fig_score(
         bands,
         curve,
         {"threshold": 40.0},
@@ -154,7 +156,7 @@ def test_score_figure_without_enough_mqls_for_the_curve():
 
 
 def test_value_sentences_with_a_single_channel():
-    cohort = leadquality.value_cohort(Q)
+    cohort = lead_metrics.value_cohort(Q)
     outcomes = pd.DataFrame(
         {
             "lead_id": ["a", "b", "c"],
@@ -167,10 +169,10 @@ def test_value_sentences_with_a_single_channel():
             "has_deals": [True] * 3,
         }
     )
-    s = leadquality.value_sentences(leadquality.value_per_lead(outcomes, n_boot=50), cohort, currency="USD")
+    s = lead_story.value_sentences(lead_metrics.value_per_lead(outcomes, n_boot=50), cohort, currency="USD")
     txt = " ".join(s)
     assert "worth the most" not in txt and "nothing to compare" in txt
-    assert leadquality.value_sentences(leadquality.value_per_lead(outcomes.iloc[0:0]), cohort)[0].startswith("No leads")
+    assert lead_story.value_sentences(lead_metrics.value_per_lead(outcomes.iloc[0:0]), cohort)[0].startswith("No leads")
 
 
 def test_service_sentences_and_titles_on_thin_data():

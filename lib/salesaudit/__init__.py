@@ -34,7 +34,7 @@ MOVED: dict[str, str] = {
     "volume": "steps.process",
     "engagement": "steps.tools.engagement",
     "content": "steps.tools.content",
-    "leadquality": "steps.leads.leadquality",
+    "leadquality": "steps.leads",
     "dataquality": "steps.reporting.dataquality",
     "reps": "steps.sales.reps",
     "service": "steps.service.service",

@@ -16,6 +16,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 PALETTE = "colorblind"
 FIGSIZE = (9, 4.2)
 STAGE_LABELS = {"lead": "Lead", "mql": "MQL", "sal": "SAL", "sql": "SQL", "customer": "Customer"}
+MUTED = "#555555"  # secondary text on a chart: notes, "nothing to show" messages, reference labels
 
 
 def set_theme() -> None:
