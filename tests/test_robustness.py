@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 from salesaudit import plots, stats, text
 from salesaudit.periods import parse_quarter
+from salesaudit.steps import service
 from salesaudit.steps.leads import leadquality
 from salesaudit.steps.process import funnel, volume
 from salesaudit.steps.sales import reps
-from salesaudit.steps.service import service
 from salesaudit.steps.tools import content, engagement
 
 ROOT = Path(__file__).resolve().parents[1]

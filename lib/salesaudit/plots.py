@@ -592,3 +592,17 @@ def value_bars(
     if title:
         ax.set_title(title, loc="left")
     return ax
+
+
+# --------------------------------------------------------------------------------------------------
+# colours by role (step 06 first): a chart names what a colour means, never a hex code
+# --------------------------------------------------------------------------------------------------
+COLORS: dict[str, str] = {
+    "accent": "#0173b2",  # the main series: the colour-blind palette's blue (PALETTE[0])
+    "light": "#8fa8c8",  # a base series under the accent: ticket volume, new customers' revenue
+    "good": "#029e73",  # promoters and other good outcomes: the palette's green (PALETTE[2])
+    "warning": "#b03a2e",  # below target, detractors, the CSAT line (as the reference lines above)
+    "neutral": "#cccccc",  # the middle of a scale: passives
+    "grey": "#888888",  # zero lines and error bars
+    "ink": "#333333",  # annotation text
+}
