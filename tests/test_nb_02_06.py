@@ -54,6 +54,34 @@ def test_06_on_small_fixture(run_nb, small_data):
     assert figs["ticket_first_response_hours"]["value"] > 0
     assert 0 <= figs["existing_customer_revenue_share"]["value"] <= 1
     assert figs["revenue_12m_per_customer"]["value"] > 0
+    # pinned on the small demo (seed 11, 3,000 leads a year, 3 years): counts exactly, the rest to 1e-6
+    counts = {"tickets": 130}
+    ns = {"csat": 72, "nps": 107, "repeat_purchase_rate": 118, "repeat_rate_high_csat": 30, "repeat_rate_low_csat": 41}
+    ns |= {"ticket_first_response_hours": 130, "referral_conversion_rate": 290, "ltv_cac_paid": 73}
+    ns |= {"referrals_per_promoter_month": 24, "repeat_within_year_km": 340, "revenue_12m_per_customer": 118}
+    assert {k: figs[k]["value"] for k in counts} == counts
+    assert {k: figs[k]["n"] for k in ns} == ns
+    pinned = {
+        "csat": 0.5,
+        "nps": -11.214953271028039,
+        "repeat_purchase_rate": 0.2966101694915254,
+        "repeat_within_year_km": 0.3497917122681111,
+        "repeat_rate_high_csat": 0.4666666666666667,
+        "repeat_rate_low_csat": 0.0975609756097561,
+        "repeat_gap_csat": 0.3691056910569106,
+        "ticket_first_response_hours": 3.536388888888889,
+        "ticket_resolution_hours": 25.963055555555556,
+        "existing_customer_revenue": 300507.97,
+        "existing_customer_revenue_share": 0.31440752420340135,
+        "referrals_per_promoter_month": 0.3385262752152127,
+        "referral_conversion_rate": 0.1103448275862069,
+        "ltv_cac_paid": 2.8265397889616195,
+        "revenue_12m_per_customer": 19619.378305084745,
+        "finding:service_repeat_gap": 22841.013290196082,
+    }
+    assert {k: figs[k]["value"] for k in pinned} == pytest.approx(pinned, rel=1e-6)
+    assert (figs["nps"]["lo"], figs["nps"]["hi"]) == pytest.approx((-23.952243723272364, 1.5223371812162867), rel=1e-6)
+    assert "finding:ltv_cac_below_one" not in figs
 
 
 @pytest.fixture(scope="module")

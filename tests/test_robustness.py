@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 from salesaudit import plots, stats, text
 from salesaudit.periods import parse_quarter
+from salesaudit.steps import service
 from salesaudit.steps.leads import metrics as lead_metrics
 from salesaudit.steps.leads import story as lead_story
 from salesaudit.steps.leads import view as lead_view
 from salesaudit.steps.process import metrics, story
 from salesaudit.steps.sales import reps
-from salesaudit.steps.service import service
 from salesaudit.steps.tools import content, engagement
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,5 @@
-"""Unit tests for salesaudit.steps.service.service: CSAT, NPS, repeat purchases, referrals and customer value."""
+"""Unit tests for step 06, ``salesaudit.steps.service`` (metrics · story · view): CSAT, NPS, repeat purchases,
+referrals and customer value."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 from salesaudit.periods import parse_quarter
-from salesaudit.steps.service import service as sv
+from salesaudit.steps import service as sv
+from salesaudit.steps.service import metrics, story, view
 
 T = pd.Timestamp
 Q = parse_quarter("2026Q3")
@@ -229,3 +231,91 @@ def test_value_and_ticket_titles_claim_only_with_enough_cases():
     assert sv.value_title(big).startswith("a customers are worth most") and "n = 50" in sv.value_title(big)
     s = " ".join(sv.value_sentences(val, "EUR", 0.7))
     assert "worth the most" not in s and "n = 4" in s
+
+
+def test_ltv_cac_paid_hand_computed():
+    # two paid channels and one without spend: (LTV × customers) summed ÷ spend summed
+    val = pd.DataFrame(
+        {
+            "channel": ["ads", "events", "organic"],
+            "customers": [10, 5, 20],
+            "revenue_12m": [200.0, 80.0, 180.0],
+            "ltv": [100.0, 40.0, 90.0],  # gross margin 0.5
+            "spend": [500.0, 400.0, np.nan],
+            "cac": [50.0, 80.0, np.nan],
+            "ltv_cac": [2.0, 0.5, np.nan],
+        }
+    )
+    r = metrics.ltv_cac_paid(val)
+    assert r.ratio == pytest.approx((100 * 10 + 40 * 5) / (500 + 400))  # = 1200 / 900 = 1.333…
+    assert (r.ltv, r.spend, r.customers) == (1200.0, 900.0, 15)
+    # = the spend-weighted mean of the channels' LTV:CAC: (500 × 2 + 400 × 0.5) / 900
+    assert r.ratio == pytest.approx((500 * 2.0 + 400 * 0.5) / 900)
+    unpaid = metrics.ltv_cac_paid(val.iloc[2:])
+    assert unpaid.ratio is None and unpaid.customers == 0
+    # 12-month revenue per customer over all channels: (200 × 10 + 80 × 5 + 180 × 20) / 35
+    assert metrics.revenue_12m_per_customer(val) == pytest.approx(6000 / 35)
+    assert metrics.revenue_12m_per_customer(val.iloc[0:0]) is None
+
+
+def test_ltv_cac_paid_from_value_by_channel():
+    leads = pd.DataFrame({"lead_id": list("abcdef"), "channel": ["ads", "ads", "organic", "ads", "ads", "organic"]})
+    spend = pd.DataFrame({"month": pd.to_datetime(["2025-01-01", "2025-06-01"]), "channel": "ads", "amount": 300.0})
+    v = sv.value_by_channel(orders_frame(), leads, spend, Q.end, gross_margin=0.5)
+    # ads: 3 customers, 12-month revenue 460 in all, LTV 0.5 × 460 = 230, spend 600 -> 230 / 600
+    r = metrics.ltv_cac_paid(v)
+    assert r.ratio == pytest.approx(230 / 600) and r.customers == 3
+    # ads 460 over 3 customers, organic: c (300) -> (460 + 300) / 4
+    assert metrics.revenue_12m_per_customer(v) == pytest.approx(190.0)
+    figs = {f["name"]: f for f in story.value_figures(v, section="06#6")}
+    assert figs["ltv_cac_paid"]["value"] == pytest.approx(230 / 600) and figs["ltv_cac_paid"]["n"] == 3
+    assert (
+        figs["revenue_12m_per_customer"]["value"] == pytest.approx(190.0) and figs["revenue_12m_per_customer"]["n"] == 4
+    )
+    assert story.value_findings(v, "EUR", 0.5, section="06#6") == []  # 3 customers: below the claim minimum
+
+
+def test_repeat_drivers_with_and_without_tables():
+    tickets = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "opened_at": pd.to_datetime(["2025-02-01", "2025-03-01"]),
+            "csat": [5.0, 2.0],
+        }
+    )
+    dr = metrics.repeat_drivers(orders_frame(), tickets, None, Q.end)
+    assert dr.by_csat.set_index("group")["rate"].to_dict() == {"high": 1.0, "low": 0.0, "no rating": 0.5}
+    assert dr.gap["gap"] == pytest.approx(1.0) and dr.by_nps is None and dr.gap_nps is None
+    groups = metrics.combined_groups(dr.by_csat, dr.by_nps)
+    assert groups["group"].tolist() == ["CSAT: high", "CSAT: low", "CSAT: no rating"]
+    none = metrics.repeat_drivers(orders_frame(), tickets.iloc[0:0], None, Q.end)
+    assert (
+        none.by_csat is None
+        and np.isnan(none.gap["gap"])
+        and story.driver_findings(none, orders_frame(), 0.5, "s") == []
+    )
+    assert metrics.combined_groups(None, None).empty
+    figs = {f["name"]: f for f in story.driver_figures(none.by_csat, none.gap, section="s")}
+    assert figs["repeat_rate_high_csat"]["value"] is None and np.isnan(figs["repeat_gap_csat"]["value"])
+
+
+def test_charts_are_figures_closed_in_pyplot():
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    val = sv.value_by_channel(
+        orders_frame(), pd.DataFrame({"lead_id": list("abcdef"), "channel": "ads"}), None, Q.end, 0.5
+    )
+    fig = view.fig_value(val, "EUR")
+    assert isinstance(fig, Figure) and fig.number not in plt.get_fignums()
+    assert fig.axes[0].get_title(loc="left") == story.value_title(val)
+
+
+def test_package_re_exports_every_public_name():
+    import salesaudit.service  # the 0.1 flat name
+
+    for mod in (metrics, story, view):
+        for name in mod.__all__:
+            assert getattr(sv, name) is getattr(mod, name), name
+    assert set(sv.__all__) == set(metrics.__all__) | set(story.__all__) | set(view.__all__)
+    assert salesaudit.service is sv and salesaudit.service.nps_score is metrics.nps_score

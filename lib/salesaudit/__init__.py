@@ -37,7 +37,7 @@ MOVED: dict[str, str] = {
     "leadquality": "steps.leads",
     "dataquality": "steps.reporting.dataquality",
     "reps": "steps.sales.reps",
-    "service": "steps.service.service",
+    "service": "steps.service",
     "planning": "steps.planning.planning",
     "record": "report.record",
     "nb": "report.nb",

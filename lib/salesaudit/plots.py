@@ -608,3 +608,17 @@ def new_figure(nrows: int = 1, ncols: int = 1, **kwargs):
     fig, axes = plt.subplots(nrows, ncols, **kwargs)
     plt.close(fig)
     return fig, axes
+
+
+# --------------------------------------------------------------------------------------------------
+# colours by role (step 06 first): a chart names what a colour means, never a hex code
+# --------------------------------------------------------------------------------------------------
+COLORS: dict[str, str] = {
+    "accent": "#0173b2",  # the main series: the colour-blind palette's blue (PALETTE[0])
+    "light": "#8fa8c8",  # a base series under the accent: ticket volume, new customers' revenue
+    "good": "#029e73",  # promoters and other good outcomes: the palette's green (PALETTE[2])
+    "warning": "#b03a2e",  # below target, detractors, the CSAT line (as the reference lines above)
+    "neutral": "#cccccc",  # the middle of a scale: passives
+    "grey": "#888888",  # zero lines and error bars
+    "ink": "#333333",  # annotation text
+}

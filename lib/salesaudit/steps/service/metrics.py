@@ -1,6 +1,8 @@
-"""Step 06 — the customers we already have: tickets, CSAT, NPS, repeat purchases, referrals, value.
+"""Step 06 — the numbers: tickets, CSAT, NPS, repeat purchases, referrals, customer value.
 
-Conventions (each function's docstring gives its formula):
+DataFrame in → DataFrame, dict or small dataclass out; no text, no charts (those are
+:mod:`salesaudit.steps.service.story` and :mod:`salesaudit.steps.service.view`). Each function's docstring
+gives its formula:
 
 * CSAT = share of rated tickets scored 4 or 5 on the 1–5 scale ("top-two-box", the ACSI/Zendesk
   convention), with a Wilson interval.
@@ -10,31 +12,63 @@ Conventions (each function's docstring gives its formula):
 * Repeat purchase rate = customers with a second order within 12 months of their first, among customers
   whose first order was 12–24 months before the cut-off (a fully observed one-year cohort).
 * Customer value = revenue in the 12 months from the first order; LTV = gross margin × that; CAC =
-  channel spend in the cohort's acquisition year ÷ new customers from the channel in it.
+  channel spend in the cohort's acquisition year ÷ new customers from the channel in it; the paid
+  channels' pooled LTV:CAC = Σ LTV × customers ÷ Σ spend (:func:`ltv_cac_paid`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from salesaudit import text
-from salesaudit.claims import extremes, n_is, no_standout
 from salesaudit.periods import Quarter
 from salesaudit.stats import (
     DEFAULT_LEVEL,
-    MIN_CLAIM_N,
-    claimable,
     diff_interval,
     kaplan_meier,
     km_at,
     km_median,
     mean_interval,
     rate_table,
-    wilson_interval,
     z_of,
 )
+
+__all__ = [
+    "YEAR",
+    "GROUP_ORDER",
+    "Drivers",
+    "PaidLtvCac",
+    "csat_share",
+    "ticket_stats",
+    "tickets_by_category",
+    "tickets_trend",
+    "nps_group",
+    "nps_score",
+    "latest_answers",
+    "nps_trend",
+    "customer_orders",
+    "repeat_cohort",
+    "repeat_purchase_rate",
+    "time_to_second_purchase",
+    "existing_customer_revenue",
+    "customer_csat_group",
+    "customer_nps_group",
+    "repeat_by_group",
+    "group_gap",
+    "repeat_drivers",
+    "combined_groups",
+    "repeat_gap_impact",
+    "promoter_stock",
+    "last_months",
+    "referrals_vs_promoters",
+    "conversion_by_channel",
+    "value_by_channel",
+    "ltv_cac_paid",
+    "revenue_12m_per_customer",
+]
 
 YEAR = pd.Timedelta(days=365)
 
@@ -285,6 +319,24 @@ def group_gap(table: pd.DataFrame, a: str, b: str, level: float = DEFAULT_LEVEL)
     return {"gap": float(d), "lo": float(lo), "hi": float(hi)}
 
 
+def repeat_gap_impact(
+    cohort: pd.DataFrame, groups: pd.Series, gap: dict, orders: pd.DataFrame, gross_margin: float
+) -> float:
+    """Quarterly revenue at stake if low-CSAT customers repeated like high-CSAT ones.
+
+    impact = gap(high − low) × low-CSAT cohort customers ÷ 4 (cohort spans a year) × mean revenue of a
+    repeat order — revenue, the audit's one money scale for findings (``gross_margin`` is no longer
+    applied; kept in the signature for callers); 0 when the gap is not larger than the noise.
+    """
+    if not np.isfinite(gap["gap"]) or gap["lo"] <= 0:
+        return 0.0
+    n_low = int((groups == "low").sum())
+    repeat_orders = orders.merge(cohort[["customer_id", "first_order"]], on="customer_id")
+    repeat_orders = repeat_orders[repeat_orders["ordered_at"] > repeat_orders["first_order"]]
+    avg = float(repeat_orders["amount"].mean()) if len(repeat_orders) else 0.0
+    return float(gap["gap"] * n_low / 4 * avg)
+
+
 # --------------------------------------------------------------------------------------------------
 # word of mouth
 # --------------------------------------------------------------------------------------------------
@@ -302,6 +354,11 @@ def promoter_stock(nps: pd.DataFrame, months: pd.DatetimeIndex) -> pd.Series:
     delta = on.sub(off, fill_value=0).sort_index()
     stock = delta.cumsum()
     return stock.reindex(stock.index.union(months)).ffill().fillna(0).reindex(months).rename("promoters")
+
+
+def last_months(end: pd.Timestamp, months: int = 24) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The window ``[end − months calendar months, end)`` (the referral fit uses the last 24 months)."""
+    return end - pd.DateOffset(months=months), end
 
 
 def referrals_vs_promoters(
@@ -421,395 +478,105 @@ def value_by_channel(
 
 
 # --------------------------------------------------------------------------------------------------
-# sentences and findings
+# does service drive repeat purchase: the section's numbers in one call
 # --------------------------------------------------------------------------------------------------
-def ticket_sentences(by_cat: pd.DataFrame, trend: pd.DataFrame) -> list[str]:
-    """Volume, speed and CSAT, worst category, change against last quarter."""
-    allrow = by_cat[by_cat["category"] == "all"]
-    if not len(allrow) or not allrow["tickets"].iloc[0] > 0:
-        return ["No tickets were opened this quarter, so response times and CSAT cannot be measured."]
-    allrow = allrow.iloc[0]
-    out = [
-        f"{text.num(allrow['tickets'])} tickets this quarter; half got a first response within "
-        f"{text.num(allrow['first_response_hours'], 1)} hours and were resolved within "
-        f"{text.num(allrow['resolution_hours'], 1)} hours. CSAT {text.pct(allrow['csat'])} "
-        f"{text.interval(allrow['csat_lo'], allrow['csat_hi'])} of {text.num(allrow['rated'])} rated tickets."
-    ]
-    cats = by_cat[(by_cat["category"] != "all") & (by_cat["rated"] > 0)]
-    if len(cats) > 1:
-        c = extremes(cats, "csat", "rated", "csat_lo", "csat_hi")
-        if c.ok:
-            w, b = c.bottom, c.top
-            out.append(
-                f"Lowest CSAT: **{w['category']}** ({text.pct(w['csat'])} "
-                f"{text.interval(w['csat_lo'], w['csat_hi'])}, {n_is(w['rated'])} rated, resolution median "
-                f"{text.num(w['resolution_hours'], 1)} h); highest: **{b['category']}** ({text.pct(b['csat'])}, "
-                f"{n_is(b['rated'])})."
-            )
-        else:
-            out.append(no_standout("ticket category's CSAT", c.ns + " rated tickets"))
-    if len(trend) >= 2 and trend.iloc[-1]["rated"] > 0 and trend.iloc[-2]["rated"] > 0:
-        a, b = trend.iloc[-1], trend.iloc[-2]
-        ka, kb = a["csat"] * a["rated"], b["csat"] * b["rated"]
-        d, lo, hi = diff_interval(ka, a["rated"], kb, b["rated"])
-        out.append(
-            f"CSAT is {text.change_word(float(d), float(lo), float(hi))} against last quarter: "
-            f"{text.pp(float(d))} {text.interval(float(lo), float(hi), text.pp)}; volume "
-            f"{text.num(b['tickets'])} → {text.num(a['tickets'])}."
-        )
-    return out
+_NO_GAP = {"gap": float("nan"), "lo": float("nan"), "hi": float("nan")}
 
 
-def nps_sentences(cur: dict, trend: pd.DataFrame) -> list[str]:
-    """NPS with its interval, the split, and the change against last quarter."""
-    if cur["n"] == 0:
-        return ["No NPS answers this quarter."]
-    iv = (
-        f"90% interval {text.num(cur['lo'])} to {text.num(cur['hi'])}"
-        if cur["hi"] > cur["lo"]
-        else "too few, or too uniform, answers for an interval"
-    )
-    who = "customer" if cur["n"] == 1 else "customers"
-    out = [
-        f"NPS {text.num(cur['nps'])} ({iv}) from "
-        f"{text.num(cur['n'])} {who}: {text.pct(cur['promoters'] / cur['n'])} promoters, "
-        f"{text.pct(cur['detractors'] / cur['n'])} detractors."
-    ]
-    if len(trend) >= 2 and trend.iloc[-2]["n"] > 0:
-        p = trend.iloc[-2]
-        se = np.hypot(
-            (cur["hi"] - cur["lo"]) / (2 * z_of(DEFAULT_LEVEL)), (p["hi"] - p["lo"]) / (2 * z_of(DEFAULT_LEVEL))
-        )
-        d = cur["nps"] - p["nps"]
-        lo, hi = d - z_of(DEFAULT_LEVEL) * se, d + z_of(DEFAULT_LEVEL) * se
-        out.append(
-            f"Against last quarter ({text.num(p['nps'])}) NPS is {text.change_word(d, lo, hi)}: "
-            f"{d:+.0f} points, 90% interval {lo:+.0f} to {hi:+.0f}."
-        )
-    return out
+@dataclass(frozen=True, eq=False)
+class Drivers:
+    """Repeat purchase of the one-year cohort (:func:`repeat_cohort`) by service group.
 
-
-def nps_title(cur: dict, quarter_label: str) -> str:
-    """Chart title for the NPS section from :func:`nps_score` of the quarter (no NaN when nobody answered,
-    no zero-width interval from a single answer)."""
-    if not cur["n"] > 0:
-        return f"No NPS answers in {quarter_label}"
-    who = "customer" if cur["n"] == 1 else "customers"
-    if cur["hi"] > cur["lo"]:
-        return (
-            f"NPS {cur['nps']:+.0f} in {quarter_label} (90% interval {cur['lo']:+.0f} to {cur['hi']:+.0f}, "
-            f"{cur['n']:,.0f} {who})"
-        )
-    return f"NPS {cur['nps']:+.0f} in {quarter_label} ({cur['n']:,.0f} {who}: too few for an interval)"
-
-
-def repeat_title(rr: dict) -> str:
-    """Chart title for the repeat-purchase section from :func:`repeat_purchase_rate`."""
-    if not rr["n"] > 0:
-        return "Repeat purchase: no customer has a full year of history yet"
-    return f"{text.pct(rr['rate'], 0)} of customers buy again within a year"
-
-
-def repeat_sentences(rr: dict, t2: dict, rev: pd.DataFrame, currency: str) -> list[str]:
-    """Repeat rate, time to second purchase, revenue from existing customers."""
-    if not rr["n"] > 0:
-        out = [
-            f"No customer first bought between {rr['cohort_start']:%b %Y} and {rr['cohort_end']:%b %Y}, so the "
-            "12-month repeat rate cannot be measured yet."
-        ]
-    else:
-        out = [
-            f"{text.pct(rr['rate'])} {text.interval(rr['lo'], rr['hi'])} of the {text.num(rr['n'])} customers who first "
-            f"bought between {rr['cohort_start']:%b %Y} and {rr['cohort_end']:%b %Y} bought again within 12 months."
-        ]
-    if np.isfinite(t2["median_days"]):
-        out.append(f"Half of all customers reorder within {text.days(t2['median_days'])} of their first order.")
-    else:
-        out.append(
-            f"Fewer than half of customers ever reorder; {text.pct(t2['repeat_within_year'])} do so within a year "
-            "(Kaplan–Meier, recent customers counted for the time observed)."
-        )
-    if len(rev):
-        r = rev.iloc[-1]
-        out.append(
-            f"Existing customers brought {text.money(r['existing'], currency)} this quarter, "
-            f"{text.pct(r['existing_share'])} of order revenue."
-        )
-    return out
-
-
-def driver_sentences(
-    by_csat: pd.DataFrame | None, gap: dict | None, by_nps: pd.DataFrame | None, gap_nps: dict | None
-) -> list[str]:
-    """Does service drive repeat purchase: the high − low CSAT gap and the promoter − detractor gap (None = no data)."""
-    out = []
-    tables = [t for t in (by_csat, by_nps) if t is not None]
-    if not any(len(t) and t["n"].sum() > 0 for t in tables):
-        return [
-            "No customer first bought 12–24 months before the end of the quarter, so repeat purchase cannot be "
-            "related to service yet."
-        ]
-    if (gap is None or not np.isfinite(gap["gap"])) and (gap_nps is None or not np.isfinite(gap_nps["gap"])):
-        out.append("Too few customers in the groups to compare (high vs low CSAT, promoters vs detractors).")
-    if by_csat is not None and gap is not None and np.isfinite(gap["gap"]):
-        t = by_csat.set_index("group")
-        word = "higher" if gap["gap"] > 0 else "lower"
-        real = "larger than the noise" if gap["lo"] > 0 or gap["hi"] < 0 else "within the noise"
-        out.append(
-            f"Customers with high CSAT (mean ≥ 4) repeat at {text.pct(t.at['high', 'rate'])}, low-CSAT customers at "
-            f"{text.pct(t.at['low', 'rate'])}: {text.pp(abs(gap['gap']))} {word} "
-            f"{text.interval(gap['lo'], gap['hi'], text.pp)}, {real}."
-        )
-    if gap_nps is not None and by_nps is not None and np.isfinite(gap_nps["gap"]):
-        out.append(
-            f"Promoters repeat {text.pp(gap_nps['gap'])} more often than detractors "
-            f"{text.interval(gap_nps['lo'], gap_nps['hi'], text.pp)}."
-        )
-    out.append("This is an association: happier customers may both rate better and buy more for other reasons.")
-    return out
-
-
-def referral_sentences(summary: dict, conv: pd.DataFrame, referral_channel: str) -> list[str]:
-    """Referral leads per promoter per month and how referral leads convert against the other channels."""
-    out = []
-    if np.isfinite(summary["per_promoter_month"]):
-        real = summary["lo"] > 0
-        out.append(
-            f"Each promoter brings about {summary['per_promoter_month']:.2f} referral leads a month "
-            f"(90% interval {summary['lo']:.2f}–{summary['hi']:.2f}; "
-            f"{'a real link' if real else 'not distinguishable from no link'}); "
-            f"{text.num(summary['baseline'], 0)} referral leads a month come regardless. "
-            f"{text.num(summary['referrals'])} referral leads in {summary['months']} months, "
-            f"{text.num(summary['promoters_now'])} promoters at the latest month."
-        )
-    else:
-        out.append("Too few months with promoters to relate referrals to them.")
-    r = conv[conv["channel"] == referral_channel]
-    if len(r) and r.iloc[0]["n"] > 0:
-        x = r.iloc[0]
-        rest = conv[conv["channel"] != referral_channel]
-        k0, n0 = float(rest["k"].sum()), float(rest["n"].sum())
-        sent = (
-            f"Referral leads become customers at {text.pct(x['rate'])} {text.interval(x['lo'], x['hi'])}, "
-            f"{n_is(x['n'])} leads"
-        )
-        if n0 > 0:
-            (lo0,), (hi0,) = (np.atleast_1d(v) for v in wilson_interval(k0, n0))
-            apart = claimable(x["n"], n0, x["lo"], x["hi"], lo0, hi0)
-            word = ("higher than" if x["rate"] > k0 / n0 else "lower than") if apart else "not beyond the noise from"
-            sent += f" — {word} the other channels' {text.pct(k0 / n0)} ({n_is(n0)})"
-        out.append(sent + ".")
-    return out
-
-
-def value_sentences(val: pd.DataFrame, currency: str, gross_margin: float) -> list[str]:
-    """Most and least valuable channels, and LTV:CAC where spend exists."""
-    if val.empty:
-        return [
-            "No customers whose first order falls 12–24 months before the end of the quarter, so the value "
-            "of a customer by channel cannot be measured yet (it needs a full year of orders)."
-        ]
-    c = extremes(val, "revenue_12m", "customers", "revenue_lo", "revenue_hi")
-    if c.ok:
-        top, low = c.top, c.bottom
-        out = [
-            f"**{top['channel']}** customers are worth the most: {text.money(top['revenue_12m'], currency)} in their "
-            f"first 12 months ({n_is(top['customers'])}); **{low['channel']}** the least "
-            f"({text.money(low['revenue_12m'], currency)}, {n_is(low['customers'])})."
-        ]
-    else:
-        out = [no_standout("channel's 12-month revenue per customer", c.ns + " customers")]
-    ratio = pd.to_numeric(val["ltv_cac"], errors="coerce").astype(float)
-    paid = val.loc[np.isfinite(ratio)].sort_values("ltv_cac")
-    if len(paid):
-        w, b = paid.iloc[0], paid.iloc[-1]
-        rng = (
-            f"from {w['ltv_cac']:.1f} (**{w['channel']}**, {n_is(w['customers'])}) to {b['ltv_cac']:.1f} "
-            f"(**{b['channel']}**, {n_is(b['customers'])})"
-            if len(paid) > 1
-            else f"{w['ltv_cac']:.1f} (**{w['channel']}**, {n_is(w['customers'])})"
-        )
-        out.append(
-            f"LTV:CAC (LTV = {text.pct(gross_margin, 0)} gross margin × 12-month revenue) runs {rng}"
-            + (
-                f" — below 1, {w['channel']} customers do not pay back their acquisition cost in a year."
-                if w["ltv_cac"] < 1 and w["customers"] >= MIN_CLAIM_N
-                else "."
-            )
-        )
-    return out
-
-
-def value_title(val: pd.DataFrame) -> str:
-    """Chart title for the value by channel: the most valuable channel only under the claim rule."""
-    c = extremes(val, "revenue_12m", "customers", "revenue_lo", "revenue_hi")
-    if c.ok:
-        return f"{c.top['channel']} customers are worth most in their first year ({n_is(c.top['customers'])})"
-    return f"No channel's first-year customer value stands out beyond the noise ({c.ns} customers)"
-
-
-def ticket_title(by_cat: pd.DataFrame, quarter_label: str) -> str:
-    """Chart title: CSAT of the quarter and the lowest category only under the claim rule."""
-    a = by_cat[by_cat["category"] == "all"].iloc[0]
-    head = f"CSAT {text.pct(a['csat'], 0)} in {quarter_label} ({n_is(a['rated'])} rated)"
-    cats = by_cat[(by_cat["category"] != "all") & (by_cat["rated"] > 0)]
-    c = extremes(cats, "csat", "rated", "csat_lo", "csat_hi")
-    if c.ok:
-        return head + f"; lowest in {c.bottom['category']} ({text.pct(c.bottom['csat'], 0)}, {n_is(c.bottom['rated'])})"
-    return head + "; no category stands out beyond the noise"
-
-
-def repeat_gap_impact(
-    cohort: pd.DataFrame, groups: pd.Series, gap: dict, orders: pd.DataFrame, gross_margin: float
-) -> float:
-    """Quarterly revenue at stake if low-CSAT customers repeated like high-CSAT ones.
-
-    impact = gap(high − low) × low-CSAT cohort customers ÷ 4 (cohort spans a year) × mean revenue of a
-    repeat order — revenue, the audit's one money scale for findings (``gross_margin`` is no longer
-    applied; kept in the signature for callers); 0 when the gap is not larger than the noise.
+    ``csat_groups`` / ``by_csat`` are None without tickets, ``nps_groups`` / ``by_nps`` / ``gap_nps`` None
+    without NPS answers; ``gap`` (high − low CSAT) is NaN without tickets.
     """
-    if not np.isfinite(gap["gap"]) or gap["lo"] <= 0:
-        return 0.0
-    n_low = int((groups == "low").sum())
-    repeat_orders = orders.merge(cohort[["customer_id", "first_order"]], on="customer_id")
-    repeat_orders = repeat_orders[repeat_orders["ordered_at"] > repeat_orders["first_order"]]
-    avg = float(repeat_orders["amount"].mean()) if len(repeat_orders) else 0.0
-    return float(gap["gap"] * n_low / 4 * avg)
+
+    cohort: pd.DataFrame
+    csat_groups: pd.Series | None
+    by_csat: pd.DataFrame | None
+    gap: dict
+    nps_groups: pd.Series | None
+    by_nps: pd.DataFrame | None
+    gap_nps: dict | None
 
 
-# --------------------------------------------------------------------------------------------------
-# tables
-# --------------------------------------------------------------------------------------------------
-def ticket_table(by_cat: pd.DataFrame) -> pd.DataFrame:
-    """Tickets by category: volume, median hours to first response / resolution, CSAT with interval."""
-    from salesaudit.text import fmt_ci
-
-    def hours(s: pd.Series) -> list[str]:
-        return ["not in the data" if pd.isna(v) else f"{v:,.1f}" for v in s]
-
-    out = pd.DataFrame(
-        {
-            "Category": by_cat["category"],
-            "Tickets": by_cat["tickets"],
-            "First response (median h)": hours(by_cat["first_response_hours"]),
-            "Resolution (median h)": hours(by_cat["resolution_hours"]),
-            "Rated": by_cat["rated"],
-            "CSAT (share 4–5)": fmt_ci(by_cat["csat"], by_cat["csat_lo"], by_cat["csat_hi"], 0),
-        }
-    )
-    # a column the export does not hold at all is left out rather than filled with "not in the data"
-    out = out.drop(columns=[c for c in out.columns[2:4] if (out[c] == "not in the data").all()])
-    return out.set_index("Category")
+def _given(df: pd.DataFrame | None) -> bool:
+    return df is not None and len(df) > 0
 
 
-def rate_group_table(t: pd.DataFrame, label: str = "Group") -> pd.DataFrame:
-    """``group, k, n, rate, lo, hi`` as a readable table."""
-    from salesaudit.text import fmt_ci
+def repeat_drivers(
+    orders: pd.DataFrame,
+    tickets: pd.DataFrame | None,
+    nps: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    level: float = DEFAULT_LEVEL,
+) -> Drivers:
+    """Repeat rate by CSAT group and by NPS group for the cohort of :func:`repeat_cohort` at ``as_of``.
 
-    return pd.DataFrame(
-        {
-            label: t["group"],
-            "Customers": t["n"].astype(int),
-            "Repeat within 12 months": t["k"].astype(int),
-            "Repeat rate": fmt_ci(t["rate"], t["lo"], t["hi"], 0),
-        }
-    ).set_index(label)
-
-
-def value_table(val: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """12-month revenue, LTV, CAC and LTV:CAC by channel."""
-
-    def m(x):
-        return x.map(lambda v: "n/a" if pd.isna(v) else f"{v:,.0f}")
-
-    return pd.DataFrame(
-        {
-            "Channel": val["channel"],
-            "Customers": val["customers"],
-            f"12-month revenue per customer ({currency})": m(val["revenue_12m"]),
-            "90% interval": (m(val["revenue_lo"]) + "–" + m(val["revenue_hi"])).where(
-                val["revenue_lo"].notna() & val["revenue_hi"].notna(), "too few customers"
-            ),
-            f"LTV ({currency})": m(val["ltv"]),
-            f"CAC ({currency})": m(val["cac"]),
-            "LTV:CAC": val["ltv_cac"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.1f}"),
-        }
-    ).set_index("Channel")
-
-
-def ltv_cac_finding(
-    val: pd.DataFrame, currency: str, gross_margin: float | None = None, minimum: int = MIN_CLAIM_N
-) -> dict | None:
-    """The paid channel with the lowest LTV:CAC, when below 1: quarterly spend not paid back in a year.
-
-    Only channels with at least ``minimum`` cohort customers are judged (the claim rule). impact, on the
-    audit's revenue scale = (CAC − LTV) × the channel's cohort customers ÷ 4 (the cohort spans a year)
-    ÷ gross margin: the extra revenue per quarter whose margin would pay the spend back (the margin
-    gap itself when ``gross_margin`` is not given).
+    by_csat = :func:`repeat_by_group` of :func:`customer_csat_group`; gap = rate(high) − rate(low)
+    (:func:`group_gap`, Newcombe interval); by_nps and gap_nps = rate(promoter) − rate(detractor) likewise
+    from :func:`customer_nps_group`. A table that is None or empty leaves its part None (gap: NaN).
     """
-    if val.empty or "ltv_cac" not in val.columns:
+    cohort = repeat_cohort(orders, as_of)
+    g_csat = customer_csat_group(tickets, cohort) if _given(tickets) else None
+    by_csat = repeat_by_group(cohort, g_csat, level) if g_csat is not None else None
+    gap = group_gap(by_csat, "high", "low", level) if by_csat is not None else dict(_NO_GAP)
+    g_nps = customer_nps_group(nps, cohort) if _given(nps) else None
+    by_nps = repeat_by_group(cohort, g_nps, level) if g_nps is not None else None
+    gap_nps = group_gap(by_nps, "promoter", "detractor", level) if by_nps is not None else None
+    return Drivers(cohort, g_csat, by_csat, gap, g_nps, by_nps, gap_nps)
+
+
+def combined_groups(by_csat: pd.DataFrame | None, by_nps: pd.DataFrame | None) -> pd.DataFrame:
+    """The CSAT and the NPS group tables of :func:`repeat_by_group` stacked, groups prefixed ``CSAT: `` /
+    ``NPS: `` (a missing table is left out; neither gives an empty table)."""
+    parts = [
+        t.assign(group=label + t["group"]) for t, label in ((by_csat, "CSAT: "), (by_nps, "NPS: ")) if t is not None
+    ]
+    if not parts:
+        return pd.DataFrame(columns=["group", "k", "n", "rate", "lo", "hi"])
+    return pd.concat(parts, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# headline value figures
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PaidLtvCac:
+    """Pooled LTV:CAC of the paid channels (:func:`ltv_cac_paid`)."""
+
+    ratio: float | None  #: None when no channel has spend
+    ltv: float  #: Σ LTV × customers over the paid channels
+    spend: float  #: Σ spend over the paid channels
+    customers: int  #: cohort customers of the paid channels
+
+
+def ltv_cac_paid(val: pd.DataFrame) -> PaidLtvCac:
+    """LTV:CAC of all paid channels together, from :func:`value_by_channel`.
+
+    paid = channels with a LTV:CAC (spend > 0 in the cohort's year);
+    LTV:CAC(paid) = Σ_c LTV_c × customers_c ÷ Σ_c spend_c — the cohort's first-year gross margin over what
+    was spent to win it; equivalently the spend-weighted mean of the channels' LTV:CAC (LTV_c × customers_c
+    ÷ spend_c). None without a paid channel.
+
+    >>> v = pd.DataFrame({"customers": [10, 5, 20], "ltv": [100.0, 40.0, 90.0], "spend": [500.0, 400.0, np.nan],
+    ...                   "ltv_cac": [2.0, 0.5, np.nan]})
+    >>> r = ltv_cac_paid(v)
+    >>> round(r.ratio, 4), r.customers    # (100 × 10 + 40 × 5) ÷ (500 + 400) = 1200 ÷ 900
+    (1.3333, 15)
+    """
+    paid = val.dropna(subset=["ltv_cac"])
+    ltv, spend = (paid["ltv"] * paid["customers"]).sum(), paid["spend"].sum()
+    ratio = float(ltv / spend) if len(paid) else None
+    return PaidLtvCac(ratio=ratio, ltv=float(ltv), spend=float(spend), customers=int(paid["customers"].sum()))
+
+
+def revenue_12m_per_customer(val: pd.DataFrame) -> float | None:
+    """12-month revenue per cohort customer over all channels, from :func:`value_by_channel`.
+
+    = Σ_c revenue_12m_c × customers_c ÷ Σ_c customers_c (the customer-weighted mean of the channels, i.e. the
+    mean over every cohort customer); None for an empty cohort.
+    """
+    if not len(val):
         return None
-    ratio = pd.to_numeric(val["ltv_cac"], errors="coerce").astype(float)
-    paid = val.loc[np.isfinite(ratio) & (val["customers"] >= minimum)].sort_values("ltv_cac")
-    if paid.empty or paid.iloc[0]["ltv_cac"] >= 1:
-        return None
-    w = paid.iloc[0]
-    gm = gross_margin if gross_margin and gross_margin > 0 else 1.0
-    impact = float((w["cac"] - w["ltv"]) * w["customers"] / 4 / gm)
-    return {
-        "channel": w["channel"],
-        "ltv_cac": float(w["ltv_cac"]),
-        "impact": impact,
-        "text": f"{w['channel']} customers return {w['ltv_cac']:.1f} in first-year margin per 1 spent to win them "
-        f"(CAC {text.money(w['cac'], currency)}, LTV {text.money(w['ltv'], currency)}, {n_is(w['customers'])} customers).",
-    }
-
-
-def nps_table(trend: pd.DataFrame) -> pd.DataFrame:
-    """NPS per quarter with its interval and the answer split."""
-    return pd.DataFrame(
-        {
-            "Quarter": trend["quarter"],
-            "NPS": trend["nps"].map(lambda v: "—" if pd.isna(v) else f"{v:.0f}"),
-            "90% interval": [
-                "—" if pd.isna(lo) or pd.isna(hi) else f"{lo:.0f} to {hi:.0f}"
-                for lo, hi in zip(trend["lo"], trend["hi"])
-            ],
-            "Customers answering": trend["n"],
-            "Promoters": trend["promoters"],
-            "Passives": trend["passives"],
-            "Detractors": trend["detractors"],
-        }
-    ).set_index("Quarter")
-
-
-def revenue_table(rev: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """Order revenue per quarter: new vs existing customers."""
-
-    def m(x):
-        return x.map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
-
-    return pd.DataFrame(
-        {
-            "Quarter": rev["quarter"],
-            f"Revenue ({currency})": m(rev["revenue"]),
-            f"New customers ({currency})": m(rev["new"]),
-            f"Existing customers ({currency})": m(rev["existing"]),
-            "Existing share": rev["existing_share"].map(lambda v: "—" if pd.isna(v) else text.pct(v)),
-            "Existing customers ordering": rev["existing_customers"],
-        }
-    ).set_index("Quarter")
-
-
-def conversion_table(conv: pd.DataFrame) -> pd.DataFrame:
-    """Lead → customer by channel with intervals."""
-    from salesaudit.text import fmt_ci
-
-    return pd.DataFrame(
-        {
-            "Channel": conv["channel"],
-            "Leads": conv["n"].astype(int),
-            "Customers": conv["k"].astype(int),
-            "Lead → customer (180 days)": fmt_ci(conv["rate"], conv["lo"], conv["hi"]),
-        }
-    ).set_index("Channel")
+    return float((val["revenue_12m"] * val["customers"]).sum() / val["customers"].sum())
