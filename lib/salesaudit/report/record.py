@@ -5,6 +5,13 @@
 quarter-over-quarter comparison read these back with :func:`read_figures` — nothing is computed twice.
 
 Units: ``"%"`` (a share 0–1), ``"days"``, ``"money"``, ``"count"``, ``"ratio"``, ``"score"`` or ``""``.
+
+Every figure is registered in :mod:`salesaudit.report.figures` (its label, unit, direction and
+definition). :func:`figure` takes the label, unit and ``higher_is_better`` from there when they are not
+given and raises ``ValueError`` when a given unit or direction disagrees (a given label always wins: it
+may be more specific than the registry's generic one). :func:`record` — what notebooks call — also
+refuses a name that is not registered. :func:`figure` alone accepts an unregistered name (with unit ``""``
+and a label made from the name), so tests and tools can build payloads of made-up figures.
 """
 
 from __future__ import annotations
@@ -16,7 +23,19 @@ from typing import Any
 
 import numpy as np
 
+from salesaudit.report.figures import lookup
+
 MARKER = "salesaudit_figure"
+
+
+class _Unset:
+    """The default of an argument that was not given (``higher_is_better=None`` is a value: "neither")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
 
 
 def _plain(value: Any) -> Any:
@@ -43,25 +62,45 @@ def figure(
     value: Any,
     *,
     label: str | None = None,
-    unit: str = "",
+    unit: str | None = None,
     lo: float | None = None,
     hi: float | None = None,
     n: float | None = None,
     section: str | None = None,
-    higher_is_better: bool | None = None,
+    higher_is_better: bool | None = UNSET,
     **extra: Any,
 ) -> dict:
-    """The JSON payload of one recorded figure (no display)."""
+    """The JSON payload of one recorded figure (no display).
+
+    ``label``, ``unit`` and ``higher_is_better`` default to the figure's entry in
+    :mod:`salesaudit.report.figures`; a given ``unit`` or ``higher_is_better`` that disagrees with it raises
+    ``ValueError``. A name that is not registered keeps the old defaults (unit ``""``, direction None).
+    """
+    reg = lookup(name)
+    if reg is not None:
+        if unit is not None and unit != reg.unit:
+            raise ValueError(
+                f"figure {name!r} is recorded with unit {unit!r} but salesaudit.report.figures registers "
+                f"unit {reg.unit!r}"
+            )
+        if higher_is_better is not UNSET and higher_is_better != reg.higher_is_better:
+            raise ValueError(
+                f"figure {name!r} is recorded with higher_is_better={higher_is_better!r} but "
+                f"salesaudit.report.figures registers higher_is_better={reg.higher_is_better!r}"
+            )
+        label = label or reg.label
+        unit = reg.unit
+        higher_is_better = reg.higher_is_better
     payload = {
         MARKER: name,
         "value": _plain(value),
         "label": label or name.replace("_", " ").capitalize(),
-        "unit": unit,
+        "unit": "" if unit is None else unit,
         "lo": _plain(lo),
         "hi": _plain(hi),
         "n": _plain(n),
         "section": section,
-        "higher_is_better": higher_is_better,
+        "higher_is_better": None if higher_is_better is UNSET else higher_is_better,
     }
     payload.update({k: _plain(v) for k, v in extra.items()})
     json.dumps(payload)  # fail early on anything not serialisable
@@ -70,7 +109,13 @@ def figure(
 
 def record(name: str, value: Any, **kwargs: Any) -> dict:
     """Record a key figure: display it as ``application/json`` (a collapsed line in JupyterLab, removed
-    from the HTML report)."""
+    from the HTML report).
+
+    ``name`` must be registered in :mod:`salesaudit.report.figures` (``ValueError`` otherwise); label,
+    unit and direction come from there unless given (:func:`figure`).
+    """
+    if lookup(name) is None:
+        raise ValueError(f"figure {name!r} is not in salesaudit.report.figures: add it there")
     payload = figure(name, value, **kwargs)
     try:
         from IPython.display import display
