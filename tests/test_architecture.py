@@ -162,3 +162,45 @@ def test_the_checker_catches_what_it_should(tmp_path):
     assert _step_of("salesaudit.steps.tools.engagement") != _step_of("salesaudit.steps.sales.reps")
     assert _target("salesaudit", "stats") == "salesaudit.stats"
     assert _target("salesaudit.stats", "wilson") == "salesaudit.stats"
+
+
+NOTEBOOKS = sorted((PKG.parents[1] / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_use_only_names_the_library_has(path):
+    """``reps.next_quarter_forecast`` after the function moved to ``capacity`` fails here in a second, not after
+    a notebook run: every ``module.name`` a notebook uses on an imported salesaudit module must exist."""
+    import importlib
+
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    code = "\n".join(
+        "\n".join(line for line in c.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        for c in nb.cells
+        if c.cell_type == "code"
+    )
+    tree = ast.parse(code)
+    modules = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("salesaudit"):
+            for a in node.names:
+                target = _target(node.module, a.name)
+                if target != node.module:
+                    modules[a.asname or a.name] = importlib.import_module(target)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith("salesaudit") and a.asname:
+                    modules[a.asname] = importlib.import_module(a.name)
+    missing = sorted(
+        {
+            f"{n.value.id}.{n.attr}"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute)
+            and isinstance(n.value, ast.Name)
+            and n.value.id in modules
+            and not hasattr(modules[n.value.id], n.attr)
+        }
+    )
+    assert missing == []
