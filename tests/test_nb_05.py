@@ -8,7 +8,7 @@ import pytest
 from _shapes import broken_lines, make_partial, make_snapshot, reader_text
 from salesaudit.data import io
 from salesaudit.periods import parse_quarter
-from salesaudit.steps.sales import reps as R
+from salesaudit.steps.sales import metrics as R
 
 NB = "05_sales_effectiveness"
 SUMMARY_FIGURES = ["win_rate", "sales_cycle_days", "won_revenue", "reps_needed"]

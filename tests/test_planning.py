@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from salesaudit import capacity
 from salesaudit.config import load_config
 from salesaudit.data import io
 from salesaudit.periods import parse_quarter
 from salesaudit.steps.planning import planning
-from salesaudit.steps.sales import reps
 
 T = pd.Timestamp
 Q3 = parse_quarter("2026Q3")
@@ -292,7 +292,7 @@ def test_capacity_check(small_model):
     assert few["p_over"] == 1.0 and many["p_over"] == 0.0
     assert few["capacity"] == pytest.approx(m.rep_capacity * 3)
     # the one capacity rule shared with step 05
-    assert few["reps_needed"] == reps.reps_needed(few["leads"] / 3, m.rep_capacity, 1)
+    assert few["reps_needed"] == capacity.reps_needed(few["leads"] / 3, m.rep_capacity, 1)
     assert many["reps_needed"] == 0
     base = planning.capacity_check(m, sim)
     assert base["leads"] == pytest.approx(m.forecast_monthly * 3)  # the baseline plan plans against step 05's forecast

@@ -1,4 +1,4 @@
-"""Unit tests of salesaudit.steps.sales.reps on tiny hand-computed frames, plus recovery of the demo truth."""
+"""Unit tests of salesaudit.steps.sales (metrics · story · view) on tiny hand-computed frames, plus recovery of the demo truth."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
+from salesaudit import capacity, speed
 from salesaudit.periods import parse_quarter
-from salesaudit.steps.sales import reps as R
+from salesaudit.steps import sales as R
 
 T = pd.Timestamp
 Q = parse_quarter("2026Q3")  # 2026-07-01 .. 2026-10-01
@@ -99,11 +100,11 @@ def test_rep_keys_pools_unknown_owners():
 
 def test_active_reps_overlap():
     reps = _reps()
-    assert R.active_reps(reps, Q.start, Q.end)["rep_id"].tolist() == ["A", "B"]  # C left in June
+    assert capacity.active_reps(reps, Q.start, Q.end)["rep_id"].tolist() == ["A", "B"]  # C left in June
     q2 = parse_quarter("2026Q2")
-    assert R.active_reps(reps, q2.start, q2.end)["rep_id"].tolist() == ["A", "B", "C"]
+    assert capacity.active_reps(reps, q2.start, q2.end)["rep_id"].tolist() == ["A", "B", "C"]
     q1 = parse_quarter("2026Q1")
-    assert R.active_reps(reps, q1.start, q1.end)["rep_id"].tolist() == ["A", "C"]  # B not started
+    assert capacity.active_reps(reps, q1.start, q1.end)["rep_id"].tolist() == ["A", "C"]  # B not started
 
 
 def test_median_interval_order_statistics():
@@ -123,13 +124,13 @@ def test_first_contact_filled_from_activities():
             "type": ["call", "email", "call"],
         }
     )
-    fc = R.first_contact(leads, acts)
+    fc = speed.first_contact(leads, acts)
     assert fc.iloc[0] == T("2026-07-01 05:00") and fc.iloc[2] == T("2026-07-05") and pd.isna(fc.iloc[1])
     # the leads column wins when present
-    fc2 = R.first_contact(_leads(), acts)
+    fc2 = speed.first_contact(_leads(), acts)
     assert fc2.iloc[0] == T("2026-07-01 02:00") and fc2.iloc[2] == T("2026-07-05")
     # activities on other leads only: nothing to fill, no error
-    fc3 = R.first_contact(_leads(), acts.assign(lead_id="zz"))
+    fc3 = speed.first_contact(_leads(), acts.assign(lead_id="zz"))
     assert fc3.isna().sum() == 2
 
 
@@ -390,24 +391,24 @@ def _counts(values, last="2026Q3"):
 
 def test_forecast_seasonal_naive_with_growth():
     c = _counts([100, 100, 100, 100, 120, 110, 120, 130])  # 2024Q4 .. 2026Q3
-    f = R.forecast_leads(c, Q.next())
+    f = capacity.forecast_leads(c, Q.next())
     # same quarter last year (2025Q4 = 120) × growth 480/400
     assert f.quarter == "2026Q4" and f.leads == pytest.approx(120 * 480 / 400)
     assert f.monthly_leads == pytest.approx(f.leads / 3) and "growth" in f.method
 
 
 def test_forecast_short_history_uses_mean():
-    f = R.forecast_leads(_counts([90, 120, 150]), Q.next())
+    f = capacity.forecast_leads(_counts([90, 120, 150]), Q.next())
     assert f.leads == pytest.approx(120) and "mean" in f.method
 
 
 def test_team_capacity_counts_reps_employed_mid_month():
     reps = _reps()
-    cap, mean_cap, heads = R.team_capacity(reps, parse_quarter("2026Q2"))
+    cap, mean_cap, heads = capacity.team_capacity(reps, parse_quarter("2026Q2"))
     # April: A + C (B starts in May) = 180; May: 230; June 15: C's end_date is the 15th → still employed = 230
     assert cap == pytest.approx((180 + 230 + 230) / 3)
     assert mean_cap == pytest.approx((180 + 230 + 230) / 8) and heads == 3
-    assert math.isnan(R.team_capacity(None, Q)[0])
+    assert math.isnan(capacity.team_capacity(None, Q)[0])
 
 
 def test_rep_load_and_capacity_plan():
@@ -422,12 +423,14 @@ def test_rep_load_and_capacity_plan():
     load = R.rep_load(leads, reps, Q).set_index("rep_id")
     assert load.loc["A", "leads_per_month"] == pytest.approx(110) and load.loc["A", "utilisation"] == pytest.approx(1.1)
     assert load.loc["B", "utilisation"] == pytest.approx(0.8)
-    f = R.LeadForecast("2026Q4", 600.0, 200.0, "m", "f")
+    f = capacity.LeadForecast("2026Q4", 600.0, 200.0, "m", "f")
     plan = R.capacity_plan(reps, Q, f, current_monthly_leads=150.0)
     assert plan.active_reps == 2 and plan.team_monthly_capacity == 150 and plan.mean_capacity_per_rep == 75
     assert plan.shortfall == pytest.approx(50) and plan.reps_needed == 1  # ⌈200 / 75⌉ − 2
     assert plan.current_capacity == 150 and plan.current_reps_short == 0
-    plan2 = R.capacity_plan(reps, Q, R.LeadForecast("2026Q4", 300.0, 100.0, "m", "f"), current_monthly_leads=160.0)
+    plan2 = R.capacity_plan(
+        reps, Q, capacity.LeadForecast("2026Q4", 300.0, 100.0, "m", "f"), current_monthly_leads=160.0
+    )
     assert plan2.reps_needed == 0 and plan2.shortfall < 0 and plan2.current_reps_short == 1  # ⌈10 / 75⌉
     assert R.capacity_plan(None, Q, f, 150.0) is None
     assert R.capacity_plan(reps.drop(columns="monthly_lead_capacity"), Q, f, 150.0) is None
@@ -459,13 +462,61 @@ def test_capacity_finding():
     assert R.capacity_finding(spare, 0.1, 1000) is None and R.capacity_finding(None, 0.1, 1000) is None
 
 
+def test_findings_as_record_findings_takes_them():
+    skill = pd.DataFrame({"rep_id": list("abcd"), "name": list("ABCD"), "win_rate_shrunk": [0.5, 0.4, 0.3, 0.2]})
+    card = pd.DataFrame(
+        {
+            "rep_id": list("abcd"),
+            "closed": [10, 10, 20, 10],
+            "won": [5, 4, 6, 2],
+            "won_revenue": [5000.0, 4000.0, 6000.0, 2000.0],
+        }
+    )
+    (f,) = R.archetype_findings(skill, card, "05#2")
+    assert f["slug"] == "rep_win_rate_gap" and f["impact"] == pytest.approx(2500) and f["section"] == "05#2"
+    assert f["recommendation"] and f["basis"]
+    assert R.archetype_findings(skill, card, "05#2", partial=True) == []  # a partial quarter: no finding
+    plan = R.CapacityPlan("2026Q3", 150, 150, 0, 0, "2026Q4", 2, 150, 75, 200, 50, 4 / 3, 1, "f")
+    team = R.team_figures(_leads(), _opps(), Q.start, Q.end)  # 4 won of 5 leads in Q3
+    assert R.lead_to_win(team) == pytest.approx(4 / 5)
+    (c,) = R.capacity_findings(plan, team, 1000.0, "05#4")
+    assert c["slug"] == "rep_capacity_shortfall" and c["impact"] == pytest.approx(50 * 3 * 0.8 * 1000)
+
+
+def test_recorded_figures_are_built_from_the_numbers():
+    from salesaudit.report.record import figure
+
+    card = R.scorecard(_leads(), _opps(), _reps(), None, Q.start, Q.end)
+    team = R.team_figures(_leads(), _opps(), Q.start, Q.end)
+    figs = R.scorecard_figures(team, card, "05#1", (5000.0, 9000.0))
+    assert figs["win_rate"]["value"] == pytest.approx(4 / 6) and figs["win_rate"]["n"] == 6
+    assert figs["won_revenue"]["value"] == pytest.approx(6900) and figs["won_revenue"]["lo"] == 5000.0
+    assert figs["reps_at_quota_share"]["value"] == 0 and figs["reps_at_quota_share"]["n"] == 2  # A 6%, B 0%
+    partial = R.scorecard_figures(team, card, "05#1", (5000.0, 9000.0), partial=True)
+    assert "won_revenue" not in partial and "reps_at_quota_share" not in partial
+    assert "won_revenue" not in R.scorecard_figures(team, card, "05#1")  # no interval given: not recorded
+    f = capacity.LeadForecast("2026Q4", 600.0, 200.0, "m", "f")
+    plan = R.CapacityPlan("2026Q3", 150, 150, 0, 0, "2026Q4", 2, 150, 75, 200, 50, 4 / 3, 1, "1 more")
+    cap = R.capacity_figures(plan, f, "2026Q3", "05#4")
+    assert cap["reps_needed"]["label"] == "Extra reps needed for 2026Q4" and cap["reps_needed"]["formula"] == "1 more"
+    assert cap["monthly_leads"]["label"] == "Leads per month, 2026Q3" and cap["reps_short_now"]["capacity"] == 150
+    ramp = pd.DataFrame({"tenure_month": [0, 2, 3, 12], "won": [1, 2, 3, 6], "closed": [4, 4, 5, 20]})
+    assert R.new_rep_deals(ramp) == (3, 8)
+    rf = R.ramp_figures(ramp, 0.3, "05#3")
+    assert rf["new_rep_win_rate"]["value"] == pytest.approx(3 / 8) and rf["new_rep_win_rate"]["n"] == 8
+    for name, kw in {**figs, **cap, **rf}.items():  # the registry accepts every payload (unit, direction)
+        assert figure(name, **kw)["unit"] in ("%", "days", "money", "count", "")
+    assert R.partial_sentences("2026Q3", None) == []
+    assert "2026Q3" in R.partial_sentences("2026Q3", "the leads end on 2026-08-01")[0]
+
+
 def test_sentences_are_built_from_the_numbers():
     card = R.scorecard(_leads(), _opps(), _reps(), None, Q.start, Q.end)
     team = R.team_figures(_leads(), _opps(), Q.start, Q.end)
     s = R.scorecard_sentences(team, team, card)
     assert "4 of 6" in s[0] and "66.7%" in s[0]
     assert any("unknown rep" in x for x in s)
-    f = R.LeadForecast("2026Q4", 600.0, 200.0, "mean", "mean of the last 4 quarters = 600")
+    f = capacity.LeadForecast("2026Q4", 600.0, 200.0, "mean", "mean of the last 4 quarters = 600")
     assert "capacity cannot be assessed" in " ".join(R.capacity_sentences(None, f, pd.DataFrame()))
     assert R.ramp_sentences(pd.DataFrame(columns=["tenure_month"]), 0.3)[0].startswith("No reps")
 
@@ -499,7 +550,7 @@ def test_demo_capacity_shortfall_recovered(demo_data, demo_truth):
     truth = demo_truth["capacity"]
     q = parse_quarter(truth["quarter"])
     load_ = R.rep_load(data.leads, data.reps, q)
-    f = R.forecast_leads(R.quarterly_leads(data.leads), q.next())
+    f = capacity.forecast_leads(capacity.quarterly_leads(data.leads), q.next())
     plan = R.capacity_plan(data.reps, q, f, load_["leads_per_month"].sum())
     assert plan.current_monthly_leads == pytest.approx(truth["monthly_leads"], rel=0.02)
     assert plan.current_capacity == pytest.approx(truth["team_monthly_capacity"], rel=0.01)
@@ -507,13 +558,13 @@ def test_demo_capacity_shortfall_recovered(demo_data, demo_truth):
     assert plan.current_reps_short == truth["extra_reps_needed"]
     # earlier complete quarters were within capacity in the truth, and the audit agrees
     for label, row in truth.get("by_quarter", {}).items():
-        cap, _, _ = R.team_capacity(data.reps, parse_quarter(label))
+        cap, _, _ = capacity.team_capacity(data.reps, parse_quarter(label))
         assert cap == pytest.approx(row["team_monthly_capacity"], rel=0.01), label
 
 
 def test_has_contact_data():
     import pandas as pd
-    from salesaudit.steps.sales.reps import has_contact_data
+    from salesaudit.speed import has_contact_data
 
     leads = pd.DataFrame({"lead_id": ["a"], "first_contact_at": pd.to_datetime([None])})
     assert not has_contact_data(leads)
@@ -525,11 +576,11 @@ def test_has_contact_data():
 # ----------------------------------------------------------------------------------- one rule each
 def test_reps_needed_rule():
     # the podcast-free hand example: 1,950 leads a month, 150 per rep, 12 reps → ⌈13⌉ − 12 = 1
-    assert R.reps_needed(1950, 150.0, 12) == 1
-    assert R.reps_needed(1800, 150.0, 12) == 0  # exactly at capacity
-    assert R.reps_needed(100, 150.0, 12) == 0  # spare capacity is not negative reps
-    assert R.reps_needed(float("nan"), 150.0, 12) is None and R.reps_needed(100, float("nan"), 1) is None
-    assert "= 1" in R.reps_needed_formula(1950, 150.0, 12)
+    assert capacity.reps_needed(1950, 150.0, 12) == 1
+    assert capacity.reps_needed(1800, 150.0, 12) == 0  # exactly at capacity
+    assert capacity.reps_needed(100, 150.0, 12) == 0  # spare capacity is not negative reps
+    assert capacity.reps_needed(float("nan"), 150.0, 12) is None and capacity.reps_needed(100, float("nan"), 1) is None
+    assert "= 1" in capacity.reps_needed_formula(1950, 150.0, 12)
 
 
 def test_speed_to_first_contact_censors_leads_not_yet_contacted():
@@ -537,14 +588,14 @@ def test_speed_to_first_contact_censors_leads_not_yet_contacted():
     created = [T("2026-07-01")] * 4
     fc = [T("2026-07-01 01:00"), T("2026-07-01 03:00"), pd.NaT, pd.NaT]
     leads = pd.DataFrame({"lead_id": list("abcd"), "created_at": created, "first_contact_at": fc, "owner_id": "A"})
-    s = R.speed_to_first_contact(leads, start, end)
+    s = speed.speed_to_first_contact(leads, start, end)
     assert s["leads"] == 4 and s["contacted"] == 2 and s["censored"] == 2
     # S drops to 3/4 at 1 h and to 1/2 at 3 h: the median is 3 h; the median of the contacted alone (2 h)
     # would flatter the team
     assert s["median_hours"] == pytest.approx(3.0)
-    one = R.speed_to_first_contact(leads.iloc[[0, 2, 3]], start, end)
-    assert math.isnan(one["median_hours"]) and "not reached yet" in R.speed_sentence(one)
-    assert "n/a" not in R.speed_sentence(s) and "Kaplan–Meier" in R.speed_sentence(s)
+    one = speed.speed_to_first_contact(leads.iloc[[0, 2, 3]], start, end)
+    assert math.isnan(one["median_hours"]) and "not reached yet" in speed.speed_sentence(one)
+    assert "n/a" not in speed.speed_sentence(s) and "Kaplan–Meier" in speed.speed_sentence(s)
 
 
 def test_win_rate_claims_need_enough_deals():

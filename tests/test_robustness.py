@@ -22,7 +22,8 @@ from salesaudit.steps.leads import metrics as lead_metrics
 from salesaudit.steps.leads import story as lead_story
 from salesaudit.steps.leads import view as lead_view
 from salesaudit.steps.process import metrics, story
-from salesaudit.steps.sales import reps
+from salesaudit.steps.sales import metrics as sales_metrics
+from salesaudit.steps.sales import story as sales_story
 from salesaudit.steps.tools import content, engagement
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,11 +81,11 @@ def test_ramp_month_with_gaps_in_tenure_months():
             "win_rate": [1.0, 0.0, 0.3],
         }
     )
-    assert reps.ramp_month(ramp, 0.3) in (None, *range(1, 13))
+    assert sales_metrics.ramp_month(ramp, 0.3) in (None, *range(1, 13))
 
 
 def test_scorecard_sentences_without_closed_deals():
-    team = reps.team_figures(
+    team = sales_metrics.team_figures(
         pd.DataFrame({"lead_id": ["L1"], "created_at": [Q.start], "channel": ["organic"], "owner_id": ["R1"]}),
         None,
         Q.start,
@@ -92,7 +93,7 @@ def test_scorecard_sentences_without_closed_deals():
         None,
     )
     card = pd.DataFrame({"rep_id": ["R1"], "name": ["Ann"], "leads": [1], "closed": [0]})
-    s = reps.scorecard_sentences(team, None, card)
+    s = sales_story.scorecard_sentences(team, None, card)
     assert "No deals were closed" in s[0] and not any(NONSENSE.search(x) for x in s)
 
 

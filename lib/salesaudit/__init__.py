@@ -36,7 +36,7 @@ MOVED: dict[str, str] = {
     "content": "steps.tools.content",
     "leadquality": "steps.leads",
     "dataquality": "steps.reporting.dataquality",
-    "reps": "steps.sales.reps",
+    "reps": "steps.sales",
     "service": "steps.service",
     "planning": "steps.planning.planning",
     "record": "report.record",

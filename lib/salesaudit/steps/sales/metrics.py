@@ -1,4 +1,4 @@
-"""Sales effectiveness: each rep, the team, new-rep ramp and lead capacity (audit step 05).
+"""Step 05 · numbers: each rep, the team, new-rep ramp and lead capacity (audit step 05).
 
 Conventions used throughout (see ``docs/metrics.md``, step 05):
 
@@ -9,7 +9,10 @@ Conventions used throughout (see ``docs/metrics.md``, step 05):
 * Rates come with counts and a 90% interval: Wilson for raw rates, the Beta posterior for shrunk ones.
 * Windows are half-open, ``start ≤ t < end``.
 
-Everything is vectorised (group-bys over reps, never loops over leads or deals).
+Everything is vectorised (group-bys over reps, never loops over leads or deals). The rules step 05 shares
+with other steps stay in the foundations and are used from there: first contact and speed to lead in
+:mod:`salesaudit.speed`, the active team, its capacity, the lead forecast and the "reps needed" rule in
+:mod:`salesaudit.capacity`. Sentences and findings are in :mod:`.story`, tables and charts in :mod:`.view`.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from salesaudit import text
 from salesaudit.capacity import (
     LeadForecast,
     active_reps,
@@ -30,7 +32,6 @@ from salesaudit.capacity import (
     reps_needed_formula,
     team_capacity,
 )
-from salesaudit.claims import extremes, n_is, no_standout
 from salesaudit.periods import Quarter
 from salesaudit.speed import (
     contact_durations,
@@ -47,13 +48,60 @@ from salesaudit.stats import (
     total_interval,
 )
 
+__all__ = [
+    "UNKNOWN_REP",
+    "HISTORY_QUARTERS",
+    "RAMP_MONTHS",
+    "MAX_TENURE_MONTH",
+    "ACTIVITY_TYPES",
+    "DAYS_PER_MONTH",
+    "ARCHETYPES",
+    "CONTRAST_METRICS",
+    "TeamFigures",
+    "CapacityPlan",
+    "rep_keys",
+    "rep_names",
+    "median_interval",
+    "lead_stats",
+    "deal_stats",
+    "shrink_win_rates",
+    "sales_velocity",
+    "quota_attainment",
+    "activity_stats",
+    "scorecard",
+    "reps_at_quota",
+    "team_figures",
+    "won_revenue_interval",
+    "tenure_months",
+    "skill_table",
+    "rank_agreement",
+    "archetypes",
+    "placed_reps",
+    "win_rate_spread",
+    "top_quartile_contrast",
+    "with_skill",
+    "speed_buckets",
+    "ramp_curve",
+    "ramp_reference",
+    "ramp_month",
+    "new_rep_deals",
+    "rep_load",
+    "capacity_plan",
+    "lead_to_win",
+]
+
 UNKNOWN_REP = "unknown rep"
+
 HISTORY_QUARTERS = 8
 """Window (quarters ending with the audited one) for the rep skill ranking and the archetypes."""
+
 RAMP_MONTHS = 3
 """Deals a rep closes in the first ``RAMP_MONTHS`` months after ``start_date`` are left out of the skill ranking."""
+
 MAX_TENURE_MONTH = 12
+
 ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "other")
+
 DAYS_PER_MONTH = 365.25 / 12
 
 
@@ -315,6 +363,18 @@ def scorecard(
     return card.sort_values("rep_id", key=lambda s: s.eq(UNKNOWN_REP), kind="stable").reset_index(drop=True)
 
 
+def reps_at_quota(card: pd.DataFrame) -> tuple[float, int] | None:
+    """(share of reps at or above quota, reps with a quota) of a one-quarter :func:`scorecard`.
+
+    share = reps with quota_attainment ≥ 1 ÷ reps with a quota_attainment; None when the scorecard has no
+    quota attainment (no ``quarterly_quota``, or a window that is not one quarter).
+    """
+    if "quota_attainment" not in card or not card["quota_attainment"].notna().any():
+        return None
+    qa = card["quota_attainment"]
+    return qa.dropna().ge(1).mean(), int(qa.notna().sum())
+
+
 @dataclass(frozen=True)
 class TeamFigures:
     """Team-level figures of one window (the executive summary's numbers)."""
@@ -487,6 +547,29 @@ def archetypes(table: pd.DataFrame, volume: str = "closed", rate: str = "win_rat
     return table.assign(high_volume=hv, high_win=hw, archetype=label.where(known, None))
 
 
+def placed_reps(skill: pd.DataFrame) -> pd.DataFrame:
+    """The reps :func:`archetypes` placed on volume × win rate (the unknown owner, unplaced, left out)."""
+    return skill.loc[skill["archetype"].notna()]
+
+
+def win_rate_spread(skill: pd.DataFrame) -> float:
+    """Spread of the skill ranking = highest − lowest shrunk win rate of the placed reps (:func:`placed_reps`)."""
+    known = placed_reps(skill)
+    return known["win_rate_shrunk"].max() - known["win_rate_shrunk"].min()
+
+
+CONTRAST_METRICS = {
+    "speed_to_lead_h": "Speed to lead (median hours)",
+    "contact_rate": "Contact rate",
+    "sql_rate": "Lead → SQL rate",
+    "activities_per_won_deal": "Activities per won deal",
+    "share_call": "Share of calls",
+    "share_email": "Share of e-mails",
+    "share_meeting": "Share of meetings",
+    "share_demo": "Share of demos",
+}
+
+
 def top_quartile_contrast(card: pd.DataFrame, by: str, metrics: dict[str, str]) -> pd.DataFrame:
     """What the top quartile of reps (by ``by``) does differently: median of each metric, top vs rest.
 
@@ -502,6 +585,13 @@ def top_quartile_contrast(card: pd.DataFrame, by: str, metrics: dict[str, str]) 
     ]
     out = pd.DataFrame(rows, columns=["metric", "label", "top_quartile", "others"])
     return out.assign(difference=out["top_quartile"] - out["others"], n_top=int(top.sum()), n_others=int((~top).sum()))
+
+
+def with_skill(card: pd.DataFrame, skill: pd.DataFrame) -> pd.DataFrame:
+    """A window scorecard with the skill table's shrunk win rate (ramp deals excluded) as ``skill_rate``."""
+    return card.merge(
+        skill[["rep_id", "win_rate_shrunk"]].rename(columns={"win_rate_shrunk": "skill_rate"}), on="rep_id", how="left"
+    )
 
 
 def speed_buckets(
@@ -535,22 +625,6 @@ def speed_buckets(
     )
     g = g.reindex(labels + ["never contacted"]).dropna().astype(int).rename(columns={"lead": "leads"}).reset_index()
     return add_rate(g, "sql", "leads", "sql_rate", level)
-
-
-def speed_title(speed: pd.DataFrame) -> str:
-    """Chart title contrasting the fastest contact bucket with the slowest contacted one.
-
-    Falls back to a plain statement when fewer than two contacted buckets have leads (e.g. an export
-    without first-contact times).
-    """
-    contacted = speed.loc[(speed["bucket"] != "never contacted") & (speed["leads"] > 0)]
-    if len(contacted) < 2:
-        return "No first-contact times recorded: speed to lead cannot be compared"
-    first, last = contacted.iloc[0], contacted.iloc[-1]
-    return (
-        f"Contacted within {str(first['bucket']).lstrip('≤')}: {text.pct(first['sql_rate'], 0)} reach SQL; "
-        f"{last['bucket']}: {text.pct(last['sql_rate'], 0)}"
-    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -660,44 +734,16 @@ def ramp_month(ramp: pd.DataFrame, reference: float, share: float = 0.9, span: i
     return int(hit[0]) + 1 if len(hit) else None
 
 
-def ramp_sentences(ramp: pd.DataFrame, reference: float) -> list[str]:
-    """What this means for the new-rep ramp (``reference`` = the mature win rate)."""
-    if not len(ramp):
-        return ["No reps with a start date and closed deals: the ramp cannot be measured."]
-    early = ramp.loc[ramp["tenure_month"] < RAMP_MONTHS]
-    late = ramp.loc[ramp["tenure_month"] >= RAMP_MONTHS]
-    out = []
-    if len(early) and early["closed"].sum() > 0:
-        e = rate_table([early["won"].sum()], [early["closed"].sum()]).iloc[0]
-        out.append(
-            f"Deals reps open in their first {RAMP_MONTHS} months are won {text.pct(e['rate'])} "
-            f"{text.interval(e['lo'], e['hi'])} of the time ({int(e['n']):,} closed deals)."
-        )
-    if len(late) and late["closed"].sum() > 0:
-        l_ = rate_table([late["won"].sum()], [late["closed"].sum()]).iloc[0]
-        out.append(
-            f"Deals opened from month {RAMP_MONTHS + 1} on: {text.pct(l_['rate'])} {text.interval(l_['lo'], l_['hi'])}."
-        )
-    m = ramp_month(ramp, reference)
-    if m is not None:
-        out.append(
-            f"New reps reach 90% of the mature win rate ({text.pct(reference)}) with the deals they open from "
-            f"month {m} on: plan new hires at reduced quota before that."
-        )
-    elif np.isfinite(reference):
-        out.append(
-            f"New reps' deals have not yet reached 90% of the mature win rate ({text.pct(reference)}) in their first year."
-        )
-    if ramp.loc[ramp["tenure_month"] < MAX_TENURE_MONTH, "closed"].sum() < 100:
-        out.append("Few deals come from reps in their first year, so the month-by-month rates are noisy.")
-    return out
+def new_rep_deals(ramp: pd.DataFrame, months: int = RAMP_MONTHS) -> tuple[int, int]:
+    """(won, closed) of the deals reps opened in their first ``months`` months, from :func:`ramp_curve`;
+    new-rep win rate = won / closed."""
+    early = ramp.loc[ramp["tenure_month"] < months]
+    return int(early["won"].sum()), int(early["closed"].sum())
 
 
 # --------------------------------------------------------------------------------------------------
 # capacity
 # --------------------------------------------------------------------------------------------------
-
-
 def rep_load(leads: pd.DataFrame, reps: pd.DataFrame | None, quarter: Quarter) -> pd.DataFrame:
     """Per rep active in the quarter: leads assigned per month vs ``monthly_lead_capacity``.
 
@@ -790,355 +836,7 @@ def capacity_plan(
     )
 
 
-# --------------------------------------------------------------------------------------------------
-# findings and sentences (built from the numbers)
-# --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Finding:
-    slug: str
-    text: str
-    impact: float
-    recommendation: str
-    basis: str
-
-
-def win_rate_gap_finding(skill: pd.DataFrame, card: pd.DataFrame, currency: str = "EUR") -> Finding | None:
-    """Revenue a quarter if the bottom half of reps (by shrunk win rate) won at the team median.
-
-    impact = Σ over bottom-half reps of (median shrunk rate − rep's shrunk rate) × deals the rep closed
-    in the quarter × the team's average won deal size in the quarter. Shrunk rates from the long window.
-    """
-    known = skill.loc[skill["rep_id"] != UNKNOWN_REP]
-    if len(known) < 4 or card is None or "closed" not in card.columns:
-        return None
-    med = float(known["win_rate_shrunk"].median())
-    bottom = known.loc[known["win_rate_shrunk"] < med, ["rep_id", "name", "win_rate_shrunk"]]
-    q = card.set_index("rep_id")
-    closed = bottom["rep_id"].map(q["closed"]).fillna(0)
-    avg = float(q["won_revenue"].sum() / max(q["won"].sum(), 1))
-    gain = float(((med - bottom["win_rate_shrunk"]) * closed).sum() * avg)
-    extra_wins = float(((med - bottom["win_rate_shrunk"]) * closed).sum())
-    if gain <= 0:
-        return None
-    txt = (
-        f"The {len(bottom)} reps below the median win rate ({text.pct(med)}) would have won about "
-        f"{extra_wins:,.0f} more deals this quarter at the median, worth about {text.money(gain, currency)}."
-    )
-    return Finding(
-        "rep_win_rate_gap",
-        txt,
-        gain,
-        "Pair the bottom-half reps with the top quartile (deal reviews, call shadowing) and track their shrunk win rate quarterly.",
-        "extra wins = Σ (team median − rep shrunk win rate) × rep's closed deals this quarter; × team average won deal size",
-    )
-
-
-def capacity_finding(
-    plan: CapacityPlan | None, lead_to_win: float, avg_deal: float, currency: str = "EUR"
-) -> Finding | None:
-    """Revenue at stake next quarter when forecast leads exceed the team's capacity.
-
-    impact = shortfall (leads a month) × 3 × lead→won rate of the audited quarter × average won deal
-    size: the revenue of the leads nobody can work properly (an upper bound — some are still worked).
-    """
-    if plan is None or plan.shortfall <= 0 or not np.isfinite(lead_to_win) or not np.isfinite(avg_deal):
-        return None
-    impact = plan.shortfall * 3 * lead_to_win * avg_deal
-    txt = (
-        f"Next quarter ({plan.quarter}) about {plan.forecast_monthly_leads:,.0f} leads a month are expected against a "
-        f"capacity of {plan.team_monthly_capacity:,.0f}: {plan.reps_needed} more rep(s) are needed; up to "
-        f"{text.money(impact, currency)} of revenue a quarter is at stake."
-    )
-    return Finding(
-        "rep_capacity_shortfall",
-        txt,
-        impact,
-        f"Hire or reassign {plan.reps_needed} rep(s) before {plan.quarter}, or route leads scoring below the MQL threshold to nurture.",
-        "uncovered leads (shortfall × 3 months) × lead→won rate this quarter × average won deal size; an upper bound",
-    )
-
-
-def scorecard_sentences(
-    team: TeamFigures, prev: TeamFigures | None, card: pd.DataFrame, currency: str = "EUR"
-) -> list[str]:
-    """What this means for the per-rep scorecard."""
-    if team.won + team.lost == 0:
-        out = [
-            "No deals were closed (won or lost) this quarter, so the win rate, won revenue and sales cycle "
-            "cannot be measured."
-        ]
-    else:
-        out = [
-            f"The team won {team.won:,} of {team.won + team.lost:,} deals closed this quarter: a win rate of "
-            f"{text.pct(team.win_rate)} {text.interval(team.win_rate_lo, team.win_rate_hi)}, "
-            + (
-                f"{text.money(team.won_revenue, currency)} won"
-                if np.isfinite(team.won_revenue)
-                else "won revenue not measured (the deals carry no amounts)"
-            )
-            + f", median cycle {text.days(team.cycle_days)}."
-        ]
-    if prev is not None and prev.won + prev.lost > 0 and team.won + team.lost > 0:
-        from salesaudit.stats import diff_interval
-
-        d, lo, hi = diff_interval(team.won, team.won + team.lost, prev.won, prev.won + prev.lost)
-        out.append(
-            f"Against last quarter ({text.pct(prev.win_rate)}) the win rate is "
-            f"{text.change_word(float(d), float(lo), float(hi))} ({text.pp(float(d))})."
-        )
-    if "win_rate_shrunk" in card.columns:
-        k = card.loc[(card["rep_id"] != UNKNOWN_REP) & (card["closed"] > 0)].sort_values("win_rate_shrunk")
-        if len(k) >= 2:
-            top, bot = k.iloc[-1], k.iloc[0]
-            out.append(
-                f"Shrunk toward the team, win rates run from {text.pct(bot['win_rate_shrunk'])} ({bot['name']}, "
-                f"{int(bot['won'])} won, {n_is(bot['closed'])} closed) to {text.pct(top['win_rate_shrunk'])} "
-                f"({top['name']}, {int(top['won'])} won, {n_is(top['closed'])} closed); reps with few closed deals "
-                "sit near the team rate."
-            )
-            out.append(win_rate_claim(k))
-    if "quota_attainment" in card.columns and card["quota_attainment"].notna().any() and np.isfinite(team.won_revenue):
-        qa = card["quota_attainment"].dropna()
-        out.append(
-            f"{int((qa >= 1).sum())} of {len(qa)} reps reached quota (median attainment {text.pct(qa.median(), 0)})."
-        )
-    unk = card.loc[card["rep_id"] == UNKNOWN_REP]
-    if len(unk) and (unk[[c for c in ("leads", "closed") if c in unk.columns]].sum(axis=1) > 0).any():
-        u = unk.iloc[0]
-        nl, nc = int(u.get("leads", 0) or 0), int(u.get("closed", 0) or 0)
-        out.append(
-            f"Some records belong to owners missing from the reps table ({nl:,} lead{'s' if nl != 1 else ''}, "
-            f"{nc:,} closed deal{'s' if nc != 1 else ''}); they are pooled as “unknown rep”."
-        )
-    return out
-
-
-def win_rate_claim(card: pd.DataFrame) -> str:
-    """Best vs worst rep by shrunk win rate — claimed only when both have n ≥ MIN_CLAIM_N closed deals and
-    their intervals do not overlap (:mod:`salesaudit.claims`); else "no rep stands out"."""
-    k = card.loc[(card["rep_id"] != UNKNOWN_REP) & (card["closed"] > 0)]
-    c = extremes(k, "win_rate_shrunk", "closed", "win_rate_shrunk_lo", "win_rate_shrunk_hi")
-    if c.top is None:
-        return "No rep closed a deal, so no rep can be compared."
-    if not c.ok:
-        return no_standout("rep's win rate", c.ns)
-    return (
-        f"{c.top['name']} wins the most ({text.pct(c.top['win_rate_shrunk'], 0)}, {n_is(c.top['closed'])} closed) and "
-        f"{c.bottom['name']} the least ({text.pct(c.bottom['win_rate_shrunk'], 0)}, {n_is(c.bottom['closed'])}) — "
-        "apart beyond the noise."
-    )
-
-
-def win_rate_title(card: pd.DataFrame, quarter_label: str) -> str:
-    """Chart title for the win-rate bars: best and worst rep only when the claim rule allows it."""
-    k = card.loc[(card["rep_id"] != UNKNOWN_REP) & (card["closed"] > 0)]
-    c = extremes(k, "win_rate_shrunk", "closed", "win_rate_shrunk_lo", "win_rate_shrunk_hi")
-    if c.ok:
-        return (
-            f"{c.top['name']} wins most ({text.pct(c.top['win_rate_shrunk'], 0)}, {n_is(c.top['closed'])}), "
-            f"{c.bottom['name']} least ({text.pct(c.bottom['win_rate_shrunk'], 0)}, {n_is(c.bottom['closed'])}) "
-            f"of deals closed in {quarter_label}"
-        )
-    return f"No rep's win rate stands out beyond the noise in {quarter_label} ({c.ns} closed deals per rep)"
-
-
-def archetype_sentences(skill: pd.DataFrame, contrast: pd.DataFrame, window: str) -> list[str]:
-    """What this means for the archetypes and the top-quartile contrast."""
-    known = skill.loc[skill["archetype"].notna()] if "archetype" in skill.columns else skill.iloc[0:0]
-    out = []
-    if len(known):
-        counts = known["archetype"].str.split(" ").str[0].value_counts()
-        out.append(f"Over {window}, reps by archetype: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ".")
-        c = extremes(known, "win_rate_shrunk", "closed", "win_rate_shrunk_lo", "win_rate_shrunk_hi")
-        if c.ok:
-            out.append(
-                f"Highest shrunk win rate: {c.top['name']} {text.pct(c.top['win_rate_shrunk'])} "
-                f"{text.interval(c.top['win_rate_shrunk_lo'], c.top['win_rate_shrunk_hi'])}, {n_is(c.top['closed'])} "
-                f"closed deals; lowest: {c.bottom['name']} {text.pct(c.bottom['win_rate_shrunk'])}, "
-                f"{n_is(c.bottom['closed'])} — apart beyond the noise."
-            )
-        else:
-            out.append(no_standout("rep's shrunk win rate", c.ns))
-    for _, r in contrast.iterrows():
-        if r["metric"] == "speed_to_lead_h" and np.isfinite(r["difference"]):
-            word = "faster" if r["difference"] < 0 else "slower"
-            out.append(
-                f"The top quartile contacts new leads {word}: median {r['top_quartile']:.1f} h vs {r['others']:.1f} h for the others."
-            )
-        elif r["metric"].startswith("share_") and np.isfinite(r["difference"]) and abs(r["difference"]) >= 0.03:
-            what = r["label"].lower().replace("share of ", "")
-            more = "more" if r["difference"] > 0 else "fewer"
-            out.append(
-                f"A larger share of their activities are {what}: {text.pct(r['top_quartile'])} vs {text.pct(r['others'])}."
-                if more == "more"
-                else f"A smaller share of their activities are {what}: {text.pct(r['top_quartile'])} vs {text.pct(r['others'])}."
-            )
-    return out
-
-
-def capacity_sentences(plan: CapacityPlan | None, forecast: LeadForecast, load: pd.DataFrame) -> list[str]:
-    """What this means for capacity."""
-    if not np.isfinite(forecast.leads):
-        return [
-            f"No complete quarter of leads before {forecast.quarter}, so there is no lead forecast to plan against."
-        ]
-    out = [
-        f"Lead forecast for {forecast.quarter}: {forecast.leads:,.0f} leads ({forecast.monthly_leads:,.0f} a month), "
-        f"by {forecast.method}: {forecast.formula}."
-    ]
-    if plan is None:
-        out.append("Without reps and their monthly_lead_capacity the team's capacity cannot be assessed.")
-        return out
-    over = load.loc[load["utilisation"] > 1]
-    now = (
-        f"{plan.current_gap:,.0f} leads a month more than the team's capacity of {plan.current_capacity:,.0f} — "
-        f"{plan.current_reps_short} rep(s) short"
-        if plan.current_gap > 0
-        else f"within the team's capacity of {plan.current_capacity:,.0f} ({-plan.current_gap:,.0f} a month to spare)"
-    )
-    out.append(
-        f"In {plan.audited_quarter} the team received {plan.current_monthly_leads:,.0f} leads a month, {now}; "
-        f"{len(over)} of {int(load['monthly_lead_capacity'].notna().sum())} active reps got more leads than they can work."
-    )
-    if plan.shortfall > 0:
-        out.append(
-            f"The {plan.active_reps} reps can work {plan.team_monthly_capacity:,.0f} leads a month — "
-            f"{plan.shortfall:,.0f} short of the forecast: {plan.formula}."
-        )
-    else:
-        out.append(
-            f"The {plan.active_reps} reps can work {plan.team_monthly_capacity:,.0f} leads a month, "
-            f"{-plan.shortfall:,.0f} more than forecast (utilisation {text.pct(plan.utilisation, 0)}): no extra reps are "
-            f"needed; the team could take more leads."
-        )
-    return out
-
-
-# --------------------------------------------------------------------------------------------------
-# compact display tables
-# --------------------------------------------------------------------------------------------------
-CONTRAST_METRICS = {
-    "speed_to_lead_h": "Speed to lead (median hours)",
-    "contact_rate": "Contact rate",
-    "sql_rate": "Lead → SQL rate",
-    "activities_per_won_deal": "Activities per won deal",
-    "share_call": "Share of calls",
-    "share_email": "Share of e-mails",
-    "share_meeting": "Share of meetings",
-    "share_demo": "Share of demos",
-}
-_SHARE_METRICS = {"contact_rate", "sql_rate", "share_call", "share_email", "share_meeting", "share_demo"}
-
-
-def with_skill(card: pd.DataFrame, skill: pd.DataFrame) -> pd.DataFrame:
-    """A window scorecard with the skill table's shrunk win rate (ramp deals excluded) as ``skill_rate``."""
-    return card.merge(
-        skill[["rep_id", "win_rate_shrunk"]].rename(columns={"win_rate_shrunk": "skill_rate"}), on="rep_id", how="left"
-    )
-
-
-def scorecard_table(card: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
-    """The per-rep scorecard as a compact, rounded display table (strings), best shrunk win rate first."""
-    c = (
-        card.sort_values("win_rate_shrunk", ascending=False, na_position="last")
-        if "win_rate_shrunk" in card.columns
-        else card
-    )
-    c = c.sort_values("rep_id", key=lambda s: s.eq(UNKNOWN_REP), kind="stable")
-    out = pd.DataFrame({"Rep": c["name"].to_numpy()})
-    out["Leads"] = c["leads"].map(text.num).to_numpy()
-    out["Contacted"] = c["contact_rate"].map(text.pct).to_numpy()
-    out["Speed to lead"] = c["speed_to_lead_h"].map(lambda v: "n/a" if text.is_missing(v) else f"{v:.1f} h").to_numpy()
-    out["Lead→SQL"] = c["sql_rate"].map(text.pct).to_numpy()
-    if "won" in c.columns:
-        out["Opps"] = c["opportunities"].map(text.num).to_numpy()
-        out["Won/closed"] = (c["won"].astype(str) + "/" + c["closed"].astype(str)).to_numpy()
-        out["Win rate (raw)"] = c["win_rate"].map(text.pct).to_numpy()
-        out["Win rate (shrunk, 90%)"] = [
-            "—" if text.is_missing(s) else f"{text.pct(s)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})"
-            for s, lo, hi in zip(c["win_rate_shrunk"], c["win_rate_shrunk_lo"], c["win_rate_shrunk_hi"])
-        ]
-        out["Avg deal"] = c["avg_deal_size"].map(lambda v: text.money(v, currency)).to_numpy()
-        out["Cycle"] = c["cycle_days"].map(text.days).to_numpy()
-        out["Velocity /day"] = c["sales_velocity"].map(lambda v: text.money(v, currency)).to_numpy()
-    if "activities_per_won_deal" in c.columns:
-        out["Activities/win"] = c["activities_per_won_deal"].map(lambda v: text.num(v, 1)).to_numpy()
-    if "quota_attainment" in c.columns:
-        out["Quota"] = c["quota_attainment"].map(lambda v: text.pct(v, 0)).to_numpy()
-    return out.set_index("Rep")
-
-
-def skill_display(skill: pd.DataFrame) -> pd.DataFrame:
-    """The skill ranking as a display table."""
-    return pd.DataFrame(
-        {
-            "Rank": skill["rank"].map(lambda v: "–" if text.is_missing(v) else f"{int(v)}").to_numpy(),
-            "Rep": skill["name"].to_numpy(),
-            "Won/closed": (
-                skill["won"].astype(int).astype(str) + "/" + skill["closed"].astype(int).astype(str)
-            ).to_numpy(),
-            "Raw win rate": skill["win_rate"].map(text.pct).to_numpy(),
-            "Shrunk (90% interval)": [
-                f"{text.pct(s)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})"
-                for s, lo, hi in zip(skill["win_rate_shrunk"], skill["win_rate_shrunk_lo"], skill["win_rate_shrunk_hi"])
-            ],
-            "Archetype": skill["archetype"].fillna("–").to_numpy() if "archetype" in skill.columns else "–",
-        }
-    ).set_index("Rank")
-
-
-def contrast_display(contrast: pd.DataFrame) -> pd.DataFrame:
-    """Top quartile vs the other reps, formatted (shares as %, hours and counts with one decimal)."""
-
-    def f(metric, v):
-        return text.pct(v) if metric in _SHARE_METRICS else text.num(v, 1)
-
-    return pd.DataFrame(
-        {
-            "What": contrast["label"].to_numpy(),
-            "Top quartile": [f(m, v) for m, v in zip(contrast["metric"], contrast["top_quartile"])],
-            "Other reps": [f(m, v) for m, v in zip(contrast["metric"], contrast["others"])],
-            "Difference": [
-                text.pp(v) if m in _SHARE_METRICS else (text.num(v, 1) if text.is_missing(v) else f"{v:+.1f}")
-                for m, v in zip(contrast["metric"], contrast["difference"])
-            ],
-        }
-    ).set_index("What")
-
-
-def ramp_display(ramp: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
-    """The ramp curve as a display table."""
-    return pd.DataFrame(
-        {
-            "Month since start": ramp["label"].to_numpy(),
-            "Won/closed": (
-                ramp["won"].astype(int).astype(str) + "/" + ramp["closed"].astype(int).astype(str)
-            ).to_numpy(),
-            "Win rate (90% interval)": [
-                f"{text.pct(r)} ({text.pct(lo, 0)}–{text.pct(hi, 0)})"
-                for r, lo, hi in zip(ramp["win_rate"], ramp["win_rate_lo"], ramp["win_rate_hi"])
-            ],
-            "Rep-months": ramp["rep_months"].map(text.num).to_numpy(),
-            "Won revenue per rep-month": ramp["revenue_per_rep_month"]
-            .map(lambda v: text.money(v, currency))
-            .to_numpy(),
-        }
-    ).set_index("Month since start")
-
-
-def plan_display(plan: CapacityPlan | None, forecast: LeadForecast) -> pd.DataFrame:
-    """The capacity plan as a two-column table (what, value)."""
-    rows = [("Forecast quarter", forecast.quarter), ("Forecast leads per month", text.num(forecast.monthly_leads))]
-    if plan is not None:
-        rows += [
-            (f"Leads per month, {plan.audited_quarter}", text.num(plan.current_monthly_leads)),
-            (f"Team capacity per month, {plan.audited_quarter}", text.num(plan.current_capacity)),
-            (f"Reps short in {plan.audited_quarter}", f"{plan.current_reps_short}"),
-            ("Active reps (end of quarter)", f"{plan.active_reps}"),
-            (f"Team capacity per month, {plan.quarter}", text.num(plan.team_monthly_capacity)),
-            ("Mean capacity per rep", text.num(plan.mean_capacity_per_rep)),
-            ("Forecast ÷ capacity", text.pct(plan.utilisation, 0)),
-            ("Shortfall (leads per month)", text.num(max(plan.shortfall, 0))),
-            ("Extra reps needed", f"{plan.reps_needed}"),
-        ]
-    return pd.DataFrame(rows, columns=["What", "Value"]).set_index("What")
+def lead_to_win(team: TeamFigures) -> float:
+    """Lead → won rate of a window = deals won in it ÷ leads created in it (NaN without leads): what a lead
+    nobody can work is worth in wins (:func:`.story.capacity_finding`)."""
+    return team.won / team.leads if team.leads else float("nan")
