@@ -1,4 +1,5 @@
-"""Unit tests for salesaudit.steps.tools.content: Mantel–Haenszel lifts, exposure windows, ranking and freshness."""
+"""Unit tests for step 02, ``salesaudit.steps.tools`` (metrics · story · view): Mantel–Haenszel lifts, exposure
+windows, ranking and freshness."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 from salesaudit.periods import parse_quarter
-from salesaudit.steps.tools import content as ct
+from salesaudit.report import record as rec
+from salesaudit.steps import tools as ct
+from salesaudit.steps.tools import metrics, story, view
 
 T = pd.Timestamp
 Q = parse_quarter("2026Q3")
@@ -201,3 +204,95 @@ def test_content_freshness_flags_stale_assets():
     s = ct.stale_summary(f.reset_index(), 365)
     assert s["stale_assets"] == 1 and s["stale_share"] == pytest.approx(2 / 3)
     assert ct.content_freshness(content, touches, Q, stale_days=5000)["stale"].sum() == 0
+
+
+# --------------------------------------------------------------------------------------------------
+# what notebook 02 used to compute inline: judged assets, verdict counts, titles and recorded figures
+# --------------------------------------------------------------------------------------------------
+def ranked():
+    leads, touches = simulated()
+    l1 = ct.content_lift(leads, touches, "mql_sql", Q.end)
+    l2 = ct.content_lift(leads, touches, "sql_customer", Q.end)
+    content = pd.DataFrame({"content_id": ["A", "B", "C"], "title": ["Asset A", "Asset B", "Never read"], "type": "x"})
+    return ct.content_ranking(l1, l2, content)
+
+
+def test_content_verdicts_and_judged_assets():
+    r = ranked()
+    v = metrics.content_verdicts(r)
+    assert v == {"assets": 3, "helpful": 1, "unhelpful": 2, "ranking": ["A", "B", "C"], "helpful_ids": ["A"]}
+    assert metrics.judged_assets(r)["content_id"].tolist() == ["A", "B"]  # nobody read C: no lift to show
+    assert story.content_title(r) == "1 of 3 assets lift conversion; the rest show no lift beyond the noise"
+
+
+def test_content_figures():
+    r = ranked()
+    figs = story.content_figures(r, "02_tools_and_content#2")
+    p = rec.figure("helpful_content_assets", **figs["helpful_content_assets"])
+    assert (p["value"], p["n"], p["unit"], p["higher_is_better"]) == (1, 3, "count", True)
+    p = rec.figure("unhelpful_content_assets", **figs["unhelpful_content_assets"])
+    assert (p["value"], p["n"], p["higher_is_better"]) == (2, 3, False)
+    p = rec.figure("best_content_lift", **figs["best_content_lift"])
+    assert p["label"] == "Largest content lift (pp): Asset A" and p["unit"] == "%"
+    assert p["value"] == pytest.approx(r.iloc[0]["best_lift"]) and p["n"] == r.iloc[0]["mql_sql_touched"]
+    assert p["content_ranking"] == ["A", "B", "C"] and p["helpful_ids"] == ["A"]
+
+
+def test_content_findings():
+    assert story.content_findings(None, "s") == []
+    imp = {"name": "Guide", "lift": 0.1, "touched": 1200, "reach": 40, "impact": 5000.0}
+    assert story.content_findings(imp | {"impact": 0.0}, "s") == []
+    (f,) = story.content_findings(imp, "02_tools_and_content#2")
+    assert f["slug"] == "content_best_asset" and f["impact"] == 5000.0 and f["section"] == "02_tools_and_content#2"
+    assert f["text"] == (
+        "Leads who read 'Guide' reach SQL +10.0 pp more often than comparable leads (n = 1,200 touched); "
+        "only 40 of this quarter's MQLs touched it."
+    )
+    assert "'Guide' into the nurture stream" in f["recommendation"] and f["basis"].startswith("revenue per quarter =")
+
+
+def freshness_example():
+    content = pd.DataFrame(
+        {
+            "content_id": ["A", "B", "C"],
+            "title": ["a", "b", "c"],
+            "type": "x",
+            "published_at": [T("2026-01-01"), T("2020-01-01"), T("2020-01-01")],
+        }
+    )
+    # this quarter: B (stale) touched twice, A once; C (stale) not at all
+    touches = pd.DataFrame(
+        {
+            "lead_id": ["1", "2", "3"],
+            "content_id": ["B", "B", "A"],
+            "touched_at": [T("2026-07-05"), T("2026-08-05"), T("2026-08-06")],
+        }
+    )
+    fresh = ct.content_freshness(content, touches, Q, stale_days=365)
+    return fresh, ct.stale_summary(fresh, 365)
+
+
+def test_freshness_figures_and_title():
+    fresh, summ = freshness_example()
+    figs = story.freshness_figures(fresh, summ, "02_tools_and_content#3")
+    p = rec.figure("stale_content_assets", **figs["stale_content_assets"])
+    assert (p["value"], p["n"], p["label"]) == (2, 3, "Content assets not updated for > 365 days")
+    assert sorted(p["stale_ids"]) == ["B", "C"]
+    p = rec.figure("stale_content_touch_share", **figs["stale_content_touch_share"])
+    assert p["value"] == pytest.approx(2 / 3) and p["n"] == 3 and p["lo"] < 2 / 3 < p["hi"]
+    assert story.freshness_title(summ, "2026Q3") == "2 stale asset(s) still draw 66.7% of this quarter's touches"
+    quiet = ct.stale_summary(fresh.assign(touches=0), 365)
+    assert story.freshness_title(quiet, "2026Q3") == "2 stale asset(s); no content touches in 2026Q3"
+    assert story.freshness_figures(fresh, quiet, "s")["stale_content_touch_share"]["value"] is None
+
+
+def test_content_charts_are_returned_not_left_in_pyplot():
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    fresh, summ = freshness_example()
+    before = plt.get_fignums()
+    lift, bars = view.fig_content_lift(ranked()), view.fig_freshness(fresh, summ, "2026Q3")
+    assert isinstance(lift, Figure) and isinstance(bars, Figure) and plt.get_fignums() == before
+    assert [t.get_text() for t in lift.axes[0].get_yticklabels()] == ["Asset A", "Asset B"]
+    assert bars.axes[0].get_title(loc="left") == "2 stale asset(s) still draw 66.7% of this quarter's touches"

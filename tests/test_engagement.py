@@ -1,4 +1,5 @@
-"""Unit tests for salesaudit.steps.tools.engagement: e-mail stream rates and manual-work metrics, on hand-made frames."""
+"""Unit tests for step 02, ``salesaudit.steps.tools`` (metrics · story · view): e-mail stream rates and manual-work
+metrics, on hand-made frames."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as hst
 from salesaudit import text
 from salesaudit.periods import parse_quarter
-from salesaudit.steps.tools import engagement as eg
+from salesaudit.report import record as rec
+from salesaudit.steps import tools as eg
+from salesaudit.steps.tools import metrics, story, view
 
 Q = parse_quarter("2026Q3")
 T = pd.Timestamp
@@ -185,3 +188,118 @@ def test_fmt_ci():
         text.fmt_ci(pd.Series([0.01]), pd.Series([-0.02]), pd.Series([0.03]), suffix=" pp").iloc[0]
         == "1.0 pp (−2.0 to 3.0)"
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# what notebook 02 used to compute inline: pooled e-mail rates, the quarter's rows, the recorded figures
+# --------------------------------------------------------------------------------------------------
+def hand_sends():
+    # this quarter: a delivers 900, opens 300, clicks 30; b delivers 100, opens 20, clicks 10; 2026Q2: one send of a
+    return sends(
+        [
+            ("s1", "a", T("2026-07-01"), 1000, 900, 300, 30, 3),
+            ("s2", "b", T("2026-08-01"), 100, 100, 20, 10, 1),
+            ("s3", "a", T("2026-05-01"), 500, 500, 100, 5, 0),
+        ]
+    )
+
+
+def test_email_totals_pool_over_all_streams():
+    t = metrics.email_totals(metrics.stream_scorecard(hand_sends(), Q))
+    # clicks 30 + 10 = 40, opens 300 + 20 = 320, delivered 900 + 100 = 1000
+    assert (t["streams"], t["delivered"], t["opens"], t["clicks"]) == (2, 1000, 320, 40)
+    assert t["click_rate"] == pytest.approx(40 / 1000)
+    assert t["open_rate"] == pytest.approx(320 / 1000)
+    assert t["click_to_open"] == pytest.approx(40 / 320)
+    for name in ("click_rate", "open_rate", "click_to_open"):
+        assert t[f"{name}_lo"] < t[name] < t[f"{name}_hi"], name
+    # the Wilson interval of 40 / 1000, z = 1.645: (p + z²/2n ± z·√(p(1 − p)/n + z²/4n²)) / (1 + z²/n)
+    assert (t["click_rate_lo"], t["click_rate_hi"]) == pytest.approx((0.0310, 0.0515), abs=2e-4)
+    # a's click rate 30 / 900 = 3.3% is below b's 10 / 100 = 10% beyond the noise (−6.7 pp ± 5.0 pp): a lags
+    assert t["lagging"] == 1
+
+
+def test_email_totals_without_opens_has_no_click_to_open():
+    card = pd.DataFrame({"stream": ["a"], "base": [50.0], "opens": [0], "clicks": [0], "verdict": ["lags"]})
+    t = metrics.email_totals(card)
+    assert t["click_rate"] == 0 and t["open_rate"] == 0 and np.isnan(t["click_to_open"]) and t["lagging"] == 1
+    figs = story.email_figures(t, "02_tools_and_content#1")
+    assert rec.figure("email_click_to_open", **figs["email_click_to_open"])["value"] is None
+
+
+def test_email_figures_are_what_the_registry_expects():
+    t = metrics.email_totals(metrics.stream_scorecard(hand_sends(), Q))
+    figs = story.email_figures(t, "02_tools_and_content#1")
+    assert set(figs) == {"email_click_rate", "email_open_rate", "email_click_to_open", "lagging_streams"}
+    p = rec.figure("email_click_to_open", **figs["email_click_to_open"])
+    assert p["value"] == pytest.approx(0.125) and p["n"] == 320 and p["unit"] == "%"
+    assert p["label"] == "E-mail click-to-open rate" and p["higher_is_better"] is True
+    p = rec.figure("email_click_rate", **figs["email_click_rate"])
+    assert p["value"] == pytest.approx(0.04) and p["n"] == 1000 and p["lo"] < 0.04 < p["hi"]
+    p = rec.figure("lagging_streams", **figs["lagging_streams"])
+    assert (p["value"], p["n"], p["higher_is_better"]) == (1, 2, False)  # a lags (see above)
+
+
+def test_email_by_quarter_keeps_the_given_quarters():
+    t = metrics.email_by_quarter(hand_sends())
+    assert sorted(set(t["quarter"])) == ["2026Q2", "2026Q3"]
+    t = metrics.email_by_quarter(hand_sends(), quarters=[Q])
+    assert t[["stream", "quarter"]].values.tolist() == [["a", "2026Q3"], ["b", "2026Q3"]]
+    assert t.set_index("stream").at["b", "click_rate"] == pytest.approx(0.1)
+
+
+def test_activities_of_a_quarter_and_their_figure():
+    opps, acts = opps_and_acts()
+    trend = metrics.activities_trend(acts, opps, [Q.previous(), Q])
+    now = metrics.activities_in(trend, "2026Q3")
+    assert set(now["quarter"]) == {"2026Q3"} and metrics.activities_in(None, "2026Q3") is None
+    figs = story.activities_figures(trend, "2026Q3", "02_tools_and_content#4")
+    p = rec.figure("activities_per_won_deal", **figs["activities_per_won_deal"])
+    assert p["value"] == pytest.approx(2.0) and p["n"] == 2  # 4 activities on 2 deals (see above)
+    # 2026Q2: o3 with one call
+    assert story.activities_figures(trend, "2026Q2", "s")["activities_per_won_deal"]["value"] == pytest.approx(1.0)
+    empty = metrics.activities_trend(acts, opps, [parse_quarter("2025Q1")])
+    assert story.activities_figures(empty, "2025Q1", "s")["activities_per_won_deal"]["value"] is None
+    s = " ".join(story.manual_work_sentences(now, metrics.activities_in(trend, "2026Q2"), None))
+    assert "2.0 logged activities" in s and "(last quarter 1.0)" in s and "**call**" in s
+
+
+def test_contact_figures_and_finding():
+    base = T("2026-07-01")
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "c", "d"],
+            "created_at": [base] * 4,
+            "first_contact_at": [base + pd.Timedelta(hours=2), base + pd.Timedelta(hours=10), pd.NaT, pd.NaT],
+        }
+    )
+    contact = metrics.first_contact_trend(leads, [Q])
+    figs = story.contact_figures(contact, "02_tools_and_content#4")
+    p = rec.figure("never_contacted_rate", **figs["never_contacted_rate"])
+    assert p["value"] == pytest.approx(0.5) and p["n"] == 4 and p["label"] == "Leads not contacted within 14 days"
+    p = rec.figure("speed_to_first_contact_hours", **figs["speed_to_first_contact_hours"])
+    assert p["value"] == pytest.approx(10.0) and p["n"] == 4  # S = 3/4 after 2 h, 1/2 after 10 h
+    imp = {"never": 2, "rate_contacted": 0.2, "rate_never": 0.05, "n_contacted": 400, "n_never": 100}
+    assert story.contact_findings(imp | {"impact": 3000.0, "claimable": False}, "s") == []
+    assert story.contact_findings(imp | {"impact": 0.0, "claimable": True}, "s") == []
+    (f,) = story.contact_findings(imp | {"impact": 3000.0, "claimable": True}, "s")
+    assert f["slug"] == "never_contacted_leads" and f["impact"] == 3000.0 and f["section"] == "s"
+    assert f["text"].startswith("2 of this quarter's leads were never contacted within 14 days")
+    assert "20.0% (n = 400)" in f["text"] and f["basis"].startswith("revenue per quarter =")
+
+
+def test_charts_are_returned_not_left_in_pyplot():
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    opps, acts = opps_and_acts()
+    card = metrics.stream_scorecard(hand_sends(), Q)
+    leads = pd.DataFrame({"lead_id": ["a"], "created_at": [T("2026-07-01")], "first_contact_at": [T("2026-07-02")]})
+    before = plt.get_fignums()
+    figs = [
+        view.fig_streams(card, metrics.email_by_quarter(hand_sends()), "2026Q3"),
+        view.fig_manual_work(metrics.activities_trend(acts, opps, [Q]), None, "2026Q3", "2026Q2"),
+        view.fig_manual_work(None, metrics.first_contact_trend(leads, [Q]), "2026Q3", "2026Q2"),
+    ]
+    assert all(isinstance(f, Figure) for f in figs) and plt.get_fignums() == before
+    assert len(figs[1].axes) == 1 and len(figs[2].axes) == 2  # one panel; the contact panel has a right axis

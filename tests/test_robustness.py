@@ -24,7 +24,8 @@ from salesaudit.steps.leads import view as lead_view
 from salesaudit.steps.process import metrics, story
 from salesaudit.steps.sales import metrics as sales_metrics
 from salesaudit.steps.sales import story as sales_story
-from salesaudit.steps.tools import content, engagement
+from salesaudit.steps.tools import metrics as tools_metrics
+from salesaudit.steps.tools import story as tools_story
 
 ROOT = Path(__file__).resolve().parents[1]
 IMPORTS = ROOT / "tests" / "data" / "imports"
@@ -122,14 +123,14 @@ def test_manual_work_sentences_previous_quarter_without_leads_and_one_won_deal()
             "never_hi": [np.nan, 0.1],
         }
     )
-    s = engagement.manual_work_sentences(per_deal, None, contact)
+    s = tools_story.manual_work_sentences(per_deal, None, contact)
     assert "one won deal: no interval" in s[0]
     assert s[-1].endswith("(90% interval 2.0%–10.0%).") and not any(NONSENSE.search(x) for x in s)
 
 
 def test_mh_risk_difference_perfect_separation_gives_no_interval():
     t = pd.DataFrame({"content_id": ["a"], "stratum": ["s"], "k1": [1], "n1": [1], "k0": [0], "n0": [1]})
-    r = content.mh_risk_difference(t).iloc[0]
+    r = tools_metrics.mh_risk_difference(t).iloc[0]
     assert r["rd"] == pytest.approx(1.0) and np.isnan(r["se"]) and r["lo"] == -1 and r["hi"] == 1
 
 

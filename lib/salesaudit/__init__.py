@@ -2,7 +2,8 @@
 
 Layers (docs/architecture.md), each importing only the ones before it:
 
-* foundations — ``config`` ``periods`` ``stats`` ``claims`` ``errors`` ``text`` ``plots``;
+* foundations — ``config`` ``periods`` ``stats`` ``claims`` ``errors`` ``text`` ``plots`` (and the rules two
+  steps share: ``speed`` ``capacity`` ``deals``);
 * ``salesaudit.data`` — files in, validated tables out;
 * ``salesaudit.steps`` — one package per audit notebook;
 * ``salesaudit.report`` — executed notebooks → the quarterly report;
@@ -32,8 +33,8 @@ MOVED: dict[str, str] = {
     "importers": "data.importers",
     "funnel": "steps.process",
     "volume": "steps.process",
-    "engagement": "steps.tools.engagement",
-    "content": "steps.tools.content",
+    "engagement": "steps.tools",
+    "content": "steps.tools",
     "leadquality": "steps.leads",
     "dataquality": "steps.reporting.dataquality",
     "reps": "steps.sales",

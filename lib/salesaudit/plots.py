@@ -621,4 +621,6 @@ COLORS: dict[str, str] = {
     "neutral": "#cccccc",  # the middle of a scale: passives
     "grey": "#888888",  # zero lines and error bars
     "ink": "#333333",  # annotation text
+    "second": "#de8f05",  # a second series beside the accent: the palette's orange (PALETTE[1]); step 02's
+    # SQL→customer lifts beside the MQL→SQL ones
 }

@@ -1,6 +1,6 @@
 """Turning executed notebooks into the quarterly report.
 
-``record`` (figures and findings as display data) · ``nb`` (the notebook context) · ``sections``
+``figures`` (the registry of every recorded figure) · ``record`` (figures and findings as display data) · ``nb`` (the notebook context) · ``sections``
 (preconditions of a section) · ``execute`` (papermill) · ``summary`` (the executive summary's figures)
 · ``build`` (validate → execute → compare → HTML → PDF) · ``lint`` (checks a built report).
 Imports the foundations, ``salesaudit.data`` and ``salesaudit.steps``.

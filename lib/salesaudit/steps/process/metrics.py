@@ -32,6 +32,7 @@ import pandas as pd
 
 from salesaudit import stats
 from salesaudit.data.contract import LEAD_STAGE_COLUMNS
+from salesaudit.deals import average_deal_value  # noqa: F401  (re-exported for step 01)
 from salesaudit.periods import Quarter, quarter_labels
 
 STAGES: tuple[str, ...] = ("lead", "mql", "sal", "sql", "customer")
@@ -721,30 +722,6 @@ def visit_to_lead(
 # --------------------------------------------------------------------------------------------------
 # money at stake
 # --------------------------------------------------------------------------------------------------
-def average_deal_value(
-    opportunities: pd.DataFrame | None, orders: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp
-) -> float:
-    """Average revenue of a new customer, used to put a money figure on lost conversions.
-
-    = mean ``amount`` of won opportunities closed in ``[start, end)``; without opportunities (or
-    amounts), the mean first order of customers whose first order falls in the period; NaN when
-    neither is available.
-    """
-    if opportunities is not None and {"amount", "is_won", "closed_at"} <= set(opportunities.columns):
-        won = opportunities[
-            opportunities["is_won"].fillna(False).astype(bool) & in_period(opportunities["closed_at"], start, end)
-        ]
-        amt = won["amount"].dropna()
-        if len(amt):
-            return float(amt.mean())
-    if orders is not None and len(orders):
-        first = orders.sort_values("ordered_at").drop_duplicates("customer_id")
-        first = first[in_period(first["ordered_at"], start, end)]["amount"].dropna()
-        if len(first):
-            return float(first.mean())
-    return float("nan")
-
-
 def downstream_conversion(rates: pd.DataFrame, stage: str, group: str = "all") -> float:
     """P(customer | reached ``stage``) from mature :func:`step_rates` = product of the later steps'
     rates (1 for ``customer``)."""
