@@ -3,8 +3,6 @@ the audited quarter and the one before, on a leads-only folder, and on the defau
 
 from __future__ import annotations
 
-import time
-
 import nbformat
 import numpy as np
 import pytest
@@ -71,12 +69,9 @@ def test_runs_on_leads_only(run_nb, leads_only):
 
 
 @pytest.mark.slow
-def test_demo_company_figures_and_runtime(run_nb, demo_data, demo_truth):
-    t0 = time.perf_counter()
-    _, fig = run_nb(NB, demo_data, "2026Q3")
-    elapsed = time.perf_counter() - t0
+def test_demo_company_figures(run_nb, demo_data, demo_truth):
+    _, fig = run_nb(NB, demo_data, "2026Q3")  # its run time is measured by bench/bench_report.py, not asserted
     _check_figures(fig)
-    assert elapsed < 30  # ~5–7 s on a quiet machine; generous for a shared CI box
     # the overall mature-cohort conversion agrees with the truth's channel rates weighted by volume
     rates = demo_truth["channels"]
     f = fig["cohort_lead_to_customer_rate"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from pathlib import Path
 
 import nbformat
@@ -238,10 +237,8 @@ def test_runs_without_orders_and_activities(run_nb, small_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_company_recovers_faults_and_runtime(run_nb, demo_data, demo_truth):
-    t0 = time.perf_counter()
-    nb, fig = run_nb(NB, demo_data, "2026Q3")
-    elapsed = time.perf_counter() - t0
+def test_demo_company_recovers_faults(run_nb, demo_data, demo_truth):
+    nb, fig = run_nb(NB, demo_data, "2026Q3")  # its run time is measured by bench/bench_report.py, not asserted
     text = check_truthful(nb)
     assert not FUTURE_FINDING.search(text)
     assert "2026Q3 is covered completely by the leads." in text and "Data extracted on 2026-09-30" in text
@@ -249,4 +246,3 @@ def test_demo_company_recovers_faults_and_runtime(run_nb, demo_data, demo_truth)
     for name, key in COUNTS.items():
         assert fig[name]["value"] == demo_truth["faults"][key], name
     assert fig["dq_score_opportunities"]["value"] < 100
-    assert elapsed < 40  # ~7 s on a quiet machine; generous for a shared box
