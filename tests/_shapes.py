@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from salesaudit.steps.reporting.dataquality import CREATED_COLUMN
+from salesaudit.steps.reporting.metrics import CREATED_COLUMN
 
 CUT = pd.Timestamp("2026-08-15")
 DATE_OF = CREATED_COLUMN  # the column that dates each table's records

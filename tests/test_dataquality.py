@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from salesaudit.config import load_config
 from salesaudit.data.io import load
 from salesaudit.periods import parse_quarter
-from salesaudit.steps.reporting import dataquality as dq
+from salesaudit.steps import reporting as dq
+from salesaudit.steps.reporting import metrics as dq_metrics
 
 T = pd.Timestamp
 END = T("2026-04-01")
@@ -385,9 +386,9 @@ def test_score_trend_has_one_overall_row_per_quarter(snap):
 # --------------------------------------------------------------------------------------------------
 def hand_checks() -> pd.DataFrame:
     rows = [
-        dq._row("a", "validity", "x", "c", "rows bad", "fix", 10, 100),  # share 0.1, weight 3
-        dq._row("a", "completeness", "y", "c", "rows empty", "fill", 5, 10),  # share 0.5, weight 1
-        dq._row("b", "uniqueness", "z", "c", "rows dup", "merge", 0, 50),
+        dq_metrics._row("a", "validity", "x", "c", "rows bad", "fix", 10, 100),  # share 0.1, weight 3
+        dq_metrics._row("a", "completeness", "y", "c", "rows empty", "fill", 5, 10),  # share 0.5, weight 1
+        dq_metrics._row("b", "uniqueness", "z", "c", "rows dup", "merge", 0, 50),
     ]  # share 0, weight 2
     return pd.DataFrame(rows, columns=dq.CHECK_COLUMNS)
 
@@ -419,7 +420,7 @@ def test_ranked_fixes_order_and_text():
     st.integers(0, 7),
 )
 def test_score_bounded_and_monotone(specs, which):
-    rows = [dq._row("t", d, f"c{i}", "", "bad", "fix", min(k, n), n) for i, (k, n, d) in enumerate(specs)]
+    rows = [dq_metrics._row("t", d, f"c{i}", "", "bad", "fix", min(k, n), n) for i, (k, n, d) in enumerate(specs)]
     c = pd.DataFrame(rows, columns=dq.CHECK_COLUMNS)
     score = dq.table_scores(c)["score"].iloc[0]
     assert 0.0 <= score <= 100.0

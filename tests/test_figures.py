@@ -128,7 +128,7 @@ def test_every_registered_figure_is_named_by_a_notebook_or_a_step():
 
 
 def test_figures_a_step_builds_are_accepted_by_record():
-    from salesaudit.steps.reporting.dataquality import score_figures
+    from salesaudit.steps.reporting.story import score_figures
 
     scores = pd.DataFrame({"table": ["leads", "orders"], "score": [90.0, 80.0], "checks": [3, 2]})
     out = rec.record_many(score_figures(scores, 85.0, 5, "04_reporting#2"))

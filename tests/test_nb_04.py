@@ -37,7 +37,7 @@ def test_committed_notebook_sections():
     assert [h.split(" ")[1] for h in headings] == [f"{i}." for i in range(1, 12)]
     assert headings[0] == "## 1. What does the data cover?"
     cover = next(c.source for c in nb.cells if c.cell_type == "code" and "ctx.coverage.table()" in c.source)
-    assert "dq.coverage_sentences(ctx.coverage, q" in cover
+    assert "story.coverage_sentences(ctx.coverage, q" in cover
 
 
 def _check_figures(fig: dict, tables: set[str]) -> None:

@@ -36,7 +36,7 @@ MOVED: dict[str, str] = {
     "engagement": "steps.tools",
     "content": "steps.tools",
     "leadquality": "steps.leads",
-    "dataquality": "steps.reporting.dataquality",
+    "dataquality": "steps.reporting",
     "reps": "steps.sales",
     "service": "steps.service",
     "planning": "steps.planning.planning",

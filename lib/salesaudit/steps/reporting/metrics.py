@@ -1,4 +1,4 @@
-"""Data-quality audit (step 04): are our data and reports accurate?
+"""Step 04 — the numbers of the data-quality audit: are our data and reports accurate?
 
 Every check looks at one table and returns one row of a *check table* with ``count`` failing rows out of
 ``base`` rows checked (``share = count / base``). Checks are grouped in seven dimensions:
@@ -40,7 +40,6 @@ amount, close date), 1 otherwise.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,9 +47,66 @@ import numpy as np
 import pandas as pd
 
 from salesaudit.config import AuditConfig, canonical_token
-from salesaudit.data.contract import COLUMNS
+from salesaudit.data.contract import COLUMNS, FOREIGN_KEYS
 from salesaudit.data.coverage import Coverage, coverage_of
 from salesaudit.data.io import AuditData, foreign_key_findings, stage_order_violations
+
+__all__ = [
+    "CHECK_COLUMNS",
+    "DIMENSIONS",
+    "DIMENSION_WEIGHT",
+    "UNTOUCHED_LEAD_DAYS",
+    "FRESHNESS_TOLERANCE_DAYS",
+    "DEFAULT_FRESHNESS_TOLERANCE",
+    "AMOUNT_TOLERANCE",
+    "MIN_BASE_PCT",
+    "TREND_QUARTERS",
+    "CONTACT_KEY",
+    "CREATED_COLUMN",
+    "COMPLETENESS_SPECS",
+    "Snapshot",
+    "recorded_columns",
+    "timestamp_columns",
+    "future_flags",
+    "channel_spelling_flags",
+    "whole_snapshot",
+    "from_tables",
+    "as_of",
+    "missing_in",
+    "contact_keys",
+    "duplicate_leads",
+    "duplicate_pairs",
+    "duplicate_summary",
+    "duplicates_by_channel",
+    "NO_CONTACT_KEY",
+    "product_key",
+    "product_mismatch",
+    "product_spellings",
+    "product_reference",
+    "last_activity",
+    "stale_open_opportunities",
+    "untouched_leads",
+    "reconcile_orders",
+    "freshness",
+    "UNJUDGED_COLUMNS",
+    "unjudged",
+    "checks",
+    "table_scores",
+    "overall_score",
+    "dimension_scores",
+    "score_trend",
+    "ranked_fixes",
+    "fault_counts",
+    "trend_quarters",
+    "reconciliation_quarters",
+    "reconciliation_summary",
+    "check_chart_data",
+    "idle_days_open",
+    "reconciliation_by_quarter",
+    "unreconciled_revenue",
+    "check_count",
+]
+
 
 CHECK_COLUMNS = [
     "table",
@@ -66,7 +122,11 @@ CHECK_COLUMNS = [
     "unit",
     "rows",
 ]
+
+
 DIMENSIONS = ("completeness", "validity", "uniqueness", "consistency", "timeliness", "freshness", "reconciliation")
+
+
 DIMENSION_WEIGHT = {
     "completeness": 1.0,
     "validity": 3.0,
@@ -76,7 +136,11 @@ DIMENSION_WEIGHT = {
     "freshness": 2.0,
     "reconciliation": 3.0,
 }
+
+
 UNTOUCHED_LEAD_DAYS = 14
+
+
 FRESHNESS_TOLERANCE_DAYS = {
     "spend": 31,
     "traffic": 31,
@@ -86,15 +150,26 @@ FRESHNESS_TOLERANCE_DAYS = {
     "reps": 3650,
     "nps": 31,
 }
+
+
 DEFAULT_FRESHNESS_TOLERANCE = 7
+
+
 AMOUNT_TOLERANCE = 0.01
+
+
 #: a failing share is printed as a percentage only when at least this many rows were checked
 #: (docs/assumptions.md: below ~30 cases a percentage overstates what is known; the counts are shown)
 MIN_BASE_PCT = 30
+
+
 #: the trend looks at this many quarter ends (the audited one included)
 TREND_QUARTERS = 8
+
+
 #: the identifying field duplicate leads are judged on
 CONTACT_KEY = "contact_key"
+
 
 #: column that says when a record was created (snapshot filter and freshness)
 CREATED_COLUMN = {
@@ -112,6 +187,7 @@ CREATED_COLUMN = {
     "content": "published_at",
     "reps": "start_date",
 }
+
 
 #: (table, column, rows checked, weight, plural noun of the rows, what to do). Rows checked: None = every
 #: row; a tuple of opportunity statuses; ``("owns_deals",)`` = reps that own at least one opportunity.
@@ -133,9 +209,6 @@ COMPLETENESS_SPECS: list[tuple[str, str, tuple[str, ...] | None, float, str, str
 ]
 
 
-# --------------------------------------------------------------------------------------------------
-# snapshots
-# --------------------------------------------------------------------------------------------------
 @dataclass
 class Snapshot:
     """The tables as they stood at ``as_of`` (exclusive cut-off), with the settings.
@@ -291,9 +364,6 @@ def as_of(snap: Snapshot, cutoff: pd.Timestamp) -> Snapshot:
     return Snapshot(out, snap.cfg, cutoff, snap.end, False, {}, snap.recorded)
 
 
-# --------------------------------------------------------------------------------------------------
-# individual checks (DataFrame in → boolean Series / small frame out)
-# --------------------------------------------------------------------------------------------------
 def missing_in(df: pd.DataFrame, column: str, statuses: tuple[str, ...] | None = None) -> tuple[int, int]:
     """(rows with ``column`` empty, rows checked) among rows whose ``status`` is in ``statuses`` (all if None).
 
@@ -360,15 +430,6 @@ def duplicate_pairs(leads: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def duplicate_table(leads: pd.DataFrame, n: int = 10) -> pd.DataFrame:
-    """The first ``n`` copies for display (index: the copy's lead_id), the creation time as text."""
-    p = duplicate_pairs(leads).head(n)
-    created = pd.Series(p["created_at"])
-    return p.assign(created_at=created.dt.strftime("%Y-%m-%d %H:%M").fillna("not dated").to_numpy()).set_index(
-        "lead_id"
-    )
-
-
 def duplicate_summary(leads: pd.DataFrame) -> dict[str, Any]:
     """``leads``, ``judged`` (leads with an identifying key), ``copies`` (None when none is judged),
     ``people`` (keys with at least one copy) and ``derived`` (leads from opportunities, never judged)."""
@@ -399,40 +460,6 @@ def duplicates_by_channel(leads: pd.DataFrame) -> pd.DataFrame:
 
 
 NO_CONTACT_KEY = "cannot judge duplicates: the leads carry no identifying field (contact_key — e.g. an e-mail hash)"
-
-
-def duplicate_title(summary: dict[str, Any]) -> str:
-    if summary["copies"] is None:
-        return "Duplicates cannot be judged without an identifying field"
-    if not summary["copies"]:
-        return f"No two of the {summary['judged']:,} leads with a contact_key share it"
-    return (
-        f"{summary['copies']:,} leads are copies of an earlier lead with the same contact_key "
-        f"({summary['people']:,} people)"
-    )
-
-
-def duplicate_sentences(summary: dict[str, Any]) -> list[str]:
-    """The duplicate count in words (or why it cannot be judged)."""
-    if summary["copies"] is None:
-        out = [NO_CONTACT_KEY[0].upper() + NO_CONTACT_KEY[1:] + "; no duplicate count is given or scored."]
-        if summary["derived"]:
-            out.append(
-                f"{summary['derived']:,} leads were derived from opportunities: each stands for its own deal, "
-                "so they are not compared."
-            )
-        return out
-    k, n = summary["copies"], summary["judged"]
-    share = f" ({100 * k / n:.2f}% of them)" if n >= MIN_BASE_PCT else ""
-    out = [
-        f"{k:,} of the {n:,} leads with a contact_key are copies of an earlier lead of the same person{share}"
-        + (f", spread over {summary['people']:,} people" if k else "")
-        + "; the earliest-created lead of each contact_key counts as the original (ties: the smallest lead_id)."
-    ]
-    rest = summary["leads"] - n
-    if rest:
-        out.append(f"{rest:,} leads carry no contact_key (or come from an opportunity) and are not judged.")
-    return out
 
 
 def product_key(names: pd.Series) -> pd.Series:
@@ -597,9 +624,6 @@ def freshness(snap: Snapshot) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "latest", "lag_days", "tolerance_days", "stale_share"])
 
 
-# --------------------------------------------------------------------------------------------------
-# the check table
-# --------------------------------------------------------------------------------------------------
 _NOUN = {
     "leads": "leads",
     "opportunities": "deals",
@@ -809,8 +833,6 @@ def _consistency(snap: Snapshot) -> list[dict]:
         out.append(_row(t, "consistency", f"foreign_key:{parent}", col, label, action, f["count"], base))
     # a zero row per possible reference, so the score and the trend see the passing checks too
     seen = {(r["table"], r["check"]) for r in out}
-    from salesaudit.data.contract import FOREIGN_KEYS
-
     for t, col, parent, pcol in FOREIGN_KEYS:
         if t in present and parent in present and col in present[t].columns and pcol in present[parent].columns:
             if (t, f"foreign_key:{parent}.{pcol}") not in seen:
@@ -1098,17 +1120,6 @@ def unjudged(snap: Snapshot) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=UNJUDGED_COLUMNS)
 
 
-def unjudged_sentences(notes: pd.DataFrame, dimension: str) -> list[str]:
-    """The notes of one dimension as sentences; the completeness columns in one sentence."""
-    n = notes[notes["dimension"] == dimension]
-    if n.empty:
-        return []
-    if dimension == "completeness":
-        cols = ", ".join(f"`{c}`" for c in n["reason"])
-        return [f"Cannot judge whether these fields are filled, because the data holds no value in them: {cols}."]
-    return [r[0].upper() + r[1:] + "." for r in n["reason"]]
-
-
 def checks(snap: Snapshot) -> pd.DataFrame:
     """Every data-quality check on a snapshot: one row per (table, check) with
     ``count`` failing of ``base`` checked, ``share``, ``weight`` and the fix (``label``, ``action``)."""
@@ -1124,9 +1135,6 @@ def checks(snap: Snapshot) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 
-# --------------------------------------------------------------------------------------------------
-# scores, trend, fixes
-# --------------------------------------------------------------------------------------------------
 def table_scores(check_table: pd.DataFrame) -> pd.DataFrame:
     """Score per table: 100 × (1 − Σ w·share / Σ w) over its checks; ``checks`` and ``failing`` counted."""
     c = check_table[check_table["base"] > 0].assign(ws=lambda d: d["weight"] * d["share"])
@@ -1209,87 +1217,6 @@ def fault_counts(check_table: pd.DataFrame) -> dict[str, int]:
     }
 
 
-# --------------------------------------------------------------------------------------------------
-# display tables and sentences
-# --------------------------------------------------------------------------------------------------
-def share_text(count: float, base: int, digits: int = 2) -> str:
-    """``12.30%`` when at least :data:`MIN_BASE_PCT` rows were checked, else ``—`` (read the counts)."""
-    return f"{100 * count / base:.{digits}f}%" if base >= MIN_BASE_PCT else "—"
-
-
-def dimension_table(check_table: pd.DataFrame, dimension: str, failing_only: bool = False) -> pd.DataFrame:
-    """Compact view of one dimension's checks that checked at least one row (index: table): what fails,
-    failing, checked, failing % (``—`` below :data:`MIN_BASE_PCT` rows checked)."""
-    c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0)]
-    if failing_only:
-        c = c[c["count"] > 0]
-    c = c.sort_values(["share", "count"], ascending=False, kind="stable")
-    return pd.DataFrame(
-        {
-            "table": c["table"].to_numpy(),
-            "check": c["label"].to_numpy(),
-            "failing": c["count"].round(0).astype(int).to_numpy(),
-            "checked": c["base"].to_numpy(),
-            "failing %": [share_text(k, n) for k, n in zip(c["count"], c["base"])],
-        }
-    ).set_index("table")
-
-
-def _fmt_count(v: float) -> str:
-    return f"{v:,.0f}"
-
-
-def dimension_sentences(
-    check_table: pd.DataFrame, dimension: str, top: int = 3, notes: pd.DataFrame | None = None
-) -> list[str]:
-    """ "1,425 open deals lack account_id (12.30% of 11,600 checked)." for the largest failing checks
-    (counts only, "3 of 12 checked", below :data:`MIN_BASE_PCT` rows), then what cannot be judged
-    (``notes`` from :func:`unjudged`)."""
-    c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0)]
-    extra = [] if notes is None else unjudged_sentences(notes, dimension)
-    if c.empty:
-        return extra or [f"No {dimension} check could run: the tables it needs are absent."]
-    bad = c[c["count"] > 0].sort_values(["share", "count"], ascending=False)
-    if bad.empty:
-        return [f"All {len(c)} {dimension} checks that could run pass: no failing rows."] + extra
-    out = [f"{len(bad)} of {len(c)} {dimension} checks find problems."]
-    for r in bad.head(top).itertuples(index=False):
-        if r.unit == "days":
-            out.append(f"{r.table}: {r.count:,.0f} {r.label} — {r.action}.")
-        elif r.base >= MIN_BASE_PCT:
-            out.append(f"{_fmt_count(r.count)} {r.label} ({100 * r.share:.2f}% of {r.base:,} checked) — {r.action}.")
-        else:
-            out.append(f"{_fmt_count(r.count)} {r.label} ({_fmt_count(r.count)} of {r.base:,} checked) — {r.action}.")
-    return out + extra
-
-
-def score_sentences(
-    scores: pd.DataFrame, overall: float, trend: pd.DataFrame | None = None, quarter: str = ""
-) -> list[str]:
-    """Overall score, the table losing most points and the change since the previous quarter end."""
-    if scores.empty:
-        return ["No check could run."]
-    worst = scores.sort_values("score").iloc[0]
-    out = [
-        f"The overall data-quality score is {overall:.1f}/100 at the end of {quarter} "
-        f"(equal-weighted mean of {_plural(len(scores), 'table')}).",
-        f"Most points are lost in {worst['table']} ({worst['score']:.1f}/100): {int(worst['failing'])} of "
-        f"{int(worst['checks'])} checks {'finds' if int(worst['failing']) == 1 else 'find'} problems."
-        if worst["score"] < 100
-        else "Every check passes in every table.",
-    ]
-    if trend is not None and not trend.empty:
-        o = trend[trend["table"] == "overall"].dropna(subset=["score"])
-        if len(o) >= 2 and o["quarter"].iloc[-1] == quarter:
-            d = o["score"].iloc[-1] - o["score"].iloc[-2]
-            word = "up" if d > 0.005 else "down" if d < -0.005 else "unchanged"
-            out.append(
-                f"Since the end of {o['quarter'].iloc[-2]} the score is {word}"
-                + (f" ({d:+.2f} points)." if word != "unchanged" else " (within ±0.005 points).")
-            )
-    return out
-
-
 def trend_quarters(cov: Coverage, quarter: Any, n: int = TREND_QUARTERS) -> list:
     """The quarter ends of the trend: of the ``n`` quarters ending with ``quarter``, those the leads cover
     completely (:meth:`Coverage.is_complete`), oldest first. A quarter the leads do not cover would score
@@ -1297,137 +1224,9 @@ def trend_quarters(cov: Coverage, quarter: Any, n: int = TREND_QUARTERS) -> list
     return [q for q in (quarter.previous(i) for i in range(n - 1, -1, -1)) if cov.is_complete(q)]
 
 
-def trend_coverage_sentence(quarters: list, quarter: Any, n: int = TREND_QUARTERS) -> str | None:
-    """Says which quarter ends the trend uses when fewer than ``n`` (None when all ``n``)."""
-    if len(quarters) >= n:
-        return None
-    first = quarter.previous(n - 1).label
-    if not quarters:
-        return f"The leads cover none of the {n} quarters {first}–{quarter.label} completely, so there is no trend."
-    span = quarters[0].label if len(quarters) == 1 else f"{quarters[0].label}–{quarters[-1].label}"
-    return (
-        f"The trend uses {len(quarters)} of the {n} quarter ends {first}–{quarter.label} ({span}): only those "
-        "quarters are covered completely by the leads."
-    )
-
-
 def reconciliation_quarters(trend_q: list, quarter: Any) -> list:
     """The quarters of the reconciliation chart: the trend's quarters, with the audited quarter last."""
     return [q for q in trend_q if q.label != quarter.label] + [quarter]
-
-
-def trend_sentences(trend: pd.DataFrame, coverage_note: str | None = None) -> list[str]:
-    """First vs last quarter of the overall score, and the table that moved most (after the coverage note)."""
-    head = [coverage_note] if coverage_note else []
-    o = trend[trend["table"] == "overall"].dropna(subset=["score"])
-    if len(o) < 2:
-        if coverage_note and "no trend" in coverage_note:
-            return head
-        return head + ["Too few quarter ends for a trend (at least two are needed)."]
-    first, last = o.iloc[0], o.iloc[-1]
-    d = last["score"] - first["score"]
-    if abs(d) < 0.005:
-        return head + [
-            f"The overall score held at {last['score']:.2f} from the end of {first['quarter']} to the end of "
-            f"{last['quarter']} (within ±0.005 points)."
-        ]
-    out = head + [
-        f"The overall score went from {first['score']:.2f} at the end of {first['quarter']} to "
-        f"{last['score']:.2f} at the end of {last['quarter']} ({d:+.2f} points)."
-    ]
-    wide = trend[trend["table"] != "overall"].pivot(index="quarter", columns="table", values="score")
-    if len(wide) >= 2:
-        change = (wide.iloc[-1] - wide.iloc[0]).dropna()
-        if len(change) and change.abs().max() >= 0.005:
-            t = change.abs().idxmax()
-            out.append(
-                f"The table that moved most is {t} ({change[t]:+.2f} points); the score is computed on the "
-                "data as it stood at each quarter end, so older faults keep weighing on later quarters."
-            )
-    return out
-
-
-def _plural(n: int, noun: str) -> str:
-    """``1 table``, ``3 tables``."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
-def _days(v: float) -> str:
-    """``1 day``, ``12 days`` (rounded to whole days)."""
-    return _plural(round(float(v)), "day")
-
-
-def scope_sentence(company: str, snap: Snapshot, label: str, check_table: pd.DataFrame, notes: pd.DataFrame) -> str:
-    """The first line of the step: whose data, at which cut-off, how many checks run and how many cannot judge."""
-    tables = check_table["table"].nunique()
-    leads = snap.tables.get("leads")
-    undated = leads is None or "created_at" not in leads.columns or not leads["created_at"].notna().any()
-    when = (
-        "the data as exported (an undated snapshot)"
-        if undated
-        else f"data as it stood at {snap.cutoff:%Y-%m-%d} ({label})"
-    )
-    return (
-        f"{company} — {when}: {_plural(len(check_table), 'check')} "
-        f"on {_plural(tables, 'table')}, {len(notes):,} that cannot judge this data."
-    )
-
-
-def table_or_note(df: pd.DataFrame, empty: str):
-    """``df`` for ``display``, or a one-line Markdown note ``empty`` when it has no rows (never "Empty DataFrame")."""
-    if len(df):
-        return df
-    from IPython.display import Markdown
-
-    return Markdown(f"> {empty}")
-
-
-def cutoff_label(snap: Snapshot, quarter: Any) -> str:
-    """What the cut-off is, in words: "the end of 2026Q3" or, when the data was extracted more than a day before
-    the quarter ``quarter`` ended, "the extraction date (2026-08-14), before the end of 2026Q3"."""
-    if snap.end is not None and snap.end < quarter.end - pd.Timedelta(days=1):
-        return f"the extraction date ({snap.end:%Y-%m-%d}), before the end of {quarter.label}"
-    return f"the end of {quarter.label}"
-
-
-def freshness_title(fresh: pd.DataFrame, label: str) -> str:
-    if fresh.empty:
-        return "No dated table to check for freshness"
-    late = int((fresh["lag_days"] > fresh["tolerance_days"]).sum())
-    return f"{late} of {len(fresh)} dated tables are late at {label}"
-
-
-def freshness_table(fresh: pd.DataFrame) -> pd.DataFrame:
-    """Display view of :func:`freshness` (index: table), dates as text."""
-    return pd.DataFrame(
-        {
-            "table": fresh["table"].to_numpy(),
-            "latest": [f"{pd.Timestamp(v):%Y-%m-%d %H:%M}" for v in fresh["latest"]],
-            "lag (days)": fresh["lag_days"].round(1).to_numpy(),
-            "normal delay (days)": fresh["tolerance_days"].to_numpy(),
-            "stale share": fresh["stale_share"].round(3).to_numpy(),
-        }
-    ).set_index("table")
-
-
-def freshness_sentences(
-    fresh: pd.DataFrame, label: str = "the cut-off", notes: pd.DataFrame | None = None
-) -> list[str]:
-    """Tables whose latest record is older than their normal delay at the cut-off ``label``."""
-    extra = [] if notes is None else unjudged_sentences(notes, "freshness")
-    if fresh.empty:
-        return extra or ["No dated table to check."]
-    late = fresh[fresh["lag_days"] > fresh["tolerance_days"]]
-    if late.empty:
-        return [
-            f"Every dated table has records within its normal delay of {label} "
-            f"(largest lag: {_days(fresh['lag_days'].max())}, {fresh.loc[fresh['lag_days'].idxmax(), 'table']})."
-        ] + extra
-    return [
-        f"{r.table}: the latest record is {_days(r.lag_days)} before {label} "
-        f"(normal delay ≤ {r.tolerance_days} days) — check the export or sync."
-        for r in late.itertuples(index=False)
-    ] + extra
 
 
 def reconciliation_summary(
@@ -1459,178 +1258,6 @@ def reconciliation_summary(
     }
 
 
-def reconciliation_sentences(s: dict[str, float], currency: str, quarter: str) -> list[str]:
-    """Won revenue against orders in words."""
-    from salesaudit.text import money
-
-    if not s["won_deals"]:
-        return [f"No deal with a lead was won in {quarter}: nothing to reconcile."]
-    if not s["won_revenue"]:
-        return [
-            f"{s['won_deals']:,} deals with a lead were won in {quarter}, {s['without_order']:,} of them without an "
-            "order; their amounts are empty, so revenue cannot be reconciled."
-        ]
-    share = s["unreconciled_revenue"] / s["won_revenue"]
-    part = (
-        f"{100 * share:.1f}% of won revenue is not reconciled"
-        if s["won_deals"] >= MIN_BASE_PCT
-        else f"{money(s['unreconciled_revenue'], currency)} of won revenue is not reconciled"
-    )
-    return [
-        f"{s['won_deals']:,} deals won in {quarter} bring {money(s['won_revenue'], currency)}; their customers' first "
-        f"orders total {money(s['order_revenue'], currency)}.",
-        f"{s['without_order']:,} won deals have no order ({money(s['without_order_revenue'], currency)}) and "
-        f"{s['amount_differs']:,} differ from their order by more than {AMOUNT_TOLERANCE:.0%} "
-        f"({money(s['difference_revenue'], currency)}): {part}.",
-    ]
-
-
-def fixes_sentences(fixes: pd.DataFrame) -> list[str]:
-    """The top fixes in words."""
-    if fixes.empty:
-        return ["Nothing to fix: every check passes."]
-    return [f"Fix first: {fixes['fix'].iloc[0]}."] + (
-        [f"Then: {f}." for f in fixes["fix"].iloc[1:3]] if len(fixes) > 1 else []
-    )
-
-
-def coverage_sentences(cov: Coverage, quarter: Any, label: str | None = None) -> list[str]:
-    """What the data covers (:meth:`Coverage.sentences`), then whether the audited quarter is partial.
-
-    ``label`` names the cut-off the checks use (:func:`cutoff_label`). A lead window of one day reads
-    "on X", not "from X to X".
-    """
-    out = [re.sub(r"\bfrom (\d{4}-\d{2}-\d{2}) to \1\b", r"on \1", x) for x in cov.sentences()]
-    reason = cov.partial_reason(quarter)
-    if reason and not cov.leads_dated:
-        out.append(
-            f"{quarter.label} cannot be audited as a quarter: {reason}. The checks read the data as one undated "
-            "snapshot."
-        )
-    elif reason:
-        at = f" The checks look at the data as it stood at {label}." if label else ""
-        out.append(f"{quarter.label} is a partial quarter: {reason}; its counts cover only part of it.{at}")
-    else:
-        out.append(f"{quarter.label} is covered completely by the leads.")
-    return out
-
-
-# --------------------------------------------------------------------------------------------------
-# findings for the executive summary
-# --------------------------------------------------------------------------------------------------
-def dq_findings(
-    snap: Snapshot,
-    check_table: pd.DataFrame,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    quarter: str,
-    section: str = "04_reporting",
-    top: int = 3,
-) -> list[dict]:
-    """The 1–3 data-quality findings with the largest revenue impact in the quarter ``[start, end)``.
-
-    Candidates: won revenue not reconciled to orders (impact = unreconciled revenue of deals won in the
-    quarter); won revenue on deals owned by an unknown rep (impact = that revenue: quota and commission
-    cannot be attributed); stale open pipeline (impact = its value × the win rate of deals closed in the
-    quarter: revenue at risk). Keys: ``slug, text, impact, section, recommendation, basis``.
-    """
-    from salesaudit.text import money
-
-    cur = snap.cfg.currency
-    opps, orders, reps = (snap.tables.get(t) for t in ("opportunities", "orders", "reps"))
-    out = []
-    if opps is None or not len(opps) or "amount" not in opps.columns:
-        return out
-    closed_in = (
-        opps["closed_at"].ge(start) & opps["closed_at"].lt(end)
-        if "closed_at" in opps.columns
-        else pd.Series(False, index=opps.index)
-    )
-    won_q = opps[closed_in & (opps["status"] == "won")]
-    if orders is not None and len(orders) and "lead_id" in opps.columns:
-        s = reconciliation_summary(opps, orders, start, end)
-        if s["unreconciled_revenue"] > 0:
-            out.append(
-                {
-                    "slug": "dq_unreconciled_revenue",
-                    "impact": s["unreconciled_revenue"],
-                    "text": f"{money(s['unreconciled_revenue'], cur)} of revenue won in {quarter} is not matched by "
-                    f"orders ({s['without_order']:,} won deals without an order, {s['amount_differs']:,} with a "
-                    "different amount).",
-                    "recommendation": "Reconcile won deals with orders each month; reopen deals that never ordered.",
-                    "basis": "won amount of the quarter's deals with no order plus the gap to the first order",
-                }
-            )
-    if reps is not None and len(reps):
-        unknown = won_q[~won_q["owner_id"].isin(reps["rep_id"])]
-        rev = float(unknown["amount"].sum())
-        if rev > 0:
-            out.append(
-                {
-                    "slug": "dq_unknown_owner_revenue",
-                    "impact": rev,
-                    "text": f"{money(rev, cur)} won in {quarter} ({len(unknown):,} deal{'s' if len(unknown) != 1 else ''}) is owned by reps missing "
-                    "from the reps table, so quota and commission cannot be attributed.",
-                    "recommendation": "Add the missing reps or reassign their deals to active reps.",
-                    "basis": "won amount of the quarter's deals whose owner_id is not in reps",
-                }
-            )
-    stale = check_table[(check_table["check"] == "stale_open")]
-    act = snap.tables.get("activities")
-    if len(stale) and int(stale["count"].iloc[0]) > 0:
-        flags = stale_open_opportunities(opps, act, snap.cutoff, snap.cfg.inactive_opportunity_days)
-        value = float(opps.loc[flags, "amount"].sum())
-        closed = opps[closed_in & opps["status"].isin(["won", "lost"])]
-        n_won = int((closed["status"] == "won").sum())
-        win = n_won / len(closed) if len(closed) else 0.0
-        rate = f"{100 * win:.0f}%" if len(closed) >= MIN_BASE_PCT else f"{n_won} of {len(closed)} closed deals won"
-        if value * win > 0:
-            out.append(
-                {
-                    "slug": "dq_stale_pipeline",
-                    "impact": value * win,
-                    "text": f"{int(flags.sum()):,} open deals worth {money(value, cur)} have had no activity for "
-                    f"{snap.cfg.inactive_opportunity_days}+ days at the end of {quarter}; at the quarter's "
-                    f"win rate ({rate}) that is {money(value * win, cur)} of revenue at risk.",
-                    "recommendation": "Review stale deals weekly: log the next step or close them as lost.",
-                    "basis": "value of stale open deals × win rate of deals closed in the quarter",
-                }
-            )
-    for f in out:
-        f["section"] = section
-    return sorted(out, key=lambda f: -f["impact"])[:top]
-
-
-# --------------------------------------------------------------------------------------------------
-# notebook helpers: titles, chart data, recording
-# --------------------------------------------------------------------------------------------------
-def score_title(scores: pd.DataFrame, overall: float) -> str:
-    """Chart title for the score section: the overall score and the table that loses most."""
-    if scores.empty:
-        return "No data-quality check could run"
-    worst = scores.sort_values("score").iloc[0]
-    if worst["score"] >= 100:
-        return f"Data-quality score {overall:.1f}/100: every check passes"
-    perfect = int((scores["score"] >= 100).sum())
-    rest = f"; {perfect} other tables score 100" if perfect else ""
-    return (
-        f"Data-quality score {overall:.1f}/100 — {worst['table']} loses most ({100 - worst['score']:.2f} points){rest}"
-    )
-
-
-def dimension_title(check_table: pd.DataFrame, dimension: str) -> str:
-    """Chart title naming the largest failing check of a dimension (or saying all pass)."""
-    c = check_table[(check_table["dimension"] == dimension) & (check_table["base"] > 0)]
-    bad = c[c["count"] > 0].sort_values(["share", "count"], ascending=False)
-    if c.empty:
-        return f"No {dimension} check could run"
-    if bad.empty:
-        return f"All {len(c)} {dimension} checks pass"
-    r = bad.iloc[0]
-    what = f"{r['count']:,.0f} {r['label']}" if r["unit"] == "rows" else f"{r['table']}: {r['count']:,.0f} {r['label']}"
-    return f"{len(bad)} of {len(c)} {dimension} checks fail; worst: {what}"
-
-
 def check_chart_data(check_table: pd.DataFrame, dimension: str, top: int = 10) -> pd.DataFrame:
     """The failing checks of one dimension for a bar chart of shares: ``label`` ("table: what"), ``share``,
     ``count``, largest share first, at most ``top`` rows; only checks of at least :data:`MIN_BASE_PCT` rows
@@ -1659,14 +1286,6 @@ def idle_days_open(snap: Snapshot) -> pd.Series:
     return ((snap.cutoff - touch) / pd.Timedelta(days=1)).rename("idle_days")
 
 
-def timeliness_title(idle: pd.Series, days: int) -> str:
-    if idle.empty:
-        return "No open deals at the cut-off"
-    stale = int((idle > days).sum())
-    share = f" ({stale / len(idle):.0%})" if len(idle) >= MIN_BASE_PCT else ""
-    return f"{stale:,} of {len(idle):,} open deals{share} have been idle for more than {days} days"
-
-
 def reconciliation_by_quarter(snap: Snapshot, quarters: list) -> pd.DataFrame:
     """Per quarter: won revenue of deals closed in it, their first-order revenue and the unreconciled part
     (:func:`reconciliation_summary`), on the data at the snapshot's cut-off."""
@@ -1675,134 +1294,12 @@ def reconciliation_by_quarter(snap: Snapshot, quarters: list) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def reconciliation_title(by_q: pd.DataFrame, currency: str) -> str:
-    from salesaudit.text import money
-
-    last = by_q.iloc[-1]
-    if not last["won_deals"]:
-        return f"No deal with a lead was won in {last['quarter']}"
-    if not last["won_revenue"]:
-        return (
-            f"{int(last['without_order']):,} of {int(last['won_deals']):,} deals won in {last['quarter']} have no order"
-        )
-    share = f" ({last['unreconciled_revenue'] / last['won_revenue']:.1%})" if last["won_deals"] >= MIN_BASE_PCT else ""
-    return (
-        f"{money(last['unreconciled_revenue'], currency)}{share} of won revenue in {last['quarter']} "
-        "is not matched by an order"
-    )
-
-
-def reconciliation_measure(snap: Snapshot, currency: str) -> tuple[str, str]:
-    """``(column, axis label)`` of the reconciliation chart: unreconciled revenue, or — when the deals carry no
-    amount — the count of won deals without an order (a revenue of 0 would be a false statement)."""
-    if snap.records("opportunities", "amount"):
-        return "unreconciled_revenue", f"Won revenue not reconciled ({currency})"
-    return "without_order", "Won deals without an order (count)"
-
-
-def reconciliation_table(by_q: pd.DataFrame, snap: Snapshot) -> pd.DataFrame:
-    """Display view of :func:`reconciliation_by_quarter` (index: quarter, whole numbers); the revenue columns
-    of deals are left out when the deals carry no amount."""
-    cols = ["won_deals", "won_revenue", "order_revenue", "without_order", "amount_differs", "unreconciled_revenue"]
-    if not snap.records("opportunities", "amount"):
-        cols = ["won_deals", "order_revenue", "without_order"]
-    return by_q.set_index("quarter")[cols].round(0).astype("int64")
-
-
 def unreconciled_revenue(summary: dict | pd.Series, snap: Snapshot) -> float | None:
     """The quarter's unreconciled revenue, or None when the deals carry no amount (cannot judge)."""
     return float(summary["unreconciled_revenue"]) if snap.records("opportunities", "amount") else None
-
-
-def _reconciliation_label(unreconciled: float, revenue: float, won: int, bad: int) -> str:
-    if not won:
-        return ""
-    if won >= MIN_BASE_PCT and revenue:
-        return f"{100 * unreconciled / revenue:.1f}%"
-    return f"{int(bad)} of {int(won)} deals"
-
-
-def reconciliation_labels(by_q: pd.DataFrame) -> list[str]:
-    """Bar labels: the unreconciled share of won revenue, or "k of n deals" (k = without an order or with a
-    different amount) below :data:`MIN_BASE_PCT` won deals or without amounts (empty when none was won)."""
-    bad = by_q["without_order"] + by_q["amount_differs"]
-    return [
-        _reconciliation_label(*v)
-        for v in zip(by_q["unreconciled_revenue"], by_q["won_revenue"], by_q["won_deals"], bad)
-    ]
-
-
-def trend_title(trend: pd.DataFrame) -> str:
-    o = trend[trend["table"] == "overall"]
-    if len(o) < 2:
-        return "Data-quality score by quarter end"
-    d = o["score"].iloc[-1] - o["score"].iloc[0]
-    word = "improved" if d > 0.05 else "worsened" if d < -0.05 else "held steady"
-    return f"Data quality {word} over {len(o)} quarters ({o['score'].iloc[0]:.2f} → {o['score'].iloc[-1]:.2f})"
-
-
-def scores_table(scores: pd.DataFrame) -> pd.DataFrame:
-    """Rounded display of :func:`table_scores` (index: table)."""
-    return (
-        scores.assign(score=scores["score"].round(2)).rename(columns={"failing": "failing checks"}).set_index("table")
-    )
-
-
-def score_figures(scores: pd.DataFrame, overall: float, n_checks: int, section: str) -> list[dict]:
-    """The figures to record (``salesaudit.report.record.record_many``): ``dq_score`` (overall, 0–100) and
-    ``dq_score_<table>`` for each table."""
-    out = [
-        dict(
-            name="dq_score",
-            value=overall,
-            label="Data-quality score (0–100)",
-            unit="score",
-            n=n_checks,
-            section=section,
-            higher_is_better=True,
-        )
-    ]
-    out += [
-        dict(
-            name=f"dq_score_{t}",
-            value=s,
-            label=f"Data-quality score: {t}",
-            unit="score",
-            n=int(k),
-            section=section,
-            higher_is_better=True,
-        )
-        for t, s, k in zip(scores["table"], scores["score"], scores["checks"])
-    ]
-    return out
 
 
 def check_count(check_table: pd.DataFrame, table: str, check: str) -> int | None:
     """``count`` of one check (None when the check did not run)."""
     m = (check_table["table"] == table) & (check_table["check"] == check)
     return int(check_table.loc[m, "count"].sum()) if m.any() else None
-
-
-def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
-    """Scores by quarter end (rows) for the overall score and every table that ever scored below 100."""
-    wide = trend.pivot(index="quarter", columns="table", values="score")
-    keep = ["overall"] + sorted(c for c in wide.columns if c != "overall" and (wide[c] < 100).any())
-    return wide[keep].round(2)
-
-
-def trend_display(wide: pd.DataFrame) -> pd.DataFrame:
-    """:func:`trend_table` for reading: a table with no records at a quarter end says "no data", not NaN."""
-    return wide.apply(lambda col: col.map(lambda v: "no data" if pd.isna(v) else f"{v:.2f}"))
-
-
-def fixes_lines(fixes: pd.DataFrame) -> list[str]:
-    """The ranked fixes as lines: "1. 447 leads … (timeliness, leads)"."""
-    return [f"{r.rank}. {r.fix} ({r.dimension}, {r.table})" for r in fixes.itertuples(index=False)]
-
-
-def fixes_block(fixes: pd.DataFrame, title: str = "Fixes, most urgent first"):
-    """The ranked fixes as a numbered Markdown list, for ``display``."""
-    from IPython.display import Markdown
-
-    lines = fixes_lines(fixes) or ["Nothing to fix: every check passes."]
-    return Markdown(f"**{title}**\n\n" + "\n".join(lines))
