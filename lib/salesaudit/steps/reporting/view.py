@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from IPython.display import Markdown
 from matplotlib.figure import Figure
 
 from salesaudit import plots
@@ -92,6 +91,8 @@ def table_or_note(df: pd.DataFrame, empty: str):
     """``df`` for ``display``, or a one-line Markdown note ``empty`` when it has no rows (never "Empty DataFrame")."""
     if len(df):
         return df
+    from IPython.display import Markdown  # imported on use, as salesaudit.text does
+
     return Markdown(f"> {empty}")
 
 
@@ -146,6 +147,8 @@ def trend_display(wide: pd.DataFrame) -> pd.DataFrame:
 
 def fixes_block(fixes: pd.DataFrame, title: str = "Fixes, most urgent first"):
     """The ranked fixes as a numbered Markdown list, for ``display``."""
+    from IPython.display import Markdown
+
     lines = fixes_lines(fixes) or ["Nothing to fix: every check passes."]
     return Markdown(f"**{title}**\n\n" + "\n".join(lines))
 
