@@ -82,6 +82,11 @@ def notebook_path(name: str | Path) -> Path:
     return NOTEBOOKS_DIR / stem
 
 
+#: seconds a kernel may take to start: papermill's 60 s is too short on a two-core machine running two test workers
+#: (or two builds), where a start of 60–90 s is slow, not hung; a kernel that never starts still fails the run
+KERNEL_START_TIMEOUT = 180
+
+
 def run_notebook(
     name: str | Path,
     *,
@@ -121,6 +126,7 @@ def run_notebook(
         progress_bar=False,
         log_output=False,
         execution_timeout=timeout or None,
+        start_timeout=KERNEL_START_TIMEOUT,
         engine_name=ENGINE,
         skip_tags=tuple(skip_tags),
         **engine_kwargs,
