@@ -623,4 +623,11 @@ COLORS: dict[str, str] = {
     "ink": "#333333",  # annotation text
     "second": "#de8f05",  # a second series beside the accent: the palette's orange (PALETTE[1]); step 02's
     # SQL→customer lifts beside the MQL→SQL ones
+    # step 07 (spend planning): its charts keep the colours they had before they moved to view.py
+    "meets": "#1b7837",  # a return per 1 spent that meets the ROI target (green bars)
+    "misses": "#b2182b",  # a return below the target; a channel on the cost-per-lead fallback
+    "deep": "#4c72b0",  # seaborn's "deep" blue: the observed months of a channel, the scenario bars
+    "fit": "#222222",  # a fitted spend→leads curve
+    "status_quo": "#999999",  # today's split beside the optimised one
+    "strong": "black",  # the target line; the panel title of a channel whose curve was fitted
 }

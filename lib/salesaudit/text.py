@@ -165,3 +165,16 @@ def fmt_ci(value, lo, hi, digits: int = 1, scale: float = 100.0, suffix: str = "
     s = v.map(f) + suffix + " (" + lo.map(f) + sep + hi.map(f) + ")"
     s = s.where(lo.notna() & hi.notna(), v.map(f) + suffix)  # no interval: the value alone
     return s.where(v.notna(), "n/a").set_axis(value.index if isinstance(value, pd.Series) else s.index)
+
+
+def num_interval(value, lo, hi, digits: int = 0) -> str:
+    """A value with its interval: ``1,234 (1,000–1,500)``; the value alone when there is no lower bound (never
+    ``nan–…``), ``1,234 (at least 1,000)`` when there is no upper bound (e.g. a CAC when some draws win no
+    customer); ``n/a`` without a value."""
+    if not np.isfinite(value):
+        return "n/a"
+    if not np.isfinite(lo):
+        return f"{value:,.{digits}f}"
+    if not np.isfinite(hi):
+        return f"{value:,.{digits}f} (at least {lo:,.{digits}f})"
+    return f"{value:,.{digits}f} ({lo:,.{digits}f}–{hi:,.{digits}f})"
