@@ -2,7 +2,7 @@
 
 Usage: ``python bench/bench_planning.py --data data/demo [--quarter 2026Q3] [--moves 50] [--draws 2000]``
 (``make bench-planning``). Prints the time to fit the model once, then the per-move time of
-:func:`salesaudit.steps.planning.planning.recompute` (Monte Carlo + table + capacity check) and, separately, of
+:func:`salesaudit.steps.planning.metrics.recompute` (Monte Carlo + table + capacity check) and, separately, of
 redrawing the chart. The budget is 100 ms per move for the compute step.
 """
 
@@ -28,9 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from salesaudit.report import nb
-    from salesaudit.steps.planning import planning
+    from salesaudit.steps.planning import metrics, view
 
     t0 = time.perf_counter()
     ctx = nb.setup(args.quarter, args.data)
@@ -39,24 +38,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.data}: no spend table — nothing to plan")
         return 2
     t0 = time.perf_counter()
-    model = planning.build_model(ctx.data, ctx.quarter, draws=args.draws)
+    model = metrics.build_model(ctx.data, ctx.quarter, draws=args.draws)
     t_build = time.perf_counter() - t0
 
     rng = np.random.default_rng(0)
     base = model.current_spend.to_dict()
-    planning.recompute(model, base)  # warm-up
+    metrics.recompute(model, base)  # warm-up
     compute, draw = [], []
     for _ in range(args.moves):
         ch = model.paid[rng.integers(len(model.paid))]  # one slider moves
         spend = dict(base, **{ch: base[ch] * rng.uniform(0.3, 2.5)})
         t0 = time.perf_counter()
-        table, _cap = planning.recompute(model, spend, n_reps=model.n_reps)
+        table, _cap = metrics.recompute(model, spend, n_reps=model.n_reps)
         compute.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        fig, ax = plt.subplots(figsize=(8, 3.2))
-        planning.plan_chart(ax, table.loc[model.paid + ["Total (paid)"]], model.roi_target)
+        fig = view.fig_plan(table, model.paid, model.roi_target)  # the slider's chart
         fig.canvas.draw()
-        plt.close(fig)
         draw.append((time.perf_counter() - t0) * 1000)
 
     c, d = np.array(compute), np.array(draw)
@@ -66,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"load {t_load * 1000:,.0f} ms; fit model once {t_build * 1000:,.0f} ms")
     print(
-        f"slider compute step (planning.recompute), {args.moves} moves: median {np.median(c):.1f} ms, "
+        f"slider compute step (metrics.recompute), {args.moves} moves: median {np.median(c):.1f} ms, "
         f"p95 {np.percentile(c, 95):.1f} ms, max {c.max():.1f} ms (budget {BUDGET_MS:.0f} ms)"
     )
     print(f"chart redraw (not part of the compute step): median {np.median(d):.1f} ms, max {d.max():.1f} ms")

@@ -1,4 +1,5 @@
-"""Spend planning: ROI, seasonal index, spend→leads curves, rates, the Monte Carlo, new channel, allocation."""
+"""Step 07, ``salesaudit.steps.planning`` (metrics · story · view): ROI, seasonal index, spend→leads curves, rates,
+the Monte Carlo, new channel, allocation; the recorded figures, findings and charts."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from salesaudit import capacity
 from salesaudit.config import load_config
 from salesaudit.data import io
 from salesaudit.periods import parse_quarter
-from salesaudit.steps.planning import planning
+from salesaudit.steps import planning
+from salesaudit.steps.planning import metrics, story, view
 
 T = pd.Timestamp
 Q3 = parse_quarter("2026Q3")
@@ -422,3 +424,146 @@ class SimpleCfg:
     def __init__(self, d):
         self.extra = d
         self.source = None
+
+
+# ---- the package, the recorded figures, findings and charts -------------------------------------------
+def test_package_reexports_its_modules_and_the_01_name():
+    import salesaudit.planning  # the 0.1 flat name
+
+    assert salesaudit.planning is planning
+    assert planning.__all__ == [*metrics.__all__, *story.__all__, *view.__all__]
+    assert len(set(planning.__all__)) == len(planning.__all__)
+    for module in (metrics, story, view):
+        for name in module.__all__:
+            assert getattr(planning, name) is getattr(module, name), name
+    assert salesaudit.planning.quarter_roi is metrics.quarter_roi and salesaudit.planning.findings is story.findings
+
+
+def test_active_reps_is_the_capacity_rule_at_one_instant():
+    reps = pd.DataFrame(
+        {
+            "rep_id": ["A", "B", "C", "D"],
+            "start_date": pd.to_datetime(["2025-01-01", "2026-07-01", "2026-01-01", None]),
+            "end_date": pd.to_datetime([None, None, "2026-06-30", "2026-07-01"]),
+            "monthly_lead_capacity": [100.0, 80.0, 60.0, 40.0],
+        }
+    )
+    t = T("2026-07-01")  # B starts that day (not yet employed), C has left, D's last day
+    assert metrics.active_reps(reps, t)["rep_id"].tolist() == ["A", "D"]
+    assert metrics.active_reps(reps, t).equals(capacity.active_reps(reps, t, t))
+    assert metrics.rep_capacity(reps, t) == (70.0, 2)
+    assert metrics.rep_capacity(None, t)[1] == 0
+
+
+def test_num_interval_never_shows_nan():
+    from salesaudit import text
+
+    assert text.num_interval(1234.4, 1000, 1500) == "1,234 (1,000–1,500)"
+    assert text.num_interval(2.345, 1.5, 3.25, 2) == "2.35 (1.50–3.25)"
+    assert text.num_interval(12.0, np.nan, 20.0) == "12"
+    assert text.num_interval(12.0, 10.0, np.inf) == "12 (at least 10)"
+    assert text.num_interval(np.nan, 1.0, 2.0) == "n/a"
+
+
+def test_roi_figures_are_what_record_accepts(tiny):
+    from salesaudit.report import record as rec
+
+    roi = planning.quarter_roi(tiny, Q3.start, Q3.end, 0.5, 2.0)
+    figs = story.roi_figures(roi, 2.0, section="07_spend_planning#1")
+    assert [f["name"] for f in figs] == ["roi", "marketing_spend", "paid_cac", "channels_below_roi_target"]
+    by = {f["name"]: f for f in figs}
+    assert by["roi"]["value"] == pytest.approx(0.5 * 6500 / 1500) and by["roi"]["target"] == 2.0
+    assert by["marketing_spend"]["value"] == 1500 and by["channels_below_roi_target"]["value"] == 0
+    assert all(f["section"] == "07_spend_planning#1" for f in figs)
+    for f in figs:  # units and directions agree with the figure registry
+        rec.figure(f["name"], f["value"], **{k: v for k, v in f.items() if k not in ("name", "value")})
+    assert story.roi_figures(roi.iloc[:0], 2.0, section="x") == []
+
+
+def test_titles_from_the_numbers(tiny):
+    roi = planning.quarter_roi(tiny, Q3.start, Q3.end, 0.5, 2.0)
+    assert (
+        story.roi_title(roi, 2.0)
+        == "Return per 1 spent this quarter: every paid channel meets the 2:1 target; all paid: 2.17"
+    )
+    strict = planning.quarter_roi(tiny, Q3.start, Q3.end, 0.5, 3.0)  # meets_target is set against the target
+    assert story.roi_title(strict, 3.0).startswith(
+        "Return per 1 spent this quarter: 2 of 2 paid channels below the 3:1 target"
+    )
+    assert story.cohort_window_line((T("2025-01-01"), T("2026-01-01"), 90.0)) == (
+        "Cohort window: leads created 2025-01-01 – 2026-01-01 (maturity 90 days)"
+    )
+    assert story.heading("Acme", Q3, 0.7, 2.0) == (
+        "Acme — spend planning after 2026Q3: plan for 2026Q4; gross margin 70%, ROI target 2.0:1"
+    )
+
+
+def test_plan_allocation_and_new_channel_figures(small_model):
+    from salesaudit.report import record as rec
+
+    data, m = small_model
+    table, cap = metrics.recompute(m, m.current_spend.to_dict())
+    alloc = metrics.optimise_split(m)
+    nc = metrics.new_channel_settings(data.config)
+    forecasts = metrics.new_channel_forecasts(nc, m)
+    figs = [
+        *story.fit_figures(m.fits, section="s#2"),
+        *story.plan_figures(table, cap, "2026Q4", section="s#3"),
+        *story.new_channel_figures(nc, forecasts, section="s#4"),
+        *story.allocation_figures(alloc, section="s#5"),
+    ]
+    names = [f["name"] for f in figs]
+    assert names[:4] == ["channels_fitted", "channels_fallback", "plan_return", "plan_customers"]
+    assert {"new_channel_customers", "new_channel_customers_hist", "optimised_margin_gain"} <= set(names)
+    by = {f["name"]: f for f in figs}
+    assert by["channels_fallback"]["value"] == 1  # the podcast
+    assert by["plan_return"]["value"] == table.loc["Total (paid)", "return_per_1"]
+    assert by["new_channel_customers"]["value"] == pytest.approx(18.75)
+    if np.isfinite(cap["reps_needed"]):
+        assert by["plan_reps_needed"]["label"] == "Extra reps needed for 2026Q4 (baseline plan)"
+    for f in figs:
+        rec.figure(f["name"], f["value"], **{k: v for k, v in f.items() if k not in ("name", "value")})
+    assert metrics.forecasts_priced(forecasts)
+    assert story.forecast_sentences(forecasts, nc, "EUR", 2.0)[0].startswith("Podcast, stated rates")
+
+
+def test_findings_carry_their_sections_when_given(small_model):
+    data, m = small_model
+    roi = metrics.quarter_roi(data, Q3.start, Q3.end, m.gross_margin, m.roi_target)
+    alloc = metrics.optimise_split(m)
+    plain = story.findings(roi, alloc, m.roi_target, "EUR", m.gross_margin)
+    placed = story.findings(roi, alloc, m.roi_target, "EUR", m.gross_margin, resplit_section="a#5", roi_section="a#1")
+    assert plain and all("section" not in f for f in plain)
+    assert [{k: v for k, v in f.items() if k != "section"} for f in placed] == plain
+    assert {f["slug"]: f["section"] for f in placed} == {
+        f["slug"]: ("a#5" if f["slug"] == "spend_resplit" else "a#1") for f in plain
+    }
+
+
+def test_charts_are_figures_pyplot_does_not_hold(small_model, tiny):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    data, m = small_model
+    table, _ = metrics.recompute(m, m.current_spend.to_dict())
+    summary, _ = metrics.scenarios(m)
+    forecasts = metrics.new_channel_forecasts(metrics.new_channel_settings(data.config), m)
+    monthly = metrics.monthly_spend_leads(data.leads, data.spend, Q3.end)
+    before = plt.get_fignums()
+    figs = [
+        view.fig_roi(planning.quarter_roi(tiny, Q3.start, Q3.end, 0.5, 2.0), 2.0),
+        view.fig_response(m.fits, monthly, m.season),
+        view.fig_conversion(metrics.lead_to_customer(m)),
+        view.fig_plan(table, m.paid, m.roi_target),
+        view.fig_baseline_plan(table, m.paid, m.roi_target, "2026Q4"),
+        view.fig_scenarios(summary, m.roi_target),
+        view.fig_new_channel(forecasts, m.roi_target),
+        view.fig_allocation(metrics.optimise_split(m)),
+    ]
+    assert all(isinstance(f, Figure) for f in figs) and plt.get_fignums() == before
+    assert figs[4].axes[0].get_title(loc="left") == story.baseline_plan_title("2026Q4")
+    assert figs[3].axes[0].get_title(loc="left") == story.plan_title()
+    assert [round(x) for x in figs[1].get_size_inches() * 100] == [1000, 540]  # the paid channels fill 2 rows of 3
+    legacy = view.response_chart(m.fits, monthly, m.season)  # the 0.1 form stays open in pyplot
+    assert legacy.number in plt.get_fignums()
+    plt.close(legacy)

@@ -39,7 +39,7 @@ MOVED: dict[str, str] = {
     "dataquality": "steps.reporting",
     "reps": "steps.sales",
     "service": "steps.service",
-    "planning": "steps.planning.planning",
+    "planning": "steps.planning",
     "record": "report.record",
     "nb": "report.nb",
     "sections": "report.sections",

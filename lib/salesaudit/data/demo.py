@@ -1476,7 +1476,7 @@ def _audit_yaml() -> dict:
         "stale_content_days": 365,
         "inactive_opportunity_days": 30,
         "score_breakeven_sql_rate": 0.25,
-        # the worked new-channel example of step 07 (keys: salesaudit.steps.planning.planning.NEW_CHANNEL_KEYS)
+        # the worked new-channel example of step 07 (keys: salesaudit.steps.planning.metrics.NEW_CHANNEL_KEYS)
         "new_channel": {"name": "podcast", "leads": 150, "reach_rate": 0.5, "close_rate": 0.25, "resembles": "webinar"},
     }
 

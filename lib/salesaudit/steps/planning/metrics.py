@@ -1,6 +1,9 @@
-"""Spend planning: ROI by channel, fitted spend→leads curves, conversion posteriors and a what-if.
+"""Step 07 — the numbers of spend planning: ROI by channel, spend→leads curves, conversion posteriors, the
+Monte Carlo plan, a new channel and the optimised split.
 
-The pieces, in the order the notebook ``07_spend_planning`` uses them:
+DataFrame / arrays in → DataFrame, dict or small dataclass out; no sentences, no charts (those are
+:mod:`salesaudit.steps.planning.story` and :mod:`salesaudit.steps.planning.view`). The pieces, in the order the
+notebook ``07_spend_planning`` uses them:
 
 * :func:`quarter_roi` — spend, leads, customers, attributed revenue and the gross-margin-adjusted
   return per 1 spent by channel in the audited quarter (first-touch: a deal's revenue goes to the
@@ -16,8 +19,9 @@ The pieces, in the order the notebook ``07_spend_planning`` uses them:
   :func:`recompute` is the slider's compute step (benchmarked: ``make bench-planning``).
 * :func:`new_channel_settings` + :func:`new_channel_forecasts` — a new channel configured in ``audit.yaml``
   ``new_channel:`` (worked example: 150 leads × 50% reached × 25% closed = 18.75 customers).
-* :func:`optimise_split` — the split of a total budget maximising expected gross margin.
-* :func:`what_if_widget` — the ipywidgets front end (interactive notebook only).
+* :func:`optimise_split` — the split of a total budget maximising expected gross margin; :func:`scenarios`.
+
+The team and its capacity come from :mod:`salesaudit.capacity` (one rule with step 05).
 
 Conventions: money in the configured currency; "return per 1 spent" = gross margin × revenue ÷ spend
 (so the 2:1 target means 2 of gross margin back per 1 of spend); CAC = spend ÷ new customers.
@@ -35,9 +39,62 @@ import pandas as pd
 from scipy import optimize
 from scipy import stats as st
 
-from salesaudit import stats, text
-from salesaudit.claims import extremes, n_is, no_standout
-from salesaudit.stats import MIN_CLAIM_N
+from salesaudit import capacity, stats
+from salesaudit.errors import DataContractError
+
+__all__ = [
+    "LO_Q",
+    "HI_Q",
+    "STAGES",
+    "STAGE_STEPS",
+    "MIN_MONTHS",
+    "MIN_SPEND_CV",
+    "HILL_H_BOUNDS",
+    "DEFAULT_DRAWS",
+    "NEW_CHANNEL_KEYS",
+    # 1. ROI of the audited quarter
+    "reached_stages",
+    "won_deals",
+    "quarterly_spend",
+    "quarter_roi",
+    # 2. fitted models from history
+    "monthly_spend_leads",
+    "seasonal_index",
+    "hill",
+    "ResponseFit",
+    "fit_response",
+    "fit_responses",
+    "curve_grid",
+    "deseasonalised",
+    "conversion_window",
+    "stage_rates",
+    "conversion_delay",
+    "deal_values",
+    # 3. the what-if
+    "PlanModel",
+    "active_reps",
+    "rep_capacity",
+    "curve_parameter_draws",
+    "build_model",
+    "expected_leads",
+    "simulate",
+    "plan_table",
+    "capacity_check",
+    "recompute",
+    "time_recompute",
+    "lead_to_customer",
+    # 4. a new channel
+    "NewChannel",
+    "new_channel_settings",
+    "new_channel_forecasts",
+    "new_channel_forecast",
+    "new_channel_spend",
+    "forecasts_priced",
+    # 5. allocation and scenarios
+    "expected_margin",
+    "optimise_split",
+    "scenarios",
+]
 
 LO_Q, HI_Q = 0.10, 0.90
 STAGES: tuple[str, ...] = ("mql", "sql", "customer")
@@ -164,49 +221,6 @@ def _finish_roi(df: pd.DataFrame, gm: float, target: float) -> pd.DataFrame:
     return df.drop(columns="sumsq").assign(
         margin=margin, return_per_1=ret, return_lo=lo, return_hi=hi, cac=cac, meets_target=ret >= target
     )
-
-
-def roi_sentences(roi: pd.DataFrame, target: float, currency: str) -> list[str]:
-    """Sentences for "What this means" under the ROI table."""
-    if roi.empty:
-        return ["No marketing spend was recorded in this quarter."]
-    tot = roi.loc["Total (paid)"]
-    ch = roi.drop(index="Total (paid)").sort_values("return_per_1", ascending=False)
-    out = [
-        f"Across paid channels, {text.money(tot['spend'], currency)} of spend was followed by "
-        f"{text.money(tot['revenue'], currency)} of won revenue from those channels' leads: "
-        f"{tot['return_per_1']:.2f} of gross margin per 1 spent {text.interval(tot['return_lo'], tot['return_hi'], lambda v: f'{v:.2f}')}, "
-        f"against a target of {target:.1f}. Revenue is attributed first-touch, to the channel of the lead a deal came from.",
-    ]
-    below = ch[~ch["meets_target"]]
-    if len(ch) > 1:
-        c = extremes(ch.reset_index(), "return_per_1", "customers", "return_lo", "return_hi")
-        if c.ok:
-            out.append(
-                f"Best return: {c.top['channel']} at {c.top['return_per_1']:.2f} per 1 spent (CAC "
-                f"{text.money(c.top['cac'], currency)}, {n_is(c.top['customers'])} new customers); lowest: "
-                f"{c.bottom['channel']} at {c.bottom['return_per_1']:.2f} ({n_is(c.bottom['customers'])})."
-            )
-        else:
-            out.append(no_standout("paid channel's return", c.ns + " new customers"))
-    if len(below):
-        names = ", ".join(
-            f"{c} ({r:.2f}, {n_is(k)})" for c, r, k in zip(below.index, below["return_per_1"], below["customers"])
-        )
-        out.append(f"Below the {target:.1f}:1 target this quarter: {names}.")
-    else:
-        out.append(f"Every paid channel met the {target:.1f}:1 target this quarter.")
-    new = [c for c in roi.attrs.get("new_channels", []) if c in ch.index]
-    if new:
-        out.append(
-            f"{', '.join(new)} started spending this quarter: its leads have had little time to close, so its "
-            "return here understates what it will earn (see the plan in section 3)."
-        )
-    out.append(
-        "This is the flow view: part of this quarter's revenue comes from earlier quarters' leads, and part "
-        "of this quarter's leads will only close next quarter."
-    )
-    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -377,64 +391,6 @@ def fit_responses(monthly: pd.DataFrame, season: pd.Series, **kwargs: Any) -> di
     return {str(ch): fit_response(g, season, **kwargs) for ch, g in monthly.groupby("channel", sort=True)}
 
 
-def fits_table(fits: dict[str, ResponseFit], currency: str = "EUR") -> pd.DataFrame:
-    """Readable table, one row per channel: model, months, spend range, fitted parameters, fit error
-    (mean absolute % error on the observed months) and why a channel fell back."""
-    rows = []
-    for ch, f in fits.items():
-        hillp = np.exp(f.params) if f.method == "hill" else [np.nan] * 3
-        hill_ = f.method == "hill"
-        rows.append(
-            {
-                "channel": ch,
-                "model": "Hill curve" if hill_ else "fallback: cost per lead",
-                "months": f.n_months,
-                "spend CV": f"{f.spend_cv:.2f}",
-                f"monthly spend ({currency})": f"{f.spend_min:,.0f}–{f.spend_max:,.0f}",
-                "vmax (leads/month)": f"{hillp[0]:,.0f}" if hill_ else "",
-                f"k ({currency}/month)": f"{hillp[1]:,.0f}" if hill_ else "",
-                "h": f"{hillp[2]:.2f}" if hill_ else "",
-                f"cost per lead ({currency})": "" if hill_ else f"{f.params[0]:,.0f}",
-                "fit error": f"{f.fit_error:.1%}" if hill_ else "",
-                "why": "" if hill_ else f.note.split(" — ")[-1],
-            }
-        )
-    return pd.DataFrame(rows).set_index("channel")
-
-
-def fit_sentences(fits: dict[str, ResponseFit], currency: str = "EUR") -> list[str]:
-    """Sentences: which channels got a curve, which fell back and why, and the marginal cost per lead."""
-    fitted = [f for f in fits.values() if f.method == "hill"]
-    fallback = [f for f in fits.values() if f.method != "hill"]
-    out = []
-    if fitted:
-        parts = []
-        for f in fitted:
-            mid = (f.spend_min + f.spend_max) / 2
-            avg_cpl = mid / max(float(f.predict(mid)), 1e-9)
-            marg = 0.1 * mid / max(float(f.predict(mid * 1.05) - f.predict(mid * 0.95)), 1e-9)
-            parts.append(
-                f"{f.channel} {text.money(avg_cpl, currency)} average vs {text.money(marg, currency)} for the next lead"
-            )
-        out.append(
-            "Average vs marginal cost per lead at the middle of each channel's observed spend: "
-            + "; ".join(parts)
-            + ". Where the next lead costs more than the average, returns are diminishing; where it costs less "
-            "(an S-shaped curve below its steep part), more spend still pays off disproportionately."
-        )
-    for f in fallback:
-        out.append(
-            f"{f.channel}: no curve was fitted — {f.note.split(' — ')[-1]}; the plan assumes a constant cost per "
-            f"lead of {text.money(f.params[0], currency)} (no diminishing returns, so treat large increases "
-            "with caution)."
-        )
-    out.append(
-        "Curves are fitted on monthly leads divided by a seasonal index estimated from the channels without "
-        "spend; outside a channel's observed spend range the curve is an extrapolation."
-    )
-    return out
-
-
 def curve_grid(fits: dict[str, ResponseFit], monthly: pd.DataFrame, season: pd.Series, n: int = 60) -> pd.DataFrame:
     """Long frame for the response chart: ``channel, spend, leads_fit`` over 0–1.3 × max observed spend."""
     rows = []
@@ -506,17 +462,6 @@ def stage_rates(
             )
         )
     return pd.concat(rows, ignore_index=True)
-
-
-def rates_wide(rates: pd.DataFrame) -> pd.DataFrame:
-    """Readable table: one row per channel, per step ``rate (lo–hi), k/n``."""
-    f = rates.assign(
-        cell=[
-            f"{r:.1%} ({lo:.1%}–{hi:.1%}), {k:,.0f}/{n:,.0f}"
-            for r, lo, hi, k, n in zip(rates["rate"], rates["lo"], rates["hi"], rates["k"], rates["n"])
-        ]
-    )
-    return f.pivot(index="channel", columns="step", values="cell")[[f"{a}→{b}" for a, b in STAGE_STEPS]]
 
 
 def conversion_delay(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -613,13 +558,12 @@ class PlanModel:
 
 
 def active_reps(reps: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Reps employed at ``as_of`` (started before, not ended) — all reps when dates are absent."""
-    if reps is None or reps.empty:
-        return pd.DataFrame(columns=["rep_id", "monthly_lead_capacity"])
-    start = reps["start_date"] if "start_date" in reps.columns else pd.Series(pd.NaT, index=reps.index)
-    end = reps["end_date"] if "end_date" in reps.columns else pd.Series(pd.NaT, index=reps.index)
-    ok = (start.isna() | (start < as_of)) & (end.isna() | (end >= as_of))
-    return reps.loc[ok]
+    """Reps employed at ``as_of`` (started before, not ended) — all reps when dates are absent.
+
+    The team rule of :func:`salesaudit.capacity.active_reps` (steps 05 and 07) over the instant ``as_of``:
+    start_date < as_of and (no end_date or end_date ≥ as_of).
+    """
+    return capacity.active_reps(reps, as_of, as_of)
 
 
 def rep_capacity(reps: pd.DataFrame | None, as_of: pd.Timestamp) -> tuple[float, int]:
@@ -709,10 +653,8 @@ def build_model(data: Any, quarter: Any, draws: int = DEFAULT_DRAWS, seed: int =
     mean = deals["mean"].to_numpy(float)
     se = deals["se"].to_numpy(float)
     deal_draws = np.maximum(mean[None, :] + se[None, :] * rng.standard_normal((D, len(channels))), 0.0)
-    from salesaudit.capacity import next_quarter_forecast, next_quarter_team
-
-    n_reps, _, cap = next_quarter_team(data.reps if data.has("reps") else None, quarter)
-    forecast = next_quarter_forecast(data.leads, quarter, data.config.fiscal_year_start_month)
+    n_reps, _, cap = capacity.next_quarter_team(data.reps if data.has("reps") else None, quarter)
+    forecast = capacity.next_quarter_forecast(data.leads, quarter, data.config.fiscal_year_start_month)
     nxt = quarter.next()
     model = PlanModel(
         channels=channels,
@@ -859,8 +801,6 @@ def capacity_check(model: PlanModel, sim: dict[str, np.ndarray], n_reps: int | N
     exactly step 05's number. ``p_over`` = share of draws whose leads exceed capacity. Returns
     ``capacity, leads, leads_lo, leads_hi, p_over, reps, reps_needed, forecast_monthly``.
     """
-    from salesaudit.capacity import reps_needed
-
     n = model.n_reps if n_reps is None else int(n_reps)
     plan_mean = float(sim["lam"].sum(axis=1).mean())
     delta = plan_mean - model.baseline_leads
@@ -881,41 +821,8 @@ def capacity_check(model: PlanModel, sim: dict[str, np.ndarray], n_reps: int | N
     if not (np.isfinite(model.rep_capacity) and np.isfinite(model.forecast_monthly)):
         return out
     cap = n * model.rep_capacity * 3
-    need = reps_needed(mean / 3, model.rep_capacity, n)
+    need = capacity.reps_needed(mean / 3, model.rep_capacity, n)
     return {**out, "capacity": cap, "p_over": float(np.mean(total > cap)), "reps_needed": need}
-
-
-def plan_sentences(model: PlanModel, table: pd.DataFrame, cap: dict[str, float], name: str = "This plan") -> list[str]:
-    """Sentences: expected return vs target (with interval), customers, CAC, and the capacity verdict."""
-    t = table.loc["Total (paid)"]
-    cur = model.currency
-    verdict = "meets" if t["return_per_1"] >= model.roi_target else "misses"
-    out = [
-        f"{name}: {text.money(t['spend'], cur)} of paid spend is expected to bring {t['leads']:,.0f} leads and "
-        f"{t['customers']:,.0f} eventual customers (10–90%: {t['customers_lo']:,.0f}–{t['customers_hi']:,.0f}), "
-        f"{t['return_per_1']:.2f} of gross margin per 1 spent (10–90%: {t['return_per_1_lo']:.2f}–"
-        f"{t['return_per_1_hi']:.2f}) — it {verdict} the {model.roi_target:.1f}:1 target; CAC about "
-        f"{text.money(t['cac'], cur)}."
-    ]
-    out.append(capacity_sentence(cap))
-    return out
-
-
-def capacity_sentence(cap: dict[str, float]) -> str:
-    """The capacity verdict of a plan, stated with the audit's one rule for reps needed (step 05)."""
-    if not np.isfinite(cap.get("forecast_monthly", np.nan)):
-        return "There is no lead forecast for next quarter (too little complete history), so rep capacity is not planned here."
-    if not np.isfinite(cap.get("capacity", np.nan)):
-        return "Rep capacity is unknown (no `reps` table with `monthly_lead_capacity`)."
-    need = int(cap["reps_needed"])
-    verdict = f"{need} more rep{'s' if need != 1 else ''} needed" if need else "no extra reps needed"
-    return (
-        f"With next quarter's lead forecast (step 05) adjusted for this plan's paid spend, about "
-        f"{cap['leads']:,.0f} leads are expected (10–90%: {cap['leads_lo']:,.0f}–{cap['leads_hi']:,.0f}) against "
-        f"the {cap['reps']} reps' capacity of {cap['capacity']:,.0f} a quarter (over capacity in "
-        f"{cap['p_over']:.0%} of simulations): {verdict} by the audit's capacity rule (max(0, ⌈leads per month ÷ "
-        "mean capacity per rep⌉ − active reps))."
-    )
 
 
 def recompute(
@@ -943,39 +850,15 @@ def time_recompute(model: PlanModel, spend: dict[str, float], repeats: int = 20)
     }
 
 
-def display_table(table: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
-    """Formatted plan table: each output as ``mean (10%–90%)`` text (revenue in thousands)."""
-    table = table.assign(
-        revenue_k=table["revenue"] / 1000,
-        revenue_k_lo=table["revenue_lo"] / 1000,
-        revenue_k_hi=table["revenue_hi"] / 1000,
-    )
-
-    def one(v, lo, hi, d):
-        if not np.isfinite(v):
-            return "n/a"
-        if not np.isfinite(lo):  # no lower bound: the value alone (never "nan–…")
-            return f"{v:,.{d}f}"
-        if not np.isfinite(hi):  # no upper bound (e.g. CAC when some draws win no customer)
-            return f"{v:,.{d}f} (at least {lo:,.{d}f})"
-        return f"{v:,.{d}f} ({lo:,.{d}f}–{hi:,.{d}f})"
-
-    def fmt(m, d=0):
-        return [one(v, lo, hi, d) for v, lo, hi in zip(table[m], table[f"{m}_lo"], table[f"{m}_hi"])]
-
+def lead_to_customer(model: PlanModel) -> pd.DataFrame:
+    """Lead→customer rate per channel = product of the three step posteriors (mean, 10–90% of draws)."""
+    p = model.rate_draws.prod(axis=2)
+    lo, hi = np.quantile(p, [LO_Q, HI_Q], axis=0)
+    n = model.rates.loc[model.rates["step"] == "lead→mql"].set_index("channel")["n"].reindex(model.channels)
     return pd.DataFrame(
-        {
-            f"spend ({currency})": ["" if not np.isfinite(v) else f"{v:,.0f}" for v in table["spend"]],
-            "leads": fmt("leads"),
-            "MQL": fmt("mql"),
-            "SQL": fmt("sql"),
-            "customers": fmt("customers"),
-            f"revenue ({currency} k)": fmt("revenue_k"),
-            "return per 1": fmt("return_per_1", 2),
-            f"CAC ({currency})": fmt("cac"),
-        },
-        index=table.index,
-    )
+        {"rate": p.mean(axis=0), "lo": lo, "hi": hi, "mature_leads": n.to_numpy()},
+        index=pd.Index(model.channels, name="channel"),
+    ).sort_values("rate", ascending=False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1013,6 +896,11 @@ class NewChannel:
     def label(self) -> str:
         return f"stated rates ({self.reach_rate:.0%} × {self.close_rate:.0%})"
 
+    @property
+    def history_label(self) -> str:
+        """The key of the estimate on the historical rates of the channel it ``resembles``."""
+        return f"{self.resembles}'s historical rates"
+
 
 def new_channel_settings(cfg: Any) -> NewChannel | None:
     """The ``new_channel:`` entry of ``audit.yaml`` as a :class:`NewChannel`; None when not configured.
@@ -1028,8 +916,6 @@ def new_channel_settings(cfg: Any) -> NewChannel | None:
 
     A bad entry raises :class:`~salesaudit.data.contract.DataContractError` naming the key and what was expected.
     """
-    from salesaudit.errors import DataContractError
-
     raw = (getattr(cfg, "extra", None) or {}).get("new_channel")
     if not raw:
         return None
@@ -1092,9 +978,7 @@ def new_channel_forecasts(nc: NewChannel, model: PlanModel | None = None) -> dic
         else new_channel_forecast(nc.leads, rates=nc.rates)
     }
     if known:
-        out[f"{nc.resembles}'s historical rates"] = new_channel_forecast(
-            nc.leads, spend=spend, model=model, resembles=nc.resembles
-        )
+        out[nc.history_label] = new_channel_forecast(nc.leads, spend=spend, model=model, resembles=nc.resembles)
     return out
 
 
@@ -1181,25 +1065,26 @@ def new_channel_forecast(
     return out
 
 
-def new_channel_sentences(fc: dict[str, float], name: str, currency: str, target: float) -> list[str]:
-    """Sentences for the new-channel example."""
-    s = [
-        f"{name.capitalize()}: {fc['leads']:,.0f} leads × {fc['rate']:.1%} lead→customer = "
-        f"{fc['customers']:.2f} expected customers (10–90%: {fc['customers_lo']:.0f}–{fc['customers_hi']:.0f})."
-    ]
-    if "return_per_1" in fc:
-        worth = "is worth it" if fc["worth_it"] else "does not pay back at the target"
-        s.append(
-            f"At {text.money(fc['revenue_per_customer'], currency)} per customer and our gross margin, that is "
-            f"{text.money(fc['margin'], currency)} of margin for {text.money(fc['spend'], currency)} of spend: "
-            f"{fc['return_per_1']:.2f} per 1 spent (10–90%: {fc['return_lo']:.2f}–{fc['return_hi']:.2f}); against the "
-            f"{target:.1f}:1 target the spend {worth} (target met in {fc['p_meets_target']:.0%} of simulations)."
-        )
-    return s
+def new_channel_spend(model: PlanModel, channel: str, leads: float) -> float | None:
+    """Spend for ``leads`` at the channel's average cost per lead: the fallback's constant cost per lead,
+    or spend ÷ leads of the fitted curve at the middle of its observed spend range. None if unknown."""
+    f = model.fits.get(channel)
+    if f is None:
+        return None
+    if f.method != "hill":
+        return float(leads * f.params[0])
+    mid = (f.spend_min + f.spend_max) / 2
+    return float(leads * mid / max(float(f.predict(mid)), 1e-9))
+
+
+def forecasts_priced(forecasts: dict[str, dict]) -> bool:
+    """True when the new-channel estimates of :func:`new_channel_forecasts` carry a return per 1 spent (a spend
+    and a revenue per customer were known), i.e. when there is a return to chart."""
+    return bool(forecasts) and "return_per_1" in next(iter(forecasts.values()))
 
 
 # --------------------------------------------------------------------------------------------------
-# 5. Allocation
+# 5. Allocation and scenarios
 # --------------------------------------------------------------------------------------------------
 def expected_margin(model: PlanModel, spend: dict[str, float] | pd.Series) -> pd.Series:
     """Expected gross margin per paid channel at point estimates: gm × E[revenue per customer] ×
@@ -1279,27 +1164,6 @@ def optimise_split(
     return out
 
 
-def allocation_sentences(alloc: pd.DataFrame, currency: str, bounds: tuple[float, float] = (0.5, 2.0)) -> list[str]:
-    """Sentences: the expected margin gained by the optimised split and the biggest moves."""
-    t = alloc.loc["Total"]
-    gain = t["margin_optimised"] - t["margin_current"]
-    ch = alloc.drop(index="Total").sort_values("change")
-    out = [
-        f"Re-splitting the same {text.money(t['current'], currency)} is expected to raise gross margin from "
-        f"{text.money(t['margin_current'], currency)} to {text.money(t['margin_optimised'], currency)} "
-        f"({text.money(gain, currency)}, {gain / max(t['margin_current'], 1e-9):+.1%}) per quarter, with each channel "
-        f"kept within {bounds[0]:.0%}–{bounds[1]:.0%} of its current spend."
-    ]
-    up = ch[ch["change"] > 0.05].iloc[::-1]
-    down = ch[ch["change"] < -0.05]
-    if len(up):
-        out.append("Move money to: " + ", ".join(f"{c} ({r:+.0%})" for c, r in up["change"].items()) + ".")
-    if len(down):
-        out.append("Move money from: " + ", ".join(f"{c} ({r:+.0%})" for c, r in down["change"].items()) + ".")
-    out.append("The gain rests on the fitted curves; moves beyond a channel's observed spend range are extrapolations.")
-    return out
-
-
 def scenarios(
     model: PlanModel, changes: tuple[float, ...] = (0.0, 0.2, -0.2), include_optimised: bool = True
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -1340,500 +1204,3 @@ def scenarios(
             }
         )
     return pd.DataFrame(rows).set_index("scenario"), tables
-
-
-def scenario_sentences(summary: pd.DataFrame, target: float, currency: str) -> list[str]:
-    """Sentences comparing the scenarios."""
-    out = []
-    for name, r in summary.iterrows():
-        v = "meets" if r["meets_target"] else "misses"
-        out.append(
-            f"{name}: {text.money(r['spend'], currency)} → {r['customers']:,.0f} customers "
-            f"({r['customers_lo']:,.0f}–{r['customers_hi']:,.0f}), {r['return_per_1']:.2f} per 1 spent "
-            f"({r['return_lo']:.2f}–{r['return_hi']:.2f}), {v} the {target:.1f}:1 target."
-        )
-    if "Total budget +20%" in summary.index and "Baseline (last quarter's spend)" in summary.index:
-        b, u = summary.loc["Baseline (last quarter's spend)"], summary.loc["Total budget +20%"]
-        extra_sp = u["spend"] - b["spend"]
-        extra_c = u["customers"] - b["customers"]
-        if extra_c > 0:
-            out.append(
-                f"The extra 20% ({text.money(extra_sp, currency)}) buys about {extra_c:,.0f} more customers: "
-                f"{text.money(extra_sp / extra_c, currency)} each, against {text.money(b['cac'], currency)} on average now "
-                "(diminishing returns)."
-            )
-    return out
-
-
-# --------------------------------------------------------------------------------------------------
-# findings
-# --------------------------------------------------------------------------------------------------
-def findings(
-    roi: pd.DataFrame, alloc: pd.DataFrame, target: float, currency: str, gross_margin: float | None = None
-) -> list[dict[str, Any]]:
-    """1–3 findings: revenue gained by re-splitting, and the paid channel furthest below the target.
-
-    Impact is on the audit's one money scale, **revenue per quarter**: the models give gross margin, so
-    revenue = margin ÷ gross margin (``gross_margin``; taken from the allocation when not given). For the
-    re-split: expected margin gain ÷ gross margin; for a below-target channel: its margin shortfall
-    against the target (spend × target − margin) ÷ gross margin, i.e. the extra revenue that would have
-    met the target. A below-target channel is named only when it had n ≥ MIN_CLAIM_N leads and its
-    return is below the target beyond the noise (interval under the target, or no revenue at all).
-    Channels that started spending in the quarter are left out (their leads have not had time to close).
-    """
-    gm = float(gross_margin) if gross_margin else float(alloc.attrs.get("gross_margin", 1.0) or 1.0)
-    out = []
-    t = alloc.loc["Total"]
-    gain = float(t["margin_optimised"] - t["margin_current"])
-    if gain > 0:
-        ch = alloc.drop(index="Total").sort_values("change")
-        up, down = ch.index[-1], ch.index[0]
-        out.append(
-            {
-                "slug": "spend_resplit",
-                "text": f"Re-splitting the same marketing budget (more to {up}, less to {down}) is expected to add "
-                f"{text.money(gain, currency)} of gross margin per quarter ({text.money(gain / gm, currency)} of revenue).",
-                "impact": gain / gm,
-                "recommendation": f"Shift budget toward {up} and away from {down} within 50–200% of today's spend, then re-check the curves next quarter.",
-                "basis": "revenue per quarter = expected gross-margin gain under the fitted spend→leads curves and "
-                f"historical conversion rates ÷ gross margin ({gm:.0%})",
-            }
-        )
-    ch = roi.drop(index=["Total (paid)", *roi.attrs.get("new_channels", [])], errors="ignore")
-    clear = (ch["return_hi"] < target) | (ch["revenue"] <= 0)
-    below = ch[(~ch["meets_target"]) & (ch["spend"] > 0) & (ch["leads"] >= MIN_CLAIM_N) & clear]
-    if len(below):
-        gap = (below["spend"] * target - below["margin"]).sort_values(ascending=False)
-        worst = gap.index[0]
-        r = below.loc[worst]
-        out.append(
-            {
-                "slug": "roi_below_target",
-                "text": f"{worst} returned {r['return_per_1']:.2f} of gross margin per 1 spent this quarter, below the "
-                f"{target:.1f}:1 target beyond the noise ({text.money(r['spend'], currency)} spent, "
-                f"{n_is(r['leads'])} leads, {int(r['customers']):,} of them new customers).",
-                "impact": float(gap.iloc[0]) / gm,
-                "recommendation": f"Cut or rework {worst} spend, or test a lower budget where its curve is steeper.",
-                "basis": "revenue per quarter = (spend × target return − gross margin earned in the quarter, first-touch) "
-                f"÷ gross margin ({gm:.0%}): the extra revenue that would have met the target",
-            }
-        )
-    return out
-
-
-# --------------------------------------------------------------------------------------------------
-# widget (interactive notebook only)
-# --------------------------------------------------------------------------------------------------
-def what_if_widget(model: PlanModel):
-    """Sliders for next quarter's spend per paid channel, the total budget, the number of reps and an
-    SQL→customer rate override; the output table and chart update on every move."""
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-
-    cur = model.current_spend
-    style = {"description_width": "150px"}
-    layout = w.Layout(width="520px")
-    sliders = {
-        c: w.FloatSlider(
-            value=round(float(cur[c]), -2),
-            min=0.0,
-            max=round(float(cur[c]) * 2.5, -2),
-            step=max(round(float(cur[c]) / 50, -2), 100.0),
-            description=f"{c} spend",
-            readout_format=",.0f",
-            continuous_update=False,
-            style=style,
-            layout=layout,
-        )
-        for c in model.paid
-    }
-    total = w.FloatSlider(
-        value=round(float(cur.sum()), -2),
-        min=0.0,
-        max=round(float(cur.sum()) * 2.5, -2),
-        step=max(round(float(cur.sum()) / 100, -2), 100.0),
-        description="total budget",
-        readout_format=",.0f",
-        continuous_update=False,
-        style=style,
-        layout=layout,
-    )
-    reps = w.IntSlider(
-        value=max(model.n_reps, 1),
-        min=1,
-        max=max(3 * model.n_reps, 10),
-        description="reps",
-        continuous_update=False,
-        style=style,
-        layout=layout,
-    )
-    close = w.FloatSlider(
-        value=0.0,
-        min=0.0,
-        max=0.8,
-        step=0.01,
-        description="SQL→customer override",
-        readout_format=".0%",
-        continuous_update=False,
-        style=style,
-        layout=layout,
-    )
-    note = w.HTML("<small>SQL→customer override 0% = use each channel's history.</small>")
-    table_out = w.HTML()
-    table_out.add_class("plan-table")
-    chart_out = w.Output()
-    busy = {"total": False}
-
-    def update(_=None) -> None:
-        spend = {c: s.value for c, s in sliders.items()}
-        ov = {"sql→customer": close.value} if close.value > 0 else None
-        t0 = time.perf_counter()
-        tab, cap = recompute(model, spend, reps.value, ov)
-        ms = (time.perf_counter() - t0) * 1000
-        sent = plan_sentences(model, tab, cap, "Plan")
-        table_out.value = (
-            display_table(tab, model.currency).to_html(classes="plan")
-            + "<ul>"
-            + "".join(f"<li>{s}</li>" for s in sent)
-            + "</ul>"
-            + f"<small>recomputed in {ms:.0f} ms ({model.n_draws:,} simulations)</small>"
-        )
-        with chart_out:
-            chart_out.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(8, 3.2))
-            plan_chart(ax, tab.loc[model.paid + ["Total (paid)"]], model.roi_target)
-            display(fig)
-            plt.close(fig)
-
-    def on_total(change) -> None:
-        if busy["total"]:
-            return
-        busy["total"] = True
-        old = sum(s.value for s in sliders.values())
-        for s in sliders.values():
-            s.value = s.value * change["new"] / old if old > 0 else change["new"] / len(sliders)
-        busy["total"] = False
-        update()
-
-    def on_channel(_change) -> None:
-        if busy["total"]:
-            return
-        busy["total"] = True
-        total.value = sum(s.value for s in sliders.values())
-        busy["total"] = False
-        update()
-
-    for s in sliders.values():
-        s.observe(on_channel, names="value")
-    total.observe(on_total, names="value")
-    reps.observe(update, names="value")
-    close.observe(update, names="value")
-    update()
-    controls = w.VBox([*sliders.values(), total, reps, close, note])
-    return w.VBox([controls, table_out, chart_out])
-
-
-def plan_chart(ax, table: pd.DataFrame, target: float):
-    """Return per 1 spent per channel with its 10–90% interval and the target line."""
-    y = np.arange(len(table))[::-1]
-    v = table["return_per_1"].to_numpy(float)
-    lo, hi = table["return_per_1_lo"].to_numpy(float), table["return_per_1_hi"].to_numpy(float)
-    colors = ["#1b7837" if x >= target else "#b2182b" for x in v]
-    ax.barh(y, v, color=colors, alpha=0.6)
-    ax.errorbar(
-        v, y, xerr=[np.clip(v - lo, 0, None), np.clip(hi - v, 0, None)], fmt="none", ecolor="#333333", capsize=3
-    )
-    ax.axvline(target, color="black", linestyle="--", linewidth=1)
-    ax.text(target, y.max() + 0.55, f" target {target:.1f}:1", fontsize=8, va="bottom")
-    ax.set_yticks(y, list(table.index))
-    ax.set_xlabel("gross margin returned per 1 spent (10–90% interval)")
-    ax.set_title("Expected return per channel next quarter (green = meets target)", loc="left")
-    return ax
-
-
-# --------------------------------------------------------------------------------------------------
-# display helpers and charts
-# --------------------------------------------------------------------------------------------------
-def roi_display(roi: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
-    """Readable ROI table (rounded; return with its 90% interval)."""
-    return pd.DataFrame(
-        {
-            f"spend ({currency})": [f"{v:,.0f}" for v in roi["spend"]],
-            "leads": [f"{v:,.0f}" for v in roi["leads"]],
-            "new customers": [f"{v:,.0f}" for v in roi["customers"]],
-            f"won revenue ({currency})": [f"{v:,.0f}" for v in roi["revenue"]],
-            "return per 1 spent": [
-                f"{r:.2f} ({lo:.2f}–{hi:.2f})" if np.isfinite(lo) else f"{r:.2f}"
-                for r, lo, hi in zip(roi["return_per_1"], roi["return_lo"], roi["return_hi"])
-            ],
-            f"CAC ({currency})": [f"{v:,.0f}" if np.isfinite(v) else "n/a" for v in roi["cac"]],
-            "meets target": np.where(roi["meets_target"], "yes", "no"),
-        },
-        index=roi.index,
-    )
-
-
-def roi_chart(ax, roi: pd.DataFrame, target: float):
-    """Return per 1 spent by paid channel (90% interval) against the target line."""
-    ch = roi.drop(index="Total (paid)", errors="ignore").sort_values("return_per_1")
-    t = roi.loc["Total (paid)"] if "Total (paid)" in roi.index else None
-    y = np.arange(len(ch))
-    v = ch["return_per_1"].to_numpy(float)
-    lo = np.nan_to_num(ch["return_lo"].to_numpy(float), nan=0.0)
-    hi = np.where(np.isfinite(ch["return_hi"]), ch["return_hi"], v)
-    ax.barh(y, v, color=["#1b7837" if x >= target else "#b2182b" for x in v], alpha=0.65)
-    ax.errorbar(
-        v, y, xerr=[np.clip(v - lo, 0, None), np.clip(hi - v, 0, None)], fmt="none", ecolor="#333333", capsize=3
-    )
-    ax.axvline(target, color="black", linestyle="--", linewidth=1)
-    ax.text(target, len(ch) - 0.4, f" target {target:.1f}:1", fontsize=8, va="bottom")
-    ax.set_yticks(y, list(ch.index))
-    ax.set_xlabel("gross margin returned per 1 spent (90% interval)")
-    below = int((~ch["meets_target"]).sum())
-    head = (
-        f"{below} of {len(ch)} paid channels below the {target:.0f}:1 target"
-        if below
-        else f"every paid channel meets the {target:.0f}:1 target"
-    )
-    total = f"; all paid: {t['return_per_1']:.2f}" if t is not None else ""
-    ax.set_title(f"Return per 1 spent this quarter: {head}{total}", loc="left")
-    return ax
-
-
-def response_chart(fits: dict[str, ResponseFit], monthly: pd.DataFrame, season: pd.Series, currency: str = "EUR"):
-    """Small multiples: deseasonalised monthly leads vs monthly spend, with the fitted curve (or the
-    fallback line, dashed red) per paid channel. Returns the Figure."""
-    import matplotlib.pyplot as plt
-
-    chans = list(fits)
-    ncol = 3
-    nrow = max(int(np.ceil(len(chans) / ncol)), 1)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(10, 2.5 * nrow + 0.4), squeeze=False)
-    adj = deseasonalised(monthly, season)
-    for ax, ch in zip(axes.ravel(), chans):
-        f = fits[ch]
-        d = adj.loc[adj["channel"] == ch]
-        grid = np.linspace(0, f.spend_max * 1.3, 80)
-        ax.scatter(d["spend"] / 1000, d["leads_adj"], s=14, color="#4c72b0", alpha=0.8)
-        hill_ = f.method == "hill"
-        ax.plot(grid / 1000, f.predict(grid), color="#222222" if hill_ else "#b2182b", linestyle="-" if hill_ else "--")
-        ax.axvspan(f.spend_min / 1000, f.spend_max / 1000, color="#cccccc", alpha=0.25, lw=0)
-        ax.set_title(
-            f"{ch}: {'Hill fit' if hill_ else 'fallback (cost per lead)'}",
-            fontsize=10,
-            loc="left",
-            color="black" if hill_ else "#b2182b",
-        )
-        ax.set_xlabel(f"monthly spend ({currency} k)", fontsize=8)
-        ax.set_ylabel("leads / month", fontsize=8)
-        ax.tick_params(labelsize=8)
-        ax.set_xlim(left=0)
-        ax.set_ylim(bottom=0)
-    for ax in axes.ravel()[len(chans) :]:
-        ax.axis("off")
-    fig.suptitle(
-        "More spend buys fewer extra leads per euro: fitted spend→leads curves (grey band = observed spend)",
-        fontweight="bold",
-        x=0.01,
-        ha="left",
-        fontsize=11,
-    )
-    return fig
-
-
-def lead_to_customer(model: PlanModel) -> pd.DataFrame:
-    """Lead→customer rate per channel = product of the three step posteriors (mean, 10–90% of draws)."""
-    p = model.rate_draws.prod(axis=2)
-    lo, hi = np.quantile(p, [LO_Q, HI_Q], axis=0)
-    n = model.rates.loc[model.rates["step"] == "lead→mql"].set_index("channel")["n"].reindex(model.channels)
-    return pd.DataFrame(
-        {"rate": p.mean(axis=0), "lo": lo, "hi": hi, "mature_leads": n.to_numpy()},
-        index=pd.Index(model.channels, name="channel"),
-    ).sort_values("rate", ascending=False)
-
-
-def delay_display(delay: pd.DataFrame) -> pd.DataFrame:
-    """The lead→customer delay as whole days ("—" where too few customers to measure)."""
-    names = {"p10_days": "10th pct (days)", "median_days": "median (days)", "p90_days": "90th pct (days)"}
-    return delay.apply(lambda c: c.map(lambda v: f"{v:,.0f}" if np.isfinite(v) else "—")).rename(columns=names)
-
-
-def conversion_title(l2c: pd.DataFrame) -> str:
-    """Chart title for lead→customer by channel: best and worst only under the claim rule."""
-    c = extremes(l2c.reset_index(), "rate", "mature_leads", "lo", "hi")
-    if c.ok:
-        return (
-            f"{c.top['channel']} converts best: {c.top['rate']:.1%} of leads become customers ({n_is(c.top['mature_leads'])}) "
-            f"vs {c.bottom['rate']:.1%} for {c.bottom['channel']} ({n_is(c.bottom['mature_leads'])})"
-        )
-    return f"No channel's lead→customer rate stands out beyond the noise ({c.ns} matured leads)"
-
-
-def conversion_sentences(l2c: pd.DataFrame, delay: pd.DataFrame) -> list[str]:
-    """What this means for conversion by channel and the lead→customer delay."""
-    c = extremes(l2c.reset_index(), "rate", "mature_leads", "lo", "hi")
-    if c.ok:
-        out = [
-            f"Of a lead from {c.top['channel']}, {c.top['rate']:.1%} become customers (10–90%: {c.top['lo']:.1%}–"
-            f"{c.top['hi']:.1%}, {n_is(c.top['mature_leads'])} matured leads); of one from {c.bottom['channel']}, "
-            f"{c.bottom['rate']:.1%} ({n_is(c.bottom['mature_leads'])})."
-        ]
-    else:
-        out = [no_standout("channel's lead→customer rate", c.ns + " matured leads")]
-    if "All" in delay.index and np.isfinite(delay.loc["All", "median_days"]):
-        d = delay.loc["All"]
-        out.append(
-            f"A lead takes a median of {d['median_days']:.0f} days to become a customer (10–90%: "
-            f"{d['p10_days']:.0f}–{d['p90_days']:.0f} days): next quarter's leads will mostly turn into revenue later."
-        )
-    else:
-        out.append("Too few matured leads became customers to measure how long conversion takes.")
-    out.append(
-        "Channels with few matured leads (a new channel) borrow strength from the others: their interval is wide."
-    )
-    return out
-
-
-def scenario_chart(axes, summary: pd.DataFrame, target: float, currency: str = "EUR"):
-    """Two panels: expected customers and return per 1 spent per scenario (10–90% interval), target line."""
-    names = list(summary.index)
-    y = np.arange(len(names))[::-1]
-    for ax, (m, lo, hi, label) in zip(
-        axes,
-        [
-            ("customers", "customers_lo", "customers_hi", "new customers (eventual)"),
-            ("return_per_1", "return_lo", "return_hi", "gross margin per 1 spent"),
-        ],
-    ):
-        v = summary[m].to_numpy(float)
-        ax.barh(y, v, color="#4c72b0", alpha=0.6)
-        ax.errorbar(
-            v,
-            y,
-            xerr=[v - summary[lo].to_numpy(float), summary[hi].to_numpy(float) - v],
-            fmt="none",
-            ecolor="#333333",
-            capsize=3,
-        )
-        ax.set_xlabel(f"{label} (10–90% interval)")
-        ax.set_yticks(y, names if ax is axes[0] else [""] * len(names))
-    axes[1].axvline(target, color="black", linestyle="--", linewidth=1)
-    axes[1].text(target, len(names) - 0.45, f" target {target:.0f}:1", fontsize=8)
-    base = summary.iloc[0]
-    up = summary.loc["Total budget +20%"] if "Total budget +20%" in summary.index else base
-    axes[0].set_title(
-        f"+20% budget buys {up['customers'] / base['customers'] - 1:+.0%} customers; "
-        f"return per 1 falls to {up['return_per_1']:.2f}",
-        loc="left",
-    )
-    return axes
-
-
-def allocation_chart(ax, alloc: pd.DataFrame, currency: str = "EUR"):
-    """Grouped bars: current vs optimised quarterly spend per paid channel (in thousands)."""
-    a = alloc.drop(index="Total")
-    x = np.arange(len(a))
-    ax.bar(x - 0.2, a["current"] / 1000, width=0.4, label="current split", color="#999999")
-    ax.bar(x + 0.2, a["optimised"] / 1000, width=0.4, label="optimised split", color="#1b7837")
-    ax.set_xticks(x, [f"{c}{' (held)' if h else ''}" for c, h in zip(a.index, a["held"])], fontsize=9)
-    ax.set_ylabel(f"quarterly spend ({currency} k)")
-    t = alloc.loc["Total"]
-    gain = t["margin_optimised"] - t["margin_current"]
-    ax.set_title(
-        f"Same budget, re-split: {text.money(gain, currency)} more expected gross margin per quarter "
-        f"({gain / max(t['margin_current'], 1e-9):+.1%})",
-        loc="left",
-    )
-    ax.legend(fontsize=8)
-    return ax
-
-
-def new_channel_table(forecasts: dict[str, dict], currency: str = "EUR") -> pd.DataFrame:
-    """One row per new-channel variant: leads, rate, customers (10–90%), margin, return, worth it."""
-    rows = {}
-    for name, f in forecasts.items():
-        rows[name] = {
-            "leads": f"{f['leads']:,.0f}",
-            "lead→customer": f"{f['rate']:.1%}",
-            "customers (10–90%)": f"{f['customers']:.2f} ({f['customers_lo']:.0f}–{f['customers_hi']:.0f})",
-            f"spend ({currency})": f"{f['spend']:,.0f}" if np.isfinite(f.get("spend", np.nan)) else "not given",
-            f"gross margin ({currency})": f"{f['margin']:,.0f}" if np.isfinite(f.get("margin", np.nan)) else "unknown",
-            "return per 1 (10–90%)": (
-                f"{f['return_per_1']:.2f} ({f['return_lo']:.2f}–{f['return_hi']:.2f})" if "return_per_1" in f else "n/a"
-            ),
-            "worth it": ("yes" if f.get("worth_it") else "no") if "worth_it" in f else "n/a",
-        }
-    return pd.DataFrame(rows).T
-
-
-def new_channel_chart(ax, forecasts: dict[str, dict], target: float):
-    """Return per 1 spent of each new-channel variant with its 10–90% interval and the target."""
-    names = list(forecasts)
-    y = np.arange(len(names))[::-1]
-    v = np.array([forecasts[n].get("return_per_1", np.nan) for n in names])
-    lo = np.array([forecasts[n].get("return_lo", np.nan) for n in names])
-    hi = np.array([forecasts[n].get("return_hi", np.nan) for n in names])
-    ax.barh(y, v, color=["#1b7837" if x >= target else "#b2182b" for x in v], alpha=0.6)
-    ax.errorbar(
-        v, y, xerr=[np.clip(v - lo, 0, None), np.clip(hi - v, 0, None)], fmt="none", ecolor="#333333", capsize=3
-    )
-    ax.axvline(target, color="black", linestyle="--", linewidth=1)
-    ax.set_yticks(y, names)
-    ax.set_xlabel("gross margin per 1 spent (10–90% interval)")
-    worth = sum(bool(forecasts[n].get("worth_it")) for n in names)
-    ax.set_title(f"New channel: {worth} of {len(names)} estimates clear the {target:.0f}:1 target", loc="left")
-    return ax
-
-
-def new_channel_spend(model: PlanModel, channel: str, leads: float) -> float | None:
-    """Spend for ``leads`` at the channel's average cost per lead: the fallback's constant cost per lead,
-    or spend ÷ leads of the fitted curve at the middle of its observed spend range. None if unknown."""
-    f = model.fits.get(channel)
-    if f is None:
-        return None
-    if f.method != "hill":
-        return float(leads * f.params[0])
-    mid = (f.spend_min + f.spend_max) / 2
-    return float(leads * mid / max(float(f.predict(mid)), 1e-9))
-
-
-def scenario_display(summary: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
-    """Readable scenario table: paid spend, leads, customers and return (10–90%), CAC, capacity."""
-    return pd.DataFrame(
-        {
-            f"paid spend ({currency})": [f"{v:,.0f}" for v in summary["spend"]],
-            "paid leads": [f"{v:,.0f}" for v in summary["leads"]],
-            "customers (10–90%)": [
-                f"{v:,.0f} ({lo:,.0f}–{hi:,.0f})"
-                for v, lo, hi in zip(summary["customers"], summary["customers_lo"], summary["customers_hi"])
-            ],
-            "return per 1 (10–90%)": [
-                f"{v:.2f} ({lo:.2f}–{hi:.2f})"
-                for v, lo, hi in zip(summary["return_per_1"], summary["return_lo"], summary["return_hi"])
-            ],
-            f"CAC ({currency})": [f"{v:,.0f}" if np.isfinite(v) else "—" for v in summary["cac"]],
-            "meets target": np.where(summary["meets_target"], "yes", "no"),
-            "all leads vs rep capacity": [
-                f"{a:,.0f} / {c:,.0f}" if np.isfinite(c) else f"{a:,.0f} / n/a"
-                for a, c in zip(summary["all_leads"], summary["capacity"])
-            ],
-        },
-        index=summary.index,
-    )
-
-
-def allocation_display(alloc: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
-    """Readable allocation table: current and optimised spend, change, expected gross margin."""
-    return pd.DataFrame(
-        {
-            f"current ({currency})": [f"{v:,.0f}" for v in alloc["current"]],
-            f"optimised ({currency})": [f"{v:,.0f}" for v in alloc["optimised"]],
-            "change": [
-                f"{v:+.0%}" + (" (held: fallback)" if h else "") for v, h in zip(alloc["change"], alloc["held"])
-            ],
-            f"expected margin now ({currency})": [f"{v:,.0f}" for v in alloc["margin_current"]],
-            f"expected margin optimised ({currency})": [f"{v:,.0f}" for v in alloc["margin_optimised"]],
-        },
-        index=alloc.index,
-    )

@@ -1,0 +1,532 @@
+"""Step 07 — display tables, charts and the what-if sliders of spend planning.
+
+Tables: DataFrames of strings formatted for reading (intervals as text, "n/a" / "—" instead of NaN). Charts: one
+function ``fig_<name>(...) -> matplotlib.figure.Figure`` per chart, drawn with the theme and colours of
+:mod:`salesaudit.plots` on a figure pyplot no longer holds (:func:`salesaudit.plots.new_figure`), so the notebook
+shows it once with ``display(fig)``; titles come from :mod:`salesaudit.steps.planning.story`. The ``*_chart(ax, …)``
+functions draw one chart on a given axes (the ``fig_*`` functions use them; they are also the 0.1 API).
+:func:`what_if_widget` is the live notebook's ipywidgets front end.
+"""
+
+from __future__ import annotations
+
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from salesaudit import plots, text
+from salesaudit.plots import COLORS
+from salesaudit.steps.planning import story
+from salesaudit.steps.planning.metrics import STAGE_STEPS, PlanModel, ResponseFit, deseasonalised, recompute
+
+__all__ = [
+    # tables
+    "roi_display",
+    "fits_table",
+    "rates_wide",
+    "delay_display",
+    "display_table",
+    "scenario_display",
+    "new_channel_table",
+    "allocation_display",
+    # charts
+    "fig_roi",
+    "fig_response",
+    "fig_conversion",
+    "fig_plan",
+    "fig_baseline_plan",
+    "fig_scenarios",
+    "fig_new_channel",
+    "fig_allocation",
+    # drawing on a given axes (the 0.1 API)
+    "roi_chart",
+    "response_chart",
+    "plan_chart",
+    "scenario_chart",
+    "new_channel_chart",
+    "allocation_chart",
+    # the live notebook
+    "what_if_widget",
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# tables
+# --------------------------------------------------------------------------------------------------
+def roi_display(roi: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
+    """Readable ROI table (rounded; return with its 90% interval)."""
+    return pd.DataFrame(
+        {
+            f"spend ({currency})": [f"{v:,.0f}" for v in roi["spend"]],
+            "leads": [f"{v:,.0f}" for v in roi["leads"]],
+            "new customers": [f"{v:,.0f}" for v in roi["customers"]],
+            f"won revenue ({currency})": [f"{v:,.0f}" for v in roi["revenue"]],
+            "return per 1 spent": [
+                f"{r:.2f} ({lo:.2f}–{hi:.2f})" if np.isfinite(lo) else f"{r:.2f}"
+                for r, lo, hi in zip(roi["return_per_1"], roi["return_lo"], roi["return_hi"])
+            ],
+            f"CAC ({currency})": [f"{v:,.0f}" if np.isfinite(v) else "n/a" for v in roi["cac"]],
+            "meets target": np.where(roi["meets_target"], "yes", "no"),
+        },
+        index=roi.index,
+    )
+
+
+def fits_table(fits: dict[str, ResponseFit], currency: str = "EUR") -> pd.DataFrame:
+    """Readable table, one row per channel: model, months, spend range, fitted parameters, fit error
+    (mean absolute % error on the observed months) and why a channel fell back."""
+    rows = []
+    for ch, f in fits.items():
+        hillp = np.exp(f.params) if f.method == "hill" else [np.nan] * 3
+        hill_ = f.method == "hill"
+        rows.append(
+            {
+                "channel": ch,
+                "model": "Hill curve" if hill_ else "fallback: cost per lead",
+                "months": f.n_months,
+                "spend CV": f"{f.spend_cv:.2f}",
+                f"monthly spend ({currency})": f"{f.spend_min:,.0f}–{f.spend_max:,.0f}",
+                "vmax (leads/month)": f"{hillp[0]:,.0f}" if hill_ else "",
+                f"k ({currency}/month)": f"{hillp[1]:,.0f}" if hill_ else "",
+                "h": f"{hillp[2]:.2f}" if hill_ else "",
+                f"cost per lead ({currency})": "" if hill_ else f"{f.params[0]:,.0f}",
+                "fit error": f"{f.fit_error:.1%}" if hill_ else "",
+                "why": "" if hill_ else f.note.split(" — ")[-1],
+            }
+        )
+    return pd.DataFrame(rows).set_index("channel")
+
+
+def rates_wide(rates: pd.DataFrame) -> pd.DataFrame:
+    """Readable table: one row per channel, per step ``rate (lo–hi), k/n``."""
+    f = rates.assign(
+        cell=[
+            f"{r:.1%} ({lo:.1%}–{hi:.1%}), {k:,.0f}/{n:,.0f}"
+            for r, lo, hi, k, n in zip(rates["rate"], rates["lo"], rates["hi"], rates["k"], rates["n"])
+        ]
+    )
+    return f.pivot(index="channel", columns="step", values="cell")[[f"{a}→{b}" for a, b in STAGE_STEPS]]
+
+
+def delay_display(delay: pd.DataFrame) -> pd.DataFrame:
+    """The lead→customer delay as whole days ("—" where too few customers to measure)."""
+    names = {"p10_days": "10th pct (days)", "median_days": "median (days)", "p90_days": "90th pct (days)"}
+    return delay.apply(lambda c: c.map(lambda v: f"{v:,.0f}" if np.isfinite(v) else "—")).rename(columns=names)
+
+
+def display_table(table: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
+    """Formatted plan table: each output as ``mean (10%–90%)`` text (revenue in thousands; :func:`text.num_interval`)."""
+    table = table.assign(
+        revenue_k=table["revenue"] / 1000,
+        revenue_k_lo=table["revenue_lo"] / 1000,
+        revenue_k_hi=table["revenue_hi"] / 1000,
+    )
+
+    def fmt(m, d=0):
+        return [text.num_interval(v, lo, hi, d) for v, lo, hi in zip(table[m], table[f"{m}_lo"], table[f"{m}_hi"])]
+
+    return pd.DataFrame(
+        {
+            f"spend ({currency})": ["" if not np.isfinite(v) else f"{v:,.0f}" for v in table["spend"]],
+            "leads": fmt("leads"),
+            "MQL": fmt("mql"),
+            "SQL": fmt("sql"),
+            "customers": fmt("customers"),
+            f"revenue ({currency} k)": fmt("revenue_k"),
+            "return per 1": fmt("return_per_1", 2),
+            f"CAC ({currency})": fmt("cac"),
+        },
+        index=table.index,
+    )
+
+
+def scenario_display(summary: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
+    """Readable scenario table: paid spend, leads, customers and return (10–90%), CAC, capacity."""
+    return pd.DataFrame(
+        {
+            f"paid spend ({currency})": [f"{v:,.0f}" for v in summary["spend"]],
+            "paid leads": [f"{v:,.0f}" for v in summary["leads"]],
+            "customers (10–90%)": [
+                f"{v:,.0f} ({lo:,.0f}–{hi:,.0f})"
+                for v, lo, hi in zip(summary["customers"], summary["customers_lo"], summary["customers_hi"])
+            ],
+            "return per 1 (10–90%)": [
+                f"{v:.2f} ({lo:.2f}–{hi:.2f})"
+                for v, lo, hi in zip(summary["return_per_1"], summary["return_lo"], summary["return_hi"])
+            ],
+            f"CAC ({currency})": [f"{v:,.0f}" if np.isfinite(v) else "—" for v in summary["cac"]],
+            "meets target": np.where(summary["meets_target"], "yes", "no"),
+            "all leads vs rep capacity": [
+                f"{a:,.0f} / {c:,.0f}" if np.isfinite(c) else f"{a:,.0f} / n/a"
+                for a, c in zip(summary["all_leads"], summary["capacity"])
+            ],
+        },
+        index=summary.index,
+    )
+
+
+def new_channel_table(forecasts: dict[str, dict], currency: str = "EUR") -> pd.DataFrame:
+    """One row per new-channel variant: leads, rate, customers (10–90%), margin, return, worth it."""
+    rows = {}
+    for name, f in forecasts.items():
+        rows[name] = {
+            "leads": f"{f['leads']:,.0f}",
+            "lead→customer": f"{f['rate']:.1%}",
+            "customers (10–90%)": f"{f['customers']:.2f} ({f['customers_lo']:.0f}–{f['customers_hi']:.0f})",
+            f"spend ({currency})": f"{f['spend']:,.0f}" if np.isfinite(f.get("spend", np.nan)) else "not given",
+            f"gross margin ({currency})": f"{f['margin']:,.0f}" if np.isfinite(f.get("margin", np.nan)) else "unknown",
+            "return per 1 (10–90%)": (
+                f"{f['return_per_1']:.2f} ({f['return_lo']:.2f}–{f['return_hi']:.2f})" if "return_per_1" in f else "n/a"
+            ),
+            "worth it": ("yes" if f.get("worth_it") else "no") if "worth_it" in f else "n/a",
+        }
+    return pd.DataFrame(rows).T
+
+
+def allocation_display(alloc: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
+    """Readable allocation table: current and optimised spend, change, expected gross margin."""
+    return pd.DataFrame(
+        {
+            f"current ({currency})": [f"{v:,.0f}" for v in alloc["current"]],
+            f"optimised ({currency})": [f"{v:,.0f}" for v in alloc["optimised"]],
+            "change": [
+                f"{v:+.0%}" + (" (held: fallback)" if h else "") for v, h in zip(alloc["change"], alloc["held"])
+            ],
+            f"expected margin now ({currency})": [f"{v:,.0f}" for v in alloc["margin_current"]],
+            f"expected margin optimised ({currency})": [f"{v:,.0f}" for v in alloc["margin_optimised"]],
+        },
+        index=alloc.index,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# charts
+# --------------------------------------------------------------------------------------------------
+def roi_chart(ax, roi: pd.DataFrame, target: float):
+    """Return per 1 spent by paid channel (90% interval) against the target line."""
+    ch = roi.drop(index="Total (paid)", errors="ignore").sort_values("return_per_1")
+    y = np.arange(len(ch))
+    v = ch["return_per_1"].to_numpy(float)
+    lo = np.nan_to_num(ch["return_lo"].to_numpy(float), nan=0.0)
+    hi = np.where(np.isfinite(ch["return_hi"]), ch["return_hi"], v)
+    ax.barh(y, v, color=[COLORS["meets"] if x >= target else COLORS["misses"] for x in v], alpha=0.65)
+    ax.errorbar(
+        v, y, xerr=[np.clip(v - lo, 0, None), np.clip(hi - v, 0, None)], fmt="none", ecolor=COLORS["ink"], capsize=3
+    )
+    ax.axvline(target, color=COLORS["strong"], linestyle="--", linewidth=1)
+    ax.text(target, len(ch) - 0.4, f" target {target:.1f}:1", fontsize=8, va="bottom")
+    ax.set_yticks(y, list(ch.index))
+    ax.set_xlabel("gross margin returned per 1 spent (90% interval)")
+    ax.set_title(story.roi_title(roi, target), loc="left")
+    return ax
+
+
+def fig_roi(roi: pd.DataFrame, target: float) -> Figure:
+    """Return per 1 spent by paid channel this quarter with its 90% interval, against the target
+    (:func:`metrics.quarter_roi`)."""
+    fig, ax = plots.new_figure(figsize=(9, 3.8))
+    roi_chart(ax, roi, target)
+    return fig
+
+
+def _response_grid(n_channels: int) -> tuple[int, int, tuple[float, float]]:
+    """(rows, columns, figure size) of the small multiples: three per row."""
+    ncol = 3
+    nrow = max(int(np.ceil(n_channels / ncol)), 1)
+    return nrow, ncol, (10, 2.5 * nrow + 0.4)
+
+
+def _response_panels(
+    fig: Figure, axes, fits: dict[str, ResponseFit], monthly: pd.DataFrame, season: pd.Series, currency: str
+) -> Figure:
+    chans = list(fits)
+    adj = deseasonalised(monthly, season)
+    for ax, ch in zip(axes.ravel(), chans):
+        f = fits[ch]
+        d = adj.loc[adj["channel"] == ch]
+        grid = np.linspace(0, f.spend_max * 1.3, 80)
+        ax.scatter(d["spend"] / 1000, d["leads_adj"], s=14, color=COLORS["deep"], alpha=0.8)
+        hill_ = f.method == "hill"
+        ax.plot(
+            grid / 1000,
+            f.predict(grid),
+            color=COLORS["fit"] if hill_ else COLORS["misses"],
+            linestyle="-" if hill_ else "--",
+        )
+        ax.axvspan(f.spend_min / 1000, f.spend_max / 1000, color=COLORS["neutral"], alpha=0.25, lw=0)
+        ax.set_title(
+            f"{ch}: {'Hill fit' if hill_ else 'fallback (cost per lead)'}",
+            fontsize=10,
+            loc="left",
+            color=COLORS["strong"] if hill_ else COLORS["misses"],
+        )
+        ax.set_xlabel(f"monthly spend ({currency} k)", fontsize=8)
+        ax.set_ylabel("leads / month", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+    for ax in axes.ravel()[len(chans) :]:
+        ax.axis("off")
+    fig.suptitle(story.response_title(), fontweight="bold", x=0.01, ha="left", fontsize=11)
+    return fig
+
+
+def fig_response(
+    fits: dict[str, ResponseFit], monthly: pd.DataFrame, season: pd.Series, currency: str = "EUR"
+) -> Figure:
+    """Small multiples, one per fitted channel: deseasonalised monthly leads vs monthly spend, with the fitted
+    curve (or the fallback line, dashed red) and the observed spend range (grey band). ``monthly``:
+    :func:`metrics.monthly_spend_leads` (channels without a fit are not drawn)."""
+    nrow, ncol, size = _response_grid(len(fits))
+    fig, axes = plots.new_figure(nrow, ncol, figsize=size, squeeze=False)
+    return _response_panels(fig, axes, fits, monthly, season, currency)
+
+
+def response_chart(fits: dict[str, ResponseFit], monthly: pd.DataFrame, season: pd.Series, currency: str = "EUR"):
+    """:func:`fig_response` on a figure pyplot still holds (the 0.1 API: ``plt.show()`` shows it)."""
+    nrow, ncol, size = _response_grid(len(fits))
+    fig, axes = plt.subplots(nrow, ncol, figsize=size, squeeze=False)
+    return _response_panels(fig, axes, fits, monthly, season, currency)
+
+
+def fig_conversion(l2c: pd.DataFrame) -> Figure:
+    """Lead→customer rate per channel with its 10–90% interval (:func:`metrics.lead_to_customer`)."""
+    fig, ax = plots.new_figure(figsize=(9, 3.4))
+    plots.interval_bars(
+        ax, list(l2c.index), l2c["rate"], l2c["lo"], l2c["hi"], xlabel="lead → customer (10–90% interval)"
+    )
+    ax.set_title(story.conversion_title(l2c), loc="left")
+    return fig
+
+
+def plan_chart(ax, table: pd.DataFrame, target: float, title: str | None = None):
+    """Return per 1 spent per channel with its 10–90% interval and the target line (title: ``title`` or
+    :func:`story.plan_title`)."""
+    y = np.arange(len(table))[::-1]
+    v = table["return_per_1"].to_numpy(float)
+    lo, hi = table["return_per_1_lo"].to_numpy(float), table["return_per_1_hi"].to_numpy(float)
+    colors = [COLORS["meets"] if x >= target else COLORS["misses"] for x in v]
+    ax.barh(y, v, color=colors, alpha=0.6)
+    ax.errorbar(
+        v, y, xerr=[np.clip(v - lo, 0, None), np.clip(hi - v, 0, None)], fmt="none", ecolor=COLORS["ink"], capsize=3
+    )
+    ax.axvline(target, color=COLORS["strong"], linestyle="--", linewidth=1)
+    ax.text(target, y.max() + 0.55, f" target {target:.1f}:1", fontsize=8, va="bottom")
+    ax.set_yticks(y, list(table.index))
+    ax.set_xlabel("gross margin returned per 1 spent (10–90% interval)")
+    ax.set_title(title or story.plan_title(), loc="left")
+    return ax
+
+
+def fig_plan(
+    table: pd.DataFrame,
+    paid: list[str],
+    target: float,
+    title: str | None = None,
+    figsize: tuple[float, float] = (8, 3.2),
+) -> Figure:
+    """The plan's return per 1 spent for the ``paid`` channels and their total (rows of :func:`metrics.plan_table`)
+    with 10–90% intervals and the target; the live notebook's chart."""
+    fig, ax = plots.new_figure(figsize=figsize)
+    plan_chart(ax, table.loc[[*paid, "Total (paid)"]], target, title)
+    return fig
+
+
+def fig_baseline_plan(table: pd.DataFrame, paid: list[str], target: float, next_label: str) -> Figure:
+    """:func:`fig_plan` of the baseline plan (this quarter's spend) for the report."""
+    return fig_plan(table, paid, target, story.baseline_plan_title(next_label), figsize=(9, 3.6))
+
+
+def scenario_chart(axes, summary: pd.DataFrame, target: float, currency: str = "EUR"):
+    """Two panels: expected customers and return per 1 spent per scenario (10–90% interval), target line."""
+    names = list(summary.index)
+    y = np.arange(len(names))[::-1]
+    for ax, (m, lo, hi, label) in zip(
+        axes,
+        [
+            ("customers", "customers_lo", "customers_hi", "new customers (eventual)"),
+            ("return_per_1", "return_lo", "return_hi", "gross margin per 1 spent"),
+        ],
+    ):
+        v = summary[m].to_numpy(float)
+        ax.barh(y, v, color=COLORS["deep"], alpha=0.6)
+        ax.errorbar(
+            v,
+            y,
+            xerr=[v - summary[lo].to_numpy(float), summary[hi].to_numpy(float) - v],
+            fmt="none",
+            ecolor=COLORS["ink"],
+            capsize=3,
+        )
+        ax.set_xlabel(f"{label} (10–90% interval)")
+        ax.set_yticks(y, names if ax is axes[0] else [""] * len(names))
+    axes[1].axvline(target, color=COLORS["strong"], linestyle="--", linewidth=1)
+    axes[1].text(target, len(names) - 0.45, f" target {target:.0f}:1", fontsize=8)
+    axes[0].set_title(story.scenario_title(summary), loc="left")
+    return axes
+
+
+def fig_scenarios(summary: pd.DataFrame, target: float, currency: str = "EUR") -> Figure:
+    """Expected customers (left) and return per 1 spent (right) per scenario of :func:`metrics.scenarios`."""
+    fig, axes = plots.new_figure(1, 2, figsize=(10, 3.4))
+    scenario_chart(axes, summary, target, currency)
+    return fig
+
+
+def new_channel_chart(ax, forecasts: dict[str, dict], target: float):
+    """Return per 1 spent of each new-channel variant with its 10–90% interval and the target."""
+    names = list(forecasts)
+    y = np.arange(len(names))[::-1]
+    v = np.array([forecasts[n].get("return_per_1", np.nan) for n in names])
+    lo = np.array([forecasts[n].get("return_lo", np.nan) for n in names])
+    hi = np.array([forecasts[n].get("return_hi", np.nan) for n in names])
+    ax.barh(y, v, color=[COLORS["meets"] if x >= target else COLORS["misses"] for x in v], alpha=0.6)
+    ax.errorbar(
+        v, y, xerr=[np.clip(v - lo, 0, None), np.clip(hi - v, 0, None)], fmt="none", ecolor=COLORS["ink"], capsize=3
+    )
+    ax.axvline(target, color=COLORS["strong"], linestyle="--", linewidth=1)
+    ax.set_yticks(y, names)
+    ax.set_xlabel("gross margin per 1 spent (10–90% interval)")
+    ax.set_title(story.new_channel_title(forecasts, target), loc="left")
+    return ax
+
+
+def fig_new_channel(forecasts: dict[str, dict], target: float) -> Figure:
+    """Return per 1 spent of each estimate of :func:`metrics.new_channel_forecasts` (when
+    :func:`metrics.forecasts_priced`) against the target."""
+    fig, ax = plots.new_figure(figsize=(9, 2.6))
+    new_channel_chart(ax, forecasts, target)
+    return fig
+
+
+def allocation_chart(ax, alloc: pd.DataFrame, currency: str = "EUR"):
+    """Grouped bars: current vs optimised quarterly spend per paid channel (in thousands)."""
+    a = alloc.drop(index="Total")
+    x = np.arange(len(a))
+    ax.bar(x - 0.2, a["current"] / 1000, width=0.4, label="current split", color=COLORS["status_quo"])
+    ax.bar(x + 0.2, a["optimised"] / 1000, width=0.4, label="optimised split", color=COLORS["meets"])
+    ax.set_xticks(x, [f"{c}{' (held)' if h else ''}" for c, h in zip(a.index, a["held"])], fontsize=9)
+    ax.set_ylabel(f"quarterly spend ({currency} k)")
+    ax.set_title(story.allocation_title(alloc, currency), loc="left")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def fig_allocation(alloc: pd.DataFrame, currency: str = "EUR") -> Figure:
+    """Current vs optimised quarterly spend per paid channel (:func:`metrics.optimise_split`)."""
+    fig, ax = plots.new_figure(figsize=(9, 3.6))
+    allocation_chart(ax, alloc, currency)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------------
+# widget (interactive notebook only)
+# --------------------------------------------------------------------------------------------------
+def what_if_widget(model: PlanModel):
+    """Sliders for next quarter's spend per paid channel, the total budget, the number of reps and an
+    SQL→customer rate override; the output table (:func:`display_table`, :func:`story.plan_sentences`) and chart
+    (:func:`fig_plan`) update on every move (:func:`metrics.recompute`)."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    cur = model.current_spend
+    style = {"description_width": "150px"}
+    layout = w.Layout(width="520px")
+    sliders = {
+        c: w.FloatSlider(
+            value=round(float(cur[c]), -2),
+            min=0.0,
+            max=round(float(cur[c]) * 2.5, -2),
+            step=max(round(float(cur[c]) / 50, -2), 100.0),
+            description=f"{c} spend",
+            readout_format=",.0f",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        )
+        for c in model.paid
+    }
+    total = w.FloatSlider(
+        value=round(float(cur.sum()), -2),
+        min=0.0,
+        max=round(float(cur.sum()) * 2.5, -2),
+        step=max(round(float(cur.sum()) / 100, -2), 100.0),
+        description="total budget",
+        readout_format=",.0f",
+        continuous_update=False,
+        style=style,
+        layout=layout,
+    )
+    reps = w.IntSlider(
+        value=max(model.n_reps, 1),
+        min=1,
+        max=max(3 * model.n_reps, 10),
+        description="reps",
+        continuous_update=False,
+        style=style,
+        layout=layout,
+    )
+    close = w.FloatSlider(
+        value=0.0,
+        min=0.0,
+        max=0.8,
+        step=0.01,
+        description="SQL→customer override",
+        readout_format=".0%",
+        continuous_update=False,
+        style=style,
+        layout=layout,
+    )
+    note = w.HTML("<small>SQL→customer override 0% = use each channel's history.</small>")
+    table_out = w.HTML()
+    table_out.add_class("plan-table")
+    chart_out = w.Output()
+    busy = {"total": False}
+
+    def update(_=None) -> None:
+        spend = {c: s.value for c, s in sliders.items()}
+        ov = {"sql→customer": close.value} if close.value > 0 else None
+        t0 = time.perf_counter()
+        tab, cap = recompute(model, spend, reps.value, ov)
+        ms = (time.perf_counter() - t0) * 1000
+        sent = story.plan_sentences(model, tab, cap, "Plan")
+        table_out.value = (
+            display_table(tab, model.currency).to_html(classes="plan")
+            + "<ul>"
+            + "".join(f"<li>{s}</li>" for s in sent)
+            + "</ul>"
+            + f"<small>recomputed in {ms:.0f} ms ({model.n_draws:,} simulations)</small>"
+        )
+        with chart_out:
+            chart_out.clear_output(wait=True)
+            display(fig_plan(tab, model.paid, model.roi_target))
+
+    def on_total(change) -> None:
+        if busy["total"]:
+            return
+        busy["total"] = True
+        old = sum(s.value for s in sliders.values())
+        for s in sliders.values():
+            s.value = s.value * change["new"] / old if old > 0 else change["new"] / len(sliders)
+        busy["total"] = False
+        update()
+
+    def on_channel(_change) -> None:
+        if busy["total"]:
+            return
+        busy["total"] = True
+        total.value = sum(s.value for s in sliders.values())
+        busy["total"] = False
+        update()
+
+    for s in sliders.values():
+        s.observe(on_channel, names="value")
+    total.observe(on_total, names="value")
+    reps.observe(update, names="value")
+    close.observe(update, names="value")
+    update()
+    controls = w.VBox([*sliders.values(), total, reps, close, note])
+    return w.VBox([controls, table_out, chart_out])
