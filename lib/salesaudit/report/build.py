@@ -5,8 +5,8 @@ Phases (timed, printed at the end):
 1. **validate** — ``io.load`` validates the data and caches it as Parquet, once; bad data stops here
    (``DataContractError`` → one line per problem, exit 2).
 2. **execute** — every ``notebooks/NN_*.ipynb`` except ``00_*`` runs with papermill's Python API in a
-   thread pool (one kernel per notebook, ``--workers`` = the number of cores), with a tqdm bar naming
-   the notebooks running.
+   thread pool (``--workers`` = the number of cores; each thread's notebooks run in a warm kernel with
+   a fresh namespace, see :mod:`salesaudit.report.execute`), with a tqdm bar naming the notebooks running.
 3. **compare** — the previous quarter's figures: ``reports/<prev Q>/summary.json`` when it was built
    from the same data, else the step notebooks executed for the previous quarter (figures only, cached
    under the loader cache keyed by data, notebooks and code, so a warm build skips it). ``--no-compare``

@@ -1,8 +1,21 @@
-"""Execute an audit notebook in-process with papermill's Python API and read its recorded figures."""
+"""Execute an audit notebook in-process with papermill's Python API and read its recorded figures.
+
+Warm kernels: a kernel is started once per process (one per notebook running at the same time), the
+heavy imports done once (pandas, matplotlib, seaborn/scipy, pandera, the salesaudit steps), and every
+notebook then runs through an idle warm kernel with a **fresh namespace**: before each notebook the
+user namespace, IPython history and execution counter are reset, figures closed, and matplotlib's
+rcParams, pandas' options, warning filters, the environment and the working folder restored to what
+they were after warm-up. A kernel whose notebook failed, timed out or died is shut down, never reused.
+``SALESAUDIT_WARM_KERNELS=0`` turns this off (a new kernel per notebook, as papermill does).
+"""
 
 from __future__ import annotations
 
+import atexit
+import hashlib
+import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +48,13 @@ def _engine():
 
     class Engine(NBClientEngine):
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, skip_tags=(), **kwargs):  # noqa: ANN001
+        def execute_managed_notebook(cls, nb_man, kernel_name, skip_tags=(), warm=None, **kwargs):  # noqa: ANN001
             nb = nb_man.nb
             if skip_tags:
                 nb.cells = [c for c in nb.cells if not (_tags(c) & set(skip_tags))]
             try:
+                if warm is not None:
+                    return _execute_on(warm, nb_man, kernel_name, **kwargs)
                 return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
             except CellTimeoutError:
                 timeout = kwargs.get("execution_timeout")
@@ -64,6 +79,217 @@ def _engine():
                 ) from None
 
     return Engine
+
+
+def _execute_on(warm: WarmKernel, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+    """papermill's ``NBClientEngine.execute_managed_notebook``, on the running kernel of ``warm`` (the
+    client's channels are closed afterwards; the kernel is left running)."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    start_timeout = kwargs.pop("start_timeout", 60)
+    execution_timeout = kwargs.pop("execution_timeout", None)
+    safe_kwargs = remove_args(["timeout", "startup_timeout", "extra_arguments", "input_path"], **kwargs)
+    final_kwargs = merge_kwargs(
+        safe_kwargs,
+        timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+        startup_timeout=start_timeout,
+        kernel_name=kernel_name,
+        log=logger,
+    )
+    client = PapermillNotebookClient(nb_man, km=warm.km, **final_kwargs)
+    try:
+        return client.execute()
+    finally:
+        if client.kc is not None:
+            client.kc.stop_channels()
+
+
+# --------------------------------------------------------------------------------------------------
+# warm kernels
+# --------------------------------------------------------------------------------------------------
+#: modules every notebook imports: imported once when a warm kernel starts
+WARM_IMPORTS = (
+    "numpy",
+    "pandas",
+    "matplotlib.pyplot",
+    "seaborn",
+    "scipy.stats",
+    "pandera",
+    "IPython.display",
+    "salesaudit",
+    "salesaudit.report.nb",
+    "salesaudit.report.record",
+    "salesaudit.report.sections",
+    "salesaudit.report.summary",
+    "salesaudit.steps.process",
+    "salesaudit.steps.tools",
+    "salesaudit.steps.leads",
+    "salesaudit.steps.reporting",
+    "salesaudit.steps.sales",
+    "salesaudit.steps.service",
+    "salesaudit.steps.planning",
+)
+
+#: run (silently, outside the history) once in a new kernel: the imports, then a snapshot of the state
+#: that :data:`_RESET_CODE` restores before each notebook
+_WARM_UP_CODE = """
+import importlib as __il, sys as __sys
+for __m in {imports!r}:
+    __il.import_module(__m)
+def __salesaudit_snapshot():
+    import copy, os, warnings, matplotlib
+    return {{
+        "rc": {{k: v for k, v in matplotlib.rcParams.items() if k != "backend"}},
+        "env": dict(os.environ),
+        "cwd": os.getcwd(),
+        "warnings": list(warnings.filters),
+        "path": list(__sys.path),
+    }}
+__il.import_module("salesaudit.report.execute")._KERNEL_STATE = __salesaudit_snapshot()
+del __il, __m, __salesaudit_snapshot
+"""
+
+_RESET_CODE = """
+def __salesaudit_reset():
+    import os, sys, warnings, matplotlib, matplotlib.pyplot as plt, pandas as pd
+    from IPython import get_ipython
+    from salesaudit.report.execute import _KERNEL_STATE as state
+    plt.close("all")
+    get_ipython().reset(new_session=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        matplotlib.rcParams.update(state["rc"])
+        pd.reset_option("all")
+    warnings.filters[:] = state["warnings"]
+    os.environ.clear()
+    os.environ.update(state["env"])
+    os.chdir(state["cwd"])
+    sys.path[:] = state["path"]
+__salesaudit_reset()
+"""
+
+#: variables that change while a process runs without changing what a kernel computes
+_ENV_NOT_KEYED = frozenset({"PYTEST_CURRENT_TEST"})
+
+_KERNEL_STATE: dict[str, Any] = {}  # filled inside a kernel by _WARM_UP_CODE
+
+
+def warm_kernels_enabled() -> bool:
+    return os.environ.get("SALESAUDIT_WARM_KERNELS", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+class WarmKernel:
+    """One running kernel, its heavy imports done. Use it from one thread at a time."""
+
+    def __init__(self, kernel_name: str, extra_arguments: list[str], cwd: str, start_timeout: float) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self.km = AsyncKernelManager(kernel_name=kernel_name)
+        run_sync(self.km.start_kernel)(extra_arguments=list(extra_arguments), cwd=cwd)
+        self.runs = 0
+        try:
+            self._run(_WARM_UP_CODE.format(imports=WARM_IMPORTS), timeout=start_timeout)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _run(self, code: str, timeout: float) -> None:
+        """Execute ``code`` silently (nothing stored in the history, no output); raise if it fails."""
+        from jupyter_client.blocking import BlockingKernelClient
+
+        kc = BlockingKernelClient()
+        kc.load_connection_info(self.km.get_connection_info())
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=timeout)
+            reply = kc.execute_interactive(
+                code, silent=True, store_history=False, timeout=timeout, output_hook=lambda msg: None
+            )
+        finally:
+            kc.stop_channels()
+        content = reply.get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"warm kernel: {content.get('ename', 'error')}: {content.get('evalue', '')}")
+
+    def alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        try:
+            return bool(run_sync(self.km.is_alive)())
+        except Exception:  # noqa: BLE001 — a kernel we cannot ask is not reused
+            return False
+
+    def reset(self, timeout: float = 120) -> None:
+        """A fresh namespace, as in a new kernel (see the module docstring)."""
+        self._run(_RESET_CODE, timeout=timeout)
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001, S110 — already gone
+            pass
+
+
+class KernelPool:
+    """Idle warm kernels of this process, by kernel name, arguments, working folder and environment
+    (a kernel inherits the environment when it starts: a changed ``SALESAUDIT_CACHE`` or ``PYTHONPATH``
+    needs a new one). At most ``max_idle`` idle kernels are kept per key; all are shut down at exit."""
+
+    def __init__(self, max_idle: int | None = None) -> None:
+        self.max_idle = max_idle or max(1, os.cpu_count() or 1)
+        self._idle: dict[str, list[WarmKernel]] = {}
+        self._lock = threading.Lock()
+        self.started = 0
+
+    @staticmethod
+    def key(kernel_name: str, extra_arguments: list[str], cwd: str) -> str:
+        env = json.dumps(sorted((k, v) for k, v in os.environ.items() if k not in _ENV_NOT_KEYED))
+        raw = json.dumps([kernel_name, list(extra_arguments), cwd, env])
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def acquire(
+        self, kernel_name: str, extra_arguments: list[str], cwd: str, start_timeout: float
+    ) -> tuple[str, WarmKernel]:
+        key = self.key(kernel_name, extra_arguments, cwd)
+        while True:
+            with self._lock:
+                kernel = self._idle.get(key, []).pop() if self._idle.get(key) else None
+            if kernel is None:
+                with self._lock:
+                    self.started += 1
+                return key, WarmKernel(kernel_name, extra_arguments, cwd, start_timeout)
+            if kernel.alive():
+                try:
+                    kernel.reset()
+                    return key, kernel
+                except Exception:  # noqa: BLE001 — a kernel that cannot be reset is replaced
+                    pass
+            kernel.shutdown()
+
+    def release(self, key: str, kernel: WarmKernel, healthy: bool) -> None:
+        kernel.runs += 1
+        with self._lock:
+            idle = self._idle.setdefault(key, [])
+            if healthy and len(idle) < self.max_idle:
+                idle.append(kernel)
+                return
+        kernel.shutdown()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            kernels = [k for ks in self._idle.values() for k in ks]
+            self._idle.clear()
+        for k in kernels:
+            k.shutdown()
+
+
+POOL = KernelPool()
+atexit.register(POOL.shutdown)
 
 
 def _register_engine() -> None:
@@ -117,9 +343,7 @@ def run_notebook(
     params.update(extra_parameters or {})
     out = str(out_path) if out_path is not None else os.devnull
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    return pm.execute_notebook(
-        str(src),
-        out,
+    kwargs = dict(
         parameters=params,
         kernel_name=KERNEL,
         cwd=str(PROJECT_ROOT),
@@ -131,3 +355,14 @@ def run_notebook(
         skip_tags=tuple(skip_tags),
         **engine_kwargs,
     )
+    if not warm_kernels_enabled():
+        return pm.execute_notebook(str(src), out, **kwargs)
+    args = list(engine_kwargs.get("extra_arguments") or [])
+    key, warm = POOL.acquire(KERNEL, args, str(PROJECT_ROOT), KERNEL_START_TIMEOUT)
+    healthy = False
+    try:
+        nb = pm.execute_notebook(str(src), out, warm=warm, **kwargs)
+        healthy = warm.alive()
+        return nb
+    finally:
+        POOL.release(key, warm, healthy)
