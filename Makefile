@@ -71,7 +71,7 @@ lint: $(STAMP) ## ruff lint + format check, and check notebooks are stripped of 
 format: $(STAMP) ## Format the code with ruff and strip notebook outputs
 	$(VENV)/bin/ruff format lib tests bench
 	$(VENV)/bin/ruff check --fix lib tests bench
-	$(VENV)/bin/nbstripout --extra-keys "metadata.kernelspec.display_name" notebooks/*.ipynb
+	$(VENV)/bin/nbstripout notebooks/*.ipynb
 
 lab: setup $(DATA)/leads.csv ## Open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks/
