@@ -52,6 +52,10 @@ from salesaudit.data.coverage import Coverage, coverage_of
 from salesaudit.data.io import AuditData, foreign_key_findings, stage_order_violations
 
 __all__ = [
+    "RECOUNTED_LOADER_CHECKS",
+    "is_recounted",
+    "loader_only_findings",
+    "loader_disagreements",
     "CHECK_COLUMNS",
     "DIMENSIONS",
     "DIMENSION_WEIGHT",
@@ -1118,6 +1122,42 @@ def unjudged(snap: Snapshot) -> pd.DataFrame:
         if col and t not in ("reps", "campaigns", "content") and not snap.records(t, col):
             rows.append((t, "freshness", "freshness", f"cannot judge how up to date the {t} table is: it has no {col}"))
     return pd.DataFrame(rows, columns=UNJUDGED_COLUMNS)
+
+
+#: checks the loader runs on the whole export that step 04 runs again on the data as it stood at the
+#: quarter end (same names in ``AuditData.findings`` and :func:`checks`); the report shows step 04's counts
+RECOUNTED_LOADER_CHECKS = ("channel_spelling", "stage_order", "foreign_key:")
+
+
+def is_recounted(check: str) -> bool:
+    """True when step 04 counts ``check`` again as of the quarter end (:data:`RECOUNTED_LOADER_CHECKS`)."""
+    return any(check == c or (c.endswith(":") and check.startswith(c)) for c in RECOUNTED_LOADER_CHECKS)
+
+
+def loader_only_findings(findings: pd.DataFrame) -> pd.DataFrame:
+    """The loader's findings that step 04 does not count again (``check`` not :func:`is_recounted`)."""
+    if findings is None or not len(findings):
+        return findings
+    return findings.loc[~findings["check"].map(is_recounted)]
+
+
+def loader_disagreements(snap: Snapshot, check_table: pd.DataFrame) -> pd.DataFrame:
+    """Recounted checks whose count on ``snap`` differs from the loader's (``snap.loader_counts``).
+
+    On the whole export (:func:`whole_snapshot`) both count the same rows, so any row here is a bug in one
+    of them; on an earlier quarter's snapshot records created later make the loader's count larger.
+    Columns: table, check, loader, step04.
+    """
+    rows = []
+    for key, n in sorted(snap.loader_counts.items()):
+        table, check = key.split(":", 1)
+        if not is_recounted(check):
+            continue
+        m = (check_table["table"] == table) & (check_table["check"] == check)
+        mine = int(check_table.loc[m, "count"].sum())
+        if mine != n:
+            rows.append({"table": table, "check": check, "loader": int(n), "step04": mine})
+    return pd.DataFrame(rows, columns=["table", "check", "loader", "step04"])
 
 
 def checks(snap: Snapshot) -> pd.DataFrame:

@@ -18,7 +18,13 @@ from matplotlib.figure import Figure
 from salesaudit import plots
 from salesaudit.data.io import AuditData
 from salesaudit.plots import COLORS
-from salesaudit.steps.reporting.metrics import Snapshot, check_chart_data, duplicate_pairs, duplicates_by_channel
+from salesaudit.steps.reporting.metrics import (
+    Snapshot,
+    check_chart_data,
+    duplicate_pairs,
+    duplicates_by_channel,
+    loader_only_findings,
+)
 from salesaudit.steps.reporting.story import (
     dimension_title,
     duplicate_title,
@@ -154,11 +160,13 @@ def fixes_block(fixes: pd.DataFrame, title: str = "Fixes, most urgent first"):
 
 
 def loader_warnings(data: AuditData):
-    """The loader's own warnings (``AuditData.warnings``: table, check, count, message; index: table), or a
-    note when it found none."""
+    """The loader's own warnings (``AuditData.warnings``: table, check, count, message; index: table) but
+    those step 04 counts again as of the quarter end (stage order, foreign keys, channel spellings: their
+    counts are in the checks below, :func:`~salesaudit.steps.reporting.metrics.loader_only_findings`), or a note."""
     return table_or_note(
-        data.warnings()[["table", "check", "count", "message"]].set_index("table"),
-        "The loader found no problem to warn about.",
+        loader_only_findings(data.warnings())[["table", "check", "count", "message"]].set_index("table"),
+        "The loader found no other problem to warn about (its stage-order, foreign-key and channel-spelling "
+        "warnings are counted below as of the quarter end).",
     )
 
 
