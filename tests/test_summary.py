@@ -195,6 +195,7 @@ def test_formatting():
     assert summ.fmt_value(None, "count") == "n/a"
     assert summ.fmt_change(-0.021, "%") == "−2.1 pp"
     assert summ.fmt_change(-3, "days") == "−3 days"
+    assert summ.fmt_value(5.25, "hours") == "5.2 hours" and summ.fmt_change(1.25, "hours") == "+1.2 hours"
     assert summ.fmt_change(1204, "count") == "+1,204"
     assert summ.fmt_change(12000, "money") == "+EUR 12k"
 

@@ -67,6 +67,11 @@ def days(x, digits: int = 0) -> str:
     return "n/a" if is_missing(x) else f"{float(x):,.{digits}f} days"
 
 
+def hours(x, digits: int = 1) -> str:
+    """``5.3 hours``; ``n/a`` when missing."""
+    return "n/a" if is_missing(x) else f"{float(x):,.{digits}f} hours"
+
+
 def interval(lo, hi, fmt=pct) -> str:
     """``(90% interval 10.2%–14.1%)``."""
     if is_missing(lo) or is_missing(hi):

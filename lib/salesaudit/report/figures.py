@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from salesaudit.data.contract import TABLES
 
-UNITS: tuple[str, ...] = ("%", "days", "money", "count", "ratio", "score", "")
+UNITS: tuple[str, ...] = ("%", "days", "hours", "money", "count", "ratio", "score", "")
 
 
 @dataclass(frozen=True)
@@ -281,7 +281,7 @@ _ROWS: list[tuple[str, str, str, bool | None, str, str]] = [
     (
         "speed_to_first_contact_hours",
         "Speed to first contact (Kaplan–Meier median hours)",
-        "",
+        "hours",
         _DOWN,
         S02,
         "Kaplan–Meier median hours from created_at to first contact (first_contact_at, else the earliest "
@@ -555,7 +555,7 @@ _ROWS: list[tuple[str, str, str, bool | None, str, str]] = [
     (
         "speed_to_lead_hours",
         "Speed to lead (Kaplan–Meier median hours to first contact)",
-        "",
+        "hours",
         _DOWN,
         S05,
         "Kaplan–Meier median hours from created_at to first contact (first_contact_at, else the earliest "
@@ -590,7 +590,7 @@ _ROWS: list[tuple[str, str, str, bool | None, str, str]] = [
     (
         "top_quartile_speed_to_lead_hours",
         "Top-quartile reps: median speed to lead (hours)",
-        "",
+        "hours",
         _DOWN,
         S05,
         "median over the top-quartile reps (skill win rate ≥ its 75th percentile) of each rep's Kaplan–Meier "
@@ -671,7 +671,7 @@ _ROWS: list[tuple[str, str, str, bool | None, str, str]] = [
     (
         "ticket_first_response_hours",
         "First response (median hours)",
-        "",
+        "hours",
         _DOWN,
         S06,
         "Kaplan–Meier median hours opened_at → first_response_at of tickets opened in the quarter, tickets "
@@ -680,7 +680,7 @@ _ROWS: list[tuple[str, str, str, bool | None, str, str]] = [
     (
         "ticket_resolution_hours",
         "Resolution (median hours)",
-        "",
+        "hours",
         _DOWN,
         S06,
         "Kaplan–Meier median hours opened_at → resolved_at of tickets opened in the quarter, tickets "

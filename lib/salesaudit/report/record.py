@@ -4,7 +4,7 @@
 ``application/json`` output tagged as a figure. Tests, the executive summary, ``summary.json`` and the
 quarter-over-quarter comparison read these back with :func:`read_figures` — nothing is computed twice.
 
-Units: ``"%"`` (a share 0–1), ``"days"``, ``"money"``, ``"count"``, ``"ratio"``, ``"score"`` or ``""``.
+Units: ``"%"`` (a share 0–1), ``"days"``, ``"hours"``, ``"money"``, ``"count"``, ``"ratio"``, ``"score"`` or ``""``.
 
 Every figure is registered in :mod:`salesaudit.report.figures` (its label, unit, direction and
 definition). :func:`figure` takes the label, unit and ``higher_is_better`` from there when they are not

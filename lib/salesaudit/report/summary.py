@@ -239,7 +239,7 @@ def headline(
 # formatting
 # --------------------------------------------------------------------------------------------------
 def fmt_value(x: Any, unit: str, currency: str = "EUR") -> str:
-    """A figure in its unit: ``%`` → 12.3%, money → EUR 1.2M, days → 35 days, ratio → 2.35×."""
+    """A figure in its unit: ``%`` → 12.3%, money → EUR 1.2M, days → 35 days, hours → 5.3 hours, ratio → 2.35×."""
     if x is None or _is_nan(x) or not isinstance(x, (int, float, np.floating, np.integer)):
         return "n/a"
     if unit == "%":
@@ -248,6 +248,8 @@ def fmt_value(x: Any, unit: str, currency: str = "EUR") -> str:
         return text.money(x, currency)
     if unit == "days":
         return text.days(x)
+    if unit == "hours":
+        return text.hours(x)
     if unit == "ratio":
         return f"{float(x):.2f}×"
     if unit == "score":
@@ -267,6 +269,8 @@ def fmt_change(x: Any, unit: str, currency: str = "EUR") -> str:
         return sign + text.money(abs(x), currency)
     if unit == "days":
         return f"{sign}{abs(x):,.0f} days"
+    if unit == "hours":
+        return f"{sign}{abs(x):,.1f} hours"
     if unit == "ratio":
         return f"{sign}{abs(x):.2f}"
     if unit == "score":
