@@ -88,7 +88,8 @@ def test_a_kernel_whose_notebook_failed_is_not_reused(tmp_path, warm):
 
 
 def test_warm_and_new_kernels_give_identical_notebooks(small_data, monkeypatch):
-    """Step 03 (many charts and recorded figures): every output, PNG and execution count is the same."""
+    """Step 03 (many charts and recorded figures): every output, PNG and execution count is the same;
+    ``charts=False`` records the same figures without rendering an image."""
 
     def signature(nb):
         out = []
@@ -104,12 +105,16 @@ def test_warm_and_new_kernels_give_identical_notebooks(small_data, monkeypatch):
                     out.append((o["output_type"], o.get("text", o.get("ename"))))
         return out
 
-    runs = {}
-    for mode in ("0", "1", "1"):  # a new kernel; a warm kernel (first use); the same kernel again
+    def pngs(sig):
+        return sum(isinstance(x, tuple) and x[0] == "image/png" for x in sig)
+
+    runs = []
+    # a new kernel; a warm kernel (first use); the same kernel without charts; the same kernel again
+    for mode, charts in (("0", True), ("1", True), ("1", False), ("1", True)):
         monkeypatch.setenv("SALESAUDIT_WARM_KERNELS", mode)
-        nb = execute.run_notebook("03_lead_quality", quarter="2026Q3", data_dir=small_data)
-        runs.setdefault(mode, []).append((read_figures(nb), signature(nb)))
-    cold = runs["0"][0]
-    assert len(cold[0]) >= 20 and sum(isinstance(x, tuple) and x[0] == "image/png" for x in cold[1]) > 3
-    for warm_run in runs["1"]:
-        assert warm_run == cold
+        nb = execute.run_notebook("03_lead_quality", quarter="2026Q3", data_dir=small_data, charts=charts)
+        runs.append((read_figures(nb), signature(nb)))
+    cold, warm, no_charts, warm_again = runs
+    assert len(cold[0]) >= 20 and pngs(cold[1]) > 3
+    assert warm == cold and warm_again == cold  # the charts-off run left the next notebook's charts alone
+    assert no_charts[0] == cold[0] and pngs(no_charts[1]) == 0  # the same figures, no image rendered

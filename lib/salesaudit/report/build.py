@@ -249,6 +249,7 @@ def execute_notebooks(
     extra_parameters: dict[str, Any] | None = None,
     durations: dict[str, float] | None = None,
     cell_timeout: int | None = CELL_TIMEOUT,
+    charts: bool = True,
 ) -> dict[str, dict[str, dict]]:
     """Execute notebooks in parallel (threads; each runs its own kernel) → ``{stem: {figure: payload}}``.
 
@@ -257,6 +258,7 @@ def execute_notebooks(
     longer than ``cell_timeout`` seconds fails its notebook (None/0 = no limit). Raises
     :class:`NotebooksFailed` listing every notebook that failed; notebooks not yet started are then
     cancelled. The wall time of each notebook (kernel start-up included) is put in ``durations`` when given.
+    ``charts=False``: chart images are not rendered (figures only; :func:`execute.run_notebook`).
     """
     from tqdm.auto import tqdm
 
@@ -297,6 +299,7 @@ def execute_notebooks(
                 extra_arguments=KERNEL_ARGS,
                 timeout=cell_timeout,
                 skip_tags=(INTERACTIVE_TAG,),
+                charts=charts,
             )
             return read_figures(nb)
         finally:
@@ -391,6 +394,7 @@ def previous_quarter_figures(
             progress=progress,
             desc=f"{prev.label} figures (for comparison)",
             cell_timeout=cell_timeout,
+            charts=False,  # only the figures are kept: no chart is rendered
         )
     except NotebooksFailed as exc:
         return {}, None, f"could not compute {prev.label} for the comparison ({exc})"

@@ -167,7 +167,31 @@ def __salesaudit_reset():
     os.environ.update(state["env"])
     os.chdir(state["cwd"])
     sys.path[:] = state["path"]
+    saved = state.pop("charts_off", None)
+    if saved:  # undo _CHARTS_OFF_CODE: the figure printers the notebook before us replaced
+        from matplotlib.figure import Figure
+        formatters = get_ipython().display_formatter.formatters
+        for mime, printer in saved.items():
+            formatters[mime].type_printers.pop(Figure, None)
+            if printer is not None:
+                formatters[mime].for_type(Figure, printer)
 __salesaudit_reset()
+"""
+
+#: run after the reset when a notebook's charts are not wanted (figures only): ``display(fig)`` then
+#: renders no image (matplotlib's figure printers answer None); the next reset restores the printers
+_CHARTS_OFF_CODE = """
+def __salesaudit_charts_off():
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+    from salesaudit.report.execute import _KERNEL_STATE as state
+    formatters = get_ipython().display_formatter.formatters
+    saved = {}
+    for mime in ("image/png", "image/jpeg", "image/svg+xml", "application/pdf"):
+        saved[mime] = formatters[mime].type_printers.get(Figure)
+        formatters[mime].for_type(Figure, lambda fig: None)
+    state["charts_off"] = saved
+__salesaudit_charts_off()
 """
 
 #: variables that change while a process runs without changing what a kernel computes
@@ -202,7 +226,7 @@ class WarmKernel:
 
         kc = BlockingKernelClient()
         kc.load_connection_info(self.km.get_connection_info())
-        kc.start_channels()
+        kc.start_channels(hb=False)  # no heartbeat: on a loaded machine a late beat reads as a dead kernel
         try:
             kc.wait_for_ready(timeout=timeout)
             reply = kc.execute_interactive(
@@ -225,6 +249,10 @@ class WarmKernel:
     def reset(self, timeout: float = 120) -> None:
         """A fresh namespace, as in a new kernel (see the module docstring)."""
         self._run(_RESET_CODE, timeout=timeout)
+
+    def charts_off(self, timeout: float = 60) -> None:
+        """Until the next :meth:`reset`, figures displayed in this kernel render no image."""
+        self._run(_CHARTS_OFF_CODE, timeout=timeout)
 
     def shutdown(self) -> None:
         from jupyter_core.utils import run_sync
@@ -323,6 +351,7 @@ def run_notebook(
     extra_parameters: dict[str, Any] | None = None,
     timeout: int | None = 900,
     skip_tags: tuple[str, ...] | list[str] = (),
+    charts: bool = True,
     **engine_kwargs: Any,
 ):
     """Execute one notebook with papermill (parameters ``quarter``, ``data_dir``, ``config``).
@@ -332,7 +361,8 @@ def run_notebook(
     cell runs longer than ``timeout`` seconds (``ename`` ``"CellTimeoutError"``; None or 0 = no limit).
     Cells tagged with one of ``skip_tags`` (e.g. ``interactive-only``) are removed before execution: they
     never run and are absent from the executed notebook. ``engine_kwargs`` go to papermill's engine /
-    nbclient (e.g. ``extra_arguments`` for the kernel).
+    nbclient (e.g. ``extra_arguments`` for the kernel). ``charts=False`` (figures only, e.g. the previous
+    quarter's comparison) skips rendering chart images — in a warm kernel; a new kernel renders them.
     """
     import papermill as pm
 
@@ -361,6 +391,8 @@ def run_notebook(
     key, warm = POOL.acquire(KERNEL, args, str(PROJECT_ROOT), KERNEL_START_TIMEOUT)
     healthy = False
     try:
+        if not charts:
+            warm.charts_off()
         nb = pm.execute_notebook(str(src), out, warm=warm, **kwargs)
         healthy = warm.alive()
         return nb
