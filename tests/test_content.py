@@ -243,12 +243,12 @@ def test_content_findings():
     imp = {"name": "Guide", "lift": 0.1, "touched": 1200, "reach": 40, "impact": 5000.0}
     assert story.content_findings(imp | {"impact": 0.0}, "s") == []
     (f,) = story.content_findings(imp, "02_tools_and_content#2")
-    assert f["slug"] == "content_best_asset" and f["impact"] == 5000.0 and f["section"] == "02_tools_and_content#2"
-    assert f["text"] == (
+    assert f.slug == "content_best_asset" and f.impact == 5000.0 and f.section == "02_tools_and_content#2"
+    assert f.text == (
         "Leads who read 'Guide' reach SQL +10.0 pp more often than comparable leads (n = 1,200 touched); "
         "only 40 of this quarter's MQLs touched it."
     )
-    assert "'Guide' into the nurture stream" in f["recommendation"] and f["basis"].startswith("revenue per quarter =")
+    assert "'Guide' into the nurture stream" in f.recommendation and f.basis.startswith("revenue per quarter =")
 
 
 def freshness_example():

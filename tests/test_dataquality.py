@@ -433,14 +433,14 @@ def test_score_bounded_and_monotone(specs, which):
 
 def test_findings_sentences_and_impacts(snap, table):
     f = dq.dq_findings(snap, table, T("2026-01-01"), T("2026-04-01"), "2026Q1", section="04_reporting#10")
-    by = {x["slug"]: x for x in f}
-    assert by["dq_unreconciled_revenue"]["impact"] == 300.0  # O5 won without an order
-    assert "EUR 300" in by["dq_unreconciled_revenue"]["text"]
+    by = {x.slug: x for x in f}
+    assert by["dq_unreconciled_revenue"].impact == 300.0  # O5 won without an order
+    assert "EUR 300" in by["dq_unreconciled_revenue"].text
     # O2 is stale (value 500) × win rate of deals closed in the quarter (O1, O5 won, O4 lost → 2/3)
-    assert by["dq_stale_pipeline"]["impact"] == pytest.approx(500 * 2 / 3)
+    assert by["dq_stale_pipeline"].impact == pytest.approx(500 * 2 / 3)
     assert "dq_unknown_owner_revenue" not in by  # no won deal is owned by R9
-    assert all(x["section"] == "04_reporting#10" for x in f) and len(f) <= 3
-    assert [x["impact"] for x in f] == sorted((x["impact"] for x in f), reverse=True)
+    assert all(x.section == "04_reporting#10" for x in f) and len(f) <= 3
+    assert [x.impact for x in f] == sorted((x.impact for x in f), reverse=True)
 
 
 def test_sentences_are_built_from_numbers(table):

@@ -283,9 +283,9 @@ def test_contact_figures_and_finding():
     assert story.contact_findings(imp | {"impact": 3000.0, "claimable": False}, "s") == []
     assert story.contact_findings(imp | {"impact": 0.0, "claimable": True}, "s") == []
     (f,) = story.contact_findings(imp | {"impact": 3000.0, "claimable": True}, "s")
-    assert f["slug"] == "never_contacted_leads" and f["impact"] == 3000.0 and f["section"] == "s"
-    assert f["text"].startswith("2 of this quarter's leads were never contacted within 14 days")
-    assert "20.0% (n = 400)" in f["text"] and f["basis"].startswith("revenue per quarter =")
+    assert f.slug == "never_contacted_leads" and f.impact == 3000.0 and f.section == "s"
+    assert f.text.startswith("2 of this quarter's leads were never contacted within 14 days")
+    assert "20.0% (n = 400)" in f.text and f.basis.startswith("revenue per quarter =")
 
 
 def test_charts_are_returned_not_left_in_pyplot():

@@ -325,9 +325,9 @@ def test_channel_gaps_and_finding():
     assert bool(g.loc["a", "real"])
     f = story.channel_finding(g.reset_index(), rates, deal_value=1000.0)
     # 100 entries × 0.4 gap × P(customer | MQL) = 0.5 × 1 × 0.5 = 0.25 → 10 customers × 1000
-    assert f["impact"] == pytest.approx(10_000.0)
-    assert f["slug"] == "channel_a_lead_mql"
-    assert "a leads" in f["text"]
+    assert f.impact == pytest.approx(10_000.0)
+    assert f.slug == "channel_a_lead_mql"
+    assert "a leads" in f.text
 
 
 # --------------------------------------------------------------------------------------------------
@@ -364,7 +364,7 @@ def test_loss_comparison_real_change():
         Q3,
     )
     # 200 entries × 0.3 × P(customer | MQL) 0.125 = 7.5 customers × 100
-    assert f["impact"] == pytest.approx(750.0)
+    assert f.impact == pytest.approx(750.0)
 
 
 def test_loss_comparison_noise_is_not_a_change():
@@ -374,8 +374,7 @@ def test_loss_comparison_noise_is_not_a_change():
     assert not bool(r["real"])
     assert metrics.largest_loss(loss.reset_index())["worsened"] is None
     assert (
-        story.loss_finding(loss.reset_index(), pd.DataFrame(columns=["group", "step", "rate"]), 100.0, Q3)["impact"]
-        == 0
+        story.loss_finding(loss.reset_index(), pd.DataFrame(columns=["group", "step", "rate"]), 100.0, Q3).impact == 0
     )
 
 

@@ -572,14 +572,14 @@ def test_findings_impacts_and_order():
         {"name": ["Big"], "nurture": [True], "mature": [100], "sql_rate": [0.1], "overall_rate": [0.3]}
     )
     f = story.findings(value, outcomes, comp, used, best, handoff, camps, Q)
-    assert [x["slug"] for x in f] == ["nurture_campaigns", "mql_threshold", "mql_never_accepted"]
-    assert [x["impact"] for x in f] == pytest.approx([20000.0, 13750.0, 500.0])
-    assert all(x["section"].startswith("03_lead_quality#") and x["basis"] and x["recommendation"] for x in f)
-    assert "Raise the MQL threshold to about 50" in f[1]["recommendation"]
+    assert [x.slug for x in f] == ["nurture_campaigns", "mql_threshold", "mql_never_accepted"]
+    assert [x.impact for x in f] == pytest.approx([20000.0, 13750.0, 500.0])
+    assert all(x.section.startswith("03_lead_quality#") and x.basis and x.recommendation for x in f)
+    assert "Raise the MQL threshold to about 50" in f[1].recommendation
     assert len(story.findings(value, outcomes, comp, used, best, handoff, camps, Q, max_findings=2)) == 2
     inside = dict(best, lo=38.0)  # used threshold within the suggested one's interval: no threshold finding
     assert "mql_threshold" not in [
-        x["slug"] for x in story.findings(value, outcomes, comp, used, inside, handoff, camps, Q)
+        x.slug for x in story.findings(value, outcomes, comp, used, inside, handoff, camps, Q)
     ]
     assert story.findings(value.assign(revenue_per_sql=np.nan), outcomes, comp, used, best, handoff, camps, Q) == []
 

@@ -533,10 +533,10 @@ def test_findings_carry_their_sections_when_given(small_model):
     alloc = metrics.optimise_split(m)
     plain = story.findings(roi, alloc, m.roi_target, "EUR", m.gross_margin)
     placed = story.findings(roi, alloc, m.roi_target, "EUR", m.gross_margin, resplit_section="a#5", roi_section="a#1")
-    assert plain and all("section" not in f for f in plain)
-    assert [{k: v for k, v in f.items() if k != "section"} for f in placed] == plain
-    assert {f["slug"]: f["section"] for f in placed} == {
-        f["slug"]: ("a#5" if f["slug"] == "spend_resplit" else "a#1") for f in plain
+    assert plain and all(f.section == "" for f in plain)
+    assert [f.in_section("") for f in placed] == plain
+    assert {f.slug: f.section for f in placed} == {
+        f.slug: ("a#5" if f.slug == "spend_resplit" else "a#1") for f in plain
     }
 
 

@@ -473,14 +473,14 @@ def test_findings_as_record_findings_takes_them():
         }
     )
     (f,) = R.archetype_findings(skill, card, "05#2")
-    assert f["slug"] == "rep_win_rate_gap" and f["impact"] == pytest.approx(2500) and f["section"] == "05#2"
-    assert f["recommendation"] and f["basis"]
+    assert f.slug == "rep_win_rate_gap" and f.impact == pytest.approx(2500) and f.section == "05#2"
+    assert f.recommendation and f.basis
     assert R.archetype_findings(skill, card, "05#2", partial=True) == []  # a partial quarter: no finding
     plan = R.CapacityPlan("2026Q3", 150, 150, 0, 0, "2026Q4", 2, 150, 75, 200, 50, 4 / 3, 1, "f")
     team = R.team_figures(_leads(), _opps(), Q.start, Q.end)  # 4 won of 5 leads in Q3
     assert R.lead_to_win(team) == pytest.approx(4 / 5)
     (c,) = R.capacity_findings(plan, team, 1000.0, "05#4")
-    assert c["slug"] == "rep_capacity_shortfall" and c["impact"] == pytest.approx(50 * 3 * 0.8 * 1000)
+    assert c.slug == "rep_capacity_shortfall" and c.impact == pytest.approx(50 * 3 * 0.8 * 1000)
 
 
 def test_recorded_figures_are_built_from_the_numbers():

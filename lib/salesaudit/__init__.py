@@ -2,8 +2,8 @@
 
 Layers (docs/architecture.md), each importing only the ones before it:
 
-* foundations — ``config`` ``periods`` ``stats`` ``claims`` ``errors`` ``text`` ``plots`` (and the rules two
-  steps share: ``speed`` ``capacity`` ``deals``);
+* foundations — ``config`` ``periods`` ``stats`` ``claims`` ``errors`` ``text`` ``plots`` ``findings`` (and the
+  rules two steps share: ``speed`` ``capacity`` ``deals``);
 * ``salesaudit.data`` — files in, validated tables out;
 * ``salesaudit.steps`` — one package per audit notebook;
 * ``salesaudit.report`` — executed notebooks → the quarterly report;

@@ -12,17 +12,24 @@ given and raises ``ValueError`` when a given unit or direction disagrees (a give
 may be more specific than the registry's generic one). :func:`record` — what notebooks call — also
 refuses a name that is not registered. :func:`figure` alone accepts an unregistered name (with unit ``""``
 and a label made from the name), so tests and tools can build payloads of made-up figures.
+
+Findings (:class:`salesaudit.findings.Finding`, what every step's ``story`` returns) are recorded with
+:func:`record_finding` / :func:`record_findings` as the figure ``finding:<slug>`` (``kind="finding"``,
+unit ``"money"``, value = impact); :func:`findings_of` reads them back. Both still take the keyword
+arguments / dicts of version 0.2 for analysts' own notebooks.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from salesaudit.findings import Finding
 from salesaudit.report.figures import lookup
 
 MARKER = "salesaudit_figure"
@@ -161,24 +168,69 @@ def figure_values(notebook: Any) -> dict[str, Any]:
     return {k: v.get("value") for k, v in read_figures(notebook).items()}
 
 
-def record_finding(
-    slug: str, text: str, *, impact: float, section: str, recommendation: str = "", basis: str = ""
-) -> dict:
-    """Record a finding for the executive summary, ranked there by ``impact``.
+def _as_finding(finding: Finding | Mapping[str, Any]) -> Finding:
+    """A :class:`~salesaudit.findings.Finding`, or the dict ``{slug, text, impact, section, recommendation,
+    basis}`` of version 0.2's steps (``recommendation`` and ``basis`` optional) made into one."""
+    if isinstance(finding, Finding):
+        return finding
+    if isinstance(finding, Mapping):
+        return Finding(
+            slug=finding["slug"],
+            text=finding["text"],
+            impact=finding["impact"],
+            section=finding.get("section", ""),
+            recommendation=finding.get("recommendation", ""),
+            basis=finding.get("basis", ""),
+        )
+    raise TypeError(
+        f"a finding is a salesaudit.findings.Finding (or a dict of its fields), got {type(finding).__name__}"
+    )
 
-    ``impact`` is the estimated effect per quarter in the configured currency (revenue at stake or to
-    gain; positive), so findings from different steps can be ranked on one scale. ``basis`` says how the
-    impact was estimated (one clause). The figure is named ``finding:<slug>``.
+
+def record_finding(
+    finding: Finding | str | None = None,
+    text: str | None = None,
+    *,
+    slug: str | None = None,
+    impact: float | None = None,
+    section: str | None = None,
+    recommendation: str = "",
+    basis: str = "",
+) -> dict:
+    """Record a finding for the executive summary, ranked there by its ``impact``.
+
+    ``record_finding(finding)`` takes a :class:`salesaudit.findings.Finding` (what every step's ``story``
+    returns; its docstring says what each field means): ``impact`` is the estimated effect per quarter on
+    the revenue scale of the configured currency, so findings from different steps are ranked on one
+    scale. The figure is named ``finding:<slug>`` (unit ``"money"``, ``kind="finding"``, the sentence as
+    its label). The finding needs a ``section`` (``finding.in_section("01_sales_process#3")``): the
+    executive summary links to it; ``ValueError`` without one.
+
+    The keyword form of version 0.2, ``record_finding(slug, text, impact=…, section=…, recommendation=…,
+    basis=…)`` (``slug`` and ``text`` by position or by name, so ``record_finding(**old_dict, section=…)``
+    works too), is still accepted for analysts' own notebooks (it builds the same ``Finding``, so the same
+    validation applies: a non-empty slug, a finite impact); the workbook itself passes ``Finding`` objects.
     """
+    if isinstance(finding, Finding):
+        if any(x is not None for x in (text, slug, impact, section)) or recommendation or basis:
+            raise TypeError("record_finding(finding) takes a Finding alone; place it with finding.in_section(...)")
+    else:
+        if (finding is None) == (slug is None):
+            raise TypeError("record_finding takes a Finding, or the slug of the keyword form (once)")
+        if text is None or impact is None or section is None:
+            raise TypeError("record_finding(slug, text, impact=…, section=…) needs text, impact and section")
+        finding = Finding(slug if finding is None else finding, text, impact, section, recommendation, basis)
+    if not finding.section:
+        raise ValueError(f"finding {finding.slug!r} has no section: record finding.in_section('<notebook>#<section>')")
     return record(
-        f"finding:{slug}",
-        float(impact),
-        label=text,
+        finding.figure_name,
+        finding.impact,
+        label=finding.text,
         unit="money",
-        section=section,
+        section=finding.section,
         kind="finding",
-        recommendation=recommendation,
-        basis=basis,
+        recommendation=finding.recommendation,
+        basis=finding.basis,
     )
 
 
@@ -195,16 +247,10 @@ def record_many(figures: list[dict]) -> list[dict]:
     ]
 
 
-def record_findings(findings: list[dict]) -> list[dict]:
-    """Record each finding ``{slug, text, impact, section, recommendation, basis}`` with :func:`record_finding`."""
-    return [
-        record_finding(
-            f["slug"],
-            f["text"],
-            impact=f["impact"],
-            section=f["section"],
-            recommendation=f.get("recommendation", ""),
-            basis=f.get("basis", ""),
-        )
-        for f in findings
-    ]
+def record_findings(findings: Iterable[Finding | Mapping[str, Any]]) -> list[dict]:
+    """Record each finding of a list a step built (``[Finding, …]``, possibly empty) with :func:`record_finding`.
+
+    The dicts ``{slug, text, impact, section, recommendation, basis}`` of version 0.2 (``recommendation``
+    and ``basis`` optional) are still accepted, for analysts' own notebooks; each becomes a ``Finding``.
+    """
+    return [record_finding(_as_finding(f)) for f in findings]

@@ -1,8 +1,9 @@
 """Step 03 · lead quality — the words: chart titles, "What this means" sentences, findings, recorded figures.
 
-Every function takes results of :mod:`.metrics` and returns strings, lists or dicts; no charts here
-(:mod:`.view`), no numbers computed from raw tables (:mod:`.metrics`). Every data-derived word reaches the
-reader through ``text.what_this_means`` / ``text.note`` in the notebook, which escape it once.
+Every function takes results of :mod:`.metrics` and returns strings, lists, dicts or findings
+(:class:`salesaudit.findings.Finding`); no charts here (:mod:`.view`), no numbers computed from raw tables
+(:mod:`.metrics`). Every data-derived word reaches the reader through ``text.what_this_means`` /
+``text.note`` in the notebook, which escape it once.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pandas as pd
 
 from salesaudit import stats, text
 from salesaudit.claims import n_is
+from salesaudit.findings import Finding
 from salesaudit.periods import Quarter
 from salesaudit.steps.leads.metrics import CAMPAIGN_DAYS, STALE_DAYS, Cohort, best_and_worst
 
@@ -37,11 +39,11 @@ def cohort_words(cohort: Cohort | None) -> str:
     return (cohort or _SNAPSHOT).label
 
 
-def finding_sentences(findings: list[dict], currency: str) -> list[str]:
+def finding_sentences(findings: list[Finding], currency: str) -> list[str]:
     """One sentence per finding with its recommendation and estimated effect (revenue per quarter)."""
     return [
-        f"{f['text']} **Recommendation:** {f['recommendation']} "
-        f"*Estimated effect {text.money(f['impact'], currency)} a quarter — {f['basis']}.*"
+        f"{f.text} **Recommendation:** {f.recommendation} "
+        f"*Estimated effect {text.money(f.impact, currency)} a quarter — {f.basis}.*"
         for f in findings
     ]
 
@@ -415,7 +417,7 @@ def findings(
     quarter: Quarter,
     stale_days: int = STALE_DAYS,
     max_findings: int = 3,
-) -> list[dict]:
+) -> list[Finding]:
     """The step's findings, largest estimated quarterly revenue effect first (at most ``max_findings``).
 
     All impacts are priced with the cohort's revenue per SQL (won amount ÷ SQLs, ``value`` All row):
@@ -428,12 +430,13 @@ def findings(
     * ``nurture_campaigns`` — Σ mature leads × (overall − campaign SQL rate) × revenue per SQL (the
       shortfall against an average campaign).
 
-    Each dict has ``slug, text, impact, recommendation, basis, section``; impacts ≤ 0 are dropped.
+    Each is a :class:`~salesaudit.findings.Finding` placed in its section; impacts ≤ 0 (or not a number)
+    are dropped.
     """
     if value is None or value.empty or pd.isna(value.iloc[-1].get("revenue_per_sql", np.nan)):
         return []
     rps = float(value.iloc[-1]["revenue_per_sql"])
-    out: list[dict] = []
+    out: list[Finding] = []
     scored = comp is not None and used is not None and best is not None
     th_outside = scored and not (np.isnan(best["lo"]) or best["lo"] <= used["threshold"] <= best["hi"])
     if scored and comp["direction"] != "aligned" and th_outside and comp["band_leads"] > 0:
@@ -455,59 +458,63 @@ def findings(
                 f"({best['threshold']:.0f}): {between}, yet they are held back from sales."
             )
             rec = f"Lower the MQL threshold to about {best['threshold']:.0f}."
-        out.append(
-            {
-                "slug": "mql_threshold",
-                "text": txt,
-                "impact": impact,
-                "recommendation": rec,
-                "basis": (
-                    "leads a quarter between the two thresholds × (break-even − their SQL rate) × revenue "
-                    "per SQL: what working them costs beyond what they return"
-                    if best.get("rule") == "breakeven"
-                    else "upper bound: leads a quarter between the two thresholds × the gap between their SQL "
-                    "rate and the average MQL's × revenue per SQL, if their sales time went to leads "
-                    "converting like the average MQL"
-                ),
-                "section": "03_lead_quality#2",
-            }
-        )
+        if impact > 0:
+            out.append(
+                Finding(
+                    "mql_threshold",
+                    txt,
+                    impact,
+                    section="03_lead_quality#2",
+                    recommendation=rec,
+                    basis=(
+                        "leads a quarter between the two thresholds × (break-even − their SQL rate) × revenue "
+                        "per SQL: what working them costs beyond what they return"
+                        if best.get("rule") == "breakeven"
+                        else "upper bound: leads a quarter between the two thresholds × the gap between their SQL "
+                        "rate and the average MQL's × revenue per SQL, if their sales time went to leads "
+                        "converting like the average MQL"
+                    ),
+                )
+            )
     never = int((handoff["state"] == "never accepted").sum()) if handoff is not None and not handoff.empty else 0
     acc = outcomes.loc[outcomes["mql"] & outcomes["accepted"]]
     if never > 0 and len(acc):
         p_sql = float(acc["sql"].mean())
-        out.append(
-            {
-                "slug": "mql_never_accepted",
-                "text": f"{text.num(never)} MQLs of {quarter.label} were never picked up by sales (neither "
-                f"accepted nor rejected after {stale_days} days); accepted MQLs reach SQL "
-                f"{text.pct(p_sql)} of the time.",
-                "impact": never * p_sql * rps,
-                "recommendation": "Agree a follow-up service level for MQLs (e.g. 2 working days) and "
-                "re-route unclaimed MQLs automatically.",
-                "basis": "never-accepted MQLs × SQL rate of accepted MQLs × revenue per SQL",
-                "section": "03_lead_quality#3",
-            }
-        )
+        impact = never * p_sql * rps
+        if impact > 0:
+            out.append(
+                Finding(
+                    "mql_never_accepted",
+                    f"{text.num(never)} MQLs of {quarter.label} were never picked up by sales (neither "
+                    f"accepted nor rejected after {stale_days} days); accepted MQLs reach SQL "
+                    f"{text.pct(p_sql)} of the time.",
+                    impact,
+                    section="03_lead_quality#3",
+                    recommendation="Agree a follow-up service level for MQLs (e.g. 2 working days) and "
+                    "re-route unclaimed MQLs automatically.",
+                    basis="never-accepted MQLs × SQL rate of accepted MQLs × revenue per SQL",
+                )
+            )
     if campaigns is not None and not campaigns.empty and campaigns["nurture"].any():
         nur = campaigns.loc[campaigns["nurture"]]
         gap = (nur["overall_rate"] - nur["sql_rate"]).clip(lower=0)
         names = ", ".join(nur["name"].astype(str).head(3)) + (" …" if len(nur) > 3 else "")
-        out.append(
-            {
-                "slug": "nurture_campaigns",
-                "text": f"{_n(len(nur), 'high-volume campaign')} of {quarter.label} convert"
-                f"{'s' if len(nur) == 1 else ''} clearly below average ({names}): "
-                f"{'its' if len(nur) == 1 else 'their'} leads reach sales before they are ready.",
-                "impact": float((nur["mature"] * gap).sum() * rps),
-                "recommendation": f"Send the leads of {names} to a nurture stream; hand them to sales only "
-                "once they pass the score threshold.",
-                "basis": "mature leads × (average − campaign SQL rate) × revenue per SQL",
-                "section": "03_lead_quality#4",
-            }
-        )
-    out = [f for f in out if f["impact"] > 0]
-    return sorted(out, key=lambda f: -f["impact"])[:max_findings]
+        impact = float((nur["mature"] * gap).sum() * rps)
+        if impact > 0:
+            out.append(
+                Finding(
+                    "nurture_campaigns",
+                    f"{_n(len(nur), 'high-volume campaign')} of {quarter.label} convert"
+                    f"{'s' if len(nur) == 1 else ''} clearly below average ({names}): "
+                    f"{'its' if len(nur) == 1 else 'their'} leads reach sales before they are ready.",
+                    impact,
+                    section="03_lead_quality#4",
+                    recommendation=f"Send the leads of {names} to a nurture stream; hand them to sales only "
+                    "once they pass the score threshold.",
+                    basis="mature leads × (average − campaign SQL rate) × revenue per SQL",
+                )
+            )
+    return sorted(out, key=lambda f: -f.impact)[:max_findings]
 
 
 # ==================================================================================================

@@ -2,20 +2,19 @@
 
 Every function takes results of :mod:`salesaudit.steps.planning.metrics` and returns text (a title, a line, a
 list of sentences), the figures the notebook records (``[{name, value, label, unit, …}]`` for
-``report.record.record_many``) or findings (``[{slug, text, impact, section, …}]`` for
+``report.record.record_many``) or findings (``[Finding, …]`` of :mod:`salesaudit.findings`, for
 ``report.record.record_findings``). Numbers pass the formatters of :mod:`salesaudit.text`; a "best"/"worst"/"beyond
 the noise" claim needs :data:`salesaudit.stats.MIN_CLAIM_N` cases (:mod:`salesaudit.claims`). No charts here.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from salesaudit import text
 from salesaudit.claims import extremes, n_is, no_standout
+from salesaudit.findings import Finding
 from salesaudit.periods import Quarter
 from salesaudit.stats import MIN_CLAIM_N
 from salesaudit.steps.planning.metrics import NewChannel, PlanModel, ResponseFit
@@ -523,7 +522,7 @@ def findings(
     *,
     resplit_section: str | None = None,
     roi_section: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Finding]:
     """1–3 findings: revenue gained by re-splitting, and the paid channel furthest below the target.
 
     Impact is on the audit's one money scale, **revenue per quarter**: the models give gross margin, so
@@ -535,7 +534,8 @@ def findings(
     Channels that started spending in the quarter are left out (their leads have not had time to close).
 
     ``resplit_section`` / ``roi_section``: the notebook sections the findings point to (the allocation, the ROI of
-    the quarter); given, each finding carries its ``section``, as ``report.record.record_findings`` needs.
+    the quarter); given, each finding carries its ``section``, as ``report.record.record_findings`` needs
+    (not given: ``""``, to be placed with :meth:`~salesaudit.findings.Finding.in_section`).
     """
     gm = float(gross_margin) if gross_margin else float(alloc.attrs.get("gross_margin", 1.0) or 1.0)
     out = []
@@ -545,16 +545,16 @@ def findings(
         ch = alloc.drop(index="Total").sort_values("change")
         up, down = ch.index[-1], ch.index[0]
         out.append(
-            {
-                "slug": "spend_resplit",
-                "text": f"Re-splitting the same marketing budget (more to {up}, less to {down}) is expected to add "
+            Finding(
+                "spend_resplit",
+                f"Re-splitting the same marketing budget (more to {up}, less to {down}) is expected to add "
                 f"{text.money(gain, currency)} of gross margin per quarter ({text.money(gain / gm, currency)} of revenue).",
-                "impact": gain / gm,
-                "recommendation": f"Shift budget toward {up} and away from {down} within 50–200% of today's spend, then re-check the curves next quarter.",
-                "basis": "revenue per quarter = expected gross-margin gain under the fitted spend→leads curves and "
+                gain / gm,
+                section=resplit_section or "",
+                recommendation=f"Shift budget toward {up} and away from {down} within 50–200% of today's spend, then re-check the curves next quarter.",
+                basis="revenue per quarter = expected gross-margin gain under the fitted spend→leads curves and "
                 f"historical conversion rates ÷ gross margin ({gm:.0%})",
-                **({"section": resplit_section} if resplit_section else {}),
-            }
+            )
         )
     ch = roi.drop(index=["Total (paid)", *roi.attrs.get("new_channels", [])], errors="ignore")
     clear = (ch["return_hi"] < target) | (ch["revenue"] <= 0)
@@ -564,16 +564,16 @@ def findings(
         worst = gap.index[0]
         r = below.loc[worst]
         out.append(
-            {
-                "slug": "roi_below_target",
-                "text": f"{worst} returned {r['return_per_1']:.2f} of gross margin per 1 spent this quarter, below the "
+            Finding(
+                "roi_below_target",
+                f"{worst} returned {r['return_per_1']:.2f} of gross margin per 1 spent this quarter, below the "
                 f"{target:.1f}:1 target beyond the noise ({text.money(r['spend'], currency)} spent, "
                 f"{n_is(r['leads'])} leads, {int(r['customers']):,} of them new customers).",
-                "impact": float(gap.iloc[0]) / gm,
-                "recommendation": f"Cut or rework {worst} spend, or test a lower budget where its curve is steeper.",
-                "basis": "revenue per quarter = (spend × target return − gross margin earned in the quarter, first-touch) "
+                float(gap.iloc[0]) / gm,
+                section=roi_section or "",
+                recommendation=f"Cut or rework {worst} spend, or test a lower budget where its curve is steeper.",
+                basis="revenue per quarter = (spend × target return − gross margin earned in the quarter, first-touch) "
                 f"÷ gross margin ({gm:.0%}): the extra revenue that would have met the target",
-                **({"section": roi_section} if roi_section else {}),
-            }
+            )
         )
     return out

@@ -1,5 +1,7 @@
 """Step 01 · words: chart titles, "What this means" sentences, findings and the payloads of the recorded
-figures, built from the results of :mod:`.metrics`. Strings, lists and dicts out; no charts.
+figures, built from the results of :mod:`.metrics`. Strings, lists, dicts and findings
+(:class:`salesaudit.findings.Finding`, without a section: the notebook places them with ``in_section``) out;
+no charts.
 
 Every data-derived word reaches the reader through ``text.what_this_means`` / ``text.note`` (one escape).
 The ``*_figures`` functions return the keyword arguments of ``record.record`` per figure name (``value``
@@ -15,6 +17,7 @@ import pandas as pd
 
 from salesaudit import stats, text
 from salesaudit.claims import n_is
+from salesaudit.findings import Finding
 from salesaudit.periods import Quarter
 from salesaudit.steps.process.metrics import (
     HORIZON_DAYS,
@@ -315,10 +318,10 @@ def channel_sentences(rates: pd.DataFrame, gaps: pd.DataFrame, quarters: list[Qu
     return out
 
 
-def channel_finding(gaps: pd.DataFrame, rates: pd.DataFrame, deal_value: float) -> dict | None:
+def channel_finding(gaps: pd.DataFrame, rates: pd.DataFrame, deal_value: float) -> Finding | None:
     """The channel step that costs most: among the channel × step rates below the other channels (interval
     excluding 0), the one with the largest impact = entries this quarter × (others − rate) × P(customer |
-    next stage) × average deal value. Returns ``{slug, text, impact, recommendation, basis}`` or None."""
+    next stage) × average deal value. A :class:`~salesaudit.findings.Finding` (no section) or None."""
     g = gaps[gaps["real"] & (gaps["gap"] < 0)].copy()
     if g.empty or "entered_now" not in g.columns:
         return None
@@ -339,13 +342,13 @@ def channel_finding(gaps: pd.DataFrame, rates: pd.DataFrame, deal_value: float) 
         if value
         else "no deal values in the data: impact not valued"
     )
-    return {
-        "slug": f"channel_{top['group']}_{top['step']}",
-        "text": txt,
-        "impact": float(top["impact"]),
-        "recommendation": f"Review how {top['group']} leads are qualified and handed over at {step_label(top['step'])}.",
-        "basis": basis,
-    }
+    return Finding(
+        f"channel_{top['group']}_{top['step']}",
+        txt,
+        float(top["impact"]),
+        recommendation=f"Review how {top['group']} leads are qualified and handed over at {step_label(top['step'])}.",
+        basis=basis,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -452,7 +455,7 @@ def loss_sentences(loss: pd.DataFrame, quarter: Quarter, window: int = WINDOW_DA
     return out
 
 
-def loss_finding(loss: pd.DataFrame, rates: pd.DataFrame, deal_value: float, quarter: Quarter) -> dict:
+def loss_finding(loss: pd.DataFrame, rates: pd.DataFrame, deal_value: float, quarter: Quarter) -> Finding:
     """Finding for the step that got worse: impact = entries this quarter × change in loss × P(customer |
     next stage) (mature cohorts) × average deal value. When no step worsened beyond the noise, a finding
     saying so with impact 0."""
@@ -462,33 +465,33 @@ def loss_finding(loss: pd.DataFrame, rates: pd.DataFrame, deal_value: float, qua
     value = deal_value if np.isfinite(deal_value) else 0.0
     if w is None:
         r = ll["largest"] or {"step": loss["step"].iloc[0] if len(loss) else STEPS[0], "loss_now": np.nan}
-        return {
-            "slug": "funnel_no_new_leak",
-            "text": f"No funnel step lost more leads in {quarter.label} than in the previous four quarters beyond "
+        return Finding(
+            "funnel_no_new_leak",
+            f"No funnel step lost more leads in {quarter.label} than in the previous four quarters beyond "
             f"the noise; the largest loss remains {step_label(r['step'])} ({pct(r['loss_now'])}).",
-            "impact": 0.0,
-            "recommendation": "Keep monitoring; no step needs urgent action.",
-            "basis": "no change larger than its 90% interval",
-        }
+            0.0,
+            recommendation="Keep monitoring; no step needs urgent action.",
+            basis="no change larger than its 90% interval",
+        )
     down = downstream_conversion(rates, nxt[w["step"]]) if rates is not None else np.nan
     if not np.isfinite(down):
         down, value = 0.0, 0.0
     lost = w["entered_now"] * w["change"] * down
-    return {
-        "slug": f"funnel_leak_{w['step']}",
-        "text": f"{step_label(w['step'])} lost {pct(w['loss_now'])} of its {w['entered_now']:,} entries in "
+    return Finding(
+        f"funnel_leak_{w['step']}",
+        f"{step_label(w['step'])} lost {pct(w['loss_now'])} of its {w['entered_now']:,} entries in "
         f"{quarter.label} against {pct(w['loss_prev'])} in the previous four quarters at the same channel mix "
         f"({100 * w['change']:+.0f} pp, 90% interval "
         f"{100 * w['change_lo']:+.0f} to {100 * w['change_hi']:+.0f}): about {lost:.0f} customers fewer.",
-        "impact": float(lost * value),
-        "recommendation": f"Find out what changed at {step_label(w['step'])} this quarter (hand-over, capacity, "
+        float(lost * value),
+        recommendation=f"Find out what changed at {step_label(w['step'])} this quarter (hand-over, capacity, "
         "qualification rules) and fix it.",
-        "basis": (
+        basis=(
             "entries × change in loss × later-stage conversion (mature cohorts) × average won deal"
             if value
             else "no deal values in the data: impact not valued"
         ),
-    }
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Every function takes results of :mod:`salesaudit.steps.reporting.metrics` (the check table, scores, the
 trend, freshness, reconciliation) and returns text (a title, a list of sentences), the figures the notebook
 records (``{name: kwargs}`` for ``report.record.record``, or ``[{name, value, …}]`` for
-``report.record.record_many``) or findings (``[{slug, text, impact, section, …}]`` for
+``report.record.record_many``) or findings (``[Finding, …]`` of :mod:`salesaudit.findings`, for
 ``report.record.record_findings``). A failing share is written as % only when at least
 :data:`~salesaudit.steps.reporting.metrics.MIN_BASE_PCT` rows were checked. No charts here.
 """
@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from salesaudit.data.coverage import Coverage
+from salesaudit.findings import Finding
 from salesaudit.steps.reporting.metrics import (
     AMOUNT_TOLERANCE,
     MIN_BASE_PCT,
@@ -337,13 +338,13 @@ def dq_findings(
     quarter: str,
     section: str = "04_reporting",
     top: int = 3,
-) -> list[dict]:
+) -> list[Finding]:
     """The 1–3 data-quality findings with the largest revenue impact in the quarter ``[start, end)``.
 
     Candidates: won revenue not reconciled to orders (impact = unreconciled revenue of deals won in the
     quarter); won revenue on deals owned by an unknown rep (impact = that revenue: quota and commission
     cannot be attributed); stale open pipeline (impact = its value × the win rate of deals closed in the
-    quarter: revenue at risk). Keys: ``slug, text, impact, section, recommendation, basis``.
+    quarter: revenue at risk). Each a :class:`~salesaudit.findings.Finding` in ``section``.
     """
     cur = snap.cfg.currency
     opps, orders, reps = (snap.tables.get(t) for t in ("opportunities", "orders", "reps"))
@@ -360,29 +361,31 @@ def dq_findings(
         s = reconciliation_summary(opps, orders, start, end)
         if s["unreconciled_revenue"] > 0:
             out.append(
-                {
-                    "slug": "dq_unreconciled_revenue",
-                    "impact": s["unreconciled_revenue"],
-                    "text": f"{money(s['unreconciled_revenue'], cur)} of revenue won in {quarter} is not matched by "
+                Finding(
+                    "dq_unreconciled_revenue",
+                    f"{money(s['unreconciled_revenue'], cur)} of revenue won in {quarter} is not matched by "
                     f"orders ({s['without_order']:,} won deals without an order, {s['amount_differs']:,} with a "
                     "different amount).",
-                    "recommendation": "Reconcile won deals with orders each month; reopen deals that never ordered.",
-                    "basis": "won amount of the quarter's deals with no order plus the gap to the first order",
-                }
+                    s["unreconciled_revenue"],
+                    section=section,
+                    recommendation="Reconcile won deals with orders each month; reopen deals that never ordered.",
+                    basis="won amount of the quarter's deals with no order plus the gap to the first order",
+                )
             )
     if reps is not None and len(reps):
         unknown = won_q[~won_q["owner_id"].isin(reps["rep_id"])]
         rev = float(unknown["amount"].sum())
         if rev > 0:
             out.append(
-                {
-                    "slug": "dq_unknown_owner_revenue",
-                    "impact": rev,
-                    "text": f"{money(rev, cur)} won in {quarter} ({len(unknown):,} deal{'s' if len(unknown) != 1 else ''}) is owned by reps missing "
+                Finding(
+                    "dq_unknown_owner_revenue",
+                    f"{money(rev, cur)} won in {quarter} ({len(unknown):,} deal{'s' if len(unknown) != 1 else ''}) is owned by reps missing "
                     "from the reps table, so quota and commission cannot be attributed.",
-                    "recommendation": "Add the missing reps or reassign their deals to active reps.",
-                    "basis": "won amount of the quarter's deals whose owner_id is not in reps",
-                }
+                    rev,
+                    section=section,
+                    recommendation="Add the missing reps or reassign their deals to active reps.",
+                    basis="won amount of the quarter's deals whose owner_id is not in reps",
+                )
             )
     stale = check_table[(check_table["check"] == "stale_open")]
     act = snap.tables.get("activities")
@@ -395,19 +398,18 @@ def dq_findings(
         rate = f"{100 * win:.0f}%" if len(closed) >= MIN_BASE_PCT else f"{n_won} of {len(closed)} closed deals won"
         if value * win > 0:
             out.append(
-                {
-                    "slug": "dq_stale_pipeline",
-                    "impact": value * win,
-                    "text": f"{int(flags.sum()):,} open deals worth {money(value, cur)} have had no activity for "
+                Finding(
+                    "dq_stale_pipeline",
+                    f"{int(flags.sum()):,} open deals worth {money(value, cur)} have had no activity for "
                     f"{snap.cfg.inactive_opportunity_days}+ days at the end of {quarter}; at the quarter's "
                     f"win rate ({rate}) that is {money(value * win, cur)} of revenue at risk.",
-                    "recommendation": "Review stale deals weekly: log the next step or close them as lost.",
-                    "basis": "value of stale open deals × win rate of deals closed in the quarter",
-                }
+                    value * win,
+                    section=section,
+                    recommendation="Review stale deals weekly: log the next step or close them as lost.",
+                    basis="value of stale open deals × win rate of deals closed in the quarter",
+                )
             )
-    for f in out:
-        f["section"] = section
-    return sorted(out, key=lambda f: -f["impact"])[:top]
+    return sorted(out, key=lambda f: -f.impact)[:top]
 
 
 def score_title(scores: pd.DataFrame, overall: float) -> str:

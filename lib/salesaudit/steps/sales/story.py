@@ -1,5 +1,6 @@
 """Step 05 · words: chart titles, "What this means" sentences, findings and the payloads of the recorded
-figures, built from the results of :mod:`.metrics`. Strings, lists and dicts out; no charts.
+figures, built from the results of :mod:`.metrics`. Strings, lists, dicts and findings
+(:class:`salesaudit.findings.Finding`, re-exported here as ``Finding``) out; no charts.
 
 Every data-derived word reaches the reader through ``text.what_this_means`` (one escape). The
 ``*_figures`` functions return the keyword arguments of ``record.record`` per figure name (``value``
@@ -10,14 +11,13 @@ that must not be recorded (e.g. totals of a partial quarter) is left out of the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from salesaudit import text
 from salesaudit.capacity import LeadForecast
 from salesaudit.claims import extremes, n_is, no_standout
+from salesaudit.findings import Finding
 from salesaudit.stats import rate_table
 from salesaudit.steps.sales.metrics import (
     MAX_TENURE_MONTH,
@@ -34,7 +34,7 @@ from salesaudit.steps.sales.metrics import (
 )
 
 __all__ = [
-    "Finding",
+    "Finding",  # salesaudit.findings.Finding, the one finding type of every step (0.2 had step 05's own)
     "speed_title",
     "win_rate_title",
     "win_rate_claim",
@@ -306,28 +306,6 @@ def capacity_sentences(plan: CapacityPlan | None, forecast: LeadForecast, load: 
 # --------------------------------------------------------------------------------------------------
 # findings (built from the numbers)
 # --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Finding:
-    """A finding of step 05: ``impact`` = money a quarter; ``basis`` says how it was estimated."""
-
-    slug: str
-    text: str
-    impact: float
-    recommendation: str
-    basis: str
-
-    def payload(self, section: str) -> dict:
-        """The finding as ``record.record_findings`` takes it."""
-        return {
-            "slug": self.slug,
-            "text": self.text,
-            "impact": self.impact,
-            "section": section,
-            "recommendation": self.recommendation,
-            "basis": self.basis,
-        }
-
-
 def win_rate_gap_finding(skill: pd.DataFrame, card: pd.DataFrame, currency: str = "EUR") -> Finding | None:
     """Revenue a quarter if the bottom half of reps (by shrunk win rate) won at the team median.
 
@@ -354,8 +332,8 @@ def win_rate_gap_finding(skill: pd.DataFrame, card: pd.DataFrame, currency: str 
         "rep_win_rate_gap",
         txt,
         gain,
-        "Pair the bottom-half reps with the top quartile (deal reviews, call shadowing) and track their shrunk win rate quarterly.",
-        "extra wins = Σ (team median − rep shrunk win rate) × rep's closed deals this quarter; × team average won deal size",
+        recommendation="Pair the bottom-half reps with the top quartile (deal reviews, call shadowing) and track their shrunk win rate quarterly.",
+        basis="extra wins = Σ (team median − rep shrunk win rate) × rep's closed deals this quarter; × team average won deal size",
     )
 
 
@@ -379,26 +357,27 @@ def capacity_finding(
         "rep_capacity_shortfall",
         txt,
         impact,
-        f"Hire or reassign {plan.reps_needed} rep(s) before {plan.quarter}, or route leads scoring below the MQL threshold to nurture.",
-        "uncovered leads (shortfall × 3 months) × lead→won rate this quarter × average won deal size; an upper bound",
+        recommendation=f"Hire or reassign {plan.reps_needed} rep(s) before {plan.quarter}, or route leads scoring below the MQL threshold to nurture.",
+        basis="uncovered leads (shortfall × 3 months) × lead→won rate this quarter × average won deal size; an upper bound",
     )
 
 
 def archetype_findings(
     skill: pd.DataFrame, card: pd.DataFrame, section: str, currency: str = "EUR", partial: bool = False
-) -> list[dict]:
-    """``rep_win_rate_gap`` (:func:`win_rate_gap_finding`) when it has an impact; none for a partial quarter."""
+) -> list[Finding]:
+    """``rep_win_rate_gap`` (:func:`win_rate_gap_finding`) in ``section`` when it has an impact; none for a
+    partial quarter."""
     gap = win_rate_gap_finding(skill, card, currency)
-    return [] if gap is None or partial else [gap.payload(section)]
+    return [] if gap is None or partial else [gap.in_section(section)]
 
 
 def capacity_findings(
     plan: CapacityPlan | None, team: TeamFigures, avg_deal: float, section: str, currency: str = "EUR"
-) -> list[dict]:
+) -> list[Finding]:
     """``rep_capacity_shortfall`` (:func:`capacity_finding`, priced with the quarter's
-    :func:`.metrics.lead_to_win` rate) when next quarter's forecast exceeds the team's capacity."""
+    :func:`.metrics.lead_to_win` rate) in ``section`` when next quarter's forecast exceeds the team's capacity."""
     short = capacity_finding(plan, lead_to_win(team), avg_deal, currency)
-    return [] if short is None else [short.payload(section)]
+    return [] if short is None else [short.in_section(section)]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Every function takes results of :mod:`salesaudit.steps.service.metrics` and returns text (a title, a list of
 sentences), the figures the notebook records (``[{name, value, label, unit, …}]`` for
-``report.record.record_many``) or findings (``[{slug, text, impact, section, …}]`` for
+``report.record.record_many``) or findings (``[Finding, …]`` of :mod:`salesaudit.findings`, for
 ``report.record.record_findings``). Data-derived words pass the formatters of :mod:`salesaudit.text`; a
 "best"/"worst"/"beyond the noise" claim needs :data:`salesaudit.stats.MIN_CLAIM_N` cases. No charts here.
 """
@@ -14,6 +14,7 @@ import pandas as pd
 
 from salesaudit import text
 from salesaudit.claims import extremes, n_is, no_standout
+from salesaudit.findings import Finding
 from salesaudit.stats import DEFAULT_LEVEL, MIN_CLAIM_N, claimable, diff_interval, wilson_interval, z_of
 from salesaudit.steps.service import metrics
 
@@ -471,7 +472,7 @@ def driver_figures(by_csat: pd.DataFrame | None, gap: dict, section: str) -> lis
 
 def driver_findings(
     drivers: metrics.Drivers, orders: pd.DataFrame, gross_margin: float, section: str, minimum: int = MIN_CLAIM_N
-) -> list[dict]:
+) -> list[Finding]:
     """Finding ``service_repeat_gap``: revenue at stake if low-CSAT customers repeated like high-CSAT ones.
 
     impact as :func:`metrics.repeat_gap_impact`; only when it is positive (the gap's interval excludes 0)
@@ -485,16 +486,16 @@ def driver_findings(
     if not (impact > 0 and min(n_hi, n_lo) >= minimum):
         return []
     return [
-        {
-            "slug": "service_repeat_gap",
-            "text": f"Customers with high CSAT buy again {text.pp(gap['gap'])} more often than low-CSAT customers "
+        Finding(
+            "service_repeat_gap",
+            f"Customers with high CSAT buy again {text.pp(gap['gap'])} more often than low-CSAT customers "
             f"({text.pct(t.at['high', 'rate'], 0)}, n = {n_hi:,}, vs {text.pct(t.at['low', 'rate'], 0)}, "
             f"n = {n_lo:,}).",
-            "impact": impact,
-            "section": section,
-            "recommendation": "Follow up every ticket rated 1–3 within a week and fix the causes the low ratings name.",
-            "basis": "revenue per quarter = gap × low-CSAT customers per quarter × mean repeat order",
-        }
+            impact,
+            section=section,
+            recommendation="Follow up every ticket rated 1–3 within a week and fix the causes the low ratings name.",
+            basis="revenue per quarter = gap × low-CSAT customers per quarter × mean repeat order",
+        )
     ]
 
 
@@ -556,19 +557,19 @@ def value_figures(val: pd.DataFrame, section: str) -> list[dict]:
     ]
 
 
-def value_findings(val: pd.DataFrame, currency: str, gross_margin: float, section: str) -> list[dict]:
+def value_findings(val: pd.DataFrame, currency: str, gross_margin: float, section: str) -> list[Finding]:
     """Finding ``ltv_cac_below_one`` from :func:`ltv_cac_finding`, when its impact is positive."""
     worst = ltv_cac_finding(val, currency, gross_margin)
     if worst is None or not worst["impact"] > 0:
         return []
     return [
-        {
-            "slug": "ltv_cac_below_one",
-            "text": worst["text"],
-            "impact": worst["impact"],
-            "section": section,
-            "recommendation": f"Cut or rework {worst['channel']} spend until its customers pay back within a year.",
-            "basis": "revenue per quarter = (CAC − LTV) × the channel's customers per quarter ÷ gross margin: the "
+        Finding(
+            "ltv_cac_below_one",
+            worst["text"],
+            worst["impact"],
+            section=section,
+            recommendation=f"Cut or rework {worst['channel']} spend until its customers pay back within a year.",
+            basis="revenue per quarter = (CAC − LTV) × the channel's customers per quarter ÷ gross margin: the "
             "extra revenue whose margin would pay the spend back",
-        }
+        )
     ]

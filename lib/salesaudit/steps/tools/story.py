@@ -3,7 +3,7 @@
 Every function takes results of :mod:`salesaudit.steps.tools.metrics` and returns text (a title, a list of
 sentences), the keyword arguments of the figures the notebook records (``{name: kwargs}``, recorded with
 ``rec.record("name", **figs["name"])``; label, unit and direction come from ``report/figures.py`` unless the
-label is more specific) or findings (``[{slug, text, impact, section, …}]`` for ``report.record.record_findings``).
+label is more specific) or findings (``[Finding, …]`` of :mod:`salesaudit.findings`, for ``report.record.record_findings``).
 Data-derived words pass the formatters of :mod:`salesaudit.text`; a "best"/"worst"/"beyond the noise" claim
 follows the claim rule (:mod:`salesaudit.claims`). No charts here.
 """
@@ -15,6 +15,7 @@ import pandas as pd
 
 from salesaudit import text
 from salesaudit.claims import extremes, n_is, no_standout
+from salesaudit.findings import Finding
 from salesaudit.speed import speed_sentence
 from salesaudit.stats import MIN_CLAIM_N
 from salesaudit.steps.tools import metrics
@@ -197,14 +198,14 @@ def content_figures(ranking: pd.DataFrame, section: str) -> dict[str, dict]:
     }
 
 
-def content_findings(impact: dict | None, section: str) -> list[dict]:
+def content_findings(impact: dict | None, section: str) -> list[Finding]:
     """The finding on the best asset (:func:`.metrics.best_content_impact`), when doubling its reach is worth
     something; else none."""
     if impact is None or not impact["impact"] > 0:
         return []
     name = impact["name"]
     return [
-        dict(
+        Finding(
             slug="content_best_asset",
             text=f"Leads who read '{name}' reach SQL {text.pp(impact['lift'])} more often than comparable leads "
             f"(n = {impact['touched']:,} touched); only {text.num(impact['reach'])} of this quarter's MQLs touched it.",
@@ -391,13 +392,13 @@ def contact_figures(contact: pd.DataFrame, section: str) -> dict[str, dict]:
     }
 
 
-def contact_findings(impact: dict, section: str) -> list[dict]:
+def contact_findings(impact: dict, section: str) -> list[Finding]:
     """The finding on leads never contacted (:func:`.metrics.never_contacted_impact`) — only when it is worth
     something and the comparison of contacted and uncontacted leads passes the claim rule."""
     if not (impact["impact"] > 0 and impact["claimable"]):
         return []
     return [
-        dict(
+        Finding(
             slug="never_contacted_leads",
             text=f"{text.num(impact['never'])} of this quarter's leads were never contacted within "
             f"{NEVER_CONTACTED_DAYS} days; contacted leads become customers at {text.pct(impact['rate_contacted'])} "
