@@ -505,7 +505,7 @@ def test_recorded_figures_are_built_from_the_numbers():
     rf = R.ramp_figures(ramp, 0.3, "05#3")
     assert rf["new_rep_win_rate"]["value"] == pytest.approx(3 / 8) and rf["new_rep_win_rate"]["n"] == 8
     for name, kw in {**figs, **cap, **rf}.items():  # the registry accepts every payload (unit, direction)
-        assert figure(name, **kw)["unit"] in ("%", "days", "money", "count", "")
+        assert figure(name, **kw)["unit"] in ("%", "days", "hours", "money", "count", "")
     assert R.partial_sentences("2026Q3", None) == []
     assert "2026Q3" in R.partial_sentences("2026Q3", "the leads end on 2026-08-01")[0]
 
