@@ -248,3 +248,20 @@ def test_backtest_on_the_default_demo_meets_the_targets(demo_data, demo_truth):
     assert s.mape["customers"] <= 0.10 and s.mape["revenue"] <= 0.10
     assert 0.65 <= s.coverage_all <= 0.95
     assert 0.65 <= _truth_coverage(bt, demo_truth) <= 0.95
+
+
+def test_the_demo_truth_is_what_the_data_show_on_average(small, small_data):
+    """truth.json ``quarterly_expected`` against the generated data: each quarter's leads within 4 Poisson
+    standard deviations of their expected number, customers and revenue within 25% over the whole period."""
+    truth = json.loads((small_data / "truth.json").read_text())["quarterly_expected"]["quarters"]
+    assert list(truth) == [f"{y}Q{i}" for y in (2023, 2024, 2025, 2026) for i in range(1, 5)][3:-1]
+    for label, t in truth.items():
+        got = fc.actuals(small, parse_quarter(label)).set_index(["series", "channel"])["actual"]
+        assert abs(got[("leads", "Total")] - t["leads"]["Total"]) < 4 * np.sqrt(t["leads"]["Total"]) + 10, label
+        assert t["leads"]["Total"] == pytest.approx(sum(v for k, v in t["leads"].items() if k != "Total"), abs=0.1)
+    for s in ("customers", "revenue"):
+        want = sum(t[s]["Total"] for t in truth.values())
+        got = sum(
+            fc.actuals(small, parse_quarter(q)).set_index(["series", "channel"])["actual"][(s, "Total")] for q in truth
+        )
+        assert got == pytest.approx(want, rel=0.25), s
