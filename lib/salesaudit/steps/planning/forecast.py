@@ -60,6 +60,7 @@ __all__ = [
     "BacktestSummary",
     "backtest_summary",
     "next_quarter",
+    "open_deals",
     "gamma_band",
 ]
 
@@ -595,3 +596,16 @@ def next_quarter(data: Any, quarter: Quarter) -> pd.DataFrame:
     ``from_open_deals``) and from next quarter's new leads (``from_new``), with the 10–90% band. Only the
     data up to the audited quarter's end are used."""
     return forecast_quarter(data, quarter.next())
+
+
+def open_deals(data: Any, quarter: Quarter) -> int:
+    """Deals open at the end of ``quarter``: leads at the SQL stage (an SQL date before the quarter end, no customer
+    date before it) that were not disqualified and whose deal was not lost before it. 0 when the data cannot say
+    (no lead dates, no SQL stage) — the notebook's precondition for next quarter's open-pipeline forecast."""
+    leads = getattr(data, "leads", None)
+    if leads is None or "created_at" not in leads.columns or not leads["created_at"].notna().any():
+        return 0
+    opps = data.opportunities if data.has("opportunities") else None
+    ld, op = as_of(leads, opps, quarter.end)
+    snap = pipeline_snapshot(ld, op, quarter.end)
+    return int(((snap["state"] == "sql") & ~snap["closed"]).sum())
