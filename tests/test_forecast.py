@@ -175,8 +175,9 @@ def test_a_forecast_never_sees_past_its_cut(small):
     leads = small.leads.copy()
     for c in ["mql_at", "sal_at", "sql_at", "customer_at", "disqualified_at"]:
         later = leads[c] >= cut
-        leads.loc[later, c] = leads.loc[later, c] + pd.Timedelta(days=3)  # every later date moves
-    later_leads = leads.loc[leads["created_at"] >= cut].assign(channel="paid_search")
+        leads.loc[later, c] = leads.loc[later, c] + pd.Timedelta(days=3)  # every later date moves …
+        leads.loc[later & (leads.index % 2 == 0), c] = pd.NaT  # … or never happens
+    later_leads = leads.loc[leads["created_at"] >= cut].assign(channel="a_later_channel")
     leads = pd.concat(
         [leads.loc[leads["created_at"] < cut], later_leads, later_leads.assign(lead_id=lambda d: d["lead_id"] + "x")]
     )
