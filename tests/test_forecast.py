@@ -266,3 +266,31 @@ def test_the_demo_truth_is_what_the_data_show_on_average(small, small_data):
             fc.actuals(small, parse_quarter(q)).set_index(["series", "channel"])["actual"][(s, "Total")] for q in truth
         )
         assert got == pytest.approx(want, rel=0.25), s
+
+
+def test_open_deals_at_the_quarter_end():
+    leads = _leads(
+        [
+            {"lead_id": "open", "created_at": "2025-04-01", "channel": "x", "sql_at": "2025-05-01"},
+            {"lead_id": "lost", "created_at": "2025-04-01", "channel": "x", "sql_at": "2025-05-01"},
+            {
+                "lead_id": "won",
+                "created_at": "2025-04-01",
+                "channel": "x",
+                "sql_at": "2025-05-01",
+                "customer_at": "2025-06-01",
+            },
+            {"lead_id": "later", "created_at": "2025-04-01", "channel": "x", "sql_at": "2025-07-05"},
+        ]
+    )
+    opps = pd.DataFrame(
+        {
+            "lead_id": ["open", "lost", "won"],
+            "created_at": [T("2025-05-01")] * 3,
+            "closed_at": [T("2025-08-01"), T("2025-06-01"), T("2025-06-01")],
+            "is_won": [True, False, True],
+            "amount": [1.0, 1.0, 1.0],
+        }
+    )
+    assert fc.open_deals(_data(leads, opps), parse_quarter("2025Q2")) == 1  # won later, but open on 30 June
+    assert fc.open_deals(_data(leads.drop(columns="created_at")), parse_quarter("2025Q2")) == 0
