@@ -213,6 +213,10 @@ def test_backtest_on_the_small_demo(small, small_data):
     assert bt.attrs["quarters"] == ["2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2"]
     s = fc.backtest_summary(bt)
     assert s.points == 7 * 5 and 0.65 <= s.coverage_all <= 0.95
+    # the open-deal part is backtested too: what the deals open at each quarter's start brought in it
+    rev = bt.loc[(bt["series"] == "revenue") & (bt["channel"] == "Total")]
+    assert (rev["actual_open_deals"] <= rev["actual"]).all() and (rev["actual_open_deals"] > 0).all()
+    assert s.open_deals["quarters"] == 7 and 0 < s.open_deals["mape"] < 0.5
     truth = json.loads((small_data / "truth.json").read_text())
     assert 0.65 <= _truth_coverage(bt, truth) <= 0.95
     # totals by channel sum to the total
@@ -247,6 +251,7 @@ def test_backtest_on_the_default_demo_meets_the_targets(demo_data, demo_truth):
     bt = fc.backtest(io.load(demo_data), parse_quarter("2026Q3"))
     s = fc.backtest_summary(bt)
     assert s.mape["customers"] <= 0.10 and s.mape["revenue"] <= 0.10
+    assert s.open_deals["mape"] <= 0.15
     assert 0.65 <= s.coverage_all <= 0.95
     assert 0.65 <= _truth_coverage(bt, demo_truth) <= 0.95
 

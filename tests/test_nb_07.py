@@ -69,6 +69,7 @@ def test_nb07_backtest_and_next_quarter_forecast(run_nb, small_data):
     assert rev["label"] == "Won revenue forecast for 2026Q4" and rev["unit"] == "money"
     assert figs["forecast_customers_next"]["value"] == pytest.approx(42.9394, rel=1e-4)
     assert figs["forecast_revenue_open_deals"]["value"] == pytest.approx(344594.71, rel=1e-5)
+    assert figs["forecast_mape_open_deals"]["value"] == pytest.approx(0.201775, rel=1e-4)  # the open-deal part
     assert not broken_lines(nb)
     text = "\n".join(reader_text(nb))
     assert "Backtest over 7 quarters, 2024Q4–2026Q2 (the data allow 7 of the last 8" in text

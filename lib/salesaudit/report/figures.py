@@ -915,7 +915,7 @@ _ROWS: list[tuple[str, str, str, bool | None, str, str]] = [
         "%",
         _DOWN,
         S07,
-        "mean over the backtested quarters of |forecast − actual| ÷ actual of the company's new customers in the quarter (customer_at in the quarter), each forecast made from the data as it stood at the quarter's start",
+        "mean over the backtested quarters of abs(forecast − actual) ÷ actual of the company's new customers in the quarter (customer_at in the quarter), each forecast made from the data as it stood at the quarter's start",
     ),
     (
         "forecast_mape_revenue",
@@ -923,7 +923,7 @@ _ROWS: list[tuple[str, str, str, bool | None, str, str]] = [
         "%",
         _DOWN,
         S07,
-        "mean over the backtested quarters of |forecast − actual| ÷ actual of the won revenue closed in the quarter (won deals, first-touch), each forecast made from the data as it stood at the quarter's start",
+        "mean over the backtested quarters of abs(forecast − actual) ÷ actual of the won revenue closed in the quarter (won deals, first-touch), each forecast made from the data as it stood at the quarter's start",
     ),
     (
         "forecast_bias_customers",
@@ -948,6 +948,15 @@ _ROWS: list[tuple[str, str, str, bool | None, str, str]] = [
         _NEITHER,
         S07,
         "share of the backtested quarter × series (leads, MQLs, SQLs, new customers, won revenue; company level) whose actual lies inside the forecast's 10–90% band; 80% when calibrated",
+    ),
+    (
+        "forecast_mape_open_deals",
+        "Backtest error of the open-deal part of the won-revenue forecast (MAPE)",
+        "%",
+        _DOWN,
+        S07,
+        "mean over the backtested quarters of abs(expected − actual) ÷ actual of the won revenue in the quarter from the "
+        "deals open at its start (leads at the SQL stage, not lost)",
     ),
     (
         "forecast_revenue_next",

@@ -31,7 +31,7 @@ everything a forecast uses is computed on that frame.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,8 @@ __all__ = [
     "actuals",
     "backtest",
     "accuracy",
+    "open_deal_actuals",
+    "open_deal_accuracy",
     "BacktestSummary",
     "backtest_summary",
     "next_quarter",
@@ -502,6 +504,25 @@ def actuals(data: Any, q: Quarter) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # the backtest
 # --------------------------------------------------------------------------------------------------
+def open_deal_actuals(data: Any, q: Quarter) -> pd.DataFrame:
+    """What the deals open at ``q``'s start brought in ``q``: new customers and won revenue of the leads at the
+    SQL stage at the cut (not closed), by channel and ``Total`` — the actual to hold ``from_open_deals`` against.
+    Long frame ``quarter, series, channel, actual_open_deals`` (series ``customers`` and ``revenue``)."""
+    opps = data.opportunities if data.has("opportunities") else None
+    ld, op = as_of(data.leads, opps, q.start)
+    snap = pipeline_snapshot(ld, op, q.start)
+    ids = snap.loc[(snap["state"] == "sql") & ~snap["closed"], "lead_id"]
+    leads = data.leads.loc[data.leads["lead_id"].isin(ids)]
+    y = window_outcomes(leads, opps, q.start, q.end, effective_dates(leads))[["customers", "revenue"]]
+    g = y.assign(channel=leads["channel"].astype(str)).groupby("channel")[["customers", "revenue"]].sum()
+    g.loc["Total"] = g.sum()
+    return (
+        g.reset_index()
+        .melt(id_vars="channel", var_name="series", value_name="actual_open_deals")
+        .assign(quarter=q.label)[["quarter", "series", "channel", "actual_open_deals"]]
+    )
+
+
 def backtest(data: Any, quarter: Quarter, n_quarters: int = BACKTEST_QUARTERS) -> pd.DataFrame:
     """:func:`forecast_quarter` for each of the last ``n_quarters`` complete quarters before the audited
     ``quarter`` that have at least :data:`MIN_HISTORY_QUARTERS` complete quarters of history before them,
@@ -519,7 +540,8 @@ def backtest(data: Any, quarter: Quarter, n_quarters: int = BACKTEST_QUARTERS) -
         f = forecast_quarter(data, q, fy)
         if f.empty:
             continue
-        frames.append(f.merge(actuals(data, q), on=["quarter", "series", "channel"], how="left"))
+        a = actuals(data, q).merge(open_deal_actuals(data, q), on=["quarter", "series", "channel"], how="left")
+        frames.append(f.merge(a, on=["quarter", "series", "channel"], how="left"))
         done.append(q.label)
     if not frames:
         out = pd.DataFrame(
@@ -559,6 +581,25 @@ def accuracy(bt: pd.DataFrame) -> pd.DataFrame:
     return out.assign(_k=key).sort_values(["_k", "channel"]).drop(columns="_k").reset_index(drop=True)
 
 
+def open_deal_accuracy(bt: pd.DataFrame, series: str = "revenue") -> dict[str, float]:
+    """How the open-deal part of the forecast did (company level): ``mape`` = mean |from_open_deals −
+    actual_open_deals| ÷ actual_open_deals and ``bias`` = Σ(from_open_deals − actual) ÷ Σ actual over the backtested
+    quarters, ``quarters`` = how many had open deals with an outcome; NaN without any."""
+    nan = float("nan")
+    if bt.empty or "actual_open_deals" not in bt.columns:
+        return {"mape": nan, "bias": nan, "quarters": 0}
+    t = bt.loc[(bt["channel"] == "Total") & (bt["series"] == series)].dropna(subset=["actual_open_deals"])
+    t = t.loc[t["actual_open_deals"] > 0]
+    if t.empty:
+        return {"mape": nan, "bias": nan, "quarters": 0}
+    err = t["from_open_deals"] - t["actual_open_deals"]
+    return {
+        "mape": float((err.abs() / t["actual_open_deals"]).mean()),
+        "bias": float(err.sum() / t["actual_open_deals"].sum()),
+        "quarters": int(len(t)),
+    }
+
+
 @dataclass(frozen=True)
 class BacktestSummary:
     """The company-level backtest in numbers: quarters, MAPE and bias of each series, 80% coverage."""
@@ -570,10 +611,12 @@ class BacktestSummary:
     coverage: dict[str, float]
     coverage_all: float  # over the company-level quarters × series
     points: int
+    open_deals: dict[str, float] = field(default_factory=dict)  # open_deal_accuracy of won revenue
 
 
 def backtest_summary(bt: pd.DataFrame) -> BacktestSummary:
-    """The ``Total`` rows of :func:`accuracy`, and the coverage over all company-level quarters × series."""
+    """The ``Total`` rows of :func:`accuracy`, the coverage over all company-level quarters × series, and how the
+    open-deal part of the won-revenue forecast did (:func:`open_deal_accuracy`)."""
     acc = accuracy(bt)
     t = acc.loc[acc["channel"] == "Total"].set_index("series") if len(acc) else pd.DataFrame()
     tot = bt.loc[bt["channel"] == "Total"] if len(bt) else bt
@@ -586,6 +629,7 @@ def backtest_summary(bt: pd.DataFrame) -> BacktestSummary:
         coverage=get("coverage"),
         coverage_all=float(tot["inside"].mean()) if len(tot) else float("nan"),
         points=int(len(tot)),
+        open_deals=open_deal_accuracy(bt),
     )
 
 

@@ -685,6 +685,9 @@ def backtest_figures(summary: BacktestSummary, section: str) -> list[dict]:
             out.append(_figure(f"forecast_bias_{s}", summary.bias[s], section, n=n))
     if np.isfinite(summary.coverage_all):
         out.append(_figure("forecast_coverage", summary.coverage_all, section, n=summary.points))
+    od = summary.open_deals
+    if np.isfinite(od.get("mape", np.nan)):
+        out.append(_figure("forecast_mape_open_deals", od["mape"], section, n=od["quarters"]))
     return out
 
 
@@ -725,6 +728,14 @@ def next_quarter_sentences(nq: pd.DataFrame, currency: str, summary: BacktestSum
             f"({text.money(r['from_new'], currency)})."
         )
     if summary is not None and len(summary.quarters):
+        od = summary.open_deals
+        if np.isfinite(od.get("mape", np.nan)):
+            b = od["bias"]
+            lean = f"running {abs(b):.0%} {'high' if b > 0 else 'low'}" if abs(b) >= 0.02 else "with a bias under 2%"
+            out.append(
+                f"Backtested the same way, the open-deal part of the won-revenue forecast was off by "
+                f"{od['mape']:.0%} on average over {od['quarters']} quarters ({lean})."
+            )
         out.append(trust_sentence(summary))
     return out
 
