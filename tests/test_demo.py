@@ -20,6 +20,7 @@ TRUTH_KEYS = {
     "leads_per_year",
     "years",
     "n_leads",
+    "quarterly_expected",
     "generated_tables",
     "notes",
     "period",

@@ -51,6 +51,32 @@ def test_nb07_records_sane_figures(run_nb, small_data):
 
 
 @pytest.mark.slow
+def test_nb07_backtest_and_next_quarter_forecast(run_nb, small_data):
+    """Sections 6 and 7 on the small demo: 7 of the last 8 quarters backtested (the data start in 2023Q4), the
+    company-level errors and coverage, and 2026Q4's forecast split into open deals, pipeline and new leads."""
+    nb, figs = run_nb(NB, small_data, "2026Q3")
+    assert figs["forecast_backtest_quarters"]["value"] == 7
+    assert figs["forecast_mape_customers"]["value"] == pytest.approx(0.150691, rel=1e-4)
+    assert figs["forecast_mape_revenue"]["value"] == pytest.approx(0.160220, rel=1e-4)
+    assert figs["forecast_bias_revenue"]["value"] == pytest.approx(0.091652, rel=1e-4)
+    assert figs["forecast_coverage"]["value"] == pytest.approx(30 / 35) and figs["forecast_coverage"]["n"] == 35
+    rev = figs["forecast_revenue_next"]
+    assert (rev["value"], rev["lo"], rev["hi"]) == (
+        pytest.approx(720453.07, rel=1e-5),
+        pytest.approx(503736.76, rel=1e-5),
+        pytest.approx(955992.12, rel=1e-5),
+    )
+    assert rev["label"] == "Won revenue forecast for 2026Q4" and rev["unit"] == "money"
+    assert figs["forecast_customers_next"]["value"] == pytest.approx(42.9394, rel=1e-4)
+    assert figs["forecast_revenue_open_deals"]["value"] == pytest.approx(344594.71, rel=1e-5)
+    assert figs["forecast_mape_open_deals"]["value"] == pytest.approx(0.201775, rel=1e-4)  # the open-deal part
+    assert not broken_lines(nb)
+    text = "\n".join(reader_text(nb))
+    assert "Backtest over 7 quarters, 2024Q4–2026Q2 (the data allow 7 of the last 8" in text
+    assert "from the deals open at the quarter end" in text
+
+
+@pytest.mark.slow
 def test_nb07_sliders_present_and_report_cells_static(run_nb, small_data):
     nb, _ = run_nb(NB, small_data, "2026Q3")
     inter = _cells(nb, "interactive-only")
@@ -87,7 +113,7 @@ def test_nb07_structure():
 
     nb = nbformat.read(str(NOTEBOOKS_DIR / f"{NB}.ipynb"), as_version=4)
     heads = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## ")]
-    assert [h.split(".")[0] for h in heads] == [f"## {i}" for i in range(1, 6)]
+    assert [h.split(".")[0] for h in heads] == [f"## {i}" for i in range(1, 8)]
     assert len(_cells(nb, "interactive-only")) == 1 and len(_cells(nb, "report-only")) == 2
     assert pd.Series([c.cell_type for c in nb.cells]).eq("code").sum() >= 10
 
@@ -124,3 +150,13 @@ def test_findings_are_revenue(run_nb, small_data):
     for k, f in figs.items():
         if k.startswith("finding:"):
             assert f["unit"] == "money" and f["basis"].startswith("revenue per quarter"), k
+
+
+@pytest.mark.slow
+def test_nb07_with_a_short_history_says_so_in_one_sentence(run_nb, small_data):
+    """2024Q2 has only two complete quarters before it: the backtest section is one sentence, nothing crashes."""
+    nb, figs = run_nb(NB, small_data, "2024Q2")
+    text = "\n".join(reader_text(nb))
+    assert not broken_lines(nb)
+    assert "Not measured: this section needs the previous 5 quarters of leads" in text
+    assert "forecast_mape_revenue" not in figs and "forecast_coverage" not in figs

@@ -351,3 +351,17 @@ def test_figures_or_notes_for_display():
     assert "No step recorded a finding" in summ.findings_figure(summ.top_findings({})).data
     html = summ.headline_styled(t, "EUR", "2026Q2").to_html()
     assert 'class="headline"' in html and "better, beyond noise" in html
+
+
+def test_a_headline_figure_with_no_better_way_is_changed_not_better_or_worse():
+    """The forecasts' coverage (best at 80%) has no better direction: a change beyond the noise is reported as a
+    change, never as better or worse."""
+    cur = {"forecast_coverage": {"value": 0.95, "unit": "%", "n": 400, "higher_is_better": None}}
+    prev = {"forecast_coverage": {"value": 0.50, "unit": "%", "n": 400, "higher_is_better": None}}
+    t = summ.headline(cur, prev, names=[("forecast_coverage", "Forecast bands' coverage", None)])
+    row = t.iloc[0]
+    assert row["significant"] and row["better"] is None
+    assert summ.verdict(row) == "changed, beyond noise"
+    said = " ".join(summ.headline_sentences(t, "2026Q3", "2026Q2"))
+    assert "neither better nor worse in itself" in said and "and worse" not in said
+    assert ("forecast_coverage", "Forecast bands' coverage", None) in summ.HEADLINE

@@ -373,6 +373,7 @@ class _Ctx:
         self.m_t = (mid - self.start_sec) / (365.25 * DAY) - years / 2  # years from the middle
         self.podcast_month = ms >= self.q_start
         self.ch_index = {c: i for i, c in enumerate(CHANNELS)}
+        self.expected_leads: dict[str, np.ndarray] = {}  # channel → expected leads per month (truth only)
         spec = [CHANNEL_SPEC[c] for c in CHANNELS]
         self.rates = np.array([s["rates"] for s in spec])  # (channel, stage)
         self.days = np.array([s["days"] for s in spec], dtype=float)
@@ -716,6 +717,7 @@ def _volumes(rng: np.random.Generator, ctx: _Ctx) -> tuple[dict, list[dict], lis
         else:
             response[c] = None
             expected = base * ctx.m_season * (1 + ORGANIC_TREND * ctx.m_t) * ctx.exposure
+        ctx.expected_leads[c] = np.where(active, expected, 0.0)
         visits = rng.poisson(np.where(active, expected / spec["visit"], 0))
         leads = rng.binomial(visits, spec["visit"])
         for m in np.flatnonzero(active):
@@ -755,6 +757,7 @@ def generate(
     # referral leads month by month: expected = base + per-promoter rate × promoters at month start
     ref = ctx.ch_index["referral"]
     ref_base = REFERRAL_BASE_SHARE * ctx.L
+    ctx.expected_leads["referral"] = np.zeros(len(ctx.months))
     spec = CHANNEL_SPEC["referral"]
     promoters: list[int] = []
     offset = len(created)
@@ -763,6 +766,7 @@ def generate(
         p_m = _promoters(np.concatenate(nps_li), np.concatenate(nps_at), np.concatenate(nps_score), ctx.m_lo[m])
         promoters.append(p_m)
         lam = (ref_base + REFERRALS_PER_PROMOTER * p_m) * ctx.exposure[m]
+        ctx.expected_leads["referral"][m] = lam
         visits = int(rng.poisson(lam / spec["visit"]))
         n_ref = int(rng.binomial(visits, spec["visit"]))
         vol_rows.append({"m": m, "channel": "referral", "visits": visits, "leads": n_ref})
@@ -785,7 +789,9 @@ def generate(
     lat["t_li"] = inv[lat["t_li"]]
     lat["nps_li"] = inv[lat["nps_li"]]
 
+    expected = _quarterly_expected(ctx, lat)  # reads the latent leads only: no random draw
     tables, truth = _build(rng, ctx, lat, response, spend_rows, vol_rows, promoters, ref_base)
+    truth["quarterly_expected"] = expected
     truth = {
         "seed": seed,
         "end": str(pd.Timestamp(end).date()),
@@ -795,6 +801,58 @@ def generate(
     }
     _write(out, tables, truth)
     return truth
+
+
+def _quarterly_expected(ctx: _Ctx, lat: dict) -> dict:
+    """The expected flow of every quarter the data cover — what step 07's backtest should recover.
+
+    Per quarter, channel and ``Total``: ``leads`` = Σ of the months' expected leads (the Poisson mean the
+    volumes were drawn from); ``mql``, ``sql``, ``customers`` and ``revenue`` = the leads' simulated stage
+    dates with each stage's coin flip replaced by its probability: Σ P(MQL) over leads whose MQL date falls in
+    the quarter, Σ P(SQL | MQL) over MQLs whose SQL date does, Σ P(win | SQL) (× the deal amount for revenue)
+    over SQLs whose close date does. Reads the latent leads only — no random draw, so the data do not change.
+    """
+    quarters = ctx.months.to_period("Q")
+    labels = sorted({str(q) for q in quarters})
+    edges = np.array(
+        [_sec(pd.Period(q, "Q").start_time) for q in labels] + [_sec(pd.Period(labels[-1], "Q").end_time.ceil("D"))]
+    )
+    ch = lat["ch"]
+    nq, nc = len(labels), len(CHANNELS)
+
+    def by_quarter(t: np.ndarray, w: np.ndarray) -> np.ndarray:
+        q = np.searchsorted(edges, t, side="right") - 1
+        ok = ~np.isnan(t) & (q >= 0) & (q < nq) & (t < ctx.end_sec)
+        out = np.zeros((nq, nc))
+        np.add.at(out, (q[ok], ch[ok]), w[ok])
+        return out
+
+    month_q = np.array([labels.index(str(q)) for q in quarters])
+    leads = np.zeros((nq, nc))
+    for c, lam in ctx.expected_leads.items():
+        np.add.at(leads[:, ctx.ch_index[c]], month_q, lam)
+    sqlp = np.where(lat["is_mql"], lat["p_sql"], 0.0)
+    winp = np.where(lat["reach_sql"], lat["p_win"], 0.0)
+    series = {
+        "leads": leads,
+        "mql": by_quarter(lat["mql_at"], ctx.rates[ch, 0]),
+        "sql": by_quarter(lat["sql_at"], sqlp),
+        "customers": by_quarter(lat["closed"], winp),
+        "revenue": by_quarter(lat["closed"], winp * lat["amount"]),
+    }
+    return {
+        "definition": _quarterly_expected.__doc__.split("\n\n")[1].replace("\n    ", " ").strip(),
+        "quarters": {
+            q: {
+                s: {
+                    **{c: _round(float(v[i, j]), 2) for j, c in enumerate(CHANNELS)},
+                    "Total": _round(float(v[i].sum()), 2),
+                }
+                for s, v in series.items()
+            }
+            for i, q in enumerate(labels)
+        },
+    }
 
 
 # --------------------------------------------------------------------------------------------------

@@ -38,8 +38,9 @@ from salesaudit import stats, text
 from salesaudit.claims import n_is
 from salesaudit.report.record import findings_of, read_figures
 
-#: Headline figures of the executive summary, in display order: (figure name, short label, higher is better).
-HEADLINE: list[tuple[str, str, bool]] = [
+#: Headline figures of the executive summary, in display order: (figure name, short label, higher is better —
+#: None for a figure with no better way, such as the forecasts' coverage, whose best value is 80%).
+HEADLINE: list[tuple[str, str, bool | None]] = [
     ("leads", "Leads", True),
     ("mql", "MQLs", True),
     ("sql", "SQLs", True),
@@ -50,6 +51,10 @@ HEADLINE: list[tuple[str, str, bool]] = [
     ("roi", "Marketing ROI", True),
     ("dq_score", "Data-quality score", True),
     ("nps", "NPS", True),
+    ("forecast_mape_customers", "Forecast error: new customers", False),
+    ("forecast_mape_revenue", "Forecast error: won revenue", False),
+    ("forecast_coverage", "Forecast bands' coverage", None),
+    ("forecast_revenue_next", "Won revenue forecast, next quarter", True),
 ]
 TOP_FINDINGS = 5
 SUMMARY_FORMAT = "salesaudit-summary/1"
@@ -189,7 +194,7 @@ def change(current: dict | None, previous: dict | None, level: float = stats.DEF
 def headline(
     current: dict[str, dict],
     previous: dict[str, dict],
-    names: list[tuple[str, str, bool]] | None = None,
+    names: list[tuple[str, str, bool | None]] | None = None,
     partial: bool = False,
 ) -> pd.DataFrame:
     """One row per headline figure: this quarter, previous quarter, change with interval and verdict.
@@ -208,7 +213,7 @@ def headline(
         higher = (cur or {}).get("higher_is_better")
         higher = hib if higher is None else bool(higher)
         better = None
-        if c["significant"]:
+        if c["significant"] and higher is not None:
             better = (c["change"] > 0) == higher
         rows.append(
             {
@@ -287,6 +292,8 @@ def verdict(row: dict | pd.Series) -> str:
         return "no interval"
     if not sig:
         return "within noise"
+    if row.get("better") is None or _is_nan(row.get("better")):
+        return "changed, beyond noise"
     return "better, beyond noise" if row.get("better") else "worse, beyond noise"
 
 
@@ -346,7 +353,8 @@ def headline_sentences(
     else:
         moved = compared[compared["significant"] == True]  # noqa: E712 - object column with None
         for r in moved.to_dict("records"):
-            way = "better" if r["better"] else "worse"
+            b = r["better"]
+            way = "neither better nor worse in itself" if b is None or _is_nan(b) else "better" if b else "worse"
             n = f", {n_is(r['n'])}" if r.get("n") is not None and not _is_nan(r.get("n")) else ""
             out.append(
                 f"{r['label']} went from {fmt_value(r['previous'], r['unit'], currency)} to "

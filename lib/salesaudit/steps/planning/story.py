@@ -17,6 +17,7 @@ from salesaudit.claims import extremes, n_is, no_standout
 from salesaudit.findings import Finding
 from salesaudit.periods import Quarter
 from salesaudit.stats import MIN_CLAIM_N
+from salesaudit.steps.planning.forecast import SERIES, BacktestSummary
 from salesaudit.steps.planning.metrics import NewChannel, PlanModel, ResponseFit
 
 __all__ = [
@@ -45,6 +46,14 @@ __all__ = [
     "allocation_sentences",
     "allocation_figures",
     "findings",
+    "backtest_title",
+    "backtest_line",
+    "backtest_sentences",
+    "trust_sentence",
+    "backtest_figures",
+    "next_quarter_title",
+    "next_quarter_sentences",
+    "next_quarter_figures",
 ]
 
 
@@ -577,3 +586,189 @@ def findings(
             )
         )
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# 6. The backtest, 7. next quarter's forecast (salesaudit.steps.planning.forecast)
+# --------------------------------------------------------------------------------------------------
+_IN_A_SENTENCE = {
+    "leads": "leads",
+    "mql": "MQLs",
+    "sql": "SQLs",
+    "customers": "new customers",
+    "revenue": "won revenue",
+}
+
+
+def _calibration_word(coverage: float) -> str:
+    """How an 80% band did: held 65–95% of the actuals = calibrated (the done-when range of issue 13)."""
+    if not np.isfinite(coverage):
+        return "untested"
+    if coverage < 0.65:
+        return "too narrow"
+    if coverage > 0.95:
+        return "wider than needed"
+    return "about right"
+
+
+def backtest_title(summary: BacktestSummary) -> str:
+    """Title of the backtest chart: how close the forecasts came, in the reader's terms."""
+    m = summary.mape.get("revenue", np.nan)
+    if not np.isfinite(m):
+        return "Forecast vs actual, quarter by quarter (10–90% band)"
+    return f"Won revenue forecasts were off by {m:.0%} on average over {len(summary.quarters)} quarters (10–90% band)"
+
+
+def backtest_line(summary: BacktestSummary) -> str:
+    """Which quarters were backtested — and, when fewer than wanted, why."""
+    n, want = len(summary.quarters), summary.wanted
+    if n == 0:
+        return "No quarter could be backtested."
+    span = f"{summary.quarters[0]}–{summary.quarters[-1]}" if n > 1 else summary.quarters[0]
+    short = (
+        f" (the data allow {n} of the last {want}: each forecast needs at least 4 complete quarters before it)"
+        if n < want
+        else ""
+    )
+    return f"Backtest over {n} quarter{'s' if n != 1 else ''}, {span}{short}."
+
+
+def backtest_sentences(summary: BacktestSummary) -> list[str]:
+    """Sentences: the typical error (MAPE) and bias of each company-level series, the calibration of the 80%
+    bands, and how far to trust next quarter's forecast."""
+    n = len(summary.quarters)
+    if n == 0:
+        return ["No quarter could be backtested: each forecast needs at least 4 complete quarters before it."]
+    out = [backtest_line(summary)]
+    parts = []
+    for s in SERIES:
+        if s in summary.mape and np.isfinite(summary.mape[s]):
+            b = summary.bias.get(s, np.nan)
+            lean = f", running {abs(b):.0%} {'high' if b > 0 else 'low'}" if np.isfinite(b) and abs(b) >= 0.02 else ""
+            parts.append(f"{_IN_A_SENTENCE[s]} {summary.mape[s]:.0%}{lean}")
+    if parts:
+        out.append("Mean absolute percentage error (MAPE) of the company-level forecasts: " + "; ".join(parts) + ".")
+    cov = summary.coverage_all
+    out.append(
+        f"The 10–90% bands held the actual in {cov:.0%} of the {summary.points} quarter × series forecasts "
+        f"(80% if calibrated): {_calibration_word(cov)}."
+    )
+    out.append(trust_sentence(summary))
+    return out
+
+
+def trust_sentence(summary: BacktestSummary) -> str:
+    """One sentence on how far to trust next quarter's forecast of won revenue, from the backtest."""
+    m = summary.mape.get("revenue", np.nan)
+    n = len(summary.quarters)
+    if not np.isfinite(m):
+        return "There is no won-revenue backtest to judge next quarter's forecast by."
+    few = " — but the backtest has only a few quarters, so treat that as a rough guide" if n < 4 else ""
+    word = _calibration_word(summary.coverage.get("revenue", np.nan))
+    return (
+        f"Expect next quarter's won revenue within about ±{m:.0%} of the forecast in a typical quarter; its band "
+        f"held the actual in {summary.coverage.get('revenue', np.nan):.0%} of the backtested quarters ({word}){few}."
+    )
+
+
+def backtest_figures(summary: BacktestSummary, section: str) -> list[dict]:
+    """``forecast_backtest_quarters``, ``forecast_mape_customers`` / ``_revenue``, ``forecast_bias_customers`` /
+    ``_revenue`` and ``forecast_coverage`` (company level); nothing when no quarter was backtested."""
+    n = len(summary.quarters)
+    if n == 0:
+        return []
+    out = [_figure("forecast_backtest_quarters", n, section, n=n)]
+    for s in ("customers", "revenue"):
+        if s in summary.mape and np.isfinite(summary.mape[s]):
+            out.append(_figure(f"forecast_mape_{s}", float(summary.mape[s]), section, n=n))
+        if s in summary.bias and np.isfinite(summary.bias[s]):
+            out.append(_figure(f"forecast_bias_{s}", summary.bias[s], section, n=n))
+    if np.isfinite(summary.coverage_all):
+        out.append(_figure("forecast_coverage", summary.coverage_all, section, n=summary.points))
+    od = summary.open_deals
+    if np.isfinite(od.get("mape", np.nan)):
+        out.append(_figure("forecast_mape_open_deals", od["mape"], section, n=od["quarters"]))
+    return out
+
+
+def next_quarter_title(nq: pd.DataFrame, currency: str = "EUR") -> str:
+    """Title of next quarter's forecast chart: the revenue and how much of it is already in the pipeline."""
+    r = nq.loc[(nq["series"] == "revenue") & (nq["channel"] == "Total")]
+    if r.empty or not r.iloc[0]["forecast"] > 0:
+        return f"Next quarter's forecast ({nq['quarter'].iloc[0] if len(nq) else ''})"
+    r = r.iloc[0]
+    share = r["from_pipeline"] / r["forecast"]
+    return (
+        f"{r['quarter']}: {text.money(r['forecast'], currency)} of won revenue expected, "
+        f"{share:.0%} of it from today's pipeline"
+    )
+
+
+def next_quarter_sentences(nq: pd.DataFrame, currency: str, summary: BacktestSummary | None = None) -> list[str]:
+    """Sentences: next quarter's won revenue and new customers with their 10–90% band, split into open deals,
+    the earlier pipeline and next quarter's new leads; and the backtest's word on trusting it."""
+    t = nq.loc[nq["channel"] == "Total"].set_index("series")
+    if "revenue" not in t.index:
+        return ["No forecast could be made: there is no complete quarter of history."]
+    r, c = t.loc["revenue"], t.loc["customers"]
+    q = nq["quarter"].iloc[0]
+    out = [
+        f"{q}: {text.money(r['forecast'], currency)} of won revenue expected (10–90%: "
+        f"{text.money(r['lo'], currency)}–{text.money(r['hi'], currency)}) from {c['forecast']:,.0f} new customers "
+        f"({c['lo']:,.0f}–{c['hi']:,.0f}).",
+        f"Of that revenue, {text.money(r['from_open_deals'], currency)} is expected from the deals open at the quarter "
+        f"end (win rates by deal age), {text.money(r['from_pipeline'] - r['from_open_deals'], currency)} from leads "
+        f"earlier in the funnel and {text.money(r['from_new'], currency)} from next quarter's new leads "
+        f"({t.loc['leads', 'forecast']:,.0f} expected).",
+    ]
+    if r["from_open_deals"] <= 0:
+        out[1] = (
+            f"No deal was open at the quarter end: the revenue comes from leads earlier in the funnel "
+            f"({text.money(r['from_pipeline'], currency)}) and next quarter's new leads "
+            f"({text.money(r['from_new'], currency)})."
+        )
+    if summary is not None and len(summary.quarters):
+        od = summary.open_deals
+        if np.isfinite(od.get("mape", np.nan)):
+            b = od["bias"]
+            lean = f"running {abs(b):.0%} {'high' if b > 0 else 'low'}" if abs(b) >= 0.02 else "with a bias under 2%"
+            out.append(
+                f"Backtested the same way, the open-deal part of the won-revenue forecast was off by "
+                f"{od['mape']:.0%} on average over {od['quarters']} quarters ({lean})."
+            )
+        out.append(trust_sentence(summary))
+    return out
+
+
+def next_quarter_figures(nq: pd.DataFrame, section: str) -> list[dict]:
+    """``forecast_revenue_next`` and ``forecast_customers_next`` (with their 10–90% band) and
+    ``forecast_revenue_open_deals``; nothing when no forecast could be made."""
+    t = nq.loc[nq["channel"] == "Total"].set_index("series") if len(nq) else pd.DataFrame()
+    if "revenue" not in t.index:
+        return []
+    q = nq["quarter"].iloc[0]
+    r, c = t.loc["revenue"], t.loc["customers"]
+    return [
+        _figure(
+            "forecast_revenue_next",
+            float(r["forecast"]),
+            section,
+            label=f"Won revenue forecast for {q}",
+            lo=float(r["lo"]),
+            hi=float(r["hi"]),
+        ),
+        _figure(
+            "forecast_customers_next",
+            float(c["forecast"]),
+            section,
+            label=f"New customers forecast for {q}",
+            lo=float(c["lo"]),
+            hi=float(c["hi"]),
+        ),
+        _figure(
+            "forecast_revenue_open_deals",
+            float(r["from_open_deals"]),
+            section,
+            label=f"Won revenue expected in {q} from the deals open now",
+        ),
+    ]

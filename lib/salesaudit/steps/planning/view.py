@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from salesaudit import plots, text
 from salesaudit.plots import COLORS
-from salesaudit.steps.planning import story
+from salesaudit.steps.planning import forecast, story
 from salesaudit.steps.planning.metrics import STAGE_STEPS, PlanModel, ResponseFit, deseasonalised, recompute
 
 __all__ = [
@@ -32,6 +32,9 @@ __all__ = [
     "scenario_display",
     "new_channel_table",
     "allocation_display",
+    "accuracy_display",
+    "backtest_display",
+    "next_quarter_display",
     # charts
     "fig_roi",
     "fig_response",
@@ -41,6 +44,8 @@ __all__ = [
     "fig_scenarios",
     "fig_new_channel",
     "fig_allocation",
+    "fig_backtest",
+    "fig_next_quarter",
     # drawing on a given axes (the 0.1 API)
     "roi_chart",
     "response_chart",
@@ -530,3 +535,137 @@ def what_if_widget(model: PlanModel):
     update()
     controls = w.VBox([*sliders.values(), total, reps, close, note])
     return w.VBox([controls, table_out, chart_out])
+
+
+# --------------------------------------------------------------------------------------------------
+# 6. the backtest, 7. next quarter's forecast
+# --------------------------------------------------------------------------------------------------
+def _fmt(series: str, x: float, currency: str) -> str:
+    return text.money(x, currency) if series == "revenue" else text.num(x)
+
+
+def accuracy_display(acc: pd.DataFrame) -> pd.DataFrame:
+    """The backtest's accuracy per series: company level (``Total``) first, then the median over channels —
+    MAPE, bias and the share of actuals inside the 10–90% band, as text."""
+    if acc.empty:
+        return pd.DataFrame({"note": ["no quarter backtested"]})
+    tot = acc.loc[acc["channel"] == "Total"].set_index("series")
+    ch = acc.loc[acc["channel"] != "Total"].groupby("series")[["mape", "coverage"]].median()
+    rows = []
+    for s in forecast.SERIES:
+        if s not in tot.index:
+            continue
+        t = tot.loc[s]
+        rows.append(
+            {
+                "series": forecast.SERIES_LABELS[s],
+                "quarters": int(t["quarters"]),
+                "MAPE (company)": text.pct(t["mape"], 1),
+                "bias (company)": "n/a" if text.is_missing(t["bias"]) else f"{100 * t['bias']:+.1f}%",
+                "inside the 10–90% band (company)": text.pct(t["coverage"], 0),
+                "MAPE (median channel)": text.pct(ch.loc[s, "mape"], 0) if s in ch.index else "n/a",
+                "inside the band (median channel)": text.pct(ch.loc[s, "coverage"], 0) if s in ch.index else "n/a",
+            }
+        )
+    return pd.DataFrame(rows).set_index("series")
+
+
+def backtest_display(bt: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
+    """Company-level forecast (10–90% band) against the actual, one row per backtested quarter, one column per
+    series; a ✗ marks an actual outside the band."""
+    t = bt.loc[bt["channel"] == "Total"] if len(bt) else bt
+    if t.empty:
+        return pd.DataFrame({"note": ["no quarter backtested"]})
+    cells = {}
+    for r in t.itertuples():
+        mark = "" if r.inside else " ✗"
+        cells.setdefault(r.quarter, {})[forecast.SERIES_LABELS[r.series]] = (
+            f"{_fmt(r.series, r.forecast, currency)} ({_fmt(r.series, r.lo, currency)}–"
+            f"{_fmt(r.series, r.hi, currency)}) → {_fmt(r.series, r.actual, currency)}{mark}"
+        )
+    return pd.DataFrame.from_dict(cells, orient="index").rename_axis("quarter (forecast → actual)")
+
+
+def fig_backtest(bt: pd.DataFrame, summary: forecast.BacktestSummary, currency: str = "EUR") -> Figure:
+    """One panel per company-level series: the forecast made at each quarter's start (line) with its 10–90%
+    band (shaded) and what happened (dots; red when outside the band)."""
+    t = bt.loc[bt["channel"] == "Total"] if len(bt) else bt
+    series = [s for s in forecast.SERIES if len(t) and (t.loc[t["series"] == s, "actual"] > 0).any()]
+    if not series:
+        fig, ax = plots.new_figure(figsize=(6, 1.2))
+        ax.axis("off")
+        ax.text(0, 0.5, "No quarter could be backtested.", fontsize=10)
+        return fig
+    fig, axes = plots.new_figure(1, len(series), figsize=(3.0 * len(series), 3.4), squeeze=False)
+    for ax, s in zip(axes[0], series):
+        d = t.loc[t["series"] == s]
+        x = np.arange(len(d))
+        ax.fill_between(x, d["lo"], d["hi"], color=COLORS["light"], alpha=0.5, label="10–90% band")
+        ax.plot(x, d["forecast"], color=COLORS["accent"], marker="", label="forecast")
+        inside = d["inside"].to_numpy(bool)
+        ax.scatter(x[inside], d["actual"].to_numpy()[inside], color=COLORS["ink"], s=18, zorder=3, label="actual")
+        ax.scatter(x[~inside], d["actual"].to_numpy()[~inside], color=COLORS["warning"], s=22, zorder=3)
+        ax.set_xticks(x, [q[2:] for q in d["quarter"]], rotation=90, fontsize=8)
+        unit = f"{currency}" if s == "revenue" else "count"
+        ax.set_ylabel(f"{forecast.SERIES_LABELS[s]} per quarter ({unit})")
+        ax.set_title(f"{forecast.SERIES_LABELS[s]}: MAPE {text.pct(summary.mape.get(s), 0)}", fontsize=9, loc="left")
+        ax.set_ylim(bottom=0)
+        if s == "revenue":
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1e6:.1f}M" if v >= 1e6 else f"{v:,.0f}"))
+    axes[0][0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(story.backtest_title(summary), x=0.01, ha="left", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def next_quarter_display(nq: pd.DataFrame, currency: str = "EUR") -> pd.DataFrame:
+    """Next quarter's company-level forecast per series: expected value with its 10–90% band, and the parts from
+    the deals open now, the earlier pipeline and next quarter's new leads."""
+    t = nq.loc[nq["channel"] == "Total"]
+    rows = []
+    for r in t.itertuples():
+        f = lambda x, s=r.series: _fmt(s, x, currency)  # noqa: E731
+        rows.append(
+            {
+                "series": forecast.SERIES_LABELS[r.series],
+                "forecast (10–90%)": f"{f(r.forecast)} ({f(r.lo)}–{f(r.hi)})",
+                "from open deals": "—" if r.series in ("leads", "mql", "sql") else f(r.from_open_deals),
+                "from the earlier pipeline": "—" if r.series == "leads" else f(r.from_pipeline - r.from_open_deals),
+                "from new leads": f(r.from_new),
+            }
+        )
+    return pd.DataFrame(rows).set_index("series")
+
+
+def fig_next_quarter(nq: pd.DataFrame, currency: str = "EUR") -> Figure:
+    """Next quarter's new customers and won revenue as stacked bars — open deals, earlier pipeline, new leads —
+    with the 10–90% band of the total."""
+    t = nq.loc[nq["channel"] == "Total"].set_index("series")
+    fig, axes = plots.new_figure(1, 2, figsize=(9, 2.8))
+    for ax, s in zip(axes, ("customers", "revenue")):
+        r = t.loc[s]
+        parts = [
+            ("open deals", r["from_open_deals"], COLORS["accent"]),
+            ("earlier pipeline", r["from_pipeline"] - r["from_open_deals"], COLORS["light"]),
+            ("new leads", r["from_new"], COLORS["second"]),
+        ]
+        left = 0.0
+        for label, v, color in parts:
+            ax.barh([0], [v], left=left, color=color, label=label)
+            left += v
+        ax.errorbar(
+            [r["forecast"]],
+            [0],
+            xerr=[[r["forecast"] - r["lo"]], [r["hi"] - r["forecast"]]],
+            color=COLORS["ink"],
+            capsize=4,
+        )
+        unit = currency if s == "revenue" else "count"
+        ax.set_xlabel(f"{forecast.SERIES_LABELS[s]} in {r['quarter']} ({unit}; line = 10–90% band)")
+        ax.set_yticks([])
+        if s == "revenue":
+            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1e6:.1f}M" if v >= 1e6 else f"{v:,.0f}"))
+    axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.35), ncol=3)
+    fig.suptitle(story.next_quarter_title(nq.reset_index(drop=True), currency), x=0.01, ha="left", fontsize=11)
+    fig.tight_layout()
+    return fig
