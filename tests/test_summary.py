@@ -365,3 +365,12 @@ def test_a_headline_figure_with_no_better_way_is_changed_not_better_or_worse():
     said = " ".join(summ.headline_sentences(t, "2026Q3", "2026Q2"))
     assert "neither better nor worse in itself" in said and "and worse" not in said
     assert ("forecast_coverage", "Forecast bands' coverage", None) in summ.HEADLINE
+
+
+def test_a_percentage_that_is_not_a_share_gets_no_binomial_interval():
+    """A forecast's MAPE is a percentage of n backtested quarters, not k of n cases: no Newcombe interval."""
+    cur = {"value": 0.08, "unit": "%", "n": 7, "proportion": False}
+    prev = {"value": 0.12, "unit": "%", "n": 7, "proportion": False}
+    out = summ.change(cur, prev)
+    assert out["method"] == "no interval recorded" and out["significant"] is None
+    assert summ.change(dict(cur, proportion=True), dict(prev, proportion=True))["method"].startswith("Newcombe")

@@ -14,8 +14,8 @@ Where the figures come from (see ``docs/report.md``):
 "Larger than the noise" rule (90% intervals, :func:`change`): the change c = this − previous gets an
 interval; the change is called real only when that interval excludes 0.
 
-* shares (unit ``%``) with ``n`` recorded for both quarters: Newcombe's hybrid score interval of the
-  difference of two proportions, k = value × n (:func:`salesaudit.stats.diff_interval`);
+* shares (unit ``%``, not recorded with ``proportion=False``) with ``n`` recorded for both quarters:
+  Newcombe's hybrid score interval of the difference of two proportions, k = value × n (:func:`salesaudit.stats.diff_interval`);
 * counts (unit ``count``) without a recorded interval: exact Poisson (Garwood) intervals of each count
   combined by MOVER (Zou & Donner 2008): lo = c − √((x₁−l₁)² + (u₀−x₀)²), hi = c + √((u₁−x₁)² + (x₀−l₀)²);
 * anything else with ``lo``/``hi`` recorded for both quarters: the same MOVER combination of the
@@ -173,7 +173,8 @@ def change(current: dict | None, previous: dict | None, level: float = stats.DEF
     l1, u1, l0, u0 = cur.get("lo"), cur.get("hi"), prev.get("lo"), prev.get("hi")
     has_ci = not any(_is_nan(x) for x in (l1, u1, l0, u0))
     lo = hi = None
-    if unit == "%" and isinstance(n1, (int, float)) and isinstance(n0, (int, float)) and n1 > 0 and n0 > 0:
+    share = cur.get("proportion", True) is not False and prev.get("proportion", True) is not False
+    if share and unit == "%" and isinstance(n1, (int, float)) and isinstance(n0, (int, float)) and n1 > 0 and n0 > 0:
         _, lo, hi = (float(x) for x in stats.diff_interval(v1 * n1, n1, v0 * n0, n0, level))
         out["method"] = "Newcombe difference of proportions"
     elif unit == "count" and not has_ci and v1 >= 0 and v0 >= 0:

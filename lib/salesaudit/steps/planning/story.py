@@ -673,21 +673,23 @@ def trust_sentence(summary: BacktestSummary) -> str:
 
 def backtest_figures(summary: BacktestSummary, section: str) -> list[dict]:
     """``forecast_backtest_quarters``, ``forecast_mape_customers`` / ``_revenue``, ``forecast_bias_customers`` /
-    ``_revenue`` and ``forecast_coverage`` (company level); nothing when no quarter was backtested."""
+    ``_revenue`` and ``forecast_coverage`` (company level); nothing when no quarter was backtested. MAPE and
+    bias are percentages but not shares of ``n`` cases: recorded with ``proportion=False``, so the executive
+    summary gives their change no binomial interval."""
     n = len(summary.quarters)
     if n == 0:
         return []
     out = [_figure("forecast_backtest_quarters", n, section, n=n)]
     for s in ("customers", "revenue"):
         if s in summary.mape and np.isfinite(summary.mape[s]):
-            out.append(_figure(f"forecast_mape_{s}", float(summary.mape[s]), section, n=n))
+            out.append(_figure(f"forecast_mape_{s}", float(summary.mape[s]), section, n=n, proportion=False))
         if s in summary.bias and np.isfinite(summary.bias[s]):
-            out.append(_figure(f"forecast_bias_{s}", summary.bias[s], section, n=n))
+            out.append(_figure(f"forecast_bias_{s}", summary.bias[s], section, n=n, proportion=False))
     if np.isfinite(summary.coverage_all):
         out.append(_figure("forecast_coverage", summary.coverage_all, section, n=summary.points))
     od = summary.open_deals
     if np.isfinite(od.get("mape", np.nan)):
-        out.append(_figure("forecast_mape_open_deals", od["mape"], section, n=od["quarters"]))
+        out.append(_figure("forecast_mape_open_deals", od["mape"], section, n=od["quarters"], proportion=False))
     return out
 
 
