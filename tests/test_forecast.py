@@ -226,6 +226,22 @@ def test_backtest_on_the_small_demo(small, small_data):
     assert (bt["lo"] <= bt["forecast"]).all() and (bt["forecast"] <= bt["hi"]).all()
 
 
+def test_backtest_chart_has_a_panel_per_series_with_band_forecast_and_actuals(small):
+    from salesaudit.steps.planning import view
+
+    bt = fc.backtest(small, parse_quarter("2026Q3"))
+    fig = view.fig_backtest(bt, fc.backtest_summary(bt))
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert len(panels) == 5 and len(fig.axes) == 6  # 3 + 2 panels; the sixth slot holds the legend
+    titles = [ax.get_title(loc="left") for ax in panels]
+    assert titles[0].startswith("Leads: MAPE ") and titles[-1].startswith("Won revenue: MAPE ")
+    for ax in panels:
+        assert len(ax.lines) == 1 and len(ax.lines[0].get_xdata()) == 7  # the forecast of 7 quarters
+        assert sum(len(c.get_offsets()) for c in ax.collections[1:]) == 7  # 7 actuals, inside or outside
+    legend = [t.get_text() for t in fig.axes[5].get_legend().get_texts()]
+    assert legend[:3] == ["10–90% band", "forecast", "actual"]
+
+
 def test_backtest_is_deterministic(small):
     q = parse_quarter("2026Q1")
     pd.testing.assert_frame_equal(fc.forecast_quarter(small, q), fc.forecast_quarter(small, q))

@@ -596,15 +596,27 @@ def fig_backtest(bt: pd.DataFrame, summary: forecast.BacktestSummary, currency: 
         ax.axis("off")
         ax.text(0, 0.5, "No quarter could be backtested.", fontsize=10)
         return fig
-    fig, axes = plots.new_figure(1, len(series), figsize=(3.0 * len(series), 3.4), squeeze=False)
-    for ax, s in zip(axes[0], series):
+    ncols = min(3, len(series))
+    nrows = -(-len(series) // ncols)
+    fig, axes = plots.new_figure(nrows, ncols, figsize=(3.6 * ncols, 3.0 * nrows), squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[len(series) :]:
+        ax.axis("off")
+    for ax, s in zip(flat, series):
         d = t.loc[t["series"] == s]
         x = np.arange(len(d))
         ax.fill_between(x, d["lo"], d["hi"], color=COLORS["light"], alpha=0.5, label="10–90% band")
         ax.plot(x, d["forecast"], color=COLORS["accent"], marker="", label="forecast")
         inside = d["inside"].to_numpy(bool)
         ax.scatter(x[inside], d["actual"].to_numpy()[inside], color=COLORS["ink"], s=18, zorder=3, label="actual")
-        ax.scatter(x[~inside], d["actual"].to_numpy()[~inside], color=COLORS["warning"], s=22, zorder=3)
+        ax.scatter(
+            x[~inside],
+            d["actual"].to_numpy()[~inside],
+            color=COLORS["warning"],
+            s=22,
+            zorder=3,
+            label="actual outside the band",
+        )
         ax.set_xticks(x, [q[2:] for q in d["quarter"]], rotation=90, fontsize=8)
         unit = f"{currency}" if s == "revenue" else "count"
         ax.set_ylabel(f"{forecast.SERIES_LABELS[s]} per quarter ({unit})")
@@ -612,7 +624,14 @@ def fig_backtest(bt: pd.DataFrame, summary: forecast.BacktestSummary, currency: 
         ax.set_ylim(bottom=0)
         if s == "revenue":
             ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1e6:.1f}M" if v >= 1e6 else f"{v:,.0f}"))
-    axes[0][0].legend(fontsize=7, loc="lower left")
+    handles, labels = [], []
+    for ax in flat[: len(series)]:  # every kind of mark once (a panel may have no actual outside its band)
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    spare = flat[len(series)] if len(flat) > len(series) else None
+    (spare or flat[0]).legend(handles, labels, fontsize=8, loc="center" if spare is not None else "lower left")
     fig.suptitle(story.backtest_title(summary), x=0.01, ha="left", fontsize=11)
     fig.tight_layout()
     return fig
