@@ -660,7 +660,7 @@ def fig_next_quarter(nq: pd.DataFrame, currency: str = "EUR") -> Figure:
     """Next quarter's new customers and won revenue as stacked bars — open deals, earlier pipeline, new leads —
     with the 10–90% band of the total."""
     t = nq.loc[nq["channel"] == "Total"].set_index("series")
-    fig, axes = plots.new_figure(1, 2, figsize=(9, 2.8))
+    fig, axes = plots.new_figure(1, 2, figsize=(9, 3.1))
     for ax, s in zip(axes, ("customers", "revenue")):
         r = t.loc[s]
         parts = [
@@ -684,7 +684,8 @@ def fig_next_quarter(nq: pd.DataFrame, currency: str = "EUR") -> Figure:
         ax.set_yticks([])
         if s == "revenue":
             ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1e6:.1f}M" if v >= 1e6 else f"{v:,.0f}"))
-    axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.35), ncol=3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=3, frameon=False)  # below the axis labels
     fig.suptitle(story.next_quarter_title(nq.reset_index(drop=True), currency), x=0.01, ha="left", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
