@@ -158,4 +158,6 @@ def test_target_plan_on_the_small_demo_round_trips_through_the_forecast(small_da
     more = target.target_plan(m, 1.2 * goal.per_quarter).table
     assert (more.loc[m.paid, "leads"] >= t.loc[m.paid, "leads"]).all()
     assert (more.loc[m.paid, "spend"] >= t.loc[m.paid, "spend"]).all()
+    words = " ".join(story.target_sentences(plan, target.target_reps(m, plan), m, "EUR 750k per quarter"))
+    assert "inf" not in words.replace("infer", "") and "nan" not in words
     assert target.starting_target(m, None) > 0 and target.starting_target(m, goal) == 750_000.0

@@ -647,9 +647,13 @@ def target_sentences(
                 "rather than more of this spend."
             )
         if reach and np.isfinite(p["spend"]):
+            band = (
+                f"{text.money(p['spend_lo'], cur)}–{text.money(p['spend_hi'], cur)}"
+                if np.isfinite(p["spend_hi"])
+                else f"at least {text.money(p['spend_lo'], cur)}; in some draws a curve cannot get there"
+            )
             out.append(
-                f"The paid spend it needs is {text.money(p['spend'], cur)} a quarter (10–90%: "
-                f"{text.money(p['spend_lo'], cur)}–{text.money(p['spend_hi'], cur)}) against "
+                f"The paid spend it needs is {text.money(p['spend'], cur)} a quarter (10–90%: {band}) against "
                 f"{text.money(p['current_spend'], cur)} this quarter ({p['spend'] / p['current_spend'] - 1:+.0%}); "
                 f"return per 1 spent {p['return_per_1']:.2f}."
             )

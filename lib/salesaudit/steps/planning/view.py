@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from salesaudit import plots, text
 from salesaudit.plots import COLORS
@@ -580,7 +581,7 @@ def fig_target_plan(plan: TargetPlan, currency: str = "EUR") -> Figure:
     """Two panels: the reverse funnel the target needs (all channels, tapered, drop-off % between stages), and per
     paid channel the spend it needs against this quarter's spend and the reachable limit (× marks a channel that
     cannot get there within the limit)."""
-    fig, (a1, a2) = plots.new_figure(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 1.4]})
+    fig, (a1, a2) = plots.new_figure(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 1.4], "wspace": 0.55})
     tot = plan.total
     plots.funnel(a1, ["leads", "MQLs", "SQLs", "customers"], [tot["leads"], tot["mql"], tot["sql"], tot["customers"]])
     a1.set_title("What the target needs (all channels)", loc="left", fontsize=10)
@@ -599,7 +600,9 @@ def fig_target_plan(plan: TargetPlan, currency: str = "EUR") -> Figure:
     a2.set_yticks(y, list(t.index))
     a2.set_xlabel(f"{currency} per quarter")
     plots.thousands_axis(a2, "x")
-    a2.legend(loc="lower right", fontsize=8)
+    a2.xaxis.set_major_locator(MaxNLocator(5))
+    a2.set_xlim(0, 1.3 * max(float(np.nanmax(np.concatenate([cur, lim, shown]))) if len(t) else 1.0, 1.0))
+    a2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False)
     a2.set_title("Spend needed by paid channel", loc="left", fontsize=10)
     fig.suptitle(story.target_title(plan), x=0.01, ha="left", fontsize=11)
     return fig
