@@ -581,7 +581,7 @@ def fig_target_plan(plan: TargetPlan, currency: str = "EUR") -> Figure:
     """Two panels: the reverse funnel the target needs (all channels, tapered, drop-off % between stages), and per
     paid channel the spend it needs against this quarter's spend and the reachable limit (× marks a channel that
     cannot get there within the limit)."""
-    fig, (a1, a2) = plots.new_figure(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 1.4], "wspace": 0.55})
+    fig, (a1, a2) = plots.new_figure(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 1.4]})
     tot = plan.total
     plots.funnel(a1, ["leads", "MQLs", "SQLs", "customers"], [tot["leads"], tot["mql"], tot["sql"], tot["customers"]])
     a1.set_title("What the target needs (all channels)", loc="left", fontsize=10)
