@@ -7,7 +7,7 @@
   labels name unit and period, moving the target slider and typing ``1,000,000`` in its box both change the plan.
 
 The browser test needs Debian's Chromium at ``/usr/bin/chromium`` and the ``playwright`` and ``voila`` packages;
-it is skipped with the reason when one is missing. It starts and stops its own server and is bounded (~2 min).
+it is skipped with the reason when one is missing. It starts and stops its own server and is bounded (≤ 6 min).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 VENV_BIN = Path(sys.executable).parent
 TIMEOUT_MS = 60_000
+#: Voilà runs the whole notebook before the page is complete: on a loaded two-core machine that may take minutes
+FIRST_RENDER_MS = 240_000
 MARKER = "salesaudit_figure"
 
 
@@ -166,7 +168,7 @@ def planner_server(small_data, tmp_path):
                     log.flush()
                     pytest.fail("voila did not start:\n" + (tmp_path / "voila.log").read_text()[-2000:])
                 time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}/"
+        yield f"http://127.0.0.1:{port}/", tmp_path / "voila.log"
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -184,6 +186,7 @@ def planner_server(small_data, tmp_path):
 def test_planner_app_moves_the_target_and_the_plan_follows(planner_server):
     from playwright.sync_api import sync_playwright
 
+    url, server_log = planner_server
     changed = "(before) => { const t = document.querySelector('.target-plan'); return t && t.innerText !== before; }"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -195,10 +198,13 @@ def test_planner_app_moves_the_target_and_the_plan_follows(planner_server):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(TIMEOUT_MS)
-            page.goto(planner_server, wait_until="domcontentloaded")
+            t0 = time.time()
+            page.goto(url, wait_until="commit", timeout=FIRST_RENDER_MS)
             page.wait_for_function(
-                "() => { const t = document.querySelector('.target-plan'); return t && t.innerText.includes('All channels'); }"
+                "() => { const t = document.querySelector('.target-plan'); return t && t.innerText.includes('All channels'); }",
+                timeout=FIRST_RENDER_MS,
             )
+            print(f"planner rendered in {time.time() - t0:.0f} s")
             body = page.locator("body").inner_text()
             assert "paid_search, EUR per quarter" in body and "revenue target, EUR per quarter" in body
             assert MARKER not in page.content()  # no recorded-figure payload in the app
@@ -227,6 +233,7 @@ def test_planner_app_moves_the_target_and_the_plan_follows(planner_server):
         except Exception:
             shot = Path(tempfile.gettempdir()) / "salesaudit-planner-failure.png"
             page.screenshot(path=str(shot), full_page=True)
+            print("voila log:\n" + server_log.read_text()[-3000:])
             raise
         finally:
             browser.close()
