@@ -78,7 +78,7 @@ def test_make_planner_recipe_works_from_a_clean_clone(small_data, tmp_path):
         pytest.skip("make is not installed")
     clone = _clean_copy(tmp_path / "clone")
     assert not (clone / "data" / "demo").exists() and not (clone / ".cache").exists()
-    env = dict(os.environ, PYTHONPATH=str(clone / "lib"))
+    env = dict(os.environ, PYTHONPATH=str(clone / "lib"), SALESAUDIT_CACHE=str(tmp_path / "cache"))
     port = _free_port()
     args = [f"DATA={small_data}", "QUARTER=2026Q3", f"PORT={port}", "-o", ".venv/.installed"]  # never reinstall
     dry = subprocess.run(["make", "-n", "planner", *args], cwd=clone, env=env, capture_output=True, text=True)
@@ -147,6 +147,7 @@ def planner_server(small_data, tmp_path):
         JUPYTER_RUNTIME_DIR=str(tmp_path / "jrt"),
         MPLBACKEND="module://matplotlib_inline.backend_inline",
         PYTHONPATH=str(ROOT / "lib"),
+        SALESAUDIT_CACHE=str(tmp_path / "cache"),  # its own cache: nothing another test left behind
     )
     log = open(tmp_path / "voila.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
