@@ -8,16 +8,19 @@ DATA ?= data/demo
 QUARTER ?= latest
 PAPER ?= A4
 SEED ?= 7
+# the planner app (make planner): its port on 127.0.0.1, and the notebook papermill writes for DATA and QUARTER
+PORT ?= 8866
+PLANNER := .cache/planner/planner.ipynb
 PYTEST_ARGS ?=
 # pytest-xdist workers (auto: one per core); a test file stays on one worker (--dist loadfile)
 PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help setup syslibs import demo-data quarterly-report lint-report all-quarters test test-fast lint format lab validate bench-report bench-planning clean
+.PHONY: help setup syslibs import demo-data quarterly-report lint-report all-quarters test test-fast lint format lab planner planner-notebook validate bench-report bench-planning clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
-	@echo "  Variables: DATA=$(DATA) QUARTER=$(QUARTER) PAPER=$(PAPER) (A4|letter) SEED=$(SEED)"
+	@echo "  Variables: DATA=$(DATA) QUARTER=$(QUARTER) PAPER=$(PAPER) (A4|letter) SEED=$(SEED) PORT=$(PORT) (planner)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -75,6 +78,13 @@ format: $(STAMP) ## Format the code with ruff and strip notebook outputs
 
 lab: setup $(DATA)/leads.csv ## Open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks/
+
+planner-notebook: $(STAMP) $(DATA)/leads.csv ## Write the planner notebook for DATA and QUARTER to .cache/planner/ (papermill --prepare-only: parameters set, not run)
+	@mkdir -p $(dir $(PLANNER))
+	$(PY) -m papermill --prepare-only --log-level WARNING notebooks/planner.ipynb $(PLANNER) -p data_dir "$(abspath $(DATA))" -p quarter "$(QUARTER)"
+
+planner: planner-notebook ## Serve the what-if and target planner (Voilà) on http://127.0.0.1:PORT (default 8866) for DATA and QUARTER
+	MPLBACKEND=module://matplotlib_inline.backend_inline $(VENV)/bin/voila $(PLANNER) --port=$(PORT) --no-browser --Voila.ip=127.0.0.1 --show_tracebacks=False
 
 bench-report: setup $(DATA)/leads.csv ## Benchmark the demo report (cold and warm cache): time per phase, peak memory
 	$(PY) bench/bench_report.py --data $(DATA)

@@ -113,8 +113,8 @@ def test_nb07_structure():
 
     nb = nbformat.read(str(NOTEBOOKS_DIR / f"{NB}.ipynb"), as_version=4)
     heads = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## ")]
-    assert [h.split(".")[0] for h in heads] == [f"## {i}" for i in range(1, 8)]
-    assert len(_cells(nb, "interactive-only")) == 1 and len(_cells(nb, "report-only")) == 2
+    assert [h.split(".")[0] for h in heads] == [f"## {i}" for i in range(1, 9)]
+    assert len(_cells(nb, "interactive-only")) == 2 and len(_cells(nb, "report-only")) == 2
     assert pd.Series([c.cell_type for c in nb.cells]).eq("code").sum() >= 10
 
 
@@ -160,3 +160,40 @@ def test_nb07_with_a_short_history_says_so_in_one_sentence(run_nb, small_data):
     assert not broken_lines(nb)
     assert "Not measured: this section needs the previous 5 quarters of leads" in text
     assert "forecast_mape_revenue" not in figs and "forecast_coverage" not in figs
+
+
+@pytest.mark.slow
+def test_nb07_plans_the_revenue_target(run_nb, small_data):
+    """Section 6 on the small demo: audit.yaml revenue_target {year: 3,000,000} → 750,000 for 2026Q4."""
+    nb, figs = run_nb(NB, small_data, "2026Q3")
+    assert figs["target_revenue"]["value"] == pytest.approx(750_000.0)
+    assert figs["target_customers"]["value"] == pytest.approx(49.66, rel=1e-3)
+    assert figs["target_sqls"]["value"] == pytest.approx(184.7, rel=1e-3)
+    assert figs["target_mqls"]["value"] == pytest.approx(574.5, rel=1e-3)
+    assert figs["target_leads"]["value"] == pytest.approx(1378.7, rel=1e-3)
+    t = figs["target_leads"]
+    assert t["lo"] < t["value"] < t["hi"] and t["unit"] == "count"
+    assert figs["target_channels_unreachable"]["value"] == 4  # events, paid_search, paid_social, webinar
+    assert "target_spend" not in figs  # no total spend is claimed while a channel cannot get there
+    assert figs["target_reps_needed"]["value"] == 8
+    cells = [c for c in nb.cells if "revenue target" in c.source and "ctx.section" in c.source]
+    html = " ".join(str(o.get("data", {}).get("text/html", "")) for c in cells for o in c.get("outputs", []))
+    assert "not reachable within 2× the observed spend" in html
+    assert not broken_lines(nb)
+    widget_cells = [c for c in _cells(nb, "interactive-only") if "target_widget" in c.source]
+    assert widget_cells and any(WIDGET in o.get("data", {}) for c in widget_cells for o in c.get("outputs", []))
+
+
+@pytest.mark.slow
+def test_nb07_without_a_revenue_target_says_so(run_nb, small_data, tmp_path):
+    d = tmp_path / "notarget"
+    shutil.copytree(small_data, d)
+    cfg = d / "audit.yaml"
+    cfg.write_text(
+        "\n".join(ln for ln in cfg.read_text().splitlines() if "revenue_target" not in ln and "year:" not in ln)
+    )
+    nb, figs = run_nb(NB, d, "2026Q3")
+    assert not [k for k in figs if k.startswith("target_")]
+    assert "roi" in figs  # the other sections are unchanged
+    lines = reader_text(nb)
+    assert any("revenue_target:" in ln and "audit.yaml" in ln for ln in lines) and not broken_lines(nb)

@@ -431,11 +431,11 @@ def test_package_reexports_its_modules_and_the_01_name():
     import salesaudit.planning  # the 0.1 flat name
 
     assert salesaudit.planning is planning
-    from salesaudit.steps.planning import forecast
+    from salesaudit.steps.planning import forecast, target
 
-    assert planning.__all__ == [*metrics.__all__, *forecast.__all__, *story.__all__, *view.__all__]
+    assert planning.__all__ == [*metrics.__all__, *forecast.__all__, *target.__all__, *story.__all__, *view.__all__]
     assert len(set(planning.__all__)) == len(planning.__all__)
-    for module in (metrics, forecast, story, view):
+    for module in (metrics, forecast, target, story, view):
         for name in module.__all__:
             assert getattr(planning, name) is getattr(module, name), name
     assert salesaudit.planning.quarter_roi is metrics.quarter_roi and salesaudit.planning.findings is story.findings

@@ -32,6 +32,8 @@ take the defaults in :data:`DEFAULTS`. Example::
       spend: 12000                  #   optional: its quarterly cost (else leads × cost_per_lead, else its
       cost_per_lead: 80             #   optional   observed cost per lead when it already has spend)
       resembles: webinar            #   optional: a known channel whose rates give a second estimate
+    revenue_target: {year: 20000000}  # optional: the revenue to plan for in step 7, in the currency above;
+                                    #   {quarter: 5000000} or {year: 20000000} (a year counts ¼ per quarter)
 
 Keys not listed in ``DEFAULTS`` are kept in ``AuditConfig.extra``.
 """
@@ -184,6 +186,7 @@ OPTIONAL_KEYS: dict[str, str] = {
     "earliest_date": "date",
     "latest_date": "date",
     "file_format": "file_format",
+    "revenue_target": "revenue_target",
 }
 _KINDS: dict[str, str] = {
     "company": "text",
@@ -211,7 +214,8 @@ def check_settings(settings: dict[str, Any], file: str = "audit.yaml") -> None:
     (``gross_margin``, ``score_breakeven_sql_rate``) lie in [0, 1]; ``interval_level`` in (0, 1);
     ``fiscal_year_start_month`` is 1–12; ``roi_target`` > 0; day counts are whole numbers ≥ 0;
     ``extracted_at``, ``earliest_date`` and ``latest_date`` are dates, the earliest before the latest;
-    ``file_format`` is csv or parquet.
+    ``file_format`` is csv or parquet; ``revenue_target`` is ``{quarter: amount}`` or ``{year: amount}``
+    (:func:`parse_revenue_target`).
     """
     import difflib
 
@@ -256,6 +260,8 @@ def check_settings(settings: dict[str, Any], file: str = "audit.yaml") -> None:
                 bad(key, f"{value} is not a month number 1–12")
             if kind == "days" and not (v == int(v) and v >= 0):
                 bad(key, f"{value} is not a whole number of days ≥ 0")
+        elif kind == "revenue_target":
+            parse_revenue_target(value, file)
         elif kind == "file_format" and value not in ("csv", "parquet"):
             bad(key, f"{value!r} is neither csv nor parquet")
         elif kind == "date":
@@ -273,6 +279,62 @@ def check_settings(settings: dict[str, Any], file: str = "audit.yaml") -> None:
 
         if pd.Timestamp(lo) >= pd.Timestamp(hi):
             bad("earliest_date", f"{lo} is not before latest_date {hi}")
+
+
+#: the periods ``revenue_target`` may be stated for, and how many quarters each spans
+TARGET_PERIODS: dict[str, int] = {"quarter": 1, "year": 4}
+
+
+@dataclass(frozen=True)
+class RevenueTarget:
+    """``audit.yaml`` ``revenue_target``: the amount as stated, its period, and the amount per quarter."""
+
+    amount: float  # as stated, in the configured currency
+    period: str  # "quarter" or "year"
+
+    @property
+    def per_quarter(self) -> float:
+        """The quarter's share: a yearly target counts one quarter (¼) per quarter."""
+        return self.amount / TARGET_PERIODS[self.period]
+
+
+def parse_revenue_target(value: Any, file: str = "audit.yaml") -> RevenueTarget | None:
+    """``{quarter: 5000000}`` or ``{year: 20000000}`` → :class:`RevenueTarget`; None for an empty value.
+
+    One period, one number > 0 (``250000``, ``2.5e5`` or the text ``"250,000"``); anything else raises
+    ``DataContractError`` in one line naming the file and the key.
+
+    >>> parse_revenue_target({"year": 1_000_000}).per_quarter
+    250000.0
+    """
+    from salesaudit.errors import DataContractError
+
+    if value in (None, "", {}):
+        return None
+    shape = "a mapping with one period and an amount, e.g. {quarter: 250000} or {year: 1000000}"
+    if not isinstance(value, dict):
+        raise DataContractError(f"{file}: revenue_target: expected {shape}, got {type(value).__name__}")
+    if len(value) != 1 or next(iter(value)) not in TARGET_PERIODS:
+        keys = ", ".join(str(k) for k in value) or "nothing"
+        raise DataContractError(f"{file}: revenue_target: expected one period, quarter or year, got {keys}")
+    period, amount = next(iter(value.items()))
+    text = amount.replace(",", "").replace("_", "").strip() if isinstance(amount, str) else amount
+    try:
+        x = float(text) if not isinstance(text, bool) else float("nan")
+    except (TypeError, ValueError):
+        x = float("nan")
+    if not (x == x and x not in (float("inf"), float("-inf"))):
+        raise DataContractError(f"{file}: revenue_target.{period}: {amount!r} is not an amount (write 250000)")
+    if x <= 0:
+        raise DataContractError(f"{file}: revenue_target.{period}: {amount!r} must be greater than 0")
+    return RevenueTarget(float(x), str(period))
+
+
+def revenue_target(cfg: AuditConfig) -> RevenueTarget | None:
+    """The configured ``revenue_target`` of ``cfg`` (None when not set)."""
+    return parse_revenue_target(
+        (cfg.extra or {}).get("revenue_target"), Path(cfg.source).name if cfg.source else "audit.yaml"
+    )
 
 
 def resolve_data_dir(data_dir: str | Path) -> Path:

@@ -799,7 +799,7 @@ def generate(
         "years": years,
         **truth,
     }
-    _write(out, tables, truth)
+    _write(out, tables, truth, leads_per_year)
     return truth
 
 
@@ -1520,7 +1520,7 @@ def _truth(
     }
 
 
-def _audit_yaml() -> dict:
+def _audit_yaml(leads_per_year: int = 20000) -> dict:
     return {
         "company": COMPANY,
         "currency": "EUR",
@@ -1536,15 +1536,18 @@ def _audit_yaml() -> dict:
         "score_breakeven_sql_rate": 0.25,
         # the worked new-channel example of step 07 (keys: salesaudit.steps.planning.metrics.NEW_CHANNEL_KEYS)
         "new_channel": {"name": "podcast", "leads": 150, "reach_rate": 0.5, "close_rate": 0.25, "resembles": "webinar"},
+        # step 07's target plan: 1,000 EUR a year per yearly lead (default company: 20M a year = 5M a quarter,
+        # about 10% above what next quarter's leads bring at today's spend)
+        "revenue_target": {"year": int(round(leads_per_year * 1000, -4))},
     }
 
 
-def _write(out: Path, tables: dict[str, pd.DataFrame], truth: dict) -> None:
+def _write(out: Path, tables: dict[str, pd.DataFrame], truth: dict, leads_per_year: int = 20000) -> None:
     for name in TABLE_ORDER:
         tables[name].to_csv(
             out / f"{name}.csv", index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.2f", lineterminator="\n"
         )
     (out / "audit.yaml").write_text(
-        yaml.safe_dump(_audit_yaml(), sort_keys=False, allow_unicode=True), encoding="utf-8"
+        yaml.safe_dump(_audit_yaml(leads_per_year), sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
     (out / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -19,6 +19,7 @@ from salesaudit.periods import Quarter
 from salesaudit.stats import MIN_CLAIM_N
 from salesaudit.steps.planning.forecast import SERIES, BacktestSummary
 from salesaudit.steps.planning.metrics import NewChannel, PlanModel, ResponseFit
+from salesaudit.steps.planning.target import TargetPlan
 
 __all__ = [
     "heading",
@@ -54,6 +55,10 @@ __all__ = [
     "next_quarter_title",
     "next_quarter_sentences",
     "next_quarter_figures",
+    "target_label",
+    "target_title",
+    "target_sentences",
+    "target_figures",
 ]
 
 
@@ -774,3 +779,139 @@ def next_quarter_figures(nq: pd.DataFrame, section: str) -> list[dict]:
             label=f"Won revenue expected in {q} from the deals open now",
         ),
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# the plan from the revenue target (salesaudit.steps.planning.target)
+# --------------------------------------------------------------------------------------------------
+def target_label(amount: float, period: str, currency: str) -> str:
+    """``EUR 20.0M per year (EUR 5.0M per quarter)`` or ``EUR 250,000 per quarter``."""
+    if period == "year":
+        return f"{text.money(amount, currency)} per year ({text.money(amount / 4, currency)} per quarter)"
+    return f"{text.money(amount, currency)} per quarter"
+
+
+def target_title(plan: TargetPlan) -> str:
+    """The chart's title: what the target needs, and whether the spend can get there."""
+    t = plan.total
+    head = f"{plan.quarter + ': ' if plan.quarter else ''}the target needs {t['leads']:,.0f} leads and {t['customers']:,.0f} customers"
+    if plan.gap <= 0:
+        return head + " — the unpaid channels alone bring it"
+    n = len(plan.unreachable)
+    return head + (
+        f"; {n} channel{'s' if n != 1 else ''} cannot get there within {plan.limit:g}× today's spend"
+        if n
+        else "; every paid channel can get there"
+    )
+
+
+def target_sentences(
+    plan: TargetPlan,
+    reps: dict,
+    model: PlanModel,
+    stated: str,
+    delay: pd.DataFrame | None = None,
+) -> list[str]:
+    """What the target means: the reverse funnel, the spend, reachability, ROI, reps and when the revenue lands."""
+    cur, tab = model.currency, plan.table
+    t, p = plan.total, plan.paid
+    paid = [c for c in model.paid]
+    out = [
+        f"A revenue target of {stated} for {plan.quarter or 'next quarter'} needs, at today's stage rates and "
+        f"revenue per new customer, about {text.num_interval(t['customers'], t['customers_lo'], t['customers_hi'])} "
+        f"new customers, {text.num_interval(t['sql'], t['sql_lo'], t['sql_hi'])} SQLs, "
+        f"{text.num_interval(t['mql'], t['mql_lo'], t['mql_hi'])} MQLs and "
+        f"{text.num_interval(t['leads'], t['leads_lo'], t['leads_hi'])} leads (10–90% in brackets)."
+    ]
+    unpaid = [c for c in model.channels if c not in paid]
+    if plan.gap <= 0:
+        out.append(
+            f"The channels without spend ({', '.join(unpaid)}) are expected to bring "
+            f"{text.money(plan.unpaid_revenue, cur)} at today's level — the whole target — so it needs no paid spend."
+        )
+    else:
+        out.append(
+            f"The channels without spend ({', '.join(unpaid) or 'none'}) bring about "
+            f"{text.money(plan.unpaid_revenue, cur)} at today's level; the paid channels must bring the other "
+            f"{text.money(plan.gap, cur)}, shared as today's expected revenue mix."
+        )
+        reach = [c for c in paid if c not in plan.unreachable]
+        if plan.unreachable:
+            out.append(
+                f"Not reachable within {plan.limit:g}× the observed spend: {', '.join(plan.unreachable)} — their share "
+                f"of the target needs more than {plan.limit:g}× this quarter's spend, or more leads than the fitted "
+                "curve ever gives; reaching the target needs another channel, better conversion or larger deals "
+                "rather than more of this spend."
+            )
+        if reach and np.isfinite(p["spend"]):
+            band = (
+                f"{text.money(p['spend_lo'], cur)}–{text.money(p['spend_hi'], cur)}"
+                if np.isfinite(p["spend_hi"])
+                else f"at least {text.money(p['spend_lo'], cur)}; in some draws a curve cannot get there"
+            )
+            out.append(
+                f"The paid spend it needs is {text.money(p['spend'], cur)} a quarter (10–90%: {band}) against "
+                f"{text.money(p['current_spend'], cur)} this quarter ({p['spend'] / p['current_spend'] - 1:+.0%}); "
+                f"return per 1 spent {p['return_per_1']:.2f}."
+            )
+        elif reach:
+            sp = tab.loc[reach, "spend"]
+            out.append(
+                f"The channels that can get there ({', '.join(reach)}) need {text.money(sp.sum(), cur)} a quarter "
+                f"against {text.money(tab.loc[reach, 'current_spend'].sum(), cur)} this quarter."
+            )
+        meets = [c for c in reach if bool(tab.loc[c, "meets_target"])]
+        misses = [c for c in reach if not bool(tab.loc[c, "meets_target"])]
+        if reach:
+            out.append(
+                f"At that spend, {', '.join(meets) if meets else 'no channel'} still "
+                f"{'meets' if len(meets) == 1 else 'meet'} the {model.roi_target:.1f}:1 ROI target"
+                + (
+                    f"; {', '.join(misses)} would not (return per 1 spent below {model.roi_target:.1f})."
+                    if misses
+                    else "."
+                )
+            )
+    if reps.get("reps_needed") is None:
+        out.append(
+            "Rep capacity is unknown (no `reps` table with `monthly_lead_capacity`), so reps needed are not planned."
+        )
+    else:
+        n = int(reps["reps_needed"])
+        out.append(
+            f"With step 05's lead forecast adjusted for the plan's paid leads, about {reps['leads']:,.0f} leads "
+            f"arrive ({reps['monthly_leads']:,.0f} a month): {n} more rep{'s' if n != 1 else ''} than the "
+            f"{reps['reps']} of today by the audit's one capacity rule ({reps['formula']})."
+        )
+    if delay is not None and "All" in delay.index and np.isfinite(delay.loc["All", "median_days"]):
+        d = delay.loc["All"]
+        out.append(
+            "The plan counts the eventual revenue of the quarter's leads: customers come a median "
+            f"{d['median_days']:,.0f} days after the lead (10–90%: {d['p10_days']:,.0f}–{d['p90_days']:,.0f} days), "
+            "so part of it books in the following quarter — leads meant to close within the quarter must arrive "
+            "that much earlier."
+        )
+    return out
+
+
+def target_figures(plan: TargetPlan, reps: dict, section: str) -> list[dict]:
+    """The target plan's recorded figures: ``target_revenue``, ``target_customers``, ``target_sqls``,
+    ``target_mqls``, ``target_leads`` (All channels, 10–90%), ``target_channels_unreachable``, and — when every
+    paid channel can get there — ``target_spend``; ``target_reps_needed`` when capacities are known."""
+    t = plan.total
+    out = [_figure("target_revenue", plan.target, section)]
+    for name, col in [
+        ("target_customers", "customers"),
+        ("target_sqls", "sql"),
+        ("target_mqls", "mql"),
+        ("target_leads", "leads"),
+    ]:
+        out.append(_figure(name, float(t[col]), section, lo=float(t[f"{col}_lo"]), hi=float(t[f"{col}_hi"])))
+    out.append(_figure("target_channels_unreachable", len(plan.unreachable), section))
+    p = plan.paid
+    if np.isfinite(p["spend"]):
+        lo, hi = float(p["spend_lo"]), float(p["spend_hi"])
+        out.append(_figure("target_spend", float(p["spend"]), section, lo=lo, hi=hi if np.isfinite(hi) else None))
+    if reps.get("reps_needed") is not None:
+        out.append(_figure("target_reps_needed", int(reps["reps_needed"]), section))
+    return out

@@ -16,11 +16,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from salesaudit import plots, text
 from salesaudit.plots import COLORS
 from salesaudit.steps.planning import forecast, story
 from salesaudit.steps.planning.metrics import STAGE_STEPS, PlanModel, ResponseFit, deseasonalised, recompute
+from salesaudit.steps.planning.target import TargetPlan, target_plan, target_reps
 
 __all__ = [
     # tables
@@ -53,8 +55,14 @@ __all__ = [
     "scenario_chart",
     "new_channel_chart",
     "allocation_chart",
+    # the target plan
+    "target_display",
+    "fig_target_plan",
     # the live notebook
     "what_if_widget",
+    "target_widget",
+    "parse_amount",
+    "amount_input",
 ]
 
 
@@ -438,16 +446,16 @@ def what_if_widget(model: PlanModel):
     from IPython.display import display
 
     cur = model.current_spend
-    style = {"description_width": "150px"}
-    layout = w.Layout(width="520px")
+    style = {"description_width": "220px"}
+    layout = w.Layout(width="560px")
     sliders = {
         c: w.FloatSlider(
             value=round(float(cur[c]), -2),
             min=0.0,
             max=round(float(cur[c]) * 2.5, -2),
             step=max(round(float(cur[c]) / 50, -2), 100.0),
-            description=f"{c} spend",
-            readout_format=",.0f",
+            description=f"{c}, {model.currency} per quarter",
+            readout=False,
             continuous_update=False,
             style=style,
             layout=layout,
@@ -459,8 +467,8 @@ def what_if_widget(model: PlanModel):
         min=0.0,
         max=round(float(cur.sum()) * 2.5, -2),
         step=max(round(float(cur.sum()) / 100, -2), 100.0),
-        description="total budget",
-        readout_format=",.0f",
+        description=f"total budget, {model.currency} per quarter",
+        readout=False,
         continuous_update=False,
         style=style,
         layout=layout,
@@ -469,7 +477,7 @@ def what_if_widget(model: PlanModel):
         value=max(model.n_reps, 1),
         min=1,
         max=max(3 * model.n_reps, 10),
-        description="reps",
+        description="reps next quarter",
         continuous_update=False,
         style=style,
         layout=layout,
@@ -479,7 +487,7 @@ def what_if_widget(model: PlanModel):
         min=0.0,
         max=0.8,
         step=0.01,
-        description="SQL→customer override",
+        description="SQL→customer override, %",
         readout_format=".0%",
         continuous_update=False,
         style=style,
@@ -533,7 +541,7 @@ def what_if_widget(model: PlanModel):
     reps.observe(update, names="value")
     close.observe(update, names="value")
     update()
-    controls = w.VBox([*sliders.values(), total, reps, close, note])
+    controls = w.VBox([*(amount_input(s) for s in sliders.values()), amount_input(total), reps, close, note])
     return w.VBox([controls, table_out, chart_out])
 
 
@@ -689,3 +697,161 @@ def fig_next_quarter(nq: pd.DataFrame, currency: str = "EUR") -> Figure:
     fig.suptitle(story.next_quarter_title(nq.reset_index(drop=True), currency), x=0.01, ha="left", fontsize=11)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
+
+
+# --------------------------------------------------------------------------------------------------
+# the target plan (salesaudit.steps.planning.target)
+# --------------------------------------------------------------------------------------------------
+def target_display(plan: TargetPlan, currency: str = "EUR") -> pd.DataFrame:
+    """Readable target plan: per channel the revenue, customers, SQLs, MQLs and leads it needs (10–90%), the spend
+    that needs against today's, whether it is reachable within the limit and whether the ROI target still holds."""
+    t = plan.table
+    spend, reach, ret, meets = [], [], [], []
+    for ch, r in t.iterrows():
+        if not r["paid"] and ch != "All channels":
+            spend.append("—")
+            reach.append("no spend: today's level")
+            ret.append("—")
+            meets.append("—")
+            continue
+        spend.append(text.num_interval(r["spend"], r["spend_lo"], r["spend_hi"]) if np.isfinite(r["spend"]) else "n/a")
+        reach.append("yes" if r["reachable"] else f"not reachable within {plan.limit:g}× the observed spend")
+        ret.append(f"{r['return_per_1']:.2f}" if np.isfinite(r["return_per_1"]) else "—")
+        meets.append("—" if not np.isfinite(r["return_per_1"]) else ("yes" if r["meets_target"] else "no"))
+    out = pd.DataFrame(
+        {
+            f"revenue ({currency})": [f"{v:,.0f}" for v in t["revenue"]],
+            **{
+                label: [text.num_interval(v, lo, hi) for v, lo, hi in zip(t[c], t[f"{c}_lo"], t[f"{c}_hi"])]
+                for label, c in [("customers", "customers"), ("SQLs", "sql"), ("MQLs", "mql"), ("leads", "leads")]
+            },
+            f"spend needed ({currency} per quarter)": spend,
+            f"this quarter's spend ({currency})": [f"{v:,.0f}" if np.isfinite(v) else "—" for v in t["current_spend"]],
+            "reachable": reach,
+            "return per 1 spent": ret,
+            "meets ROI target": meets,
+        },
+        index=t.index,
+    )
+    return out
+
+
+def fig_target_plan(plan: TargetPlan, currency: str = "EUR") -> Figure:
+    """Two panels: the reverse funnel the target needs (all channels, tapered, drop-off % between stages), and per
+    paid channel the spend it needs against this quarter's spend and the reachable limit (× marks a channel that
+    cannot get there within the limit)."""
+    fig, (a1, a2) = plots.new_figure(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 1.4]})
+    tot = plan.total
+    plots.funnel(a1, ["leads", "MQLs", "SQLs", "customers"], [tot["leads"], tot["mql"], tot["sql"], tot["customers"]])
+    a1.set_title("What the target needs (all channels)", loc="left", fontsize=10)
+    t = plan.table.loc[plan.table["paid"].astype(bool)].drop(index="Total (paid)", errors="ignore")
+    y = np.arange(len(t))[::-1]
+    cur, lim = t["current_spend"].to_numpy(float), t["spend_limit"].to_numpy(float)
+    need = t["spend"].to_numpy(float)
+    ok = t["reachable"].to_numpy(bool)
+    shown = np.where(ok, need, lim)
+    a2.barh(y + 0.2, cur, height=0.4, color=COLORS["light"], label="this quarter's spend")
+    a2.barh(y - 0.2, shown, height=0.4, color=np.where(ok, COLORS["accent"], COLORS["misses"]), label="spend needed")
+    a2.plot(lim, y, "|", color=COLORS["strong"], markersize=14, label=f"{plan.limit:g}× this quarter's spend")
+    for yi, good, x in zip(y, ok, shown):
+        if not good:
+            a2.text(x, yi - 0.2, "  not reachable", va="center", fontsize=8, color=COLORS["misses"])
+    a2.set_yticks(y, list(t.index))
+    a2.set_xlabel(f"{currency} per quarter")
+    plots.thousands_axis(a2, "x")
+    a2.xaxis.set_major_locator(MaxNLocator(5))
+    a2.set_xlim(0, 1.3 * max(float(np.nanmax(np.concatenate([cur, lim, shown]))) if len(t) else 1.0, 1.0))
+    a2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False)
+    a2.set_title("Spend needed by paid channel", loc="left", fontsize=10)
+    fig.suptitle(story.target_title(plan), x=0.01, ha="left", fontsize=11)
+    return fig
+
+
+def parse_amount(value: str) -> float | None:
+    """An amount as a person types it, or as :func:`amount_input` shows it: ``"12,000"``, ``"12000"``,
+    ``"12 000"``, ``"EUR 12,000"``, ``"12,000.50"`` → a float; None when it is not an amount.
+
+    >>> parse_amount("EUR 1,250,000")
+    1250000.0
+    """
+    import re
+
+    s = re.sub(r"[A-Za-z€$£\s,_']", "", str(value))
+    try:
+        x = float(s)
+    except ValueError:
+        return None
+    return x if np.isfinite(x) and x >= 0 else None
+
+
+def amount_input(slider):
+    """A money slider with a text box beside it that shows the value as ``12,000`` and accepts what it shows
+    (:func:`parse_amount`; an entry that is not an amount puts back the slider's value). The slider's own
+    readout is off: it would show ``12,000`` but read ``12`` back."""
+    import ipywidgets as w
+
+    box = w.Text(value=f"{slider.value:,.0f}", continuous_update=False, layout=w.Layout(width="130px"))
+    box.add_class("amount-input")
+
+    def from_slider(change) -> None:
+        box.value = f"{change['new']:,.0f}"
+
+    def from_box(change) -> None:
+        x = parse_amount(change["new"])
+        if x is None:
+            box.value = f"{slider.value:,.0f}"
+            return
+        if x > slider.max:
+            slider.max = x
+        slider.value = x
+        box.value = f"{slider.value:,.0f}"
+
+    slider.observe(from_slider, names="value")
+    box.observe(from_box, names="value")
+    return w.HBox([slider, box])
+
+
+def target_widget(model: PlanModel, target: float, quarter: str = "", delay: pd.DataFrame | None = None):
+    """The live notebook's target planner: a slider (with a text box) for next quarter's revenue target in the
+    currency per quarter; the plan's table (:func:`target_display`), sentences (:func:`story.target_sentences`) and
+    chart (:func:`fig_target_plan`) follow every move (:func:`target.target_plan`, :func:`target.target_reps`)."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    step = max(round(target / 100, -3), 1000.0)
+    slider = w.FloatSlider(
+        value=round(target, -3),
+        min=0.0,
+        max=round(target * 3, -3),
+        step=step,
+        description=f"revenue target, {model.currency} per quarter",
+        readout=False,
+        continuous_update=False,
+        style={"description_width": "260px"},
+        layout=w.Layout(width="620px"),
+    )
+    table_out = w.HTML()
+    table_out.add_class("target-plan")
+    chart_out = w.Output()
+
+    def update(_=None) -> None:
+        t0 = time.perf_counter()
+        plan = target_plan(model, slider.value, quarter)
+        reps = target_reps(model, plan)
+        ms = (time.perf_counter() - t0) * 1000
+        stated = story.target_label(slider.value, "quarter", model.currency)
+        sent = story.target_sentences(plan, reps, model, stated, delay)
+        table_out.value = (
+            target_display(plan, model.currency).to_html(classes="target")
+            + "<ul>"
+            + "".join(f"<li>{text.safe_markdown(x)}</li>" for x in sent)
+            + "</ul>"
+            + f"<small>recomputed in {ms:.0f} ms ({model.n_draws:,} draws)</small>"
+        )
+        with chart_out:
+            chart_out.clear_output(wait=True)
+            display(fig_target_plan(plan, model.currency))
+
+    slider.observe(update, names="value")
+    update()
+    return w.VBox([amount_input(slider), table_out, chart_out])
