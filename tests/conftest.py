@@ -67,18 +67,23 @@ def demo_truth(demo_data) -> dict:
 
 @pytest.fixture(scope="session")
 def run_nb(tmp_path_factory):
-    """Execute a notebook; results are memoised per (notebook, data folder, quarter)."""
+    """Execute a notebook; results are memoised per (notebook, data folder, quarter, widgets).
+
+    Cells tagged ``interactive-only`` (the sliders) are skipped, as in a report build, unless ``widgets=True``:
+    executing ipywidgets cells through nbclient can stall until the cell timeout (jupyter/nbclient#312; a
+    900 s stall was seen in CI), so only the tests about the sliders run them."""
     from salesaudit.report.execute import run_notebook
     from salesaudit.report.record import read_figures
 
     cache: dict = {}
     outdir = tmp_path_factory.mktemp("executed")
 
-    def _run(name: str, data_dir: Path, quarter: str = "2026Q3"):
-        key = (name, str(data_dir), quarter)
+    def _run(name: str, data_dir: Path, quarter: str = "2026Q3", widgets: bool = False):
+        key = (name, str(data_dir), quarter, widgets)
         if key not in cache:
-            out = outdir / f"{Path(data_dir).name}-{quarter}-{Path(name).stem}.ipynb"
-            nb = run_notebook(name, quarter=quarter, data_dir=data_dir, out_path=out)
+            out = outdir / f"{Path(data_dir).name}-{quarter}-{Path(name).stem}{'-widgets' if widgets else ''}.ipynb"
+            skip = () if widgets else ("interactive-only",)
+            nb = run_notebook(name, quarter=quarter, data_dir=data_dir, out_path=out, skip_tags=skip)
             cache[key] = (nb, read_figures(nb))
         return cache[key]
 

@@ -78,7 +78,7 @@ def test_nb07_backtest_and_next_quarter_forecast(run_nb, small_data):
 
 @pytest.mark.slow
 def test_nb07_sliders_present_and_report_cells_static(run_nb, small_data):
-    nb, _ = run_nb(NB, small_data, "2026Q3")
+    nb, _ = run_nb(NB, small_data, "2026Q3", widgets=True)
     inter = _cells(nb, "interactive-only")
     assert inter, "no interactive-only cell"
     assert any(WIDGET in o.get("data", {}) for c in inter for o in c.get("outputs", [])), "the widget was not displayed"
@@ -164,8 +164,8 @@ def test_nb07_with_a_short_history_says_so_in_one_sentence(run_nb, small_data):
 
 @pytest.mark.slow
 def test_nb07_plans_the_revenue_target(run_nb, small_data):
-    """Section 6 on the small demo: audit.yaml revenue_target {year: 3,000,000} → 750,000 for 2026Q4."""
-    nb, figs = run_nb(NB, small_data, "2026Q3")
+    """Section 8 on the small demo: audit.yaml revenue_target {year: 3,000,000} → 750,000 for 2026Q4."""
+    nb, figs = run_nb(NB, small_data, "2026Q3", widgets=True)  # the target slider too
     assert figs["target_revenue"]["value"] == pytest.approx(750_000.0)
     assert figs["target_customers"]["value"] == pytest.approx(49.66, rel=1e-3)
     assert figs["target_sqls"]["value"] == pytest.approx(184.7, rel=1e-3)
