@@ -30,7 +30,8 @@ CHROMIUM = "/usr/bin/chromium"
 VENV_BIN = Path(sys.executable).parent
 TIMEOUT_MS = 60_000
 #: Voilà runs the whole notebook before the page is complete: on a loaded two-core machine that may take minutes
-FIRST_RENDER_MS = 240_000
+FIRST_RENDER_MS = 120_000
+RENDER_ATTEMPTS = 3
 MARKER = "salesaudit_figure"
 
 
@@ -185,6 +186,7 @@ def planner_server(small_data, tmp_path):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_planner_app_moves_the_target_and_the_plan_follows(planner_server):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     url, server_log = planner_server
@@ -199,13 +201,21 @@ def test_planner_app_moves_the_target_and_the_plan_follows(planner_server):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(TIMEOUT_MS)
-            t0 = time.time()
-            page.goto(url, wait_until="commit", timeout=FIRST_RENDER_MS)
-            page.wait_for_function(
-                "() => { const t = document.querySelector('.target-plan'); return t && t.innerText.includes('All channels'); }",
-                timeout=FIRST_RENDER_MS,
-            )
-            print(f"planner rendered in {time.time() - t0:.0f} s")
+            rendered = "() => { const t = document.querySelector('.target-plan'); return t && t.innerText.includes('All channels'); }"
+            # Voilà runs the notebook in a new kernel per page load; that execution intermittently stalls on the
+            # widget cells (the nbclient stall of jupyter/nbclient#312; one CI run never rendered in 240 s). A load
+            # that has not rendered in FIRST_RENDER_MS is retried with a new page load (= a new kernel), twice at most.
+            for attempt in range(1, RENDER_ATTEMPTS + 1):
+                t0 = time.time()
+                page.goto(url, wait_until="commit", timeout=FIRST_RENDER_MS)
+                try:
+                    page.wait_for_function(rendered, timeout=FIRST_RENDER_MS)
+                    break
+                except PlaywrightTimeout:
+                    print(f"planner load {attempt} did not render in {FIRST_RENDER_MS / 1000:.0f} s")
+                    if attempt == RENDER_ATTEMPTS:
+                        raise
+            print(f"planner rendered in {time.time() - t0:.0f} s (load {attempt})")
             body = page.locator("body").inner_text()
             assert "paid_search, EUR per quarter" in body and "revenue target, EUR per quarter" in body
             assert MARKER not in page.content()  # no recorded-figure payload in the app
