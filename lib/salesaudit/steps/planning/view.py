@@ -509,7 +509,7 @@ def what_if_widget(model: PlanModel):
         table_out.value = (
             display_table(tab, model.currency).to_html(classes="plan")
             + "<ul>"
-            + "".join(f"<li>{s}</li>" for s in sent)
+            + "".join(f"<li>{text.safe_markdown(s)}</li>" for s in sent)
             + "</ul>"
             + f"<small>recomputed in {ms:.0f} ms ({model.n_draws:,} simulations)</small>"
         )
