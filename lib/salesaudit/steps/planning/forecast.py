@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
+from salesaudit.data.derived import cached_frame
 from salesaudit.periods import Quarter, quarter_of
 
 __all__ = [
@@ -369,15 +370,30 @@ def _overdispersion(rates: pd.DataFrame) -> pd.Series:
     return phi.clip(lower=1.0).reindex(list(SERIES), fill_value=1.0)
 
 
+def _quarter_params(q: Quarter, fy: int) -> dict:
+    return {"label": q.label, "start": str(q.start), "end": str(q.end), "fy": fy}
+
+
 def forecast_quarter(data: Any, target: Quarter, fy_start_month: int | None = None) -> pd.DataFrame:
     """Forecast ``target`` (leads, MQLs, SQLs, new customers, won revenue — flow in the quarter) from the data as
     it stood at ``target.start``, by channel and ``Total``.
 
     Long frame: ``quarter, series, channel, forecast, lo, hi, var, from_pipeline, from_open_deals, from_new``
     (lo/hi = the 10–90% band, :func:`gamma_band`); ``attrs``: ``history_quarters`` (complete quarters before
-    the cut), ``reference_quarters``. Empty when there is no complete quarter before the cut.
+    the cut), ``reference_quarters``. Empty when there is no complete quarter before the cut. Computed once per
+    data and quarter (:func:`salesaudit.data.derived.cached_frame`): the backtest of the audited quarter and the
+    previous quarter's comparison share seven of their eight quarters.
     """
     fy = data.config.fiscal_year_start_month if fy_start_month is None else fy_start_month
+    return cached_frame(
+        getattr(data, "cache_key", ""),
+        "forecast_quarter",
+        _quarter_params(target, fy),
+        lambda: _forecast_quarter(data, target, fy),
+    )
+
+
+def _forecast_quarter(data: Any, target: Quarter, fy: int) -> pd.DataFrame:
     cut = target.start
     opps = data.opportunities if data.has("opportunities") else None
     leads, opps = as_of(data.leads, opps, cut)
@@ -540,7 +556,14 @@ def backtest(data: Any, quarter: Quarter, n_quarters: int = BACKTEST_QUARTERS) -
         f = forecast_quarter(data, q, fy)
         if f.empty:
             continue
-        a = actuals(data, q).merge(open_deal_actuals(data, q), on=["quarter", "series", "channel"], how="left")
+        a = cached_frame(
+            getattr(data, "cache_key", ""),
+            "backtest_actuals",
+            _quarter_params(q, fy),
+            lambda q=q: actuals(data, q).merge(
+                open_deal_actuals(data, q), on=["quarter", "series", "channel"], how="left"
+            ),
+        )
         frames.append(f.merge(a, on=["quarter", "series", "channel"], how="left"))
         done.append(q.label)
     if not frames:

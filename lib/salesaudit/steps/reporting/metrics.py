@@ -49,6 +49,7 @@ import pandas as pd
 from salesaudit.config import AuditConfig, canonical_token
 from salesaudit.data.contract import COLUMNS, FOREIGN_KEYS
 from salesaudit.data.coverage import Coverage, coverage_of
+from salesaudit.data.derived import cached_frame
 from salesaudit.data.io import AuditData, foreign_key_findings, stage_order_violations
 
 __all__ = [
@@ -230,6 +231,7 @@ class Snapshot:
     whole: bool = False
     loader_counts: dict[str, int] = field(default_factory=dict)
     recorded: dict[str, frozenset[str]] = field(default_factory=dict)
+    data_key: str = ""  # the loader's hash of the data (AuditData.cache_key) for a whole snapshot; "" otherwise
 
     def has(self, table: str) -> bool:
         df = self.tables.get(table)
@@ -321,7 +323,7 @@ def whole_snapshot(data: AuditData) -> Snapshot:
     counts = data.findings.groupby(["table", "check"])["count"].sum()
     loader_counts = {f"{t}:{c}": int(v) for (t, c), v in counts.items()}
     as_of = _today() if end is None else end
-    return Snapshot(tables, data.config, as_of, end, True, loader_counts, recorded_columns(data.tables))
+    return Snapshot(tables, data.config, as_of, end, True, loader_counts, recorded_columns(data.tables), data.cache_key)
 
 
 def from_tables(
@@ -1204,12 +1206,25 @@ def score_trend(snap: Snapshot, quarters: list) -> pd.DataFrame:
 
     Long format ``quarter, table, score`` with ``table == "overall"`` for the overall score.
     """
-    rows = []
-    for q in quarters:
+    frames = [_quarter_scores(snap, q) for q in quarters]
+    if not frames:
+        return pd.DataFrame(columns=["quarter", "table", "score"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _quarter_scores(snap: Snapshot, q: Any) -> pd.DataFrame:
+    """One quarter end of :func:`score_trend`; computed once per data and quarter end when ``snap`` is a whole
+    snapshot of loaded data (:func:`salesaudit.data.derived.cached_frame`) — the previous quarter's comparison
+    shares seven of the eight quarter ends."""
+
+    def compute() -> pd.DataFrame:
         s = table_scores(checks(as_of(snap, q.end)))
-        rows += [{"quarter": q.label, "table": t, "score": v} for t, v in zip(s["table"], s["score"])]
+        rows = [{"quarter": q.label, "table": t, "score": v} for t, v in zip(s["table"], s["score"])]
         rows.append({"quarter": q.label, "table": "overall", "score": overall_score(s)})
-    return pd.DataFrame(rows, columns=["quarter", "table", "score"])
+        return pd.DataFrame(rows, columns=["quarter", "table", "score"])
+
+    key = snap.data_key if snap.whole else ""
+    return cached_frame(key, "dq_quarter_scores", {"label": q.label, "end": str(q.end)}, compute)
 
 
 def ranked_fixes(check_table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
