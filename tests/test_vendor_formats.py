@@ -250,3 +250,14 @@ def test_join_empty_key_matches_nothing(tmp_path):
     assert pd.isna(leads.loc["A", "segment"])  # the empty key did not pick up "Nobody's team"
     assert leads.loc["B", "segment"] == "North"
     assert log.unused["teams.csv"] == ["note"]
+
+
+def test_no_builtin_format_reads_a_last_touch_as_the_first():
+    import yaml
+
+    formats = Path(__file__).resolve().parents[1] / "lib" / "salesaudit" / "data" / "importers" / "formats"
+    hubspot = yaml.safe_load((formats / "hubspot.yaml").read_text(encoding="utf-8"))
+    first = hubspot["tables"]["leads"]["columns"]["first_contact_at"]
+    assert "Last Contacted" not in first and "First outreach date" in first
+    pipedrive = yaml.safe_load((formats / "pipedrive.yaml").read_text(encoding="utf-8"))
+    assert "Deal - Expected close date" not in pipedrive["tables"]["opportunities"]["columns"]["closed_at"]
