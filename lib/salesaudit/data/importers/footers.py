@@ -30,6 +30,7 @@ FOOTER_LINES = re.compile(
     r"|copyright\s*(\(c\)|©)\s*\d{4}(\s*-\s*\d{4})?\s+salesforce\.com\b.*)$",
     flags=re.IGNORECASE,
 )
+MAX_FOOTER_ROWS = 20
 
 
 def footer_rows(df: pd.DataFrame) -> pd.Index:
@@ -37,11 +38,13 @@ def footer_rows(df: pd.DataFrame) -> pd.Index:
 
     A footer is the longest run of rows at the end of ``df`` whose first non-empty cell matches
     :data:`FOOTER_LINES`; it must hold a confidentiality or copyright line (so that a last lead called
-    "Total" stays a lead). Vectorised over the rows: one match per row, then a suffix test.
+    "Total" stays a lead). Only the last :data:`MAX_FOOTER_ROWS` rows are examined, vectorised: one match
+    per row, then a suffix test.
     """
     if df.empty:
         return df.index[:0]
-    first = df.bfill(axis=1).iloc[:, 0].astype("string").str.strip()
+    last = df.tail(MAX_FOOTER_ROWS)  # a footer is a few lines: only the end of the file is looked at
+    first = last.bfill(axis=1).iloc[:, 0].astype("string").str.strip()
     is_footer = first.str.match(FOOTER_LINES).fillna(False).to_numpy(bool)
     # rows from the last non-footer row on: a suffix of all-True
     non_footer = (~is_footer).nonzero()[0]
@@ -49,7 +52,7 @@ def footer_rows(df: pd.DataFrame) -> pd.Index:
     tail = first.iloc[start:]
     if tail.empty or not tail.str.contains(r"confidential|copyright", case=False, regex=True).any():
         return df.index[:0]
-    return df.index[start:]
+    return last.index[start:]
 
 
 def drop_report_footer(df: pd.DataFrame, fname: str) -> tuple[pd.DataFrame, list[str]]:
