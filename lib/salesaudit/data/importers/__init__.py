@@ -23,6 +23,7 @@ from salesaudit.config import DEFAULTS, canonical_token
 from salesaudit.data.contract import COLUMNS
 from salesaudit.errors import DataContractError
 from salesaudit.data.importers.mapping import TABLE_ORDER, ImportLog, build_table, leads_from_opportunities, load_mapping, resolve_sources
+from salesaudit.data.importers.footers import drop_report_footer
 from salesaudit.data.importers.reading import read_table
 
 __all__ = ["import_data", "add_arguments", "run"]
@@ -101,6 +102,8 @@ def import_data(
     for key, path in files.items():
         opts = read_opts.get(key, {})
         df, rlog = read_table(path, delimiter=opts.get("delimiter"), encoding=opts.get("encoding"))
+        df, footer = drop_report_footer(df, path.name)
+        rlog.dropped += footer
         df = _blank_na_values(df, opts.get("na_values"), path.name, log)
         sources[key], names[key] = df, path.name
         log.files.append(rlog)

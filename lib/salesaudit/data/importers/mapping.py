@@ -129,6 +129,27 @@ def _map_values(s: pd.Series, vmap: dict) -> pd.Series:
     return mapped.where(mapped.notna(), text).astype(object)
 
 
+def _missing_join_columns(left: pd.DataFrame, right: pd.DataFrame, on: dict, cols: list) -> list[str]:
+    """The join's key and value columns that are not in their file (left keys, then right keys and columns)."""
+    return [c for c in on if c not in left.columns] + [
+        c for c in [*on.values(), *cols] if c not in right.columns
+    ]
+
+
+def _join_columns_present(left: pd.DataFrame, right: pd.DataFrame, on: dict, cols: list) -> bool:
+    return not _missing_join_columns(left, right, on, cols)
+
+
+def _join_side(right: pd.DataFrame, keys: list[str], cols: list[str]) -> pd.DataFrame:
+    """The right side of a join: its keys and columns, rows with an empty key left out (an empty key
+    matches nothing), the first row of each key kept."""
+    side = right[keys + [c for c in cols if c not in keys]]
+    filled = side[keys].notna().all(axis=1) & (side[keys].astype("string").apply(lambda c: c.str.strip()) != "").all(
+        axis=1
+    )
+    return side[filled.to_numpy(bool)].drop_duplicates(subset=keys)
+
+
 def _as_mask(value: Any, index: pd.Index) -> pd.Series:
     """A filter's value as a boolean mask: empty (NA) never keeps a row; a scalar applies to every row."""
     if not isinstance(value, pd.Series):
@@ -166,11 +187,17 @@ def build_table(
         if not isinstance(on, dict):
             raise DataContractError(f"mapping: {target}: a join needs 'keys: {{left_column: right_column}}'")
         rname = src_names[j["source"]]
+        cols = j.get("columns") or [c for c in right.columns if c not in on.values()]
+        if j.get("optional") and not _join_columns_present(df, right, on, cols):
+            log.skipped.append(
+                f"{target}: join with {rname} skipped (optional; column(s) "
+                f"{', '.join(_missing_join_columns(df, right, on, cols))} not in the files)"
+            )
+            continue
         need_columns(df, list(on.keys()), fname, f"tables.{target}.join keys")
         need_columns(right, list(on.values()), rname, f"tables.{target}.join keys")
-        cols = j.get("columns") or [c for c in right.columns if c not in on.values()]
         need_columns(right, list(cols), rname, f"tables.{target}.join columns")
-        right = right[list(on.values()) + cols].drop_duplicates(subset=list(on.values()))
+        right = _join_side(right, list(on.values()), list(cols))
         prefix = j.get("prefix", "")
         right = right.rename(columns={c: f"{prefix}{c}" for c in cols})
         before = df.index
@@ -181,7 +208,8 @@ def build_table(
         )
         df.index = before
         used |= set(on.keys())
-        log.unused[rname] = sorted(set(sources[j["source"]].columns) - set(on.values()) - set(cols))
+        before_unused = set(log.unused[rname]) if rname in log.unused else set(sources[j["source"]].columns)
+        log.unused[rname] = sorted(before_unused - set(on.values()) - set(cols))
         log.mapped.append(
             f"{target}: joined {src_names[j['source']]} on {', '.join(f'{k} = {v}' for k, v in on.items())}"
         )
