@@ -137,3 +137,28 @@ def test_the_cached_backtest_and_score_trend_equal_the_computed_ones(small_data)
         want_bt.attrs["quarters"]
     )
     assert len(list(derived.derived_dir(data.cache_key).glob("dq_quarter_scores-*.parquet"))) == 2
+
+
+def test_raw_file_hashes_are_read_once_per_version_of_the_file(tmp_path, monkeypatch):
+    """The loader's file hash is kept per file identity (in the process and on disk); a changed file is hashed
+    again, and a file changed in the last 2 s is always hashed (file times are only as fine as a clock tick)."""
+    import hashlib
+    import time
+
+    from salesaudit.data import io
+
+    f = tmp_path / "leads.csv"
+    f.write_text("lead_id\n1\n")
+    want = hashlib.sha256(b"lead_id\n1\n").hexdigest()
+    calls = []
+    real = io._sha256
+    monkeypatch.setattr(io, "_sha256", lambda p: calls.append(p) or real(p))
+    assert io._hash_file(f) == want and io._hash_file(f) == want
+    assert len(calls) == 2  # fresh: never trusted from the memo
+    time.sleep(2.1)
+    assert io._hash_file(f) == want
+    io._HASHES.clear()  # another kernel: only the disk memo is left
+    assert io._hash_file(f) == want
+    assert len(calls) == 3
+    f.write_text("lead_id\n2\n")
+    assert io._hash_file(f) == hashlib.sha256(b"lead_id\n2\n").hexdigest()
