@@ -402,7 +402,7 @@ def _forecast_quarter(data: Any, target: Quarter, fy: int) -> pd.DataFrame:
         return pd.DataFrame()
     refs = hist[-REFERENCE_QUARTERS:]
     eff = effective_dates(leads)
-    rates = cell_rates(leads, opps, refs, eff)
+    rates = _reference_rates(data, refs, fy)
     pooled = _pooled(rates)
     phi = _overdispersion(rates)
     lf = _lead_forecast(_lead_counts(leads, hist[-8:] if len(hist) > 8 else hist))
@@ -487,6 +487,27 @@ def _forecast_quarter(data: Any, target: Quarter, fy: int) -> pd.DataFrame:
         "from_new",
     ]
     return out[cols]
+
+
+def _reference_rates(data: Any, refs: list[Quarter], fy: int) -> pd.DataFrame:
+    """:func:`cell_rates` of each reference quarter P from the data as it stood at P's end — what a forecast
+    made at any later cut sees of P (dates after P do not enter P's snapshot or outcomes) — so the eight
+    backtested forecasts share their reference quarters (11 distinct instead of 32), each computed once per
+    data (:func:`salesaudit.data.derived.cached_frame`). The same numbers as P seen from the cut, but for a deal
+    recorded as closed in P yet created after P (a data error step 04 reports), which only the cut's data hold."""
+    opps_all = data.opportunities if data.has("opportunities") else None
+
+    def one(p: Quarter) -> pd.DataFrame:
+        ld, op = as_of(data.leads, opps_all, p.end)
+        return cell_rates(ld, op, [p])
+
+    frames = [
+        cached_frame(getattr(data, "cache_key", ""), "cell_rates", _quarter_params(p, fy), lambda p=p: one(p))
+        for p in refs
+    ]
+    if not frames:
+        return cell_rates(data.leads.iloc[0:0], None, [])
+    return pd.concat(frames, ignore_index=True)
 
 
 def _fill_from_all(cells: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
