@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help setup syslibs import demo-data quarterly-report lint-report all-quarters test test-fast lint format lab planner planner-notebook validate bench-report bench-planning clean
+.PHONY: help setup syslibs import demo-data quarterly-report lint-report all-quarters test test-fast lint format lab planner planner-notebook validate bench-report bench-scale bench-planning clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -87,7 +87,10 @@ planner: planner-notebook ## Serve the what-if and target planner (Voilà) on ht
 	MPLBACKEND=module://matplotlib_inline.backend_inline $(VENV)/bin/voila $(PLANNER) --port=$(PORT) --no-browser --Voila.ip=127.0.0.1 --show_tracebacks=False
 
 bench-report: setup $(DATA)/leads.csv ## Benchmark the demo report (cold and warm cache): time per phase, peak memory
-	$(PY) bench/bench_report.py --data $(DATA)
+	$(PY) bench/bench_report.py --data $(DATA) $(if $(AGAINST),--against $(AGAINST))
+
+bench-scale: setup ## Benchmark the report at 250k, 1M and 5M generated leads (SIZES="250000 1000000" for a subset; AGAINST=<checkout> for ratios)
+	$(PY) bench/bench_scale.py $(if $(SIZES),--sizes $(SIZES)) $(if $(AGAINST),--against $(AGAINST))
 
 bench-planning: setup ## Benchmark the what-if slider recompute step
 	$(PY) bench/bench_planning.py --data $(DATA)

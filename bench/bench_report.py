@@ -41,8 +41,9 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_once(data: str, quarter: str, cache: Path, reports: Path, extra: list[str]) -> dict:
-    """One report build in a subprocess: wall time, phase timings, peak memory of the process tree."""
+def run_once(data: str, quarter: str, cache: Path, reports: Path, extra: list[str], root: Path = ROOT) -> dict:
+    """One report build in a subprocess with the code of checkout ``root``: wall time, phase timings, peak
+    memory of the process tree."""
     timings = reports / ".timings.json"
     reports.mkdir(parents=True, exist_ok=True)
     cmd = [
@@ -61,11 +62,11 @@ def run_once(data: str, quarter: str, cache: Path, reports: Path, extra: list[st
         str(timings),
         *extra,
     ]
-    env = dict(os.environ, SALESAUDIT_CACHE=str(cache))
+    env = dict(os.environ, SALESAUDIT_CACHE=str(cache), PYTHONPATH=str(root / "lib"))
     load = os.getloadavg()[0]
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ps = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
@@ -91,45 +92,89 @@ def run_once(data: str, quarter: str, cache: Path, reports: Path, extra: list[st
     }
 
 
+def bench(data: Path, quarter: str, extra: list[str], warm_runs: int, root: Path = ROOT) -> tuple[dict, dict]:
+    """A cold build (empty cache) and ``warm_runs`` warm ones (same cache) with checkout ``root``'s code;
+    returns (cold, best warm)."""
+    with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
+        tmp = Path(tmp)
+        cache, reports = tmp / "cache", tmp / "reports"
+        cold = run_once(str(data.resolve()), quarter, cache, reports, extra, root)
+        print(f"  cold: {cold['wall']:.1f} s", flush=True)
+        warms = []
+        for i in range(warm_runs):
+            warms.append(run_once(str(data.resolve()), quarter, cache, reports, extra, root))
+            print(f"  warm {i + 1}: {warms[-1]['wall']:.1f} s", flush=True)
+    return cold, (min(warms, key=lambda r: r["wall"]) if warms else cold)
+
+
+def print_table(cold: dict, warm: dict, base: tuple[dict, dict] | None = None) -> None:
+    """Per-phase seconds, wall, CPU, peak memory; with ``base`` (the other checkout's cold, warm) the ratios."""
+    head = f"{'phase':<10}{'cold s':>10}{'warm s':>10}"
+    if base:
+        head += f"{'cold ×':>10}{'warm ×':>10}   (× = this ÷ the other checkout)"
+    print(head)
+
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:>10.2f}" if b else f"{'–':>10}"
+
+    rows = [(p, cold["phases"].get(p, 0.0), warm["phases"].get(p, 0.0), p) for p in PHASES]
+    for name, c, w, key in rows:
+        if not (c or w):
+            continue
+        line = f"{name:<10}{c:>10.1f}{w:>10.1f}"
+        if base:
+            line += ratio(c, base[0]["phases"].get(key, 0.0)) + ratio(w, base[1]["phases"].get(key, 0.0))
+        print(line)
+    for label, key, scale, note in (
+        ("wall", "wall", 1, "(incl. interpreter start-up)"),
+        ("cpu s", "cpu", 1, "(report process + kernels, all cores)"),
+        ("peak GB", "peak_bytes", 1e9, "(report process + kernels)"),
+    ):
+        line = f"{label:<10}{cold[key] / scale:>10.2f}{warm[key] / scale:>10.2f}"
+        if base:
+            line += ratio(cold[key], base[0][key]) + ratio(warm[key], base[1][key])
+        print(f"{line}   {note}")
+    print(f"{'load avg':<10}{cold['load_before']:>10.1f}{warm['load_before']:>10.1f}   (1-min load when it started)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="data/demo")
     ap.add_argument("--quarter", default="latest")
     ap.add_argument("--warm-runs", type=int, default=1, help="warm builds after the cold one (best is shown)")
     ap.add_argument("--no-compare", action="store_true", help="pass --no-compare to the report")
+    ap.add_argument("--no-pdf", action="store_true", help="pass --no-pdf to the report")
+    ap.add_argument(
+        "--against",
+        default=None,
+        help="another checkout (e.g. the previous main: git worktree add /tmp/prev main~1) benchmarked the same "
+        "way right after; prints this ÷ that",
+    )
     ap.add_argument("--json", default=None, help="also write the results here")
     args = ap.parse_args(argv)
     data = Path(args.data)
     if not (data / "leads.csv").exists() and not (data / "leads.parquet").exists():
         raise SystemExit(f"{data}: no leads table (make demo-data, or demo-data --out DIR --leads N)")
-    extra = ["--no-compare"] if args.no_compare else []
-    with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
-        tmp = Path(tmp)
-        cache, reports = tmp / "cache", tmp / "reports"
-        print(f"benchmark: report on {data} ({os.cpu_count()} cores)", flush=True)
-        cold = run_once(str(data.resolve()), args.quarter, cache, reports, extra)
-        print(f"  cold: {cold['wall']:.1f} s", flush=True)
-        warms = []
-        for i in range(args.warm_runs):
-            warms.append(run_once(str(data.resolve()), args.quarter, cache, reports, extra))
-            print(f"  warm {i + 1}: {warms[-1]['wall']:.1f} s", flush=True)
-        warm = min(warms, key=lambda r: r["wall"]) if warms else cold
+    extra = (["--no-compare"] if args.no_compare else []) + (["--no-pdf"] if args.no_pdf else [])
+    print(f"benchmark: report on {data} ({os.cpu_count()} cores)", flush=True)
+    cold, warm = bench(data, args.quarter, extra, args.warm_runs)
+    base = None
+    if args.against:
+        other = Path(args.against).resolve()
+        if not (other / "lib" / "salesaudit").is_dir():
+            raise SystemExit(f"{other}: not a checkout of this repository (no lib/salesaudit)")
+        print(f"the other checkout: {other}", flush=True)
+        base = bench(data, args.quarter, extra, args.warm_runs, other)
     print()
-    print(f"{'phase':<10}{'cold s':>10}{'warm s':>10}")
-    for p in PHASES:
-        if p in cold["phases"] or p in warm["phases"]:
-            print(f"{p:<10}{cold['phases'].get(p, 0.0):>10.1f}{warm['phases'].get(p, 0.0):>10.1f}")
-    print(f"{'wall':<10}{cold['wall']:>10.1f}{warm['wall']:>10.1f}   (incl. interpreter start-up)")
-    print(f"{'cpu s':<10}{cold['cpu']:>10.1f}{warm['cpu']:>10.1f}   (report process + kernels, all cores)")
-    print(f"{'load avg':<10}{cold['load_before']:>10.1f}{warm['load_before']:>10.1f}   (1-min load when it started)")
-    print(
-        f"{'peak GB':<10}{cold['peak_bytes'] / 1e9:>10.2f}{warm['peak_bytes'] / 1e9:>10.2f}   (report process + kernels)"
-    )
+    print_table(cold, warm, base)
     print("\nnotebooks, warm (wall incl. kernel start-up):")
     for name, sec in sorted(warm["notebooks"].items(), key=lambda kv: -kv[1]):
         print(f"  {name:<28}{sec:>6.1f} s")
     if args.json:
-        Path(args.json).write_text(json.dumps({"data": str(data), "cold": cold, "warm": warm}, indent=1))
+        out = {"data": str(data), "cold": cold, "warm": warm}
+        if base:
+            out["against"] = {"checkout": str(args.against), "cold": base[0], "warm": base[1]}
+        Path(args.json).write_text(json.dumps(out, indent=1))
     return 0
 
 
