@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import errno
+import functools
 import hashlib
 import html as htmllib
 import json
@@ -472,6 +473,22 @@ def _slug(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "-", text.lower()).strip("-")[:60] or "s"
 
 
+_EXPORTER_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _html_exporter() -> Any:
+    """One nbconvert HTML exporter per process (building one loads and compiles its 48 Jinja templates, ≈ 0.5 s;
+    the report converts eight notebooks). Used under :data:`_EXPORTER_LOCK`: an exporter is not thread-safe."""
+    from nbconvert import HTMLExporter
+
+    quiet = logging.getLogger("salesaudit.report.build.nbconvert")
+    quiet.setLevel(logging.ERROR)  # nbconvert warns about charts without alt text; notebook_section sets it
+    return HTMLExporter(
+        template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, log=quiet
+    )
+
+
 def notebook_section(nb: Any, stem: str) -> tuple[str, str, list[tuple[int, str, str]]]:
     """``(title, body HTML, headings)`` of one executed notebook, for the combined report.
 
@@ -479,14 +496,8 @@ def notebook_section(nb: Any, stem: str) -> tuple[str, str, list[tuple[int, str,
     ``<stem>-k`` (what findings link to), other headings ``<stem>--<slug>``. ``headings`` lists
     ``(level, id, text)`` for the table of contents.
     """
-    from nbconvert import HTMLExporter
-
-    quiet = logging.getLogger("salesaudit.report.build.nbconvert")
-    quiet.setLevel(logging.ERROR)  # nbconvert warns about charts without alt text; we set it below
-    exporter = HTMLExporter(
-        template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, log=quiet
-    )
-    body, _ = exporter.from_notebook_node(clean_notebook(nb))
+    with _EXPORTER_LOCK:
+        body, _ = _html_exporter().from_notebook_node(clean_notebook(nb))
     body = _ANCHOR_LINK.sub("", body)
     body = re.sub(r' id="cell-id=[^"]*"', "", body)
     body = body.replace('alt="No description has been provided for this image"', 'alt="chart"')
