@@ -19,6 +19,7 @@ from salesaudit.data import io
 from salesaudit.data.importers import import_data
 from salesaudit.data.importers.reading import read_source, sniff_delimiter, split_whitespace
 from salesaudit.errors import DataContractError
+from salesaudit.steps.reporting.story import currency_sentences
 
 DATA = Path(__file__).resolve().parent / "data" / "imports" / "reading"
 NAMES = ["day", "time", "seconds", "agent", "lead", "outcome"]
@@ -321,6 +322,16 @@ def test_mixed_currency_deals_convert_at_the_stated_rates(tmp_path, audit):
     ) in report
 
 
+def test_the_report_states_the_rates(tmp_path):
+    out, _ = _import(tmp_path, _deals_mapping(fx_rates={"USD": 0.92, "GBP": 1.17}), FILES)
+    cfg = load_config(out)
+    assert currency_sentences(cfg.extra.get("fx_rates"), cfg.currency) == [
+        "Amounts are in EUR: the importer converted other currencies at 1 GBP = 1.17 EUR and 1 USD = 0.92 EUR "
+        "(one rate per currency for every date; fx_rates in audit.yaml)."
+    ]
+    assert currency_sentences(None, "EUR") == []  # nothing converted, nothing said
+
+
 def test_per_source_currency_converts_every_amount(tmp_path):
     m = _deals_mapping(fx_rates={"USD": 0.92, "GBP": 1.17})
     del m["tables"]["opportunities"]["columns"]["amount_currency"]
@@ -395,3 +406,13 @@ def test_reps_from_values_plus_owners_and_a_missing_column(tmp_path):
         DataContractError, match=r"^leads.csv: reps.from_values names column\(s\) not in the file: Owner"
     ):
         _import(tmp_path, m, FILES)
+
+
+@pytest.mark.slow
+def test_step_04_says_the_rates_it_used(tmp_path, run_nb):
+    out, _ = _import(tmp_path, _deals_mapping(fx_rates={"USD": 0.92, "GBP": 1.17}), FILES)
+    nb, _ = run_nb("04_reporting", out, quarter="2026Q1")
+    shown = " ".join(
+        str(o.get("data", {}).get("text/markdown", "")) for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert "the importer converted other currencies at 1 GBP = 1.17 EUR and 1 USD = 0.92 EUR" in shown
