@@ -344,6 +344,21 @@ def test_per_source_currency_converts_every_amount(tmp_path):
     assert "opportunities.amount (deals.csv) converted to EUR: USD × 0.92 (5 rows)" in log.currencies[-1]
 
 
+def test_source_currency_fills_empty_cells_and_values_translate_symbols(tmp_path):
+    deals = tmp_path / "deals.csv"
+    deals.write_text((DATA / "deals.csv").read_text().replace("2000,USD", "2000,$"))
+    m = _deals_mapping(fx_rates={"USD": 0.92, "GBP": 1.17})
+    m["read"] = {"deals": {"currency": "USD"}}
+    with pytest.raises(DataContractError, match=r"no exchange rate to EUR for \$ \(row 3\)"):
+        _import(tmp_path, m, [DATA / "leads.csv", deals])
+    m["tables"]["opportunities"]["values"] = {"amount_currency": {"$": "USD"}}
+    out, log = _import(tmp_path, m, [DATA / "leads.csv", deals])
+    amounts = pd.read_csv(out / "opportunities.csv").set_index("opportunity_id")["amount"]
+    assert amounts["D2"] == pytest.approx(1840.0)  # "$" → USD by the value map
+    assert amounts["D5"] == pytest.approx(736.0)  # an empty Currency cell → the source's USD
+    assert log.currencies[-1].endswith("; 1 row with no currency taken as USD (6)")
+
+
 def test_a_currency_without_a_rate_is_one_line(tmp_path):
     with pytest.raises(DataContractError) as e:
         _import(tmp_path, _deals_mapping(fx_rates={"USD": 0.92}), FILES)
