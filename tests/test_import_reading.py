@@ -359,6 +359,26 @@ def test_source_currency_fills_empty_cells_and_values_translate_symbols(tmp_path
     assert log.currencies[-1].endswith("; 1 row with no currency taken as USD (6)")
 
 
+def test_amounts_marked_in_two_currencies_are_not_summed(tmp_path):
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "Deal ID,Lead ID,Deal owner,Created,Stage,Amount\n"
+        "D1,L1,Cy Diaz,2026-01-20,Won,$1200\nD2,L2,Cy Diaz,2026-01-21,Won,€ 900\nD3,L3,Cy Diaz,2026-01-22,Won,$50\n"
+        "D4,L4,Cy Diaz,2026-01-23,Won,700\nD5,L5,Cy Diaz,2026-01-24,Won,1 000 PLN\nD6,L1,Cy Diaz,2026-01-25,Open,TBD\n"
+    )
+    m = _deals_mapping()
+    del m["tables"]["opportunities"]["columns"]["amount_currency"]
+    with pytest.raises(DataContractError) as e:
+        _import(tmp_path, m, [DATA / "leads.csv", deals])
+    assert str(e.value).startswith(
+        "deals.csv: column amount (← Amount): amounts in several currencies — $ (rows 2, 4), PLN (row 6), € (row 3); "
+        "map each row's currency as amount_currency"
+    )
+    deals.write_text(deals.read_text().replace("€ 900", "$900").replace("1 000 PLN", "1000"))
+    out, _ = _import(tmp_path, m, [DATA / "leads.csv", deals])  # one marker: read as before
+    assert pd.read_csv(out / "opportunities.csv")["amount"].fillna(-1).tolist() == [1200, 900, 50, 700, 1000, -1]
+
+
 def test_a_currency_without_a_rate_is_one_line(tmp_path):
     with pytest.raises(DataContractError) as e:
         _import(tmp_path, _deals_mapping(fx_rates={"USD": 0.92}), FILES)

@@ -191,3 +191,27 @@ def audit_with_rates(audit: dict, fx: Rates | None) -> dict:
     else:
         out.pop("fx_rates", None)
     return out
+
+
+_MARKER = r"([€$£¥]|(?<![A-Za-z])[A-Z]{3}(?![A-Za-z]))"
+
+
+def check_one_currency(raw: pd.Series, column: str, where: str, out_columns, opts: dict) -> None:
+    """Refuse a money column whose text carries two or more currency markers (``$ 1,200`` and ``€ 900``)
+    when the mapping gives no currency for it (no ``X_currency`` column, no source ``currency:``): the
+    numbers would be summed as if in one currency. One line naming the file and column, each marker and its rows.
+    """
+    if column + CURRENCY_SUFFIX in out_columns or opts.get("currency"):
+        return
+    if pd.api.types.is_numeric_dtype(raw):
+        return
+    text = raw.dropna().astype("string")
+    text = text[text.str.contains(r"\d", regex=True).fillna(False).to_numpy(bool)]  # "TBD" is no currency
+    marks = text.str.extract(_MARKER, expand=False).dropna()
+    if marks.nunique() < 2:
+        return
+    parts = [f"{m} ({rows_label(marks.index[(marks == m).to_numpy()])})" for m in sorted(marks.unique())]
+    raise DataContractError(
+        f"{where}: amounts in several currencies — {', '.join(parts)}; map each row's currency as "
+        f"{column}{CURRENCY_SUFFIX} (or give the source's currency: under read:) and the rates under audit: fx_rates"
+    )

@@ -22,7 +22,7 @@ from salesaudit.data.contract import COLUMNS, ID_COLUMNS
 from salesaudit.errors import DataContractError
 from salesaudit.errors import yaml_error_line
 from salesaudit.data.io import parse_bool
-from salesaudit.data.importers.currency import Rates, convert_money
+from salesaudit.data.importers.currency import Rates, check_one_currency, convert_money
 from salesaudit.data.importers.expressions import evaluate
 from salesaudit.data.importers.reading import ReadLog, bad_rows, n_rows, parse_dates, parse_numbers, rows_label
 from salesaudit.data.importers.transforms import compute, drop_rows, group_by, hash_values, need_columns
@@ -305,6 +305,9 @@ def _coerce(
             bad = bad_rows(parsed, raw)
             what = f"not a date{f' in format {fmt}' if fmt else ''}"
         elif c.kind in ("money", "float", "int"):
+            if c.kind == "money":
+                src = source_columns.get(c.name)
+                check_one_currency(raw, c.name, f"{fname}: column {c.name}{f' (← {src})' if src else ''}", out.columns, opts)
             if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
                 parsed = raw.astype(float)
             else:
