@@ -234,6 +234,8 @@ def test_header_option_mistakes_are_one_line(opts, message):
 
 
 def test_a_first_row_of_numbers_is_not_taken_as_the_header(tmp_path):
+    # the layout of UCI Auto MPG's auto-mpg.data (CC BY 4.0): numbers aligned by spaces, a tab, a quoted name;
+    # two rows, shortened to four of its nine fields
     p = tmp_path / "auto.data"
     p.write_text('18.0   8   307.0\t"chevrolet chevelle malibu"\n15.0   8   350.0\t"buick skylark 320"\n')
     with pytest.raises(DataContractError, match=r"^auto.data: the first row looks like data, not a header"):
@@ -318,7 +320,7 @@ def test_mixed_currency_deals_convert_at_the_stated_rates(tmp_path, audit):
     assert f"- 1 USD = 0.92 EUR (from {origin})" in report and f"- 1 GBP = 1.17 EUR (from {origin})" in report
     assert (
         "- opportunities.amount (deals.csv) converted to EUR: EUR as it was (2 rows), GBP × 1.17 (1 row), "
-        "USD × 0.92 (2 rows); 1 row with no currency taken as EUR (6)"
+        "USD × 0.92 (2 rows); 1 row with no currency taken as EUR (row 6)"
     ) in report
 
 
@@ -356,7 +358,7 @@ def test_source_currency_fills_empty_cells_and_values_translate_symbols(tmp_path
     amounts = pd.read_csv(out / "opportunities.csv").set_index("opportunity_id")["amount"]
     assert amounts["D2"] == pytest.approx(1840.0)  # "$" → USD by the value map
     assert amounts["D5"] == pytest.approx(736.0)  # an empty Currency cell → the source's USD
-    assert log.currencies[-1].endswith("; 1 row with no currency taken as USD (6)")
+    assert log.currencies[-1].endswith("; 1 row with no currency taken as USD (row 6)")
 
 
 def test_amounts_marked_in_two_currencies_are_not_summed(tmp_path):

@@ -23,7 +23,7 @@ import pandas as pd
 
 from salesaudit.config import DEFAULTS, parse_fx_rates
 from salesaudit.data.contract import COLUMNS
-from salesaudit.data.importers.reading import n_rows, parse_numbers, rows_label, rows_text
+from salesaudit.data.importers.reading import n_rows, parse_numbers, rows_label
 from salesaudit.errors import DataContractError
 
 CURRENCY_SUFFIX = "_currency"
@@ -162,7 +162,7 @@ def convert_money(
             for code, n in counts.items()
         ]
         blank_note = (
-            f"; {n_rows(int(blank.sum()))} with no currency taken as {fill} ({rows_text(result.index[blank.to_numpy()])})"
+            f"; {n_rows(int(blank.sum()))} with no currency taken as {fill} ({rows_label(result.index[blank.to_numpy()])})"
             if blank.any() and ccol in result.columns
             else ""
         )
@@ -176,7 +176,7 @@ def rates_lines(fx: Rates | None) -> list[str]:
     """The import report's "Currencies" section: the rates given, then what each converted."""
     if fx is None or (not fx.rates and not fx.used):
         return []
-    lines = [f"Amounts are in {fx.base}; one rate per currency for every date (1 unit = rate {fx.base})."]
+    lines = [f"Amounts are in {fx.base}; one rate per currency for every date (1 unit = rate {fx.base}).", ""]
     lines += [f"- 1 {code} = {rate:g} {fx.base} (from {fx.origin[code]})" for code, rate in sorted(fx.rates.items())]
     lines += [f"- {u}" for u in fx.used]
     return lines
