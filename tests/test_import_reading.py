@@ -381,6 +381,42 @@ def test_amounts_marked_in_two_currencies_are_not_summed(tmp_path):
     assert pd.read_csv(out / "opportunities.csv")["amount"].fillna(-1).tolist() == [1200, 900, 50, 700, 1000, -1]
 
 
+def test_orders_grouped_from_lines_convert_too(tmp_path):
+    lines = tmp_path / "lines.csv"
+    lines.write_text(
+        "Invoice,Customer,Date,Value,Cur\n"
+        "I1,L1,2026-01-05,100,GBP\nI1,L1,2026-01-05,50,GBP\nI2,L2,2026-01-06,10,USD\nI3,L3,2026-01-07,7,EUR\n"
+    )
+    m = _deals_mapping(fx_rates={"USD": 0.92, "GBP": 1.17})
+    m["sources"]["lines"] = "lines.csv"
+    m["tables"]["orders"] = {
+        "source": "lines",
+        "group_by": {
+            "key": "Invoice",
+            "aggregate": {
+                "who": {"first": "Customer"},
+                "day": {"min": "Date"},
+                "total": {"sum": "Value"},
+                "cur": {"first": "Cur"},
+            },
+        },
+        "columns": {
+            "order_id": "Invoice",
+            "customer_id": "who",
+            "ordered_at": "day",
+            "amount": "total",
+            "amount_currency": "cur",
+        },
+    }
+    out, log = _import(tmp_path, m, [*FILES, lines])
+    orders = pd.read_csv(out / "orders.csv").set_index("order_id")["amount"]
+    assert orders.to_dict() == pytest.approx({"I1": 175.5, "I2": 9.2, "I3": 7.0})
+    assert (
+        "orders.amount (lines.csv) converted to EUR: EUR as it was (1 row), GBP × 1.17 (1 row), USD × 0.92 (1 row)"
+        in (log.currencies)[-1]
+    )
+
+
 def test_a_currency_without_a_rate_is_one_line(tmp_path):
     with pytest.raises(DataContractError) as e:
         _import(tmp_path, _deals_mapping(fx_rates={"USD": 0.92}), FILES)
