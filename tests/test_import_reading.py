@@ -265,6 +265,8 @@ def test_a_header_of_years_is_still_a_header(tmp_path):
     p.write_text("Rep,2025,2026\nAnn,100,120\n")
     df, _ = read_source(p)
     assert df.columns.tolist() == ["Rep", "2025", "2026"] and len(df) == 1
+    p.write_text("Channel,2026-01-01,2026-02-01\nweb,100,120\n")  # a pivot by month
+    assert read_source(p)[0].columns.tolist() == ["Channel", "2026-01-01", "2026-02-01"]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -218,15 +218,14 @@ def _width(rows: list[list[str]]) -> tuple[int, int]:
 
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
-_DATA_CELL = re.compile(
-    r"[-+]?\d*\.\d+([eE][-+]?\d+)?|\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}:\d{2}(:\d{2})?"
-)
+_DATA_CELL = re.compile(r"[-+]?\d*\.\d+([eE][-+]?\d+)?|(\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
 
 
 def _looks_like_data(header: list[str]) -> bool:
     """A header row that is a data row: two or more cells and every one a number, or any cell a decimal
-    number (``18.0``), a date (``2026-01-05``, ``05/01/2026``) or a time (``09:12:44``) — never a column name.
-    Whole numbers alone (``2024``, ``2025``: a pivot's year columns) are not enough."""
+    number (``18.0``), a time or a date-time (``09:12:44``, ``2026-01-05 09:12``) — never a column name.
+    Whole numbers and dates alone (``2025``, ``2026-01-01``: a pivot's year or month columns) are not enough.
+    """
     cells = [h for h in header if h]
     if len(cells) >= 2 and all(_NUMBER.fullmatch(h) for h in cells):
         return True
