@@ -34,6 +34,7 @@ take the defaults in :data:`DEFAULTS`. Example::
       resembles: webinar            #   optional: a known channel whose rates give a second estimate
     revenue_target: {year: 20000000}  # optional: the revenue to plan for in step 7, in the currency above;
                                     #   {quarter: 5000000} or {year: 20000000} (a year counts ¼ per quarter)
+    fx_rates: {USD: 0.92, GBP: 1.17}  # optional: the rates the importer converted amounts at (1 USD = 0.92 EUR)
 
 Keys not listed in ``DEFAULTS`` are kept in ``AuditConfig.extra``.
 """
@@ -187,6 +188,7 @@ OPTIONAL_KEYS: dict[str, str] = {
     "latest_date": "date",
     "file_format": "file_format",
     "revenue_target": "revenue_target",
+    "fx_rates": "fx_rates",
 }
 _KINDS: dict[str, str] = {
     "company": "text",
@@ -262,6 +264,8 @@ def check_settings(settings: dict[str, Any], file: str = "audit.yaml") -> None:
                 bad(key, f"{value} is not a whole number of days ≥ 0")
         elif kind == "revenue_target":
             parse_revenue_target(value, file)
+        elif kind == "fx_rates":
+            parse_fx_rates(value, file)
         elif kind == "file_format" and value not in ("csv", "parquet"):
             bad(key, f"{value!r} is neither csv nor parquet")
         elif kind == "date":
@@ -279,6 +283,35 @@ def check_settings(settings: dict[str, Any], file: str = "audit.yaml") -> None:
 
         if pd.Timestamp(lo) >= pd.Timestamp(hi):
             bad("earliest_date", f"{lo} is not before latest_date {hi}")
+
+
+def parse_fx_rates(value: Any, file: str = "audit.yaml") -> dict[str, float] | None:
+    """``{USD: 0.92, GBP: 1.17}`` (1 unit of each = that many of the audit's currency) → upper-cased codes
+    and floats; None for an empty value. A code that is not three letters, or a rate that is not a number
+    > 0, raises ``DataContractError`` in one line naming the file and the key.
+
+    >>> parse_fx_rates({"usd": 0.92, "GBP": "1.17"})
+    {'USD': 0.92, 'GBP': 1.17}
+    """
+    from salesaudit.errors import DataContractError
+
+    if value in (None, "", {}):
+        return None
+    if not isinstance(value, dict):
+        raise DataContractError(f"{file}: fx_rates: expected a mapping of currency codes to rates, e.g. {{USD: 0.92}}")
+    out: dict[str, float] = {}
+    for code, rate in value.items():
+        key = str(code).strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", key):
+            raise DataContractError(f"{file}: fx_rates: {code!r} is not a three-letter currency code (USD, GBP, …)")
+        try:
+            x = float(rate) if not isinstance(rate, bool) else float("nan")
+        except (TypeError, ValueError):
+            x = float("nan")
+        if not (x == x and 0 < x < float("inf")):
+            raise DataContractError(f"{file}: fx_rates.{key}: {rate!r} is not a rate > 0 (1 {key} = rate units)")
+        out[key] = x
+    return out
 
 
 #: the periods ``revenue_target`` may be stated for, and how many quarters each spans

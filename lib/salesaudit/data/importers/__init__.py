@@ -22,9 +22,18 @@ import yaml
 from salesaudit.config import DEFAULTS, canonical_token
 from salesaudit.data.contract import COLUMNS
 from salesaudit.errors import DataContractError
-from salesaudit.data.importers.mapping import TABLE_ORDER, ImportLog, build_table, leads_from_opportunities, load_mapping, resolve_sources
+from salesaudit.data.importers.mapping import (
+    TABLE_ORDER,
+    ImportLog,
+    build_table,
+    leads_from_opportunities,
+    load_mapping,
+    reps_from_values,
+    resolve_sources,
+)
+from salesaudit.data.importers.currency import audit_rates, audit_with_rates, rates_lines
 from salesaudit.data.importers.footers import drop_report_footer
-from salesaudit.data.importers.reading import read_table
+from salesaudit.data.importers.reading import read_source
 
 __all__ = ["import_data", "add_arguments", "run"]
 
@@ -101,20 +110,21 @@ def import_data(
     names: dict[str, str] = {}
     for key, path in files.items():
         opts = read_opts.get(key, {})
-        df, rlog = read_table(path, delimiter=opts.get("delimiter"), encoding=opts.get("encoding"))
+        df, rlog = read_source(path, opts)
         df, footer = drop_report_footer(df, path.name)
         rlog.dropped += footer
         df = _blank_na_values(df, opts.get("na_values"), path.name, log)
         sources[key], names[key] = df, path.name
         log.files.append(rlog)
         log.dropped += rlog.dropped
+    fx = audit_rates(mapping, sources, names, Path(mapping["_path"]).name)
     frames: dict[str, pd.DataFrame] = {}
     specs = mapping["tables"]
     for target in TABLE_ORDER:
         spec = specs.get(target)
-        if not spec or spec.get("from_opportunities") or spec.get("from_owners"):
+        if not spec or spec.get("from_opportunities") or spec.get("from_owners") or spec.get("from_values"):
             continue
-        df = build_table(target, spec, sources, names, read_opts, log, Path(mapping["_path"]).name)
+        df = build_table(target, spec, sources, names, read_opts, log, Path(mapping["_path"]).name, fx=fx)
         if df is not None:
             frames[target] = df
     stages = {**DEFAULTS["stages"], **((mapping.get("audit") or {}).get("stages") or {})}
@@ -131,7 +141,11 @@ def import_data(
         if "lead_id" not in frames["opportunities"].columns:
             frames["opportunities"] = frames["opportunities"].assign(lead_id=frames["opportunities"]["opportunity_id"])
     rep_spec = specs.get("reps") or {}
-    if rep_spec.get("from_owners") and "reps" not in frames:
+    if rep_spec.get("from_values") and "reps" not in frames:
+        reps = reps_from_values(rep_spec["from_values"], sources, names, log)
+        if reps is not None:
+            frames["reps"] = reps
+    if rep_spec.get("from_owners") and ("reps" not in frames or rep_spec.get("from_values")):
         owners = (
             pd.concat(
                 [
@@ -144,14 +158,22 @@ def import_data(
             .astype(str)
             .unique()
         )
-        frames["reps"] = pd.DataFrame({"rep_id": sorted(owners), "name": sorted(owners)})
-        log.assumptions.append("reps derived from the distinct owners (rep_id = name = the owner as exported)")
+        if "reps" in frames:  # from_values came first: add the owners it did not list (no role)
+            extra = sorted(set(owners) - set(frames["reps"]["rep_id"]))
+            frames["reps"] = pd.concat(
+                [frames["reps"], pd.DataFrame({"rep_id": extra, "name": extra})], ignore_index=True
+            ).sort_values("rep_id", kind="stable", ignore_index=True)
+            log.assumptions.append(f"{len(extra):,} owner(s) not among the from_values columns added as reps (no role)")
+        else:
+            frames["reps"] = pd.DataFrame({"rep_id": sorted(owners), "name": sorted(owners)})
+            log.assumptions.append("reps derived from the distinct owners (rep_id = name = the owner as exported)")
     if "leads" not in frames:
         raise DataContractError(
             "no leads could be imported: map a leads export, or set 'leads: {from_opportunities: true}' "
             "in the mapping to derive minimal leads from opportunities"
         )
-    audit = _audit_settings(mapping, frames, sources, name)
+    audit = audit_with_rates(_audit_settings(mapping, frames, sources, name), fx)
+    log.currencies = rates_lines(fx)
     for a in mapping.get("assumptions") or []:
         log.assumptions.append(str(a))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -217,13 +239,16 @@ def _write_report(
         "| source | file | encoding | delimiter | rows read |",
         "|---|---|---|---|---|",
     ]
-    for key, path in files.items():
-        r = next(x for x in log.files if x.file == path.name)
-        lines.append(f"| {key} | `{path.name}` | {r.encoding} | `{r.delimiter}` | {r.rows_read:,} |")
+    for (key, path), r in zip(files.items(), log.files):  # one read log per source, in the same order
+        delim = f"`{r.delimiter}`" if r.delimiter else (f"sheet `{r.sheet}`" if r.sheet else "—")
+        lines.append(f"| {key} | `{path.name}` | {r.encoding} | {delim} | {r.rows_read:,} |")
+    notes = [n for r in log.files for n in r.notes]
+    lines += ([""] + [f"- {n}" for n in notes]) if notes else []
     lines += ["", "## Tables written", "", "| table | rows | columns |", "|---|---|---|"]
     for t, df in frames.items():
         lines.append(f"| {t} | {len(df):,} | {', '.join(df.columns)} |")
     lines += ["", "## What was mapped to what", ""] + [f"- {m}" for m in log.mapped]
+    lines += (["", "## Currencies", ""] + log.currencies) if log.currencies else []
     lines += ["", "## Rows dropped and why", ""] + ([f"- {d}" for d in log.dropped] or ["- none"])
     lines += ["", "## Problems (values that could not be read)", ""] + ([f"- {p}" for p in log.problems] or ["- none"])
     lines += ["", "## Columns left unused", ""]

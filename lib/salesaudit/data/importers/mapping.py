@@ -22,9 +22,12 @@ from salesaudit.data.contract import COLUMNS, ID_COLUMNS
 from salesaudit.errors import DataContractError
 from salesaudit.errors import yaml_error_line
 from salesaudit.data.io import parse_bool
+from salesaudit.data.importers.currency import Rates, check_one_currency, convert_money
 from salesaudit.data.importers.expressions import evaluate
 from salesaudit.data.importers.reading import ReadLog, bad_rows, n_rows, parse_dates, parse_numbers, rows_label
 from salesaudit.data.importers.transforms import compute, drop_rows, group_by, hash_values, need_columns
+
+MAX_NAMES_SHOWN = 5
 
 TABLE_ORDER = (
     "reps",
@@ -54,6 +57,7 @@ class ImportLog:
     unused: dict[str, list[str]] = field(default_factory=dict)
     assumptions: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    currencies: list[str] = field(default_factory=list)  # the rates used and what each converted
 
 
 def load_mapping(spec: str | Path) -> dict:
@@ -165,11 +169,13 @@ def build_table(
     read_opts: dict,
     log: ImportLog,
     mapping_name: str = "mapping",
+    fx: Rates | None = None,
 ) -> pd.DataFrame | None:
     """One contract table from its mapping spec (see module docstring).
 
     ``filter:`` and ``derived:`` are mapping expressions (:mod:`.expressions`): parsed and checked, never
-    handed to ``eval``; ``mapping_name`` (the mapping file's name) starts their messages.
+    handed to ``eval``; ``mapping_name`` (the mapping file's name) starts their messages. ``fx`` converts
+    the money columns to the audit's currency (:mod:`.currency`).
     """
     source = spec.get("source")
     if source not in sources:
@@ -284,7 +290,7 @@ def build_table(
         )
     raw_cols = set(sources[source].columns)
     log.unused[fname] = sorted((set(log.unused[fname]) if fname in log.unused else raw_cols) - used)
-    return _coerce(target, out, fname, spec, opts, log, source_columns)
+    return _coerce(target, out, fname, spec, opts, log, source_columns, fx)
 
 
 def _date_rule(col_rule: Any, table_fmt: str | None, table_dayfirst: Any) -> tuple[str | None, bool | None]:
@@ -306,6 +312,7 @@ def _coerce(
     opts: dict,
     log: ImportLog,
     source_columns: dict[str, str] | None = None,
+    fx: Rates | None = None,
 ) -> pd.DataFrame:
     source_columns = source_columns or {}
     dates = spec.get("dates") or {}
@@ -326,6 +333,9 @@ def _coerce(
             bad = bad_rows(parsed, raw)
             what = f"not a date{f' in format {fmt}' if fmt else ''}"
         elif c.kind in ("money", "float", "int"):
+            if c.kind == "money":
+                src = source_columns.get(c.name)
+                check_one_currency(raw, c.name, f"{fname}: column {c.name}{f' (← {src})' if src else ''}", out.columns, opts)
             if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
                 parsed = raw.astype(float)
             else:
@@ -358,6 +368,7 @@ def _coerce(
                 f"{fname}: {n_rows(len(rows))} dropped from {target}: no usable {col} (required) ({rows_label(rows)})"
             )
         out = out[~unusable.to_numpy()]
+    out = convert_money(out, target, fname, opts, fx, source_columns)
     idcol = ID_COLUMNS.get(target)
     if idcol and idcol in out.columns:
         dup = out[idcol].duplicated(keep="first")
@@ -412,3 +423,55 @@ def leads_from_opportunities(
         f"{chan_text}. Stages before SQL (MQL, SAL) and lead volume before qualification are unknown."
     )
     return leads
+
+
+def reps_from_values(
+    entries: list, sources: dict[str, pd.DataFrame], src_names: dict[str, str], log: ImportLog
+) -> pd.DataFrame | None:
+    """Reps from the distinct values of source columns, each with a role.
+
+    ``reps: {from_values: [{source: leads, column: SDR, role: SDR}, {source: deals, column: Deal owner,
+    role: AE}]}``: one rep per distinct non-empty value (trimmed; ``rep_id`` = ``name`` = the value as
+    exported, as the owners are), its ``role`` the entry's. A name found under two roles gets both, in the
+    order of the entries (``SDR/AE``), and the import report lists those names. A source not among the
+    files is skipped (and said); a column not in its file is one line naming the file.
+    """
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and "source" in e and "column" in e for e in entries):
+        raise DataContractError("mapping: reps.from_values: expected a list of {source: …, column: …, role: …}")
+    found: list[pd.DataFrame] = []
+    for e in entries:
+        src, col = str(e["source"]), str(e["column"])
+        if src not in sources:
+            log.skipped.append(f"reps: from_values source '{src}' not among the files given")
+            continue
+        need_columns(sources[src], [col], src_names[src], "reps.from_values")
+        values = sources[src][col].astype("string").str.strip()
+        values = values[values.notna() & (values != "")].drop_duplicates()
+        role = str(e["role"]).strip() if e.get("role") is not None else None
+        found.append(pd.DataFrame({"rep_id": values.to_numpy(object), "role": role, "_order": len(found)}))
+        log.mapped.append(
+            f"reps ← {src_names[src]}: distinct values of {col} ({len(values):,}){f', role {role}' if role else ''}"
+        )
+    if not found:
+        return None
+    every = pd.concat(found, ignore_index=True)
+    roles = (
+        every.dropna(subset=["role"])
+        .drop_duplicates(["rep_id", "role"])
+        .sort_values(["rep_id", "_order"], kind="stable")
+        .groupby("rep_id", sort=True)["role"]
+        .agg("/".join)
+    )
+    ids = sorted(every["rep_id"].unique())
+    reps = pd.DataFrame({"rep_id": ids, "name": ids, "role": roles.reindex(ids).to_numpy(object)})
+    reps["role"] = reps["role"].where(reps["role"].notna(), None)
+    both = reps[reps["role"].fillna("").str.contains("/", regex=False)]
+    if len(both):
+        shown = ", ".join(f"{r.rep_id} ({r.role})" for r in both.head(MAX_NAMES_SHOWN).itertuples())
+        more = f", … {len(both) - MAX_NAMES_SHOWN} more" if len(both) > MAX_NAMES_SHOWN else ""
+        log.assumptions.append(
+            f"{len(both):,} rep name(s) appear under two roles and were given both (one rep, role joined with '/'): "
+            f"{shown}{more}"
+        )
+    log.assumptions.append("reps derived from distinct column values (rep_id = name = the value as exported)")
+    return reps

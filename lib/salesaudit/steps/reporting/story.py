@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from salesaudit.config import parse_fx_rates
 from salesaudit.data.coverage import Coverage
 from salesaudit.findings import Finding
 from salesaudit.steps.reporting.metrics import (
@@ -46,6 +47,7 @@ __all__ = [
     "reconciliation_sentences",
     "fixes_sentences",
     "coverage_sentences",
+    "currency_sentences",
     "dq_findings",
     "score_title",
     "dimension_title",
@@ -328,6 +330,24 @@ def coverage_sentences(cov: Coverage, quarter: Any, label: str | None = None) ->
     else:
         out.append(f"{quarter.label} is covered completely by the leads.")
     return out
+
+
+def currency_sentences(fx_rates: Any, currency: str) -> list[str]:
+    """The rates the importer converted amounts at (``fx_rates`` of ``audit.yaml``), in one sentence; none
+    when no amount was converted.
+
+    >>> currency_sentences({"USD": 0.92, "GBP": 1.17}, "EUR")
+    ['Amounts are in EUR: the importer converted other currencies at 1 GBP = 1.17 EUR and 1 USD = 0.92 EUR (one rate per currency for every date; fx_rates in audit.yaml).']
+    """
+    rates = parse_fx_rates(fx_rates) or {}
+    if not rates:
+        return []
+    parts = [f"1 {code} = {rate:.6g} {currency}" for code, rate in sorted(rates.items())]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return [
+        f"Amounts are in {currency}: the importer converted other currencies at {listed} (one rate per currency "
+        "for every date; fx_rates in audit.yaml)."
+    ]
 
 
 def dq_findings(
