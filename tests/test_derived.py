@@ -162,3 +162,19 @@ def test_raw_file_hashes_are_read_once_per_version_of_the_file(tmp_path, monkeyp
     assert len(calls) == 3
     f.write_text("lead_id\n2\n")
     assert io._hash_file(f) == hashlib.sha256(b"lead_id\n2\n").hexdigest()
+
+
+def test_notebooks_start_longest_first_by_the_last_measured_seconds(tmp_path):
+    """Longest-processing-time-first: the runner starts the notebook that took longest last time first (the
+    spend-planning notebook before any measurement), so no worker ends up running it alone at the end."""
+    from pathlib import Path
+
+    from salesaudit.report import build
+
+    nbs = [Path(f"{n}.ipynb") for n in ("01_sales_process", "03_lead_quality", "07_spend_planning")]
+    assert [p.stem for p in build.longest_first(nbs)] == ["07_spend_planning", "01_sales_process", "03_lead_quality"]
+    build.remember_seconds({"03_lead_quality": 30.0, "07_spend_planning": 2.0})
+    build.remember_seconds({"01_sales_process": 9.0})  # merged with what was kept
+    assert [p.stem for p in build.longest_first(nbs)] == ["03_lead_quality", "01_sales_process", "07_spend_planning"]
+    build._seconds_file().write_text("not json")
+    assert [p.stem for p in build.longest_first(nbs)][0] == "07_spend_planning"

@@ -313,7 +313,7 @@ def execute_notebooks(
 
     try:
         with cf.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nb") as pool:
-            futures = {pool.submit(task, p): p for p in notebooks}
+            futures = {pool.submit(task, p): p for p in longest_first(notebooks)}
             for fut in cf.as_completed(futures):
                 path = futures[fut]
                 if fut.cancelled():
@@ -329,7 +329,50 @@ def execute_notebooks(
         bar.close()
     if failures:
         raise NotebooksFailed(sorted(failures, key=lambda f: f.notebook))
+    if durations is not None:
+        remember_seconds(durations)
     return {k: results[k] for k in sorted(results)}
+
+
+#: seconds a notebook is assumed to take before one was measured on this machine: the spend-planning notebook
+#: (its backtest) is the longest, then the funnel and content steps
+DEFAULT_SECONDS = {"07_spend_planning": 16.0, "02_tools_and_content": 12.0, "01_sales_process": 12.0}
+
+
+def _seconds_file() -> Path:
+    return cache_root() / "notebook-seconds.json"
+
+
+def longest_first(notebooks: list[Path]) -> list[Path]:
+    """The notebooks in the order to start them: longest first by the last build's wall times on this machine
+    (``<cache>/notebook-seconds.json``; :data:`DEFAULT_SECONDS` before any), so no worker is left running the
+    longest notebook alone at the end (longest-processing-time-first scheduling); ties by name."""
+    try:
+        known = json.loads(_seconds_file().read_text(encoding="utf-8"))
+        known = {str(k): float(v) for k, v in known.items()} if isinstance(known, dict) else {}
+    except (OSError, ValueError, TypeError):
+        known = {}
+    est = lambda p: known.get(p.stem, DEFAULT_SECONDS.get(p.stem, 5.0))  # noqa: E731
+    return sorted(notebooks, key=lambda p: (-est(p), p.name))
+
+
+def remember_seconds(durations: dict[str, float]) -> None:
+    """Keep the notebooks' wall times for :func:`longest_first` (merged with earlier ones; a cache that cannot be
+    written only costs the order)."""
+    path = _seconds_file()
+    try:
+        known = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        known = known if isinstance(known, dict) else {}
+    except (OSError, ValueError):
+        known = {}
+    known.update({k: round(float(v), 2) for k, v in durations.items()})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text(json.dumps(known, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 # --------------------------------------------------------------------------------------------------
