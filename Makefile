@@ -76,8 +76,8 @@ format: $(STAMP) ## Format the code with ruff and strip notebook outputs
 	$(VENV)/bin/ruff check --fix lib tests bench
 	$(VENV)/bin/nbstripout notebooks/*.ipynb
 
-lab: setup $(DATA)/leads.csv ## Open JupyterLab on the notebooks
-	$(VENV)/bin/jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks/
+lab: setup $(DATA)/leads.csv ## Open JupyterLab on the notebooks, auditing DATA and QUARTER (exported as SALESAUDIT_DATA, SALESAUDIT_QUARTER)
+	SALESAUDIT_DATA="$(abspath $(DATA))" SALESAUDIT_QUARTER="$(QUARTER)" $(VENV)/bin/jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks/
 
 planner-notebook: $(STAMP) $(DATA)/leads.csv ## Write the planner notebook for DATA and QUARTER to .cache/planner/ (papermill --prepare-only: parameters set, not run)
 	@mkdir -p $(dir $(PLANNER))
