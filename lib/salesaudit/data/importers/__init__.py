@@ -24,6 +24,7 @@ from salesaudit.data.contract import COLUMNS
 from salesaudit.errors import DataContractError
 from salesaudit.data.importers.mapping import TABLE_ORDER, ImportLog, build_table, leads_from_opportunities, load_mapping, resolve_sources
 from salesaudit.data.importers.reading import read_table
+from salesaudit.data.importers.database import database_sources, read_database_sources
 
 __all__ = ["import_data", "add_arguments", "run"]
 
@@ -91,7 +92,9 @@ def import_data(
     check_out_dir(out_dir, [Path(s) for s in src])
     name = name or mapping.get("name") or out_dir.name
     files = resolve_sources(mapping, [Path(s) for s in src])
-    if not files:
+    if not files and not database_sources(mapping):
+        if not src:
+            raise DataContractError("no export files or folders given (the mapping has no database sources)")
         wanted = ", ".join(f"{k}: {v}" for k, v in mapping["sources"].items())
         raise DataContractError(f"no input file matches the {Path(mapping['_path']).stem} format (expected {wanted})")
     log = ImportLog()
@@ -105,6 +108,12 @@ def import_data(
         sources[key], names[key] = df, path.name
         log.files.append(rlog)
         log.dropped += rlog.dropped
+    databases = read_database_sources(mapping)
+    for key, db in databases.items():
+        sources[key] = _blank_na_values(db.frame, read_opts.get(key, {}).get("na_values"), db.log.file, log)
+        names[key] = db.log.file
+        log.files.append(db.log)
+        log.mapped.append(db.line)
     frames: dict[str, pd.DataFrame] = {}
     specs = mapping["tables"]
     for target in TABLE_ORDER:
@@ -159,7 +168,7 @@ def import_data(
             extra = [c for c in df.columns if c not in known]
             _write_csv(df[known + extra], tmp / f"{t}.csv")
         (tmp / "audit.yaml").write_text(yaml.safe_dump(audit, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        _write_report(tmp, mapping, files, frames, log, out_dir.name)
+        _write_report(tmp, mapping, files, frames, log, out_dir.name, databases)
         _move_into_place(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -203,6 +212,7 @@ def _write_report(
     frames: dict[str, pd.DataFrame],
     log: ImportLog,
     title: str | None = None,
+    databases: dict | None = None,
 ) -> None:
     lines = [
         f"# Import report — {title or out_dir.name}",
@@ -217,6 +227,8 @@ def _write_report(
     for key, path in files.items():
         r = next(x for x in log.files if x.file == path.name)
         lines.append(f"| {key} | `{path.name}` | {r.encoding} | `{r.delimiter}` | {r.rows_read:,} |")
+    for key, db in (databases or {}).items():  # importers.database.DatabaseRead: the URL shown is masked
+        lines.append(f"| {key} | `{db.log.file}` on `{db.shown}` | database | — | {db.log.rows_read:,} |")
     lines += ["", "## Tables written", "", "| table | rows | columns |", "|---|---|---|"]
     for t, df in frames.items():
         lines.append(f"| {t} | {len(df):,} | {', '.join(df.columns)} |")
@@ -238,7 +250,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         required=True,
         help="hubspot | salesforce | pipedrive | path to a mapping YAML (see docs/importing.md)",
     )
-    p.add_argument("src", nargs="+", help="export files or folders holding them")
+    p.add_argument(
+        "src", nargs="*", help="export files or folders holding them (none when the mapping reads only databases)"
+    )
     p.add_argument("--out", required=True, help="output data folder, e.g. data/acme")
     p.add_argument("--name", default=None, help="company name for audit.yaml")
 
