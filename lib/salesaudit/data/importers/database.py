@@ -143,11 +143,11 @@ def connection_url(template: Any, where: str, environ: Mapping[str, str] | None 
     for k, v in url.query.items():
         if _SECRET_QUERY.search(k):
             secrets |= set(v) if isinstance(v, tuple) else {v}
-            query[k] = "***"
+            query[k] = "MASKEDVALUE"
         else:
             query[k] = v
     secrets |= {quote(s, safe="") for s in secrets}
-    shown = url.set(query=query).render_as_string(hide_password=True)
+    shown = url.set(query=query).render_as_string(hide_password=True).replace("MASKEDVALUE", "***")
     return Connection(url, shown, tuple(s for s in secrets if s))
 
 
