@@ -530,3 +530,44 @@ def test_make_test_installs_postgres():
     assert "scripts/ensure-postgres.sh" in rule
     script = (ROOT / "scripts" / "ensure-postgres.sh").read_text()
     assert "apt-get install -y -qq postgresql" in script and script.rstrip().endswith("exit 0")
+
+
+def test_the_modules_examples_hold():
+    import doctest
+
+    assert doctest.testmod(db).failed == 0
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ({"connection": "duckdb:///x.duckdb"}, "m.yaml: sources.s: give either 'table:' or 'sql:' with the connection"),
+        (
+            {"connection": "duckdb:///x.duckdb", "table": "t", "sql": "SELECT 1"},
+            "m.yaml: sources.s: give either 'table:' or 'sql:' with the connection",
+        ),
+        (
+            {"connection": "duckdb:///x.duckdb", "table": "t", "password": "x"},
+            "m.yaml: sources.s: unknown key(s) password (known: connection, table, sql, order_by, chunk_rows)",
+        ),
+        (
+            {"connection": "duckdb:///x.duckdb", "table": "t", "chunk_rows": 0},
+            "m.yaml: sources.s.chunk_rows: a whole number of rows above 0 (got 0)",
+        ),
+        (
+            {"connection": "duckdb:///x.duckdb", "sql": "SELECT 1", "order_by": ["a"]},
+            "m.yaml: sources.s.order_by: only for 'table:' sources (write ORDER BY in the query)",
+        ),
+        (
+            {"connection": "snowflake://me:${SF_PW}@acct/db", "table": "t"},
+            "m.yaml: sources.s: no SQLAlchemy dialect for 'snowflake' on snowflake://me:***@acct/db (install its package)",
+        ),
+    ],
+)
+def test_source_spec_errors_are_one_line_before_connecting(source, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a DuckDB file would be looked up here (and must not be created)
+    mapping = {"_path": "m.yaml", "sources": {"s": source}, "tables": {}}
+    with pytest.raises(DataContractError) as e:
+        db.read_database_sources(mapping, {"SF_PW": "sf-secret-pw"})
+    assert str(e.value) == message
+    assert list(tmp_path.iterdir()) == []
