@@ -571,3 +571,20 @@ def test_source_spec_errors_are_one_line_before_connecting(source, message, tmp_
         db.read_database_sources(mapping, {"SF_PW": "sf-secret-pw"})
     assert str(e.value) == message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_text_values_of_whole_columns_match_value_by_value():
+    """The vectorised paths (text, ints, naive or aware timestamps) give what _text gives one by one."""
+    from datetime import datetime, timedelta, timezone
+
+    tz = timezone(timedelta(hours=9))
+    columns = [
+        [" x", None, "", "y "],
+        [1, None, -5, 10**15],
+        [datetime(2026, 1, 1, 3, 4, 5), None, datetime(2026, 12, 31, 23, 59, 59)],
+        [datetime(2026, 1, 1, 3, 4, 5, 120000), datetime(2026, 1, 2)],
+        [datetime(2026, 1, 1, 3, tzinfo=tz), None, datetime(2026, 6, 1, tzinfo=timezone.utc)],
+        [datetime(9999, 12, 31, 1, 2, 3), datetime(1, 1, 1)],
+    ]
+    for values in columns:
+        assert db.text_values(values) == [db._text(v) for v in values], values

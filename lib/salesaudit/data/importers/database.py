@@ -341,8 +341,24 @@ def text_values(values: list[Any]) -> list[str | None]:
     >>> text_values([3, Decimal("1500.00"), True, None, "  ", datetime(2026, 1, 5, 12, tzinfo=timezone(timedelta(hours=2)))])
     ['3', '1500.00', 'true', None, None, '2026-01-05 10:00:00']
     """
-    if values and all(type(v) is str for v in values):
-        return [v.strip() or None for v in values]
+    kinds = {type(v) for v in values} - {type(None)}
+    if not kinds:
+        return [None] * len(values)
+    if kinds == {str}:
+        return [(v.strip() or None) if v is not None else None for v in values]
+    s = pd.Series(values, dtype=object)
+    if kinds == {int}:
+        return s.astype(str).astype(object).where(s.notna(), None).tolist()
+    if kinds <= {datetime, pd.Timestamp}:  # vectorised: the formatting is the same as _text's
+        aware = {v.tzinfo is not None for v in values if v is not None}
+        try:
+            if len(aware) == 1:
+                stamps = pd.to_datetime(s, utc=True).dt.tz_localize(None) if aware == {True} else pd.to_datetime(s)
+                if stamps.dt.microsecond.fillna(0).eq(0).all():  # fractions of a second: one by one, below
+                    text = stamps.dt.strftime("%Y-%m-%d %H:%M:%S").astype(object)
+                    return text.where(stamps.notna(), None).tolist()
+        except (ValueError, OverflowError):  # e.g. year 1 or 9999 beyond pandas' range: one by one
+            pass
     return [_text(v) for v in values]
 
 
@@ -461,8 +477,8 @@ def read_database(
             chunks = 0
             for part in result.partitions(chunk):
                 chunks += 1
-                for i, k in enumerate(keys):
-                    columns[k] += text_values([row[i] for row in part])
+                for k, values in zip(keys, zip(*part)):
+                    columns[k] += text_values(list(values))
     except DataContractError:
         raise
     except sa.exc.SQLAlchemyError as exc:
