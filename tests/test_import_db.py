@@ -588,3 +588,21 @@ def test_text_values_of_whole_columns_match_value_by_value():
     ]
     for values in columns:
         assert db.text_values(values) == [db._text(v) for v in values], values
+
+
+@pytest.mark.parametrize("engine", ["postgres", "duckdb"])
+def test_a_query_with_percent_signs_and_a_trailing_semicolon(engine, request, csv_import, tmp_path, cli):
+    """The analyst's query reaches the driver as written: no bind-parameter or %-format processing."""
+    sql = (
+        "SELECT owner_id, email, first_name, last_name, created_at FROM hubspot.owner\n"
+        "WHERE email LIKE '%@acme.example' AND first_name <> ':x' -- 100% of them;\nORDER BY owner_id;"
+    )
+    if engine == "postgres":
+        request.getfixturevalue("pg_env")
+        mapping = _pg_mapping(tmp_path, owners={"sql": sql, "table": None})
+    else:
+        sources = _duck_sources(request.getfixturevalue("duckdb_file"))
+        mapping = _mapping(tmp_path, sources, owners={"sql": sql, "table": None})
+    code, _, err = cli("import", "--from", mapping, "--out", tmp_path / "out")
+    assert code == 0, err
+    _same_tables(csv_import, tmp_path / "out")

@@ -465,8 +465,9 @@ def read_database(
                 query = sa.select(*[ref.c[c] for c in cols]).order_by(*[ref.c[c] for c in (order or cols)])
                 result = streaming.execute(query)
                 read_note = f"{len(cols)} of its {len(present)} columns (the ones the mapping names)"
-            else:
-                result = streaming.exec_driver_sql(sql)
+            else:  # as written: no bind parameters; '%' doubled where the driver would read it as a placeholder
+                pyformat = engine.dialect.paramstyle in ("format", "pyformat")
+                result = streaming.exec_driver_sql(sql.replace("%", "%%") if pyformat else sql)
             keys = [str(k) for k in result.keys()]
             dupes = sorted({k for k in keys if keys.count(k) > 1})
             if dupes:
