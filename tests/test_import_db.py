@@ -606,3 +606,12 @@ def test_a_query_with_percent_signs_and_a_trailing_semicolon(engine, request, cs
     code, _, err = cli("import", "--from", mapping, "--out", tmp_path / "out")
     assert code == 0, err
     _same_tables(csv_import, tmp_path / "out")
+
+
+def test_a_duckdb_query_cannot_read_other_files(duckdb_file, tmp_path, cli):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("owner_id,email,first_name,last_name,created_at\n1,x@y,a,b,2024-01-01\n")
+    sql = f"SELECT * FROM read_csv('{secret}')"
+    mapping = _mapping(tmp_path, _duck_sources(duckdb_file), owners={"sql": sql, "table": None})
+    code, _, err = cli("import", "--from", mapping, "--out", tmp_path / "out")
+    assert code == 2 and "file system operations are disabled" in err and len(err.strip().splitlines()) == 1

@@ -18,7 +18,7 @@ is, with a SQLAlchemy URL and either a table or the analyst's own query::
   order of ``order_by:`` (columns; default: every selected column), so the same table imports the same way
   every time. ``sql:`` is one ``SELECT`` (or ``WITH … SELECT``) statement, run as written.
 * Connections are **read-only** where the driver allows it (PostgreSQL: a read-only transaction; DuckDB: the
-  file opened read-only, never created). Rows are fetched in chunks of ``chunk_rows:`` (default 50,000;
+  file opened read-only, never created, with external access off — a query cannot read other files or URLs). Rows are fetched in chunks of ``chunk_rows:`` (default 50,000;
   a server-side cursor on PostgreSQL).
 * Values become text as a CSV export would hold them (the mapping's rules then read them like a file's):
   timestamps ISO 8601, those with a time zone converted to UTC; numbers as written; booleans
@@ -376,8 +376,8 @@ def _engine(conn: Connection, where: str):
 
     backend = conn.url.get_backend_name()
     kwargs: dict[str, Any] = {}
-    if backend == "duckdb":
-        kwargs["connect_args"] = {"read_only": True}
+    if backend == "duckdb":  # read-only, and a query may read the database's tables only (no files, no URLs)
+        kwargs["connect_args"] = {"read_only": True, "config": {"enable_external_access": False}}
     elif backend == "postgresql" and "connect_timeout" not in conn.url.query:
         kwargs["connect_args"] = {"connect_timeout": 15}
     try:
