@@ -43,7 +43,7 @@ demo-data: $(STAMP) ## Generate the simulated demo company into data/demo (SEED=
 	$(PY) -m salesaudit demo-data --out data/demo --seed $(SEED)
 
 import: $(STAMP) ## Import CRM exports: make import FROM=hubspot SRC="contacts.csv deals.csv" OUT=data/acme
-	@test -n "$(FROM)" -a -n "$(SRC)" -a -n "$(OUT)" || { echo "usage: make import FROM=hubspot|salesforce|pipedrive|mapping.yaml SRC='files or folders' OUT=data/<name>"; exit 2; }
+	@test -n "$(FROM)" -a -n "$(OUT)" || { echo "usage: make import FROM=hubspot|salesforce|pipedrive|mapping.yaml SRC='files or folders' OUT=data/<name> (SRC may be left out when the mapping reads only databases)"; exit 2; }
 	$(PY) -m salesaudit import --from $(FROM) $(SRC) --out $(OUT)
 
 validate: $(STAMP) $(DATA)/leads.csv ## Validate DATA against the data contract
@@ -59,8 +59,9 @@ lint-report: $(STAMP) ## Check a built report for broken tokens, claims without 
 all-quarters: setup $(DATA)/leads.csv ## Build the report for every complete quarter in DATA
 	$(PY) -m salesaudit report --data $(DATA) --all-quarters --paper $(PAPER)
 
-test: setup ## Run the whole test suite (slow and browser tests included)
+test: setup ## Run the whole test suite (slow, browser and PostgreSQL tests included)
 	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-postgres.sh
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: setup ## Run the fast tests only
@@ -76,8 +77,8 @@ format: $(STAMP) ## Format the code with ruff and strip notebook outputs
 	$(VENV)/bin/ruff check --fix lib tests bench
 	$(VENV)/bin/nbstripout notebooks/*.ipynb
 
-lab: setup $(DATA)/leads.csv ## Open JupyterLab on the notebooks
-	$(VENV)/bin/jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks/
+lab: setup $(DATA)/leads.csv ## Open JupyterLab on the notebooks, auditing DATA and QUARTER (exported as SALESAUDIT_DATA, SALESAUDIT_QUARTER)
+	SALESAUDIT_DATA="$(abspath $(DATA))" SALESAUDIT_QUARTER="$(QUARTER)" $(VENV)/bin/jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks/
 
 planner-notebook: $(STAMP) $(DATA)/leads.csv ## Write the planner notebook for DATA and QUARTER to .cache/planner/ (papermill --prepare-only: parameters set, not run)
 	@mkdir -p $(dir $(PLANNER))

@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("salesaudit.cli_validate", "validate a data folder against the contract"),
     "demo-data": ("salesaudit.cli_demo", "generate the simulated demo company"),
     "report": ("salesaudit.report.build", "build the quarterly HTML + PDF report"),
+    "quarters": ("salesaudit.cli_quarters", "list the quarters the data covers, complete or partial"),
     "import": ("salesaudit.data.importers", "import a CRM export into the data contract"),
     "lint": (
         "salesaudit.report.lint",

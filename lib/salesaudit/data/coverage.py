@@ -366,10 +366,40 @@ __all__ = [
     "STAGE_COLUMNS",
     "coverage_of",
     "extraction_date",
+    "quarter_statuses",
     "reached_mask",
     "stage_statuses",
     "windows",
 ]
+
+
+QUARTER_COLUMNS = ["quarter", "start", "end", "status", "latest", "reason"]
+
+
+def quarter_statuses(cov: Coverage) -> pd.DataFrame:
+    """Every quarter from the first lead's to the last lead's, oldest first: ``quarter`` (label), ``start``,
+    ``end`` (last day, inclusive), ``status`` (``complete`` per :meth:`Coverage.is_complete`, else
+    ``partial``), ``latest`` (True for the quarter ``report --quarter latest`` audits, :func:`audit_quarter`)
+    and ``reason`` (:meth:`Coverage.partial_reason`; empty when complete). No rows for undated leads.
+    """
+    w = cov.leads_window
+    if w is None:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in QUARTER_COLUMNS})
+    latest = audit_quarter(cov, "latest")
+    rows = []
+    for q in quarters_between(quarter_of(w[0], cov.fy_start_month), quarter_of(w[1], cov.fy_start_month)):
+        complete = cov.is_complete(q)
+        rows.append(
+            {
+                "quarter": q.label,
+                "start": q.start,
+                "end": q.end - pd.Timedelta(days=1),
+                "status": "complete" if complete else "partial",
+                "latest": q == latest,
+                "reason": "" if complete else (cov.partial_reason(q) or ""),
+            }
+        )
+    return pd.DataFrame(rows, columns=QUARTER_COLUMNS)
 
 
 def audit_quarter(cov: Coverage, label: str | None) -> Any:

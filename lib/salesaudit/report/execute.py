@@ -373,6 +373,10 @@ def run_notebook(
     params.update(extra_parameters or {})
     out = str(out_path) if out_path is not None else os.devnull
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # a run audits the parameters it injects: `make lab`'s variables (salesaudit.report.nb.notebook_parameters)
+    # would redirect an injected default-valued quarter or folder, so the kernels started from here lack them
+    for var in ("SALESAUDIT_DATA", "SALESAUDIT_QUARTER"):
+        os.environ.pop(var, None)
     kwargs = dict(
         parameters=params,
         kernel_name=KERNEL,

@@ -2,10 +2,17 @@
 
 ``ctx = setup(quarter, data_dir, config)`` loads the validated data (from the cache), parses the quarter,
 sets the chart theme and makes bad-input errors show as one line instead of a traceback.
+
+Which data folder and quarter (:func:`notebook_parameters`): a value injected by papermill (report builds,
+the planner, the tests) or typed into the parameters cell wins; else ``SALESAUDIT_DATA`` /
+``SALESAUDIT_QUARTER`` from the environment (``make lab DATA=… QUARTER=…`` exports them); else the
+notebook's default literal (the demo company, ``2026Q3``).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,9 +119,47 @@ def _one_line_errors() -> None:
     ip.set_custom_exc((DataContractError,), handler)
 
 
+#: the literals every notebook's parameters cell holds (tests/test_notebooks_clean.py checks them)
+DEFAULT_DATA_DIR = "data/demo"
+DEFAULT_QUARTER = "2026Q3"
+ENV_DATA_DIR = "SALESAUDIT_DATA"
+ENV_QUARTER = "SALESAUDIT_QUARTER"
+
+
+def notebook_parameters(
+    quarter: str | None, data_dir: str, environ: Mapping[str, str] | None = None
+) -> tuple[str | None, str]:
+    """``(quarter, data_dir)`` a notebook audits, from its parameters and the environment.
+
+    Precedence, for each of the two: a value other than the notebook's default literal (papermill injected
+    it — report builds pass an absolute folder — or the analyst typed it into the parameters cell) >
+    ``SALESAUDIT_DATA`` / ``SALESAUDIT_QUARTER`` when set and not empty > the default literal
+    (:data:`DEFAULT_DATA_DIR`, :data:`DEFAULT_QUARTER`). An injected value equal to the default literal
+    cannot be told from the literal, so the environment variable wins over it.
+
+    >>> notebook_parameters("2026Q3", "data/demo", {"SALESAUDIT_DATA": "/d/acme", "SALESAUDIT_QUARTER": "latest"})
+    ('latest', '/d/acme')
+    >>> notebook_parameters("2025Q4", "/builds/acme", {"SALESAUDIT_DATA": "/d/other"})
+    ('2025Q4', '/builds/acme')
+    """
+    env = os.environ if environ is None else environ
+    env_data = (env.get(ENV_DATA_DIR) or "").strip()
+    env_quarter = (env.get(ENV_QUARTER) or "").strip()
+    if env_data and str(data_dir) == DEFAULT_DATA_DIR:
+        data_dir = env_data
+    if env_quarter and str(quarter) == DEFAULT_QUARTER:
+        quarter = env_quarter
+    return quarter, data_dir
+
+
 def setup(quarter: str | None, data_dir: str, config: str | None = "audit.yaml") -> Context:
-    """Load the data and the quarter (``None`` or ``"latest"`` = latest complete quarter in the data)."""
+    """Load the data and the quarter (``None`` or ``"latest"`` = latest complete quarter in the data).
+
+    ``quarter`` and ``data_dir`` give way to ``SALESAUDIT_QUARTER`` / ``SALESAUDIT_DATA`` when they are the
+    notebook's default literals (:func:`notebook_parameters`)."""
     from salesaudit import plots
+
+    quarter, data_dir = notebook_parameters(quarter, data_dir)
 
     _one_line_errors()
     plots.set_theme()

@@ -34,6 +34,7 @@ from salesaudit.data.importers.mapping import (
 from salesaudit.data.importers.currency import audit_rates, audit_with_rates, rates_lines
 from salesaudit.data.importers.footers import drop_report_footer
 from salesaudit.data.importers.reading import read_source
+from salesaudit.data.importers.database import database_sources, read_database_sources
 
 __all__ = ["import_data", "add_arguments", "run"]
 
@@ -101,7 +102,9 @@ def import_data(
     check_out_dir(out_dir, [Path(s) for s in src])
     name = name or mapping.get("name") or out_dir.name
     files = resolve_sources(mapping, [Path(s) for s in src])
-    if not files:
+    if not files and not database_sources(mapping):
+        if not src:
+            raise DataContractError("no export files or folders given (the mapping has no database sources)")
         wanted = ", ".join(f"{k}: {v}" for k, v in mapping["sources"].items())
         raise DataContractError(f"no input file matches the {Path(mapping['_path']).stem} format (expected {wanted})")
     log = ImportLog()
@@ -117,6 +120,12 @@ def import_data(
         sources[key], names[key] = df, path.name
         log.files.append(rlog)
         log.dropped += rlog.dropped
+    databases = read_database_sources(mapping)
+    for key, db in databases.items():
+        sources[key] = _blank_na_values(db.frame, read_opts.get(key, {}).get("na_values"), db.log.file, log)
+        names[key] = db.log.file
+        log.files.append(db.log)
+        log.mapped.append(db.line)
     fx = audit_rates(mapping, sources, names, Path(mapping["_path"]).name)
     frames: dict[str, pd.DataFrame] = {}
     specs = mapping["tables"]
@@ -184,7 +193,7 @@ def import_data(
             extra = [c for c in df.columns if c not in known]
             _write_csv(df[known + extra], tmp / f"{t}.csv")
         (tmp / "audit.yaml").write_text(yaml.safe_dump(audit, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        _write_report(tmp, mapping, files, frames, log, out_dir.name)
+        _write_report(tmp, mapping, files, frames, log, out_dir.name, databases)
         _move_into_place(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -228,6 +237,7 @@ def _write_report(
     frames: dict[str, pd.DataFrame],
     log: ImportLog,
     title: str | None = None,
+    databases: dict | None = None,
 ) -> None:
     lines = [
         f"# Import report — {title or out_dir.name}",
@@ -244,6 +254,8 @@ def _write_report(
         lines.append(f"| {key} | `{path.name}` | {r.encoding} | {delim} | {r.rows_read:,} |")
     notes = [n for r in log.files for n in r.notes]
     lines += ([""] + [f"- {n}" for n in notes]) if notes else []
+    for key, db in (databases or {}).items():  # importers.database.DatabaseRead: the URL shown is masked
+        lines.append(f"| {key} | `{db.log.file}` on `{db.shown}` | database | — | {db.log.rows_read:,} |")
     lines += ["", "## Tables written", "", "| table | rows | columns |", "|---|---|---|"]
     for t, df in frames.items():
         lines.append(f"| {t} | {len(df):,} | {', '.join(df.columns)} |")
@@ -266,7 +278,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         required=True,
         help="hubspot | salesforce | pipedrive | path to a mapping YAML (see docs/importing.md)",
     )
-    p.add_argument("src", nargs="+", help="export files or folders holding them")
+    p.add_argument(
+        "src", nargs="*", help="export files or folders holding them (none when the mapping reads only databases)"
+    )
     p.add_argument("--out", required=True, help="output data folder, e.g. data/acme")
     p.add_argument("--name", default=None, help="company name for audit.yaml")
 

@@ -23,6 +23,7 @@ from salesaudit.errors import DataContractError
 from salesaudit.errors import yaml_error_line
 from salesaudit.data.io import parse_bool
 from salesaudit.data.importers.currency import Rates, check_one_currency, convert_money
+from salesaudit.data.importers.database import is_database_source
 from salesaudit.data.importers.expressions import evaluate
 from salesaudit.data.importers.reading import ReadLog, bad_rows, n_rows, parse_dates, parse_numbers, rows_label
 from salesaudit.data.importers.transforms import compute, drop_rows, group_by, hash_values, need_columns
@@ -87,7 +88,8 @@ def load_mapping(spec: str | Path) -> dict:
 def resolve_sources(mapping: dict, src: list[Path]) -> dict[str, Path]:
     """Logical source name → file, matching each source pattern (glob, case-insensitive) in ``src``.
 
-    ``src`` may hold files and folders; a folder contributes its files.
+    ``src`` may hold files and folders; a folder contributes its files. Database sources
+    (``{connection: …}``) are left to :func:`salesaudit.data.importers.database.read_database_sources`.
     """
     files: list[Path] = []
     for s in src:
@@ -100,6 +102,8 @@ def resolve_sources(mapping: dict, src: list[Path]) -> dict[str, Path]:
             raise DataContractError(f"{s}: file or folder not found")
     out: dict[str, Path] = {}
     for name, pattern in mapping["sources"].items():
+        if is_database_source(pattern):  # read by importers.database
+            continue
         patterns = pattern if isinstance(pattern, list) else [pattern]
         for pat in patterns:
             hit = [f for f in files if fnmatch.fnmatch(f.name.lower(), str(pat).lower())]
