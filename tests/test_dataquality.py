@@ -644,3 +644,70 @@ def test_step_04_shows_only_the_loader_warnings_it_does_not_recount(small_data):
         [{"table": "leads", "check": "lead_id_whitespace", "severity": "warning", "count": 2, "message": "m"}]
     )
     assert list(dq.loader_only_findings(pd.concat([data.warnings(), fake]))["check"]) == ["lead_id_whitespace"]
+
+
+def test_cut_snapshots_count_from_the_whole_datas_index_exactly_as_the_cut_tables_say():
+    """A snapshot cut from a whole one (as_of) counts broken references, duplicate copies and untouched leads
+    from indexes of the whole data (reference_index, the original order, first_activity); a snapshot without
+    them recomputes on the cut tables. Both must agree at every cut-off — parents created after the cut, a
+    parent without a creation date, an original created after its copy's cut, an undated activity."""
+    t = tiny_tables()
+    extra_leads = pd.DataFrame(
+        [
+            {**t["leads"].iloc[4].to_dict(), "lead_id": "L6", "created_at": T("2026-03-30")},  # copies L5 (k5)
+            {**t["leads"].iloc[3].to_dict(), "lead_id": "L7", "created_at": pd.NaT, "contact_key": "k7"},
+        ]
+    )
+    t["leads"] = pd.concat([t["leads"], extra_leads], ignore_index=True)
+    t["activities"] = pd.concat(
+        [
+            t["activities"],
+            pd.DataFrame(
+                {
+                    "activity_id": ["A2", "A3", "A4"],
+                    "owner_id": ["R1", "R1", "R2"],
+                    "type": ["call", "email", "call"],
+                    "occurred_at": [pd.NaT, T("2026-03-28"), T("2026-03-31")],
+                    "lead_id": ["L4", "L5", "L6"],
+                    "opportunity_id": [None, "O7", None],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    o7 = {
+        **t["opportunities"].iloc[2].to_dict(),
+        "opportunity_id": "O7",
+        "lead_id": "L6",
+        "created_at": T("2026-03-30"),
+    }
+    t["opportunities"] = pd.concat([t["opportunities"], pd.DataFrame([o7])], ignore_index=True)
+    t["opportunities"]["is_won"] = t["opportunities"]["is_won"].astype("boolean")
+    t["orders"] = pd.concat(
+        [
+            t["orders"],
+            pd.DataFrame({"order_id": ["S3"], "customer_id": ["L7"], "ordered_at": [T("2026-01-20")], "amount": [5.0]}),
+        ],
+        ignore_index=True,
+    )
+    whole = dq.from_tables(t, tiny_cfg(), end=END)
+    plain = dataclasses.replace(whole, whole=False, refs={})  # no whole-data index: the cut tables are recounted
+    for cut in (
+        "2026-01-05",
+        "2026-01-12",
+        "2026-02-01",
+        "2026-03-02",
+        "2026-03-26",
+        "2026-03-29",
+        "2026-03-31",
+        "2026-04-01",
+    ):
+        fast, slow = dq.as_of(whole, T(cut)), dq.as_of(plain, T(cut))
+        assert "tables" in fast.refs and not slow.refs
+        pd.testing.assert_frame_equal(dq.checks(fast), dq.checks(slow), obj=f"checks at {cut}")
+    fk = "foreign_key:opportunities.opportunity_id"
+    at = {c: dq.checks(dq.as_of(whole, T(c))) for c in ("2026-03-29", "2026-03-31")}
+    assert count(at["2026-03-29"], "activities", fk) == 1  # A3 (03-28) names O7, created only on 03-30
+    assert count(at["2026-03-31"], "activities", fk) == 0
+    assert count(at["2026-03-29"], "leads", "duplicate_leads") == 1  # L2 of L1; L6 (copy of L5) not created yet
+    assert count(at["2026-03-31"], "leads", "duplicate_leads") == 2

@@ -232,6 +232,8 @@ class Snapshot:
     loader_counts: dict[str, int] = field(default_factory=dict)
     recorded: dict[str, frozenset[str]] = field(default_factory=dict)
     data_key: str = ""  # the loader's hash of the data (AuditData.cache_key) for a whole snapshot; "" otherwise
+    # the whole snapshot's reference index (:func:`reference_index`), shared by every snapshot cut from it
+    refs: dict = field(default_factory=dict, repr=False, compare=False)
 
     def has(self, table: str) -> bool:
         df = self.tables.get(table)
@@ -367,7 +369,7 @@ def as_of(snap: Snapshot, cutoff: pd.Timestamp) -> Snapshot:
             was_closed = df["status"].isin(["won", "lost"]).to_numpy()
             df = df.assign(status=np.where(closed_later & was_closed, "open", df["status"]).astype(object))
         out[t] = df
-    return Snapshot(out, snap.cfg, cutoff, snap.end, False, {}, snap.recorded)
+    return Snapshot(out, snap.cfg, cutoff, snap.end, False, {}, snap.recorded, refs=_whole_refs(snap))
 
 
 def missing_in(df: pd.DataFrame, column: str, statuses: tuple[str, ...] | None = None) -> tuple[int, int]:
@@ -544,6 +546,15 @@ def last_activity(activities: pd.DataFrame, key: str) -> pd.Series:
     return a.groupby(key)["occurred_at"].max()
 
 
+def map_last_activity(keys: pd.Series, last: pd.Series) -> pd.Series:
+    """``keys.map(last)`` as datetimes (NaT without an activity). An empty ``last`` — activities, but none on
+    any deal yet, as at an early quarter end — gives all NaT (pandas cannot map through an empty datetime
+    Series)."""
+    if not len(last):
+        return pd.Series(pd.NaT, index=keys.index, dtype="datetime64[ns]")
+    return keys.map(last)
+
+
 def stale_open_opportunities(
     opps: pd.DataFrame, activities: pd.DataFrame | None, cutoff: pd.Timestamp, days: int
 ) -> pd.Series:
@@ -552,7 +563,7 @@ def stale_open_opportunities(
     last touch = max(created_at, latest activity on the deal); stale ⇔ status = open and
     last touch < cutoff − days. A deal opened within the window is not stale.
     """
-    last = opps["opportunity_id"].map(last_activity(activities, "opportunity_id"))
+    last = map_last_activity(opps["opportunity_id"], last_activity(activities, "opportunity_id"))
     touch = pd.concat([opps["created_at"], last.astype("datetime64[ns]")], axis=1).max(axis=1)
     return ((opps["status"] == "open") & (touch < cutoff - pd.Timedelta(days=days))).astype(bool)
 
@@ -586,7 +597,8 @@ def reconcile_orders(opps: pd.DataFrame, orders: pd.DataFrame, tolerance: float 
     first = (
         orders.sort_values(["ordered_at", "order_id"]).drop_duplicates("customer_id").set_index("customer_id")["amount"]
     )
-    order_amount = won["lead_id"].map(first)
+    # float even when no deal is won yet (an early quarter end): mapping an empty text column keeps it text
+    order_amount = won["lead_id"].map(first).astype("float64")
     amount = won["amount"] if "amount" in won.columns else pd.Series(np.nan, index=won.index)
     has_order = order_amount.notna()
     differs = has_order & amount.notna() & ((amount - order_amount).abs() > tolerance * amount.abs())
@@ -800,9 +812,17 @@ def _validity(snap: Snapshot) -> list[dict]:
 
 def _uniqueness(snap: Snapshot) -> list[dict]:
     leads = snap.tables["leads"]
-    flags = duplicate_leads(leads)
-    if flags is None:  # no identifying field: see unjudged()
-        return []
+    whole_order = _from_whole(snap, "by_original", lambda t: _by_original(t["leads"]))
+    if whole_order is not None:  # the whole data's order, cut: the same originals and copies, without a re-sort
+        order = whole_order.loc[whole_order.index.isin(leads.index)]
+        if order.empty:
+            return []
+        copies, judged = int(order["key"].duplicated(keep="first").sum()), len(order)
+    else:
+        flags = duplicate_leads(leads)
+        if flags is None:  # no identifying field: see unjudged()
+            return []
+        copies, judged = int(flags.sum()), int(contact_keys(leads).notna().sum())
     return [
         _row(
             "leads",
@@ -811,8 +831,8 @@ def _uniqueness(snap: Snapshot) -> list[dict]:
             CONTACT_KEY,
             "leads are copies of an earlier lead with the same contact_key",
             "merge the copies into the original and enable duplicate detection on the lead form",
-            int(flags.sum()),
-            int(contact_keys(leads).notna().sum()),
+            copies,
+            judged,
         )
     ]
 
@@ -825,10 +845,103 @@ _FK_LABEL = {
 }
 
 
+def _whole_refs(snap: Snapshot) -> dict:
+    """The holder of the reference index of the whole snapshot ``snap`` was cut from (``snap.refs``), or a new
+    one for ``snap``'s own tables when it is whole; filled on first use by :func:`foreign_key_counts`."""
+    if snap.refs:
+        return snap.refs
+    holder: dict = {"tables": snap.tables} if snap.whole else {}
+    if snap.whole:
+        snap.refs = holder
+    return holder
+
+
+def reference_index(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str, str, str], pd.Series]:
+    """For each foreign key ``(table, column, parent, parent column)`` of the whole data: per child row, the
+    earliest creation time (:data:`CREATED_COLUMN`) of a parent row holding its value — ``-inf`` (``NaT`` read as
+    the earliest) when such a parent has no creation time or its table has none, ``+inf`` (``NaT`` stored as
+    ``pd.Timestamp.max``) when no parent holds it. Index = the child table's index.
+
+    At a cut-off c (:func:`as_of`) a reference is broken exactly when its value is present and this time is not
+    before c (the parent was created at or after c, or never existed): one hash join per key for the whole
+    history instead of one per quarter end."""
+    out = {}
+    lo, hi = pd.Timestamp.min, pd.Timestamp.max
+    for table, col, parent, pcol in FOREIGN_KEYS:
+        if table not in tables or parent not in tables:
+            continue
+        child, par = tables[table], tables[parent]
+        if col not in child.columns or pcol not in par.columns:
+            continue
+        created = CREATED_COLUMN.get(parent)
+        if created in par.columns:
+            when = pd.Series(par[created].to_numpy("datetime64[ns]"), index=par.index).fillna(lo)
+        else:
+            when = pd.Series(lo, index=par.index, dtype="datetime64[ns]")
+        first = when.groupby(par[pcol].to_numpy(object), sort=False, dropna=True).min()
+        t = child[col].map(first) if len(first) else pd.Series(pd.NaT, index=child.index, dtype="datetime64[ns]")
+        out[(table, col, parent, pcol)] = pd.Series(t.to_numpy("datetime64[ns]"), index=child.index).fillna(hi)
+    return out
+
+
+def _from_whole(snap: Snapshot, name: str, compute: Any) -> Any:
+    """``compute(whole tables)``, once per whole snapshot, for a snapshot cut from one (:func:`as_of`); None for a
+    whole snapshot or one built by hand (their checks compute on their own tables)."""
+    holder = snap.refs
+    if snap.whole or "tables" not in holder:
+        return None
+    if name not in holder:
+        holder[name] = compute(holder["tables"])
+    return holder[name]
+
+
+def first_activity(tables: dict[str, pd.DataFrame]) -> pd.Series | None:
+    """Per lead (index = the leads' index): the earliest ``occurred_at`` of its activities (``NaT`` read as the
+    earliest, as :func:`as_of` keeps undated rows), ``pd.Timestamp.max`` without any; None without activities.
+    At a cut-off c a lead has an activity exactly when this time is before c."""
+    act = tables.get("activities")
+    if act is None or "lead_id" not in act.columns:
+        return None
+    leads = tables["leads"]
+    if "occurred_at" in act.columns:
+        when = pd.Series(act["occurred_at"].to_numpy("datetime64[ns]"), index=act.index).fillna(pd.Timestamp.min)
+    else:
+        when = pd.Series(pd.Timestamp.min, index=act.index, dtype="datetime64[ns]")
+    first = when.groupby(act["lead_id"].to_numpy(object), sort=False, dropna=True).min()
+    t = leads["lead_id"].map(first) if len(first) else pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns]")
+    return pd.Series(t.to_numpy("datetime64[ns]"), index=leads.index).fillna(pd.Timestamp.max)
+
+
+def foreign_key_counts(snap: Snapshot, present: dict[str, pd.DataFrame]) -> list[dict]:
+    """The loader's foreign-key check (:func:`salesaudit.data.io.foreign_key_findings`) on the non-empty tables
+    ``present`` of ``snap`` — ``table, column, check, count`` of each key with broken references. A snapshot cut
+    from a whole one (:func:`as_of`) counts from the whole data's :func:`reference_index`: a value is broken when
+    present and its parent's creation time is not before the cut-off — the same rows as the hash join on the cut
+    tables, in a fraction of the time (a million leads: 6 s per quarter end)."""
+    index = _from_whole(snap, "references", reference_index)
+    if index is None:
+        return [
+            {"table": f["table"], "column": f["column"], "check": f["check"], "count": f["count"]}
+            for f in foreign_key_findings(present, {t: t for t in present})
+        ]
+    cut = np.datetime64(snap.as_of.to_datetime64(), "ns")
+    out = []
+    for (table, col, parent, pcol), first in index.items():
+        if table not in present or parent not in present:
+            continue
+        s = present[table][col]
+        broken = s.notna().to_numpy(bool) & (first.reindex(s.index).to_numpy("datetime64[ns]") >= cut)
+        if broken.any():
+            out.append(
+                {"table": table, "column": col, "check": f"foreign_key:{parent}.{pcol}", "count": int(broken.sum())}
+            )
+    return out
+
+
 def _consistency(snap: Snapshot) -> list[dict]:
     out = []
     present = {t: df for t, df in snap.tables.items() if len(df)}
-    for f in foreign_key_findings(present, {t: t for t in present}):
+    for f in foreign_key_counts(snap, present):
         t, col = f["table"], f["column"]
         parent = f["check"].split(":", 1)[1]
         label, action = _FK_LABEL.get(
@@ -931,7 +1044,11 @@ def _timeliness(snap: Snapshot) -> list[dict]:
     leads = snap.tables["leads"]
     touched_known = snap.records("leads", "first_contact_at") or (act is not None and len(act))
     if snap.records("leads", "created_at") and touched_known:
-        bad = untouched_leads(leads, act, snap.cutoff)
+        first = _from_whole(snap, "first_activity", first_activity)
+        if first is not None and act is not None:  # an activity before the cut-off, from the whole data's index
+            bad = untouched_leads(leads, None, snap.cutoff) & ~(first.reindex(leads.index) < snap.as_of).to_numpy()
+        else:
+            bad = untouched_leads(leads, act, snap.cutoff)
         base = int((leads["created_at"] < snap.cutoff - pd.Timedelta(days=UNTOUCHED_LEAD_DAYS)).sum())
         out.append(
             _row(
@@ -1336,7 +1453,7 @@ def idle_days_open(snap: Snapshot) -> pd.Series:
     if opps is None or not len(opps):
         return pd.Series(dtype=float)
     o = opps[opps["status"] == "open"]
-    last = o["opportunity_id"].map(last_activity(snap.tables.get("activities"), "opportunity_id"))
+    last = map_last_activity(o["opportunity_id"], last_activity(snap.tables.get("activities"), "opportunity_id"))
     touch = pd.concat([o["created_at"], last.astype("datetime64[ns]")], axis=1).max(axis=1)
     return ((snap.cutoff - touch) / pd.Timedelta(days=1)).rename("idle_days")
 
