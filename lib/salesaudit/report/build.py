@@ -52,6 +52,7 @@ from salesaudit.data.io import AuditData, cache_root, load
 from salesaudit.errors import DataContractError, os_error_line
 from salesaudit.periods import Quarter
 from salesaudit.report import summary as summ
+from salesaudit.report.evidence import write_evidence
 from salesaudit.report.record import read_figures
 from salesaudit.text import mask_contacts
 
@@ -924,6 +925,7 @@ def build_report(
                 )
                 fig_path.unlink()
                 prev_path.unlink()
+        write_evidence(build)  # reports/<Q>/evidence/*.csv: the records behind findings and counts
         doc = summ.summary_document(
             quarter=q.label,
             previous_quarter=q.previous().label,

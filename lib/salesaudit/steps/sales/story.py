@@ -324,6 +324,9 @@ def win_rate_gap_finding(skill: pd.DataFrame, card: pd.DataFrame, currency: str 
     extra_wins = float(((med - bottom["win_rate_shrunk"]) * closed).sum())
     if gain <= 0:
         return None
+    rows = bottom[["rep_id", "win_rate_shrunk"]].assign(
+        closed=closed.to_numpy(), extra_wins=((med - bottom["win_rate_shrunk"]) * closed).to_numpy()
+    )
     txt = (
         f"The {len(bottom)} reps below the median win rate ({text.pct(med)}) would have won about "
         f"{extra_wins:,.0f} more deals this quarter at the median, worth about {text.money(gain, currency)}."
@@ -334,6 +337,7 @@ def win_rate_gap_finding(skill: pd.DataFrame, card: pd.DataFrame, currency: str 
         gain,
         recommendation="Pair the bottom-half reps with the top quartile (deal reviews, call shadowing) and track their shrunk win rate quarterly.",
         basis="extra wins = Σ (team median − rep shrunk win rate) × rep's closed deals this quarter; × team average won deal size",
+        evidence=rows.sort_values("rep_id").reset_index(drop=True),
     )
 
 

@@ -66,6 +66,7 @@ __all__ = [
     "first_contact",
     "first_contact_trend",
     "never_contacted_impact",
+    "never_contacted_leads",
     "average_won_deal",
     "stage_cohort",
     "exposures",
@@ -339,6 +340,26 @@ def first_contact(
         "never_lo": r["lo"] if n_old else float("nan"),
         "never_hi": r["hi"] if n_old else float("nan"),
     }
+
+
+def never_contacted_leads(
+    leads: pd.DataFrame,
+    quarter: Quarter,
+    never_days: int = NEVER_CONTACTED_DAYS,
+    activities: pd.DataFrame | None = None,
+    as_of: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """The leads of :func:`first_contact`'s ``never_contacted`` count: created in the quarter at least
+    ``never_days`` before the cut-off and not contacted within ``never_days`` of creation (same cut-off,
+    same contact times: :func:`salesaudit.speed.contact_durations`). Columns ``lead_id, owner_id, channel,
+    created_at, first_contact_at`` (those present); ``len()`` = ``never_contacted``."""
+    cut = quarter.end if as_of is None or pd.isna(as_of) else min(quarter.end, pd.Timestamp(as_of))
+    d = contact_durations(leads, quarter.start, cut, activities)
+    rows = leads.loc[(leads["created_at"] >= quarter.start) & (leads["created_at"] < cut)]
+    old = (rows["created_at"] <= cut - pd.Timedelta(days=never_days)).to_numpy()
+    in_time = d["observed"].to_numpy() & (d["hours"].to_numpy() <= never_days * 24)
+    cols = [c for c in ("lead_id", "owner_id", "channel", "created_at", "first_contact_at") if c in rows.columns]
+    return rows.loc[old & ~in_time, cols].sort_values(["created_at", "lead_id"]).reset_index(drop=True)
 
 
 def first_contact_trend(

@@ -392,9 +392,10 @@ def contact_figures(contact: pd.DataFrame, section: str) -> dict[str, dict]:
     }
 
 
-def contact_findings(impact: dict, section: str) -> list[Finding]:
+def contact_findings(impact: dict, section: str, evidence: pd.DataFrame | None = None) -> list[Finding]:
     """The finding on leads never contacted (:func:`.metrics.never_contacted_impact`) — only when it is worth
-    something and the comparison of contacted and uncontacted leads passes the claim rule."""
+    something and the comparison of contacted and uncontacted leads passes the claim rule. ``evidence``:
+    the leads it counts (:func:`.metrics.never_contacted_leads`)."""
     if not (impact["impact"] > 0 and impact["claimable"]):
         return []
     return [
@@ -410,5 +411,6 @@ def contact_findings(impact: dict, section: str) -> list[Finding]:
             "untouched after 2 days.",
             basis="revenue per quarter = never-contacted leads × (customer rate contacted − uncontacted, mature "
             "cohort) × " + _DEAL_VALUE,
+            evidence=evidence,
         )
     ]
