@@ -99,7 +99,9 @@ def built(small_data, tmp_path_factory):
     from salesaudit.report.build import build_report
 
     out = tmp_path_factory.mktemp("evidence_reports")
-    res = build_report(small_data, "2026Q3", reports_dir=out, pdf=False, compare=False, progress=False)
+    res = build_report(
+        small_data, "2026Q3", reports_dir=out, pdf=False, compare=False, progress=False, rep_scorecards=True
+    )
     doc = json.loads(res.summary.read_text(encoding="utf-8"))
     return res, doc
 
@@ -160,3 +162,10 @@ def test_no_forbidden_column_in_any_evidence_file(built):
         assert set(header) <= ev.ALLOWED_COLUMNS, (path.name, header)
         assert not [c for c in header if FORBIDDEN.search(c)], (path.name, header)
         assert "@" not in path.read_text(encoding="utf-8"), path.name  # no e-mail address in any cell
+
+
+def test_the_build_writes_rep_scorecards_when_asked(built):
+    res, _doc = built
+    cards = sorted((res.out_dir / "reps").glob("*.html"))
+    assert len(cards) >= 10 and not list((res.out_dir / "reps").glob("*.pdf"))  # --no-pdf: HTML only
+    assert "scorecards" in res.timings
