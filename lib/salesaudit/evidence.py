@@ -85,6 +85,16 @@ ALLOWED_COLUMNS: frozenset[str] = frozenset(
         "closed",
         "won",
         "extra_wins",
+        "sql",
+        "days_since_mql",
+        "leads",
+        "mature_leads",
+        "sql_rate",
+        "overall_rate",
+        "csat_group",
+        "second_order_at",
+        "orders",
+        "repeat",
     }
 )
 

@@ -442,9 +442,13 @@ def findings(
     if scored and comp["direction"] != "aligned" and th_outside and comp["band_leads"] > 0:
         impact = comp["band_per_quarter"] * comp["yield_gap"] * rps
         lo_t, hi_t = sorted((used["threshold"], best["threshold"]))
+        band = outcomes.loc[
+            outcomes["lead_score"].notna() & (outcomes["lead_score"] >= lo_t) & (outcomes["lead_score"] < hi_t)
+        ]
+        cohort_n = f" ({text.num(len(band))} in the value cohort)" if comp.get("per") == "a quarter" else ""
         between = (
-            f"{text.num(comp['band_per_quarter'])} leads a quarter scoring {lo_t:.0f} to under {hi_t:.0f} reach SQL "
-            f"at {text.pct(comp['band_sql_rate'])} vs {rule_words(best)[1]}"
+            f"{text.num(comp['band_per_quarter'])} leads {comp.get('per', 'a quarter')}{cohort_n} scoring {lo_t:.0f} "
+            f"to under {hi_t:.0f} reach SQL at {text.pct(comp['band_sql_rate'])} vs {rule_words(best)[1]}"
         )
         if comp["direction"] == "too low":
             txt = (
@@ -474,6 +478,13 @@ def findings(
                         "rate and the average MQL's × revenue per SQL, if their sales time went to leads "
                         "converting like the average MQL"
                     ),
+                    evidence=band[
+                        [
+                            c
+                            for c in ("lead_id", "channel", "campaign_id", "lead_score", "created_at", "sql")
+                            if c in band.columns
+                        ]
+                    ].sort_values("lead_id"),
                 )
             )
     never = int((handoff["state"] == "never accepted").sum()) if handoff is not None and not handoff.empty else 0
@@ -493,6 +504,9 @@ def findings(
                     recommendation="Agree a follow-up service level for MQLs (e.g. 2 working days) and "
                     "re-route unclaimed MQLs automatically.",
                     basis="never-accepted MQLs × SQL rate of accepted MQLs × revenue per SQL",
+                    evidence=handoff.loc[handoff["state"] == "never accepted"]
+                    .rename(columns={"followed_days": "days_since_mql"})
+                    .sort_values(["mql_at", "lead_id"]),
                 )
             )
     if campaigns is not None and not campaigns.empty and campaigns["nurture"].any():
@@ -512,6 +526,7 @@ def findings(
                     recommendation=f"Send the leads of {names} to a nurture stream; hand them to sales only "
                     "once they pass the score threshold.",
                     basis="mature leads × (average − campaign SQL rate) × revenue per SQL",
+                    evidence=nur.rename(columns={"mature": "mature_leads"}).sort_values("campaign_id"),
                 )
             )
     return sorted(out, key=lambda f: -f.impact)[:max_findings]

@@ -342,7 +342,11 @@ def win_rate_gap_finding(skill: pd.DataFrame, card: pd.DataFrame, currency: str 
 
 
 def capacity_finding(
-    plan: CapacityPlan | None, lead_to_win: float, avg_deal: float, currency: str = "EUR"
+    plan: CapacityPlan | None,
+    lead_to_win: float,
+    avg_deal: float,
+    currency: str = "EUR",
+    team_rows: pd.DataFrame | None = None,
 ) -> Finding | None:
     """Revenue at stake next quarter when forecast leads exceed the team's capacity.
 
@@ -354,7 +358,8 @@ def capacity_finding(
     impact = plan.shortfall * 3 * lead_to_win * avg_deal
     txt = (
         f"Next quarter ({plan.quarter}) about {plan.forecast_monthly_leads:,.0f} leads a month are expected against a "
-        f"capacity of {plan.team_monthly_capacity:,.0f}: {plan.reps_needed} more rep(s) are needed; up to "
+        f"capacity of {plan.team_monthly_capacity:,.0f} from {plan.active_reps:,} reps: {plan.reps_needed} more "
+        "rep(s) are needed; up to "
         f"{text.money(impact, currency)} of revenue a quarter is at stake."
     )
     return Finding(
@@ -363,6 +368,7 @@ def capacity_finding(
         impact,
         recommendation=f"Hire or reassign {plan.reps_needed} rep(s) before {plan.quarter}, or route leads scoring below the MQL threshold to nurture.",
         basis="uncovered leads (shortfall × 3 months) × lead→won rate this quarter × average won deal size; an upper bound",
+        evidence=team_rows,
     )
 
 
@@ -376,11 +382,17 @@ def archetype_findings(
 
 
 def capacity_findings(
-    plan: CapacityPlan | None, team: TeamFigures, avg_deal: float, section: str, currency: str = "EUR"
+    plan: CapacityPlan | None,
+    team: TeamFigures,
+    avg_deal: float,
+    section: str,
+    currency: str = "EUR",
+    team_rows: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """``rep_capacity_shortfall`` (:func:`capacity_finding`, priced with the quarter's
-    :func:`.metrics.lead_to_win` rate) in ``section`` when next quarter's forecast exceeds the team's capacity."""
-    short = capacity_finding(plan, lead_to_win(team), avg_deal, currency)
+    :func:`.metrics.lead_to_win` rate) in ``section`` when next quarter's forecast exceeds the team's capacity;
+    ``team_rows`` (:func:`salesaudit.capacity.next_quarter_reps`): the reps whose capacity it counts."""
+    short = capacity_finding(plan, lead_to_win(team), avg_deal, currency, team_rows)
     return [] if short is None else [short.in_section(section)]
 
 

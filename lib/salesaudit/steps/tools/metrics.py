@@ -79,6 +79,7 @@ __all__ = [
     "content_freshness",
     "stale_summary",
     "best_content_impact",
+    "content_reach_leads",
 ]
 
 #: e-mail rates: name → (numerator column, denominator column)
@@ -679,6 +680,21 @@ def content_verdicts(ranking: pd.DataFrame) -> dict:
     }
 
 
+def content_reach_leads(
+    leads: pd.DataFrame, touches: pd.DataFrame | None, content_id: str | None, quarter: Quarter
+) -> pd.DataFrame | None:
+    """The MQLs of ``quarter`` (``mql_at`` in it) who touched the asset ``content_id`` — the reach of
+    :func:`best_content_impact`, ``len()`` = its ``reach``: ``lead_id, owner_id, channel, mql_at`` and the
+    ``content_id``. None when ``content_id`` is None (no asset helps) or there are no touches."""
+    if content_id is None or touches is None or "mql_at" not in leads.columns:
+        return None
+    m = leads.loc[quarter.contains(leads["mql_at"])]
+    hit = touches.loc[touches["content_id"] == content_id, "lead_id"].unique()
+    rows = m.loc[m["lead_id"].isin(hit)].drop_duplicates("lead_id")
+    cols = [c for c in ("lead_id", "owner_id", "channel", "mql_at") if c in rows.columns]
+    return rows[cols].assign(content_id=content_id).sort_values(["mql_at", "lead_id"]).reset_index(drop=True)
+
+
 def best_content_impact(
     ranking: pd.DataFrame, leads: pd.DataFrame, touches: pd.DataFrame, quarter: Quarter, deal_value: float
 ) -> dict | None:
@@ -691,8 +707,7 @@ def best_content_impact(
     if ok.empty or not np.isfinite(deal_value):
         return None
     best = ok.iloc[0]
-    mqls = leads[quarter.contains(leads["mql_at"])]["lead_id"]
-    reach = touches[(touches["content_id"] == best["content_id"]) & touches["lead_id"].isin(mqls)]["lead_id"].nunique()
+    reach = len(content_reach_leads(leads, touches, best["content_id"], quarter))
     sqls = stage_cohort(leads, "sql_customer", quarter.end)
     sql_rate = float(sqls["converted"].mean()) if len(sqls) else float("nan")
     impact = float(best["mql_sql_lift"]) * reach * sql_rate * deal_value

@@ -198,9 +198,9 @@ def content_figures(ranking: pd.DataFrame, section: str) -> dict[str, dict]:
     }
 
 
-def content_findings(impact: dict | None, section: str) -> list[Finding]:
+def content_findings(impact: dict | None, section: str, evidence: pd.DataFrame | None = None) -> list[Finding]:
     """The finding on the best asset (:func:`.metrics.best_content_impact`), when doubling its reach is worth
-    something; else none."""
+    something; else none. ``evidence``: the MQLs it reached (:func:`.metrics.content_reach_leads`)."""
     if impact is None or not impact["impact"] > 0:
         return []
     name = impact["name"]
@@ -214,6 +214,7 @@ def content_findings(impact: dict | None, section: str) -> list[Finding]:
             recommendation=f"Put '{name}' into the nurture stream and the SDR follow-up so twice as many MQLs see it.",
             basis="revenue per quarter = lift × MQLs reached this quarter (doubling the reach) × SQL→customer rate × "
             + _DEAL_VALUE,
+            evidence=evidence,
         )
     ]
 
