@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from salesaudit import evidence, plots, stats, text
+from salesaudit.claims import n_is
 from salesaudit.periods import Quarter
 from salesaudit.steps.sales import metrics
 
@@ -109,7 +110,7 @@ def rate_comparison(k: int, n: int, k_rest: int, n_rest: int, other_reps: int, n
     >>> rate_comparison(3, 7, 200, 400, 10, "closed deals")
     ('3 of 7', 'cannot be compared: 7 closed deals, at least 30 are needed')
     >>> rate_comparison(60, 100, 100, 400, 10, "leads")[1]
-    'above the rest of the team beyond the noise (+35.0 pp, 90% interval +26.0 pp to +43.4 pp)'
+    'above the rest of the team beyond the noise (+35.0 pp, 90% interval +26.0 pp to +43.4 pp; n = 100 vs n = 400)'
     """
     if n < MIN_CASES:
         cell = f"{text.num(k)} of {text.num(n)}" if n else f"no {noun}"
@@ -118,7 +119,7 @@ def rate_comparison(k: int, n: int, k_rest: int, n_rest: int, other_reps: int, n
     if other_reps < MIN_OTHER_REPS or n_rest < MIN_CASES:
         return cell, f"cannot be compared: the rest of the team has too few reps or {noun} to stay anonymous"
     d, lo, hi = (float(x[0]) for x in stats.diff_interval([k], [n], [k_rest], [n_rest]))
-    span = f"({text.pp(d)}, 90% interval {text.pp(lo)} to {text.pp(hi)})"
+    span = f"({text.pp(d)}, 90% interval {text.pp(lo)} to {text.pp(hi)}; {n_is(n)} vs {n_is(n_rest)})"
     if lo > 0:
         return cell, f"above the rest of the team beyond the noise {span}"
     if hi < 0:
