@@ -100,6 +100,15 @@ def test_links_to_evidence_files_survive_the_markdown_gate_and_nothing_else_does
     assert evidence_link("evidence/../x.csv") == "" and evidence_link(None) == ""
 
 
+def test_the_pdf_gets_evidence_paths_not_links():
+    from salesaudit.report.evidence import unlinked_for_print
+
+    html = '<p>x <a href="evidence/dq_stale_pipeline.csv">20 records (CSV)</a> <a href="#04_reporting-11">→</a></p>'
+    out = unlinked_for_print(html)
+    assert 'href="evidence/' not in out and "20 records (CSV): evidence/dq_stale_pipeline.csv" in out
+    assert '<a href="#04_reporting-11">' in out
+
+
 # --------------------------------------------------------------------------------------------------
 # a small demo build
 # --------------------------------------------------------------------------------------------------

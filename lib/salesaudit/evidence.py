@@ -99,7 +99,7 @@ ALLOWED_COLUMNS: frozenset[str] = frozenset(
 )
 
 #: a cell a spreadsheet would read as a formula (OWASP "CSV injection"): quoted with a leading apostrophe
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_RE = r"[=+\-@\t\r]"
 _UNSAFE = re.compile(r"[^a-z0-9_]+")
 
 
@@ -135,10 +135,11 @@ def relative_path(name: str) -> str:
     return f"{FOLDER}/{file_name(name)}"
 
 
-def _inert(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+def _inert(column: pd.Series) -> pd.Series:
+    """The text cells of ``column`` that start like a formula, prefixed with ``'`` (vectorised)."""
+    text = column.astype("string")
+    risky = text.str.match(_FORMULA_RE).fillna(False).astype(bool)
+    return column.where(~risky, "'" + text)
 
 
 def csv_text(frame: pd.DataFrame) -> str:
@@ -148,5 +149,5 @@ def csv_text(frame: pd.DataFrame) -> str:
     frame = evidence_frame(frame)
     text_cols = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
     if text_cols:
-        frame = frame.assign(**{c: frame[c].map(_inert) for c in text_cols})
+        frame = frame.assign(**{c: _inert(frame[c]) for c in text_cols})
     return frame.to_csv(index=False, lineterminator="\n")

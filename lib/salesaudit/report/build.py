@@ -52,7 +52,7 @@ from salesaudit.data.io import AuditData, cache_root, load
 from salesaudit.errors import DataContractError, os_error_line
 from salesaudit.periods import Quarter
 from salesaudit.report import summary as summ
-from salesaudit.report.evidence import write_evidence
+from salesaudit.report.evidence import unlinked_for_print, write_evidence
 from salesaudit.report.record import read_figures
 from salesaudit.report.scorecards import build_scorecards
 from salesaudit.text import mask_contacts
@@ -952,7 +952,7 @@ def build_report(
         pdf_path = build / f"sales-audit-{q.label}.pdf"
         if pdf:
             with timer("pdf"):
-                write_pdf(html, pdf_path, build)
+                write_pdf(unlinked_for_print(html), pdf_path, build)  # evidence links as paths
         if rep_scorecards:  # reports/<Q>/reps/<rep>.html and .pdf, one page per rep, from step 05's metrics
             with timer("scorecards"):
                 build_scorecards(build, data.data_dir, config, q, pdf=pdf)

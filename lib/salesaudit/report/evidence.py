@@ -9,6 +9,7 @@ The file names and columns are :mod:`salesaudit.evidence`'s (an allow-list: no e
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from salesaudit import evidence as ev
@@ -41,3 +42,13 @@ def write_evidence(build: str | Path) -> dict[str, str]:
             (folder / file).write_text(str(payload.get("csv", "")), encoding="utf-8")
             written[name] = f"{ev.FOLDER}/{file}"
     return written
+
+
+_LINK = re.compile(r'<a href="(evidence/[a-z0-9_-]{1,80}\.csv)">([^<]*)</a>')
+
+
+def unlinked_for_print(html: str) -> str:
+    """The report HTML for the PDF: each link to an evidence file becomes its text and the file's path
+    (``13 records (CSV): evidence/x.csv``). A PDF would otherwise carry the link as an absolute ``file://``
+    URL of the build folder — a path that is gone once the build is published, and the server's."""
+    return _LINK.sub(lambda m: f'<span class="evidence-file">{m.group(2)}: {m.group(1)}</span>', html)

@@ -149,10 +149,12 @@ def record(name: str, value: Any, *, evidence: Any = None, **kwargs: Any) -> dic
     ``name`` must be registered in :mod:`salesaudit.report.figures` (``ValueError`` otherwise); label,
     unit and direction come from there unless given (:func:`figure`). ``evidence`` (a DataFrame of the
     records behind the figure, e.g. the stale deals a count counts) is displayed too (:func:`evidence_payload`)
-    and named in the payload (``evidence``, ``evidence_rows``).
+    and named in the payload (``evidence``, ``evidence_rows``) — unless ``value`` is None (nothing counted).
     """
     if lookup(name) is None:
         raise ValueError(f"figure {name!r} is not in salesaudit.report.figures: add it there")
+    if value is None:  # a check that could not run: no figure, so no evidence file either
+        evidence = None
     if evidence is not None:
         rows = evidence_payload(name, evidence)
         kwargs.update(evidence=f"{ev.FOLDER}/{rows['file']}", evidence_rows=rows["rows"])

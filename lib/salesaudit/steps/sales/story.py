@@ -325,7 +325,7 @@ def win_rate_gap_finding(skill: pd.DataFrame, card: pd.DataFrame, currency: str 
     if gain <= 0:
         return None
     rows = bottom[["rep_id", "win_rate_shrunk"]].assign(
-        closed=closed.to_numpy(), extra_wins=((med - bottom["win_rate_shrunk"]) * closed).to_numpy()
+        closed=closed.astype(int).to_numpy(), extra_wins=((med - bottom["win_rate_shrunk"]) * closed).to_numpy()
     )
     txt = (
         f"The {len(bottom)} reps below the median win rate ({text.pct(med)}) would have won about "
