@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 DATA ?= data/demo
 QUARTER ?= latest
 PAPER ?= A4
+REP_SCORECARDS ?= 0
 SEED ?= 7
 # the planner app (make planner): its port on 127.0.0.1, and the notebook papermill writes for DATA and QUARTER
 PORT ?= 8866
@@ -20,7 +21,7 @@ PYTEST_WORKERS ?= auto
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
-	@echo "  Variables: DATA=$(DATA) QUARTER=$(QUARTER) PAPER=$(PAPER) (A4|letter) SEED=$(SEED) PORT=$(PORT) (planner)"
+	@echo "  Variables: DATA=$(DATA) QUARTER=$(QUARTER) PAPER=$(PAPER) (A4|letter) REP_SCORECARDS=$(REP_SCORECARDS) (1: reports/<Q>/reps/) SEED=$(SEED) PORT=$(PORT) (planner)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,7 +51,7 @@ validate: $(STAMP) $(DATA)/leads.csv ## Validate DATA against the data contract
 	$(PY) -m salesaudit validate $(DATA)
 
 quarterly-report: setup $(DATA)/leads.csv ## Build reports/<QUARTER>/ HTML + PDF (default: demo company, latest complete quarter)
-	$(PY) -m salesaudit report --data $(DATA) --quarter $(QUARTER) --paper $(PAPER)
+	$(PY) -m salesaudit report --data $(DATA) --quarter $(QUARTER) --paper $(PAPER) $(if $(filter 1,$(REP_SCORECARDS)),--rep-scorecards)
 
 lint-report: $(STAMP) ## Check a built report for broken tokens, claims without n, demo words, empty charts: make lint-report REPORT=reports/2026Q3
 	@test -n "$(REPORT)" || { echo "usage: make lint-report REPORT=reports/<quarter>"; exit 2; }

@@ -21,7 +21,9 @@ def test_fields_defaults_and_figure_name():
         "section",
         "recommendation",
         "basis",
+        "evidence",
     ]
+    assert f.evidence is None and f.count is None
     assert "Finding" in findings_module.__all__
 
 

@@ -99,17 +99,29 @@ def team_capacity(reps: pd.DataFrame | None, quarter: Quarter) -> tuple[float, f
     return float(per_month.mean()), float(per_month.sum() / heads.sum()), int(round(heads.mean()))
 
 
+def next_quarter_reps(reps: pd.DataFrame | None, quarter: Quarter) -> pd.DataFrame:
+    """The reps of :func:`next_quarter_team`: still employed on the last day of the audited ``quarter`` with a
+    positive ``monthly_lead_capacity`` (``rep_id``, ``team``, dates and capacity; no name). Empty without
+    reps or capacities; ``len()`` is the team size :func:`next_quarter_team` counts."""
+    if reps is None or "monthly_lead_capacity" not in reps.columns:
+        return pd.DataFrame(columns=["rep_id", "monthly_lead_capacity"])
+    team = active_reps(reps, quarter.end - pd.Timedelta(days=1), quarter.end)
+    team = team.loc[team["monthly_lead_capacity"].notna() & (team["monthly_lead_capacity"] > 0)]
+    cols = [c for c in ("rep_id", "team", "start_date", "end_date", "monthly_lead_capacity") if c in team.columns]
+    return team[cols].sort_values("rep_id").reset_index(drop=True)
+
+
 def next_quarter_team(reps: pd.DataFrame | None, quarter: Quarter) -> tuple[int, float, float]:
     """The team that works next quarter's leads: ``(reps, Σ monthly capacity, mean capacity per rep)``.
 
     Reps still employed on the last day of the audited ``quarter`` with a positive
-    ``monthly_lead_capacity``; ``(0, NaN, NaN)`` without reps or capacities. Used by steps 05 and 07.
+    ``monthly_lead_capacity`` (:func:`next_quarter_reps`); ``(0, NaN, NaN)`` without reps or capacities.
+    Used by steps 05 and 07.
     """
     nan = float("nan")
     if reps is None or "monthly_lead_capacity" not in reps.columns:
         return 0, nan, nan
-    team = active_reps(reps, quarter.end - pd.Timedelta(days=1), quarter.end)
-    team = team.loc[team["monthly_lead_capacity"].notna() & (team["monthly_lead_capacity"] > 0)]
+    team = next_quarter_reps(reps, quarter)
     if not len(team):
         return 0, nan, nan
     cap = float(team["monthly_lead_capacity"].sum())

@@ -22,7 +22,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["FIGURE_PREFIX", "Finding"]
 
@@ -52,6 +53,10 @@ class Finding:
     * ``recommendation`` — what to do, one sentence.
     * ``basis`` — how ``impact`` was estimated, one clause (``"entries × change in loss × later-stage
       conversion × average won deal"``), shown beside the number.
+    * ``evidence`` — the records behind the finding, a DataFrame whose ``len()`` is the count the sentence
+      states (the 20 stale deals of "20 open deals … have had no activity"), or None for a finding no
+      record backs. Recording the finding keeps only the columns :mod:`salesaudit.evidence` allows and the
+      report build writes them to ``reports/<Q>/evidence/<slug>.csv``. Not compared, not in the repr.
 
     Validation: ``slug`` must be a non-empty string (what the registry accepts after ``finding:``) and
     ``impact`` a finite real number (stored as a ``float``; a string or a bool is not one); anything else
@@ -64,6 +69,7 @@ class Finding:
     section: str = ""
     recommendation: str = ""
     basis: str = ""
+    evidence: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.slug, str) or not self.slug:
@@ -77,6 +83,17 @@ class Finding:
         if not math.isfinite(impact):
             raise ValueError(f"finding {self.slug!r}: impact must be finite (money a quarter), got {impact!r}")
         object.__setattr__(self, "impact", impact)
+        if self.evidence is not None and not (hasattr(self.evidence, "columns") and hasattr(self.evidence, "loc")):
+            raise ValueError(f"finding {self.slug!r}: evidence must be a DataFrame of the records behind it")
+
+    @property
+    def count(self) -> int | None:
+        """The number of records behind the finding (``len(evidence)``), None without evidence."""
+        return None if self.evidence is None else len(self.evidence)
+
+    def with_evidence(self, rows: Any) -> Finding:
+        """A copy of the finding carrying ``rows`` (a DataFrame) as its evidence."""
+        return dataclasses.replace(self, evidence=rows)
 
     @property
     def figure_name(self) -> str:

@@ -96,8 +96,9 @@ _EMAIL = re.compile(r"\b([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-
 #: a phone number: "+" and 9–15 digits with separators, or a 3-3-3/4 group ("601 234 567", "(555) 010-0100");
 #: dates (2026-09-30) and thousands (12,345) never match
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d ().-]{7,18}\d|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{3,4})(?![\w-])")
-#: links and images whose target is not an anchor of the report itself
-_FOREIGN_LINK = re.compile(r"(!?)\[([^\]]*)\]\((?!#)(?:[^()]|\([^()]*\))*\)")
+#: links and images whose target is neither an anchor of the report itself nor one of its evidence files
+#: (``evidence/<file>.csv`` beside the HTML; the file name of :func:`salesaudit.evidence.file_name`)
+_FOREIGN_LINK = re.compile(r"(!?)\[([^\]]*)\]\((?!#|evidence/[a-z0-9_-]{1,80}\.csv\))(?:[^()]|\([^()]*\))*\)")
 
 
 def mask_contacts(value) -> str:
@@ -130,7 +131,7 @@ def safe_markdown(md: str) -> str:
     and finding passes before it is displayed.
 
     The audit's own markup is kept (``**bold**``, ``*italic*``, `` `code` ``, lists, links to ``#anchors`` in
-    the report); raw HTML is not (``<`` and ``>`` become entities, so ``<img src=x onerror=…>`` in a content
+    the report, and to its evidence files ``evidence/<file>.csv``); raw HTML is not (``<`` and ``>`` become entities, so ``<img src=x onerror=…>`` in a content
     title is text); links and images to anything but an anchor keep only their text; e-mail addresses and
     phone numbers are masked.
     """

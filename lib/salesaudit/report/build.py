@@ -53,12 +53,14 @@ from salesaudit.data.io import AuditData, cache_root, load
 from salesaudit.errors import DataContractError, os_error_line
 from salesaudit.periods import Quarter
 from salesaudit.report import summary as summ
+from salesaudit.report.evidence import unlinked_for_print, write_evidence
 from salesaudit.report.record import read_figures
+from salesaudit.report.scorecards import build_scorecards
 from salesaudit.text import mask_contacts
 
 log = logging.getLogger(__name__)
 
-PHASES = ("validate", "execute", "compare", "summary", "html", "pdf")
+PHASES = ("validate", "execute", "compare", "summary", "html", "pdf", "scorecards")
 PAPERS = {"a4": "A4", "letter": "letter"}
 SUMMARY_PREFIX = "00_"
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]  # keep the kernels' start-up chatter off the terminal
@@ -896,6 +898,7 @@ def build_report(
     data: AuditData | DataInfo | None = None,
     max_memory_gb: float | None = 4.0,
     cell_timeout: int | None = CELL_TIMEOUT,
+    rep_scorecards: bool = False,
 ) -> BuildResult:
     """Build ``reports/<Q>/`` (atomically). Raises ``DataContractError`` on bad data and
     :class:`ReportError` when a notebook fails or a cell runs longer than ``cell_timeout`` seconds (the
@@ -978,6 +981,7 @@ def build_report(
                 )
                 fig_path.unlink()
                 prev_path.unlink()
+        write_evidence(build)  # reports/<Q>/evidence/*.csv: the records behind findings and counts
         doc = summ.summary_document(
             quarter=q.label,
             previous_quarter=q.previous().label,
@@ -1002,7 +1006,10 @@ def build_report(
         pdf_path = build / f"sales-audit-{q.label}.pdf"
         if pdf:
             with timer("pdf"):
-                write_pdf(html, pdf_path, build)
+                write_pdf(unlinked_for_print(html), pdf_path, build)  # evidence links as paths
+        if rep_scorecards:  # reports/<Q>/reps/<rep>.html and .pdf, one page per rep, from step 05's metrics
+            with timer("scorecards"):
+                build_scorecards(build, data.data_dir, config, q, pdf=pdf)
     except NotebooksFailed as exc:
         kept = _keep_failed(build, reports_dir, q.label)
         lines = [f"report {q.label} not built: {f.describe()}" for f in exc.failures]
@@ -1087,6 +1094,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"fail the build when one notebook cell runs longer than this (default {CELL_TIMEOUT}; 0 = no limit)",
     )
     parser.add_argument("--no-pdf", action="store_true", help="HTML only")
+    parser.add_argument(
+        "--rep-scorecards",
+        action="store_true",
+        help="also write reports/<Q>/reps/<rep>.html and .pdf: one page per rep against the team",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--timings-json", default=None, help=argparse.SUPPRESS)
 
@@ -1139,6 +1151,7 @@ def run(args: argparse.Namespace) -> int:
                 progress=not args.quiet,
                 data=data,
                 cell_timeout=args.cell_timeout,
+                rep_scorecards=getattr(args, "rep_scorecards", False),
             )
         except ReportError as exc:
             for line in str(exc).splitlines():

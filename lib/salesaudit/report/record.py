@@ -17,6 +17,12 @@ Findings (:class:`salesaudit.findings.Finding`, what every step's ``story`` retu
 :func:`record_finding` / :func:`record_findings` as the figure ``finding:<slug>`` (``kind="finding"``,
 unit ``"money"``, value = impact); :func:`findings_of` reads them back. Both still take the keyword
 arguments / dicts of version 0.2 for analysts' own notebooks.
+
+Evidence: ``record(name, value, evidence=rows)`` and a :class:`Finding` whose ``evidence`` is a DataFrame
+also display the rows behind the figure (the allowed columns of :mod:`salesaudit.evidence`, as CSV text)
+in an ``application/json`` output marked ``salesaudit_evidence`` — persisted in the executed notebook as
+the figures are — and add ``evidence`` (``"evidence/<file>.csv"``) and ``evidence_rows`` to the figure's
+payload. The report build writes the files (:func:`salesaudit.report.evidence.write_evidence`).
 """
 
 from __future__ import annotations
@@ -29,10 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from salesaudit.findings import Finding
+from salesaudit import evidence as ev
+from salesaudit.findings import FIGURE_PREFIX, Finding
 from salesaudit.report.figures import lookup
 
 MARKER = "salesaudit_figure"
+EVIDENCE_MARKER = "salesaudit_evidence"
 
 
 class _Unset:
@@ -114,28 +122,62 @@ def figure(
     return payload
 
 
-def record(name: str, value: Any, **kwargs: Any) -> dict:
+def evidence_payload(name: str, rows: Any) -> dict:
+    """The ``application/json`` payload of the records behind figure ``name``: ``{salesaudit_evidence:
+    name, file, rows, csv}`` (only the allowed columns, :func:`salesaudit.evidence.csv_text`)."""
+    frame = ev.evidence_frame(rows)
+    file = ev.file_name(name.removeprefix(FIGURE_PREFIX))  # a finding's file is named by its slug
+    return {EVIDENCE_MARKER: name, "file": file, "rows": len(frame), "csv": ev.csv_text(frame)}
+
+
+def _display_json(payload: dict, root: str) -> None:
+    try:
+        from IPython.display import display
+
+        # JupyterLab's JSON viewer shows it as one collapsed line; the report strips it
+        display(
+            {"application/json": payload}, raw=True, metadata={"application/json": {"expanded": False, "root": root}}
+        )
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        pass
+
+
+def record(name: str, value: Any, *, evidence: Any = None, **kwargs: Any) -> dict:
     """Record a key figure: display it as ``application/json`` (a collapsed line in JupyterLab, removed
     from the HTML report).
 
     ``name`` must be registered in :mod:`salesaudit.report.figures` (``ValueError`` otherwise); label,
-    unit and direction come from there unless given (:func:`figure`).
+    unit and direction come from there unless given (:func:`figure`). ``evidence`` (a DataFrame of the
+    records behind the figure, e.g. the stale deals a count counts) is displayed too (:func:`evidence_payload`)
+    and named in the payload (``evidence``, ``evidence_rows``) — unless ``value`` is None (nothing counted).
     """
     if lookup(name) is None:
         raise ValueError(f"figure {name!r} is not in salesaudit.report.figures: add it there")
+    if value is None:  # a check that could not run: no figure, so no evidence file either
+        evidence = None
+    if evidence is not None:
+        rows = evidence_payload(name, evidence)
+        kwargs.update(evidence=f"{ev.FOLDER}/{rows['file']}", evidence_rows=rows["rows"])
     payload = figure(name, value, **kwargs)
-    try:
-        from IPython.display import display
-
-        # JupyterLab's JSON viewer shows it as one collapsed line ("recorded: name"); the report strips it
-        display(
-            {"application/json": payload},
-            raw=True,
-            metadata={"application/json": {"expanded": False, "root": f"recorded: {name}"}},
-        )
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        pass
+    _display_json(payload, f"recorded: {name}")
+    if evidence is not None:
+        _display_json(rows, f"evidence: {name}")
     return payload
+
+
+def read_evidence(notebook: Any) -> dict[str, dict]:
+    """``{figure name: evidence payload}`` of an executed notebook (path or NotebookNode); the last wins."""
+    if isinstance(notebook, (str, Path)):
+        import nbformat
+
+        notebook = nbformat.read(str(notebook), as_version=4)
+    out: dict[str, dict] = {}
+    for cell in notebook.get("cells", []):
+        for o in cell.get("outputs", []) or []:
+            data = o.get("data", {}).get("application/json") if isinstance(o.get("data"), dict) else None
+            if isinstance(data, dict) and EVIDENCE_MARKER in data:
+                out[str(data[EVIDENCE_MARKER])] = dict(data)
+    return out
 
 
 def read_figures(notebook: Any) -> dict[str, dict]:
@@ -231,6 +273,7 @@ def record_finding(
         kind="finding",
         recommendation=finding.recommendation,
         basis=finding.basis,
+        evidence=finding.evidence,
     )
 
 

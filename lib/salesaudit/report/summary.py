@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesaudit import stats, text
+from salesaudit import evidence, stats, text
 from salesaudit.claims import n_is
 from salesaudit.report.record import findings_of, read_figures
 
@@ -401,7 +401,19 @@ def top_findings(current: dict[str, dict], k: int = TOP_FINDINGS) -> pd.DataFram
     """The ``k`` findings with the largest impact (estimated revenue effect per quarter), largest first.
     Findings with no money at stake (impact 0, e.g. "no step got worse") are not ranked."""
     rows = [f for f in findings_of(current) if (f.get("value") or 0) > 0][:k]
-    cols = ["rank", "name", "finding", "impact", "section", "anchor", "where", "recommendation", "basis"]
+    cols = [
+        "rank",
+        "name",
+        "finding",
+        "impact",
+        "section",
+        "anchor",
+        "where",
+        "recommendation",
+        "basis",
+        "evidence",
+        "evidence_rows",
+    ]
     return pd.DataFrame(
         [
             {
@@ -414,11 +426,26 @@ def top_findings(current: dict[str, dict], k: int = TOP_FINDINGS) -> pd.DataFram
                 "where": section_title(f.get("section")),
                 "recommendation": f.get("recommendation") or "",
                 "basis": f.get("basis") or "",
+                "evidence": f.get("evidence"),
+                "evidence_rows": f.get("evidence_rows"),
             }
             for i, f in enumerate(rows)
         ],
         columns=cols,
     )
+
+
+def evidence_link(path: Any, rows: Any = None) -> str:
+    """`` [records (CSV)](evidence/<file>.csv)``: the Markdown link to a finding's evidence file, or ``""``
+    when it has none. Only a path of the form :func:`salesaudit.evidence.relative_path` makes (recomputed
+    from its file name) becomes a link."""
+    if not isinstance(path, str) or not path.startswith("evidence/"):
+        return ""
+    name = path.removeprefix("evidence/").removesuffix(".csv")
+    if evidence.file_name(name) != f"{name}.csv":
+        return ""
+    n = f"{int(rows):,} " if isinstance(rows, (int, float)) and rows == rows else ""
+    return f" [{n}records (CSV)](evidence/{name}.csv)"
 
 
 def findings_markdown(findings: pd.DataFrame, currency: str = "EUR") -> str:
@@ -428,6 +455,7 @@ def findings_markdown(findings: pd.DataFrame, currency: str = "EUR") -> str:
     lines = []
     for r in findings.to_dict("records"):
         link = f" [→ {r['where']}]({r['anchor']})" if r["anchor"] else ""
+        link += evidence_link(r.get("evidence"), r.get("evidence_rows"))
         basis = f" ({r['basis']})" if r["basis"] else ""
         sentence = str(r["finding"]).strip().rstrip(".")
         lines.append(f"{r['rank']}. **{sentence}** — about {text.money(r['impact'], currency)} a quarter{basis}.{link}")

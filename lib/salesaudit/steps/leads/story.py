@@ -406,6 +406,14 @@ def campaign_title(t: pd.DataFrame) -> str:
 # ==================================================================================================
 # findings
 # ==================================================================================================
+def _in_order(rows: pd.DataFrame | None, by: list[str]) -> pd.DataFrame | None:
+    """``rows`` sorted by those of the columns ``by`` it has (evidence in a stable order), index dropped."""
+    if rows is None:
+        return None
+    keys = [c for c in by if c in rows.columns]
+    return (rows.sort_values(keys) if keys else rows).reset_index(drop=True)
+
+
 def findings(
     value: pd.DataFrame,
     outcomes: pd.DataFrame,
@@ -442,9 +450,15 @@ def findings(
     if scored and comp["direction"] != "aligned" and th_outside and comp["band_leads"] > 0:
         impact = comp["band_per_quarter"] * comp["yield_gap"] * rps
         lo_t, hi_t = sorted((used["threshold"], best["threshold"]))
+        band = (
+            outcomes.loc[outcomes["lead_score"].ge(lo_t) & outcomes["lead_score"].lt(hi_t)]
+            if "lead_score" in outcomes.columns
+            else None
+        )
+        cohort_n = f" ({text.num(comp['band_leads'])} in the value cohort)" if comp.get("per") == "a quarter" else ""
         between = (
-            f"{text.num(comp['band_per_quarter'])} leads a quarter scoring {lo_t:.0f} to under {hi_t:.0f} reach SQL "
-            f"at {text.pct(comp['band_sql_rate'])} vs {rule_words(best)[1]}"
+            f"{text.num(comp['band_per_quarter'])} leads {comp.get('per', 'a quarter')}{cohort_n} scoring {lo_t:.0f} "
+            f"to under {hi_t:.0f} reach SQL at {text.pct(comp['band_sql_rate'])} vs {rule_words(best)[1]}"
         )
         if comp["direction"] == "too low":
             txt = (
@@ -474,6 +488,7 @@ def findings(
                         "rate and the average MQL's × revenue per SQL, if their sales time went to leads "
                         "converting like the average MQL"
                     ),
+                    evidence=_in_order(band, ["lead_id"]),
                 )
             )
     never = int((handoff["state"] == "never accepted").sum()) if handoff is not None and not handoff.empty else 0
@@ -493,6 +508,12 @@ def findings(
                     recommendation="Agree a follow-up service level for MQLs (e.g. 2 working days) and "
                     "re-route unclaimed MQLs automatically.",
                     basis="never-accepted MQLs × SQL rate of accepted MQLs × revenue per SQL",
+                    evidence=_in_order(
+                        handoff.loc[handoff["state"] == "never accepted"].rename(
+                            columns={"followed_days": "days_since_mql"}
+                        ),
+                        ["mql_at", "lead_id"],
+                    ),
                 )
             )
     if campaigns is not None and not campaigns.empty and campaigns["nurture"].any():
@@ -512,6 +533,7 @@ def findings(
                     recommendation=f"Send the leads of {names} to a nurture stream; hand them to sales only "
                     "once they pass the score threshold.",
                     basis="mature leads × (average − campaign SQL rate) × revenue per SQL",
+                    evidence=_in_order(nur.rename(columns={"mature": "mature_leads"}), ["campaign_id"]),
                 )
             )
     return sorted(out, key=lambda f: -f.impact)[:max_findings]

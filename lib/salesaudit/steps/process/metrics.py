@@ -540,6 +540,41 @@ def step_entries(dates: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def step_entry_leads(
+    dates: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    step: str,
+    group: str | None = None,
+    known_since: pd.Timestamp | None = None,
+    by: str = "channel",
+) -> pd.DataFrame:
+    """The leads behind an entry count: those entering the first stage ``a`` of ``step`` (``"a_b"``) in
+    ``[start, end)`` (eff(a) in the period, as :func:`step_entries` and :func:`step_window_rates` count them).
+
+    ``group``: only leads whose ``by`` column (channel) is ``group`` — ``len()`` = ``entered_now`` of
+    :func:`step_entries`. ``known_since``: only the ``by`` groups that also had entries into ``a`` in
+    ``[known_since, start)`` — the strata :func:`loss_comparison` compares, so ``len()`` = its
+    ``entered_now``. Columns ``lead_id, channel, created_at`` and the effective dates of both stages
+    (``<stage>_at``), in order of entry.
+    """
+    a, b = step.split("_")
+    m = in_period(dates[a], start, end)
+    if group is not None:
+        m &= dates[by] == group
+    if known_since is not None:
+        seen = dates.loc[in_period(dates[a], known_since, start), by].unique()
+        m &= dates[by].isin(seen)
+    rows = dates.loc[m]
+    out = pd.DataFrame({"lead_id": rows["lead_id"].to_numpy(), "channel": rows["channel"].to_numpy()})
+    out["created_at"] = rows["lead"].to_numpy()
+    for s in (a, b):
+        if s != "lead" and s in rows.columns:
+            out[f"{s}_at"] = rows[s].to_numpy()
+    key = f"{a}_at" if a != "lead" else "created_at"
+    return out.sort_values([key, "lead_id"]).reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------------------------------
 # where leads fall through: step loss this quarter vs the previous four
 # --------------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from salesaudit.steps.process.metrics import (
     downstream_conversion,
     largest_loss,
     rate_figure,
+    step_entry_leads,
     step_key,
 )
 
@@ -318,10 +319,18 @@ def channel_sentences(rates: pd.DataFrame, gaps: pd.DataFrame, quarters: list[Qu
     return out
 
 
-def channel_finding(gaps: pd.DataFrame, rates: pd.DataFrame, deal_value: float) -> Finding | None:
+def channel_finding(
+    gaps: pd.DataFrame,
+    rates: pd.DataFrame,
+    deal_value: float,
+    dates: pd.DataFrame | None = None,
+    quarter: Quarter | None = None,
+) -> Finding | None:
     """The channel step that costs most: among the channel × step rates below the other channels (interval
     excluding 0), the one with the largest impact = entries this quarter × (others − rate) × P(customer |
-    next stage) × average deal value. A :class:`~salesaudit.findings.Finding` (no section) or None."""
+    next stage) × average deal value. A :class:`~salesaudit.findings.Finding` (no section) or None; with
+    ``dates`` and ``quarter`` its evidence is the channel's entries of the quarter
+    (:func:`.metrics.step_entry_leads`), whose number the sentence states."""
     g = gaps[gaps["real"] & (gaps["gap"] < 0)].copy()
     if g.empty or "entered_now" not in g.columns:
         return None
@@ -334,8 +343,13 @@ def channel_finding(gaps: pd.DataFrame, rates: pd.DataFrame, deal_value: float) 
     txt = (
         f"{top['group']} leads convert {step_label(top['step'])} at {pct(top['rate'])} against "
         f"{pct(top['others'])} for the other channels ({-100 * top['gap']:.0f} points lower, 90% interval "
-        f"{-100 * top['gap_hi']:.0f}–{-100 * top['gap_lo']:.0f} points); at the others' rate this quarter would have brought about "
-        f"{top['customers_lost']:.0f} more customers."
+        f"{-100 * top['gap_hi']:.0f}–{-100 * top['gap_lo']:.0f} points); at the others' rate this quarter's "
+        f"{int(top['entered_now']):,} entries would have brought about {top['customers_lost']:.0f} more customers."
+    )
+    rows = (
+        step_entry_leads(dates, quarter.start, quarter.end, top["step"], group=top["group"])
+        if dates is not None and quarter is not None
+        else None
     )
     basis = (
         "entries this quarter × rate gap × later-stage conversion (mature cohorts) × average won deal"
@@ -348,6 +362,7 @@ def channel_finding(gaps: pd.DataFrame, rates: pd.DataFrame, deal_value: float) 
         float(top["impact"]),
         recommendation=f"Review how {top['group']} leads are qualified and handed over at {step_label(top['step'])}.",
         basis=basis,
+        evidence=rows,
     )
 
 
@@ -455,10 +470,19 @@ def loss_sentences(loss: pd.DataFrame, quarter: Quarter, window: int = WINDOW_DA
     return out
 
 
-def loss_finding(loss: pd.DataFrame, rates: pd.DataFrame, deal_value: float, quarter: Quarter) -> Finding:
+def loss_finding(
+    loss: pd.DataFrame,
+    rates: pd.DataFrame,
+    deal_value: float,
+    quarter: Quarter,
+    dates: pd.DataFrame | None = None,
+    n_prev: int = 4,
+) -> Finding:
     """Finding for the step that got worse: impact = entries this quarter × change in loss × P(customer |
-    next stage) (mature cohorts) × average deal value. When no step worsened beyond the noise, a finding
-    saying so with impact 0."""
+    next stage) (mature cohorts) × average deal value; with ``dates``, its evidence is those entries
+    (:func:`.metrics.step_entry_leads` on the channels :func:`.metrics.loss_comparison` compared, over
+    ``n_prev`` previous quarters). When no step worsened beyond the noise, a finding saying so with impact 0
+    (no records behind it)."""
     ll = largest_loss(loss)
     nxt = {st: st.split("_")[1] for st in loss["step"]}
     w = ll["worsened"]
@@ -477,6 +501,11 @@ def loss_finding(loss: pd.DataFrame, rates: pd.DataFrame, deal_value: float, qua
     if not np.isfinite(down):
         down, value = 0.0, 0.0
     lost = w["entered_now"] * w["change"] * down
+    rows = (
+        step_entry_leads(dates, quarter.start, quarter.end, w["step"], known_since=quarter.previous(n_prev).start)
+        if dates is not None
+        else None
+    )
     return Finding(
         f"funnel_leak_{w['step']}",
         f"{step_label(w['step'])} lost {pct(w['loss_now'])} of its {w['entered_now']:,} entries in "
@@ -491,6 +520,7 @@ def loss_finding(loss: pd.DataFrame, rates: pd.DataFrame, deal_value: float, qua
             if value
             else "no deal values in the data: impact not valued"
         ),
+        evidence=rows,
     )
 
 

@@ -53,6 +53,13 @@ from salesaudit.data.derived import cached_frame
 from salesaudit.data.io import AuditData, foreign_key_findings, stage_order_violations
 
 __all__ = [
+    "stale_open_deals",
+    "untouched_lead_rows",
+    "stage_order_rows",
+    "duplicate_rows",
+    "missing_owner_rows",
+    "unknown_owner_deals",
+    "unreconciled_deals",
     "RECOUNTED_LOADER_CHECKS",
     "is_recounted",
     "loader_only_findings",
@@ -1475,3 +1482,133 @@ def check_count(check_table: pd.DataFrame, table: str, check: str) -> int | None
     """``count`` of one check (None when the check did not run)."""
     m = (check_table["table"] == table) & (check_table["check"] == check)
     return int(check_table.loc[m, "count"].sum()) if m.any() else None
+
+
+# --------------------------------------------------------------------------------------------------
+# evidence: the records behind a count (their len() is the count; salesaudit.evidence keeps the allowed
+# columns)
+# --------------------------------------------------------------------------------------------------
+_DEAL_EVIDENCE = ["opportunity_id", "owner_id", "lead_id", "stage", "status", "created_at", "closed_at", "amount"]
+
+
+def stale_open_deals(snap: Snapshot) -> pd.DataFrame:
+    """The open deals with no activity for ``inactive_opportunity_days`` before the cut-off
+    (:func:`stale_open_opportunities`): ``opportunity_id, owner_id, lead_id, stage, created_at,
+    last_activity_at, days_idle, amount``; ``len()`` = the ``stale_open`` check's count. Empty without
+    deals or activities."""
+    opps, act = snap.tables.get("opportunities"), snap.tables.get("activities")
+    if opps is None or not len(opps) or act is None or not len(act):
+        return pd.DataFrame(columns=["opportunity_id", "owner_id", "days_idle"])
+    flags = stale_open_opportunities(opps, act, snap.cutoff, snap.cfg.inactive_opportunity_days)
+    o = opps.loc[flags]
+    last = o["opportunity_id"].map(last_activity(act, "opportunity_id")).astype("datetime64[ns]")
+    touch = pd.concat([o["created_at"], last], axis=1).max(axis=1)
+    cols = [c for c in ("opportunity_id", "owner_id", "lead_id", "stage", "created_at", "amount") if c in o.columns]
+    return (
+        o[cols]
+        .assign(last_activity_at=last, days_idle=((snap.cutoff - touch) / pd.Timedelta(days=1)).round(0))
+        .sort_values(["days_idle", "opportunity_id"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
+
+
+def untouched_lead_rows(snap: Snapshot) -> pd.DataFrame:
+    """The leads sales never touched (:func:`untouched_leads`, older than :data:`UNTOUCHED_LEAD_DAYS` days):
+    ``lead_id, owner_id, channel, created_at, days_old``; ``len()`` = the ``untouched`` check's count."""
+    leads = snap.tables["leads"]
+    if "created_at" not in leads.columns:
+        return pd.DataFrame(columns=["lead_id", "owner_id", "created_at"])
+    rows = leads.loc[untouched_leads(leads, snap.tables.get("activities"), snap.cutoff)]
+    cols = [c for c in ("lead_id", "owner_id", "channel", "created_at") if c in rows.columns]
+    return (
+        rows[cols]
+        .assign(days_old=((snap.cutoff - rows["created_at"]) / pd.Timedelta(days=1)).round(0))
+        .sort_values(["created_at", "lead_id"])
+        .reset_index(drop=True)
+    )
+
+
+def stage_order_rows(snap: Snapshot) -> pd.DataFrame:
+    """The leads whose stage dates are out of order (``stage_order`` check, on the dated stages): the lead,
+    its owner and channel and its stage dates; ``len()`` = the check's count."""
+    leads, stages = snap.tables["leads"], _dated_stages(snap)
+    if len(stages) < 2:
+        return pd.DataFrame(columns=["lead_id", "owner_id", *stages])
+    rows = leads.loc[stage_order_violations(leads[stages]).to_numpy()]
+    cols = [c for c in ("lead_id", "owner_id", "channel", *stages) if c in rows.columns]
+    return rows[cols].sort_values("lead_id").reset_index(drop=True)
+
+
+def duplicate_rows(snap: Snapshot) -> pd.DataFrame:
+    """The leads that are copies of an earlier lead (:func:`duplicate_pairs`): ``lead_id, duplicate_of,
+    created_at`` and the copy's owner and channel — never the contact key itself (it may be an e-mail
+    address); ``len()`` = the ``duplicate_leads`` check's count (empty when duplicates cannot be judged)."""
+    leads = snap.tables["leads"]
+    pairs = duplicate_pairs(leads) if duplicate_leads(leads) is not None else pd.DataFrame(columns=["lead_id"])
+    extra = [c for c in ("owner_id", "channel") if c in leads.columns]
+    info = leads.drop_duplicates("lead_id").set_index("lead_id")[extra]
+    out = pd.DataFrame({"lead_id": pairs["lead_id"].astype(object)})
+    if "original_lead_id" in pairs.columns:
+        out["duplicate_of"] = pairs["original_lead_id"].to_numpy()
+        out["created_at"] = pairs["created_at"].to_numpy()
+    for c in extra:
+        out[c] = out["lead_id"].map(info[c]).to_numpy()
+    return out.reset_index(drop=True)
+
+
+def missing_owner_rows(snap: Snapshot) -> pd.DataFrame:
+    """The leads with an empty ``owner_id`` (the ``missing:owner_id`` check): ``lead_id, channel,
+    created_at``; ``len()`` = the check's count (empty when leads carry no owner column)."""
+    leads = snap.tables["leads"]
+    if "owner_id" not in leads.columns:
+        return pd.DataFrame(columns=["lead_id", "channel", "created_at"])
+    cols = [c for c in ("lead_id", "owner_id", "channel", "created_at") if c in leads.columns]
+    return leads.loc[leads["owner_id"].isna(), cols].sort_values("lead_id").reset_index(drop=True)
+
+
+def unknown_owner_deals(
+    snap: Snapshot, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None, status: str | None = None
+) -> pd.DataFrame:
+    """Deals whose ``owner_id`` is not a ``reps.rep_id`` (the ``foreign_key:reps.rep_id`` check), optionally
+    only those closed in ``[start, end)`` with ``status``: the deal, its owner id, dates, status and amount.
+    ``len()`` = the check's count (without a window). Empty without a reps table."""
+    opps, reps = snap.tables.get("opportunities"), snap.tables.get("reps")
+    if opps is None or reps is None or not len(opps) or not len(reps):
+        return pd.DataFrame(columns=["opportunity_id", "owner_id"])
+    keep = opps["owner_id"].notna() & ~opps["owner_id"].isin(reps["rep_id"])
+    if start is not None and "closed_at" in opps.columns:
+        keep &= opps["closed_at"].ge(start) & opps["closed_at"].lt(end)
+    if status is not None:
+        keep &= opps["status"] == status
+    cols = [c for c in _DEAL_EVIDENCE if c in opps.columns]
+    return opps.loc[keep, cols].sort_values("opportunity_id").reset_index(drop=True)
+
+
+def unreconciled_deals(
+    opps: pd.DataFrame, orders: pd.DataFrame, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """The won deals closed in ``[start, end)`` that orders do not back (:func:`reconcile_orders`): no order
+    (``problem = "no order"``) or a first order of a different amount (``"amount differs"``), with
+    ``amount_gap`` (the unreconciled revenue of the deal). ``len()`` = ``without_order + amount_differs`` of
+    :func:`reconciliation_summary`; Σ ``amount_gap`` = its ``unreconciled_revenue``."""
+    r = reconcile_orders(opps, orders)
+    if start is not None and "closed_at" in opps.columns:
+        closed = opps.set_index("opportunity_id")["closed_at"].reindex(r["opportunity_id"]).to_numpy()
+        r = r[(closed >= np.datetime64(start)) & (closed < np.datetime64(end))]
+    r = r[~r["has_order"] | r["amount_differs"]]
+    info = opps.drop_duplicates("opportunity_id").set_index("opportunity_id")
+    gap = (r["amount"] - r["order_amount"]).abs().where(r["has_order"], r["amount"])
+    out = pd.DataFrame(
+        {
+            "opportunity_id": r["opportunity_id"].to_numpy(),
+            "lead_id": r["lead_id"].to_numpy(),
+            "problem": np.where(r["has_order"], "amount differs", "no order"),
+            "amount": r["amount"].to_numpy(),
+            "order_amount": r["order_amount"].to_numpy(),
+            "amount_gap": gap.to_numpy(),
+        }
+    )
+    for c in ("owner_id", "closed_at"):
+        if c in info.columns:
+            out[c] = out["opportunity_id"].map(info[c]).to_numpy()
+    return out.sort_values("opportunity_id").reset_index(drop=True)

@@ -26,7 +26,9 @@ from salesaudit.steps.reporting.metrics import (
     Snapshot,
     check_count,
     reconciliation_summary,
-    stale_open_opportunities,
+    stale_open_deals,
+    unknown_owner_deals,
+    unreconciled_deals,
     unreconciled_revenue,
 )
 from salesaudit.text import money
@@ -376,9 +378,9 @@ def dq_findings(
         if "closed_at" in opps.columns
         else pd.Series(False, index=opps.index)
     )
-    won_q = opps[closed_in & (opps["status"] == "won")]
     if orders is not None and len(orders) and "lead_id" in opps.columns:
         s = reconciliation_summary(opps, orders, start, end)
+        rows = unreconciled_deals(opps, orders, start, end)
         if s["unreconciled_revenue"] > 0:
             out.append(
                 Finding(
@@ -390,10 +392,11 @@ def dq_findings(
                     section=section,
                     recommendation="Reconcile won deals with orders each month; reopen deals that never ordered.",
                     basis="won amount of the quarter's deals with no order plus the gap to the first order",
+                    evidence=rows,
                 )
             )
     if reps is not None and len(reps):
-        unknown = won_q[~won_q["owner_id"].isin(reps["rep_id"])]
+        unknown = unknown_owner_deals(snap, start, end, status="won")
         rev = float(unknown["amount"].sum())
         if rev > 0:
             out.append(
@@ -405,13 +408,13 @@ def dq_findings(
                     section=section,
                     recommendation="Add the missing reps or reassign their deals to active reps.",
                     basis="won amount of the quarter's deals whose owner_id is not in reps",
+                    evidence=unknown,
                 )
             )
     stale = check_table[(check_table["check"] == "stale_open")]
-    act = snap.tables.get("activities")
     if len(stale) and int(stale["count"].iloc[0]) > 0:
-        flags = stale_open_opportunities(opps, act, snap.cutoff, snap.cfg.inactive_opportunity_days)
-        value = float(opps.loc[flags, "amount"].sum())
+        rows = stale_open_deals(snap)
+        value = float(rows["amount"].sum())
         closed = opps[closed_in & opps["status"].isin(["won", "lost"])]
         n_won = int((closed["status"] == "won").sum())
         win = n_won / len(closed) if len(closed) else 0.0
@@ -420,13 +423,14 @@ def dq_findings(
             out.append(
                 Finding(
                     "dq_stale_pipeline",
-                    f"{int(flags.sum()):,} open deals worth {money(value, cur)} have had no activity for "
+                    f"{len(rows):,} open deals worth {money(value, cur)} have had no activity for "
                     f"{snap.cfg.inactive_opportunity_days}+ days at the end of {quarter}; at the quarter's "
                     f"win rate ({rate}) that is {money(value * win, cur)} of revenue at risk.",
                     value * win,
                     section=section,
                     recommendation="Review stale deals weekly: log the next step or close them as lost.",
                     basis="value of stale open deals × win rate of deals closed in the quarter",
+                    evidence=rows,
                 )
             )
     return sorted(out, key=lambda f: -f.impact)[:top]

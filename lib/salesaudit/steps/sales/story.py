@@ -324,6 +324,9 @@ def win_rate_gap_finding(skill: pd.DataFrame, card: pd.DataFrame, currency: str 
     extra_wins = float(((med - bottom["win_rate_shrunk"]) * closed).sum())
     if gain <= 0:
         return None
+    rows = bottom[["rep_id", "win_rate_shrunk"]].assign(
+        closed=closed.astype(int).to_numpy(), extra_wins=((med - bottom["win_rate_shrunk"]) * closed).to_numpy()
+    )
     txt = (
         f"The {len(bottom)} reps below the median win rate ({text.pct(med)}) would have won about "
         f"{extra_wins:,.0f} more deals this quarter at the median, worth about {text.money(gain, currency)}."
@@ -334,11 +337,16 @@ def win_rate_gap_finding(skill: pd.DataFrame, card: pd.DataFrame, currency: str 
         gain,
         recommendation="Pair the bottom-half reps with the top quartile (deal reviews, call shadowing) and track their shrunk win rate quarterly.",
         basis="extra wins = Σ (team median − rep shrunk win rate) × rep's closed deals this quarter; × team average won deal size",
+        evidence=rows.sort_values("rep_id").reset_index(drop=True),
     )
 
 
 def capacity_finding(
-    plan: CapacityPlan | None, lead_to_win: float, avg_deal: float, currency: str = "EUR"
+    plan: CapacityPlan | None,
+    lead_to_win: float,
+    avg_deal: float,
+    currency: str = "EUR",
+    team_rows: pd.DataFrame | None = None,
 ) -> Finding | None:
     """Revenue at stake next quarter when forecast leads exceed the team's capacity.
 
@@ -350,7 +358,8 @@ def capacity_finding(
     impact = plan.shortfall * 3 * lead_to_win * avg_deal
     txt = (
         f"Next quarter ({plan.quarter}) about {plan.forecast_monthly_leads:,.0f} leads a month are expected against a "
-        f"capacity of {plan.team_monthly_capacity:,.0f}: {plan.reps_needed} more rep(s) are needed; up to "
+        f"capacity of {plan.team_monthly_capacity:,.0f} from {plan.active_reps:,} reps: {plan.reps_needed} more "
+        "rep(s) are needed; up to "
         f"{text.money(impact, currency)} of revenue a quarter is at stake."
     )
     return Finding(
@@ -359,6 +368,7 @@ def capacity_finding(
         impact,
         recommendation=f"Hire or reassign {plan.reps_needed} rep(s) before {plan.quarter}, or route leads scoring below the MQL threshold to nurture.",
         basis="uncovered leads (shortfall × 3 months) × lead→won rate this quarter × average won deal size; an upper bound",
+        evidence=team_rows,
     )
 
 
@@ -372,11 +382,17 @@ def archetype_findings(
 
 
 def capacity_findings(
-    plan: CapacityPlan | None, team: TeamFigures, avg_deal: float, section: str, currency: str = "EUR"
+    plan: CapacityPlan | None,
+    team: TeamFigures,
+    avg_deal: float,
+    section: str,
+    currency: str = "EUR",
+    team_rows: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """``rep_capacity_shortfall`` (:func:`capacity_finding`, priced with the quarter's
-    :func:`.metrics.lead_to_win` rate) in ``section`` when next quarter's forecast exceeds the team's capacity."""
-    short = capacity_finding(plan, lead_to_win(team), avg_deal, currency)
+    :func:`.metrics.lead_to_win` rate) in ``section`` when next quarter's forecast exceeds the team's capacity;
+    ``team_rows`` (:func:`salesaudit.capacity.next_quarter_reps`): the reps whose capacity it counts."""
+    short = capacity_finding(plan, lead_to_win(team), avg_deal, currency, team_rows)
     return [] if short is None else [short.in_section(section)]
 
 

@@ -485,16 +485,23 @@ def driver_findings(
     n_hi, n_lo = (int(t.at[g, "n"]) if g in t.index else 0 for g in ("high", "low"))
     if not (impact > 0 and min(n_hi, n_lo) >= minimum):
         return []
+    c = drivers.cohort.assign(csat_group=drivers.csat_groups.to_numpy())
+    rated = (
+        c.loc[c["csat_group"].isin(["high", "low"])]
+        .rename(columns={"first_order": "first_order_at", "second_order": "second_order_at"})
+        .sort_values("customer_id")
+    )
     return [
         Finding(
             "service_repeat_gap",
             f"Customers with high CSAT buy again {text.pp(gap['gap'])} more often than low-CSAT customers "
             f"({text.pct(t.at['high', 'rate'], 0)}, n = {n_hi:,}, vs {text.pct(t.at['low', 'rate'], 0)}, "
-            f"n = {n_lo:,}).",
+            f"n = {n_lo:,}; {len(rated):,} rated customers in all).",
             impact,
             section=section,
             recommendation="Follow up every ticket rated 1–3 within a week and fix the causes the low ratings name.",
             basis="revenue per quarter = gap × low-CSAT customers per quarter × mean repeat order",
+            evidence=rated,
         )
     ]
 

@@ -66,6 +66,7 @@ __all__ = [
     "first_contact",
     "first_contact_trend",
     "never_contacted_impact",
+    "never_contacted_leads",
     "average_won_deal",
     "stage_cohort",
     "exposures",
@@ -78,6 +79,7 @@ __all__ = [
     "content_freshness",
     "stale_summary",
     "best_content_impact",
+    "content_reach_leads",
 ]
 
 #: e-mail rates: name → (numerator column, denominator column)
@@ -339,6 +341,26 @@ def first_contact(
         "never_lo": r["lo"] if n_old else float("nan"),
         "never_hi": r["hi"] if n_old else float("nan"),
     }
+
+
+def never_contacted_leads(
+    leads: pd.DataFrame,
+    quarter: Quarter,
+    never_days: int = NEVER_CONTACTED_DAYS,
+    activities: pd.DataFrame | None = None,
+    as_of: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """The leads of :func:`first_contact`'s ``never_contacted`` count: created in the quarter at least
+    ``never_days`` before the cut-off and not contacted within ``never_days`` of creation (same cut-off,
+    same contact times: :func:`salesaudit.speed.contact_durations`). Columns ``lead_id, owner_id, channel,
+    created_at, first_contact_at`` (those present); ``len()`` = ``never_contacted``."""
+    cut = quarter.end if as_of is None or pd.isna(as_of) else min(quarter.end, pd.Timestamp(as_of))
+    d = contact_durations(leads, quarter.start, cut, activities)
+    rows = leads.loc[(leads["created_at"] >= quarter.start) & (leads["created_at"] < cut)]
+    old = (rows["created_at"] <= cut - pd.Timedelta(days=never_days)).to_numpy()
+    in_time = d["observed"].to_numpy() & (d["hours"].to_numpy() <= never_days * 24)
+    cols = [c for c in ("lead_id", "owner_id", "channel", "created_at", "first_contact_at") if c in rows.columns]
+    return rows.loc[old & ~in_time, cols].sort_values(["created_at", "lead_id"]).reset_index(drop=True)
 
 
 def first_contact_trend(
@@ -658,6 +680,21 @@ def content_verdicts(ranking: pd.DataFrame) -> dict:
     }
 
 
+def content_reach_leads(
+    leads: pd.DataFrame, touches: pd.DataFrame | None, content_id: str | None, quarter: Quarter
+) -> pd.DataFrame | None:
+    """The MQLs of ``quarter`` (``mql_at`` in it) who touched the asset ``content_id`` — the reach of
+    :func:`best_content_impact`, ``len()`` = its ``reach``: ``lead_id, owner_id, channel, mql_at`` and the
+    ``content_id``. None when ``content_id`` is None (no asset helps) or there are no touches."""
+    if content_id is None or touches is None or "mql_at" not in leads.columns:
+        return None
+    m = leads.loc[quarter.contains(leads["mql_at"])]
+    hit = touches.loc[touches["content_id"] == content_id, "lead_id"].unique()
+    rows = m.loc[m["lead_id"].isin(hit)].drop_duplicates("lead_id")
+    cols = [c for c in ("lead_id", "owner_id", "channel", "mql_at") if c in rows.columns]
+    return rows[cols].assign(content_id=content_id).sort_values(["mql_at", "lead_id"]).reset_index(drop=True)
+
+
 def best_content_impact(
     ranking: pd.DataFrame, leads: pd.DataFrame, touches: pd.DataFrame, quarter: Quarter, deal_value: float
 ) -> dict | None:
@@ -670,8 +707,7 @@ def best_content_impact(
     if ok.empty or not np.isfinite(deal_value):
         return None
     best = ok.iloc[0]
-    mqls = leads[quarter.contains(leads["mql_at"])]["lead_id"]
-    reach = touches[(touches["content_id"] == best["content_id"]) & touches["lead_id"].isin(mqls)]["lead_id"].nunique()
+    reach = len(content_reach_leads(leads, touches, best["content_id"], quarter))
     sqls = stage_cohort(leads, "sql_customer", quarter.end)
     sql_rate = float(sqls["converted"].mean()) if len(sqls) else float("nan")
     impact = float(best["mql_sql_lift"]) * reach * sql_rate * deal_value

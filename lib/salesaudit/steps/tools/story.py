@@ -198,9 +198,9 @@ def content_figures(ranking: pd.DataFrame, section: str) -> dict[str, dict]:
     }
 
 
-def content_findings(impact: dict | None, section: str) -> list[Finding]:
+def content_findings(impact: dict | None, section: str, evidence: pd.DataFrame | None = None) -> list[Finding]:
     """The finding on the best asset (:func:`.metrics.best_content_impact`), when doubling its reach is worth
-    something; else none."""
+    something; else none. ``evidence``: the MQLs it reached (:func:`.metrics.content_reach_leads`)."""
     if impact is None or not impact["impact"] > 0:
         return []
     name = impact["name"]
@@ -214,6 +214,7 @@ def content_findings(impact: dict | None, section: str) -> list[Finding]:
             recommendation=f"Put '{name}' into the nurture stream and the SDR follow-up so twice as many MQLs see it.",
             basis="revenue per quarter = lift × MQLs reached this quarter (doubling the reach) × SQL→customer rate × "
             + _DEAL_VALUE,
+            evidence=evidence,
         )
     ]
 
@@ -392,9 +393,10 @@ def contact_figures(contact: pd.DataFrame, section: str) -> dict[str, dict]:
     }
 
 
-def contact_findings(impact: dict, section: str) -> list[Finding]:
+def contact_findings(impact: dict, section: str, evidence: pd.DataFrame | None = None) -> list[Finding]:
     """The finding on leads never contacted (:func:`.metrics.never_contacted_impact`) — only when it is worth
-    something and the comparison of contacted and uncontacted leads passes the claim rule."""
+    something and the comparison of contacted and uncontacted leads passes the claim rule. ``evidence``:
+    the leads it counts (:func:`.metrics.never_contacted_leads`)."""
     if not (impact["impact"] > 0 and impact["claimable"]):
         return []
     return [
@@ -410,5 +412,6 @@ def contact_findings(impact: dict, section: str) -> list[Finding]:
             "untouched after 2 days.",
             basis="revenue per quarter = never-contacted leads × (customer rate contacted − uncontacted, mature "
             "cohort) × " + _DEAL_VALUE,
+            evidence=evidence,
         )
     ]
