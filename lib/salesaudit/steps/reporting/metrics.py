@@ -874,18 +874,25 @@ def reference_index(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str, str
     history instead of one per quarter end."""
     out = {}
     lo, hi = pd.Timestamp.min, pd.Timestamp.max
+    parents: dict[tuple[str, str], pd.Series] = {}  # six tables refer to leads.lead_id: one per parent key
     for table, col, parent, pcol in FOREIGN_KEYS:
         if table not in tables or parent not in tables:
             continue
         child, par = tables[table], tables[parent]
         if col not in child.columns or pcol not in par.columns:
             continue
-        created = CREATED_COLUMN.get(parent)
-        if created in par.columns:
-            when = pd.Series(par[created].to_numpy("datetime64[ns]"), index=par.index).fillna(lo)
-        else:
-            when = pd.Series(lo, index=par.index, dtype="datetime64[ns]")
-        first = when.groupby(par[pcol].to_numpy(object), sort=False, dropna=True).min()
+        if (parent, pcol) not in parents:
+            created = CREATED_COLUMN.get(parent)
+            if created in par.columns:
+                when = pd.Series(par[created].to_numpy("datetime64[ns]"), index=par.index).fillna(lo)
+            else:
+                when = pd.Series(lo, index=par.index, dtype="datetime64[ns]")
+            keys = par[pcol]
+            if keys.notna().all() and keys.is_unique:  # an id column: no grouping needed
+                parents[(parent, pcol)] = pd.Series(when.to_numpy(), index=pd.Index(keys.to_numpy(object)))
+            else:
+                parents[(parent, pcol)] = when.groupby(keys.to_numpy(object), sort=False, dropna=True).min()
+        first = parents[(parent, pcol)]
         t = child[col].map(first) if len(first) else pd.Series(pd.NaT, index=child.index, dtype="datetime64[ns]")
         out[(table, col, parent, pcol)] = pd.Series(t.to_numpy("datetime64[ns]"), index=child.index).fillna(hi)
     return out
