@@ -258,3 +258,27 @@ def test_a_sigkilled_build_leaves_a_folder_the_next_build_removes(data, tmp_path
     assert owner.parent.is_dir()  # SIGKILL: nothing cleaned up
     assert report.remove_stale_builds(reports) == [owner.parent]
     assert not list(reports.glob(".build-*"))
+
+
+def test_pdf_worker_renders_beside_this_process_and_reraises_its_error(tmp_path):
+    """build.PdfWorker renders HTML files to PDF in another interpreter (the rep scorecards, while the build
+    renders the report's PDF); an error there reaches the build at wait() as one line."""
+    from pypdf import PdfReader
+    from salesaudit.report.build import PdfWorker, ReportError
+
+    jobs = []
+    for i in range(2):
+        page = tmp_path / f"r{i}.html"
+        page.write_text(f"<html><body><h1>Rep {i}</h1></body></html>", encoding="utf-8")
+        jobs.append((page, page.with_suffix(".pdf")))
+    with PdfWorker(jobs) as side:
+        side.wait()
+    for _, pdf in jobs:
+        assert len(PdfReader(str(pdf)).pages) == 1
+        assert f"Rep {pdf.stem[1:]}" in PdfReader(str(pdf)).pages[0].extract_text()
+    with pytest.raises(ReportError, match="could not be rendered: FileNotFoundError.*missing.html"):
+        with PdfWorker([(tmp_path / "missing.html", tmp_path / "m.pdf")]) as side:
+            side.wait()
+    with PdfWorker([]) as side:  # nothing to render: no process is started
+        side.wait()
+        assert side.proc is None

@@ -1,3 +1,4 @@
 from salesaudit.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a spawned worker process re-imports the main module (build.PdfWorker)
+    raise SystemExit(main())

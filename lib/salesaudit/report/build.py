@@ -735,6 +735,56 @@ def write_pdf(html: str, path: Path, base_url: Path) -> None:
     HTML(string=html, base_url=str(base_url), url_fetcher=fetcher).write_pdf(str(path))
 
 
+def pdf_files(jobs: list[tuple[str, str]]) -> None:
+    """Render each ``(html file, pdf file)`` with :func:`write_pdf` (relative URLs from the HTML's folder)."""
+    for html_file, pdf_file in jobs:
+        write_pdf(Path(html_file).read_text(encoding="utf-8"), Path(pdf_file), Path(html_file).parent)
+
+
+class PdfWorker:
+    """Render PDFs of HTML files in another process while this one renders the report's PDF (WeasyPrint holds the
+    interpreter lock, so a thread would not run beside it): the rep scorecards' PDFs cost no extra wall time on a
+    machine with two cores. The other process is a new interpreter (``python -c``; not a fork of this process,
+    which runs kernel-client threads, and not multiprocessing's spawn, which re-imports the caller's main
+    script). ``wait()`` raises :class:`ReportError` with the worker's last error line; leaving the block
+    without it stops the worker."""
+
+    def __init__(self, jobs: list[tuple[Path, Path]]):
+        self.jobs = [(str(a), str(b)) for a, b in jobs]
+        self.proc: Any = None
+
+    def __enter__(self) -> PdfWorker:
+        if self.jobs:
+            import subprocess
+
+            lib = str(Path(__file__).resolve().parents[2])
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join([lib, *filter(None, [os.environ.get("PYTHONPATH")])]))
+            code = "import json, sys; from salesaudit.report.build import pdf_files; pdf_files(json.loads(sys.argv[1]))"
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", code, json.dumps(self.jobs)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        return self
+
+    def wait(self) -> None:
+        if self.proc is None:
+            return
+        _, err = self.proc.communicate()
+        if self.proc.returncode != 0:
+            last = [ln for ln in (err or "").strip().splitlines() if ln.strip()][-1:] or [
+                f"exit {self.proc.returncode}"
+            ]
+            raise ReportError(f"the scorecard PDFs could not be rendered: {last[0]}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 # --------------------------------------------------------------------------------------------------
 # the build
 # --------------------------------------------------------------------------------------------------
@@ -1004,12 +1054,14 @@ def build_report(
             html_path = build / f"sales-audit-{q.label}.html"
             html_path.write_text(html, encoding="utf-8")
         pdf_path = build / f"sales-audit-{q.label}.pdf"
-        if pdf:
-            with timer("pdf"):
-                write_pdf(unlinked_for_print(html), pdf_path, build)  # evidence links as paths
+        cards: list[Path] = []
         if rep_scorecards:  # reports/<Q>/reps/<rep>.html and .pdf, one page per rep, from step 05's metrics
             with timer("scorecards"):
-                build_scorecards(build, data.data_dir, config, q, pdf=pdf)
+                cards = build_scorecards(build, data.data_dir, config, q, pdf=False)
+        if pdf:
+            with timer("pdf"), PdfWorker([(c, c.with_suffix(".pdf")) for c in cards]) as side:
+                write_pdf(unlinked_for_print(html), pdf_path, build)  # evidence links as paths
+                side.wait()
     except NotebooksFailed as exc:
         kept = _keep_failed(build, reports_dir, q.label)
         lines = [f"report {q.label} not built: {f.describe()}" for f in exc.failures]
