@@ -261,3 +261,18 @@ def test_no_builtin_format_reads_a_last_touch_as_the_first():
     assert "Last Contacted" not in first and "First outreach date" in first
     pipedrive = yaml.safe_load((formats / "pipedrive.yaml").read_text(encoding="utf-8"))
     assert "Deal - Expected close date" not in pipedrive["tables"]["opportunities"]["columns"]["closed_at"]
+
+
+def test_the_same_export_saved_as_xlsx_imports_alike(tmp_path):
+    """HubSpot (and Salesforce) offer .xlsx exports: the built-in formats pick them up, and the workbook gives the
+    same contract tables as the CSV export it was saved from (first sheet; CSV preferred when both exist)."""
+    src = tmp_path / "xlsx"
+    src.mkdir()
+    for f in (VENDORS / "hubspot-current").glob("*.csv"):
+        pd.read_csv(f, dtype=str, keep_default_na=False).to_excel(src / f.with_suffix(".xlsx").name, index=False)
+    from_csv, _, _ = _import("hubspot", "hubspot-current", tmp_path)
+    out, _ = import_data("hubspot", [src], tmp_path / "from-xlsx")
+    from_xlsx = io.load(out, use_cache=False)
+    for t in ("leads", "opportunities", "reps"):
+        pd.testing.assert_frame_equal(from_xlsx.tables[t], from_csv.tables[t], obj=t)
+    assert "sheet" in (out / "import-report.md").read_text()
