@@ -8,8 +8,8 @@ within the tolerance at both ends and the data was extracted after it; the one m
 from __future__ import annotations
 
 import argparse
-import sys
 
+from salesaudit.cli_validate import print_errors
 from salesaudit.data.coverage import quarter_statuses
 from salesaudit.data.io import load
 
@@ -31,11 +31,7 @@ def quarter_lines(table) -> list[str]:  # noqa: ANN001 — a quarter_statuses() 
 
 def run(args: argparse.Namespace) -> int:
     data = load(args.data_dir, args.config, strict=False)
-    errors = data.errors()
-    if not errors.empty:
-        for line in errors["message"]:
-            print(line, file=sys.stderr)
-        print(f"{len(errors)} problem(s): the data cannot be audited until they are fixed", file=sys.stderr)
+    if print_errors(data):
         return 2
     table = quarter_statuses(data.coverage)
     if table.empty:

@@ -15,14 +15,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="re-read the raw files even if a cache exists")
 
 
+def print_errors(data) -> bool:
+    """Print the loader's errors (one line each, then the count) to stderr; True when there were any."""
+    errors = data.errors()
+    if errors.empty:
+        return False
+    for line in errors["message"]:
+        print(line, file=sys.stderr)
+    print(f"{len(errors)} problem(s): the data cannot be audited until they are fixed", file=sys.stderr)
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     data = load(args.data_dir, args.config, strict=False, use_cache=not args.no_cache)
-    errors = data.errors()
-    if not errors.empty:
-        for line in errors["message"]:
-            print(line, file=sys.stderr)
-        print(f"{len(errors)} problem(s): the data cannot be audited until they are fixed", file=sys.stderr)
+    if print_errors(data):
         return 2
     summary = data.summary()
     for row in summary.itertuples():
