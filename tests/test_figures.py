@@ -251,3 +251,22 @@ def test_figure_alone_builds_payloads_of_unregistered_names():
     p = rec.figure("w", 0.2, unit="%", n=10)
     assert (p["unit"], p["higher_is_better"], p["label"]) == ("%", None, "W")
     assert rec.figure("x", 1)["unit"] == ""
+
+
+def test_the_previous_quarter_runs_exactly_the_notebooks_that_record_headline_figures():
+    """The comparison needs the headline figures only: build.comparison_steps keeps the step notebooks the
+    registry names for them (02 and 03 record none), and every headline figure's notebook is among them."""
+    from salesaudit.config import NOTEBOOKS_DIR
+    from salesaudit.report import build
+    from salesaudit.report.figures import lookup
+
+    steps, _ = build.discover_notebooks(NOTEBOOKS_DIR)
+    kept = [p.stem for p in build.comparison_steps(steps)]
+    assert kept == [
+        "01_sales_process",
+        "04_reporting",
+        "05_sales_effectiveness",
+        "06_customer_service",
+        "07_spend_planning",
+    ]
+    assert {lookup(name).step for name, _, _ in HEADLINE} == set(kept)

@@ -401,6 +401,16 @@ def _same_source(doc_path: Path, data: DataInfo) -> bool:
     return doc.get("data_dir") in ("", None, str(data.data_dir)) and doc.get("company") == data.config.company
 
 
+def comparison_steps(steps: list[Path]) -> list[Path]:
+    """The step notebooks that record a headline figure (:data:`summary.HEADLINE`, each figure's notebook from
+    the registry, :mod:`salesaudit.report.figures`): the previous quarter is compared on those figures only, so
+    only these notebooks run for it (02 and 03 record none)."""
+    from salesaudit.report.figures import lookup
+
+    wanted = {d.step for d in (lookup(name) for name, _label, _hib in summ.HEADLINE) if d is not None}
+    return [p for p in steps if p.stem in wanted]
+
+
 def previous_quarter_figures(
     data: DataInfo,
     quarter: Quarter,
@@ -415,7 +425,8 @@ def previous_quarter_figures(
     """``(figures, source, warning)`` of the quarter before ``quarter``.
 
     From ``reports/<prev>/summary.json`` when built from the same data; else by executing the step
-    notebooks for the previous quarter (figures only), cached by data, notebooks and code; ``{}`` when
+    notebooks that record a headline figure (:func:`comparison_steps`) for the previous quarter (figures only,
+    no chart rendered), cached by data, notebooks and code; ``{}`` when
     the previous quarter is not covered by the data or its notebooks fail (``warning`` says why).
     """
     prev = quarter.previous()
@@ -424,6 +435,7 @@ def previous_quarter_figures(
         return summ.read_figures_file(existing), str(existing), None
     if not data.coverage.is_complete(prev):
         return {}, None, None  # the leads do not cover the previous quarter: nothing to compare with
+    steps = comparison_steps(steps)
     if not steps:
         return {}, None, None
     cache = cache_root() / "figures" / f"{data.cache_key}-{_code_fingerprint(steps)}" / f"{prev.label}.json"
