@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import conftest
@@ -24,7 +25,7 @@ def test_shared_once_makes_a_folder_once(shared_once, tmp_path):
         calls.append(out)
         (out / "x.txt").write_text("made")
 
-    name = f"once-{tmp_path.name}"
+    name = f"once-{os.getpid()}-{tmp_path.name}"
     first = shared_once(name, make)
     again = shared_once(name, make)
     assert first == again and (first / "x.txt").read_text() == "made"
@@ -36,7 +37,7 @@ def test_shared_once_keeps_nothing_of_a_failed_make(shared_once, tmp_path):
         (out / "half.txt").write_text("half")
         raise RuntimeError("make failed")
 
-    name = f"failed-{tmp_path.name}"
+    name = f"failed-{os.getpid()}-{tmp_path.name}"
     with pytest.raises(RuntimeError, match="make failed"):
         shared_once(name, broken)
     out = shared_once(name, lambda out: (out / "whole.txt").write_text("whole"))
