@@ -13,7 +13,8 @@ SEED ?= 7
 PORT ?= 8866
 PLANNER := .cache/planner/planner.ipynb
 PYTEST_ARGS ?=
-# pytest-xdist workers (auto: one per core); a test file stays on one worker (--dist loadfile)
+# pytest-xdist workers (auto: one per core); a test file stays on one worker (--dist loadfile), files start in
+# the order of tests/conftest.py (longest first: --no-loadscope-reorder keeps it)
 PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
@@ -63,10 +64,10 @@ all-quarters: setup $(DATA)/leads.csv ## Build the report for every complete qua
 test: setup ## Run the whole test suite (slow, browser and PostgreSQL tests included)
 	@bash scripts/ensure-chromium.sh
 	@bash scripts/ensure-postgres.sh
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-fast: setup ## Run the fast tests only
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff lint + format check, and check notebooks are stripped of outputs
 	$(VENV)/bin/ruff check lib tests bench

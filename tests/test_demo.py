@@ -86,10 +86,10 @@ def small(tmp_path_factory) -> tuple[Path, dict, dict[str, pd.DataFrame]]:
 
 
 @pytest.fixture(scope="module")
-def default(tmp_path_factory) -> tuple[Path, dict, dict[str, pd.DataFrame]]:
-    out = tmp_path_factory.mktemp("demo_default")
-    truth = generate(out, seed=7)
-    return out, truth, _read(out)
+def default(demo_data) -> tuple[Path, dict, dict[str, pd.DataFrame]]:
+    """The default demo company (seed 7): conftest's ``demo_data``, generated once per test run; its truth as
+    written to truth.json (test_files_and_truth_keys checks that the file holds what generate returns)."""
+    return demo_data, json.loads((demo_data / "truth.json").read_text()), _read(demo_data)
 
 
 def test_deterministic(small, tmp_path):
