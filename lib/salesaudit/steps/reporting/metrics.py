@@ -926,6 +926,15 @@ def first_activity(tables: dict[str, pd.DataFrame]) -> pd.Series | None:
     return pd.Series(t.to_numpy("datetime64[ns]"), index=leads.index).fillna(pd.Timestamp.max)
 
 
+def _rows_of(whole: pd.Series, index: pd.Index) -> np.ndarray:
+    """``whole``'s values (datetime64) at the labels ``index`` of rows cut from its table: by position when the
+    whole table has the loader's 0…n−1 index (no hash lookup), else by label."""
+    wi = whole.index
+    if isinstance(wi, pd.RangeIndex) and wi.start == 0 and wi.step == 1 and index.dtype.kind == "i":
+        return whole.to_numpy("datetime64[ns]")[index.to_numpy()]
+    return whole.reindex(index).to_numpy("datetime64[ns]")
+
+
 def foreign_key_counts(snap: Snapshot, present: dict[str, pd.DataFrame]) -> list[dict]:
     """The loader's foreign-key check (:func:`salesaudit.data.io.foreign_key_findings`) on the non-empty tables
     ``present`` of ``snap`` — ``table, column, check, count`` of each key with broken references. A snapshot cut
@@ -944,7 +953,7 @@ def foreign_key_counts(snap: Snapshot, present: dict[str, pd.DataFrame]) -> list
         if table not in present or parent not in present:
             continue
         s = present[table][col]
-        broken = s.notna().to_numpy(bool) & (first.reindex(s.index).to_numpy("datetime64[ns]") >= cut)
+        broken = s.notna().to_numpy(bool) & (_rows_of(first, s.index) >= cut)
         if broken.any():
             out.append(
                 {"table": table, "column": col, "check": f"foreign_key:{parent}.{pcol}", "count": int(broken.sum())}
@@ -1060,7 +1069,9 @@ def _timeliness(snap: Snapshot) -> list[dict]:
     if snap.records("leads", "created_at") and touched_known:
         first = _from_whole(snap, "first_activity", first_activity)
         if first is not None and act is not None:  # an activity before the cut-off, from the whole data's index
-            bad = untouched_leads(leads, None, snap.cutoff) & ~(first.reindex(leads.index) < snap.as_of).to_numpy()
+            bad = untouched_leads(leads, None, snap.cutoff) & ~(
+                _rows_of(first, leads.index) < snap.as_of.to_datetime64()
+            )
         else:
             bad = untouched_leads(leads, act, snap.cutoff)
         base = int((leads["created_at"] < snap.cutoff - pd.Timedelta(days=UNTOUCHED_LEAD_DAYS)).sum())

@@ -241,15 +241,19 @@ def deal_activities(activities: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFra
     """
     cols = ["activity_id", "type", "occurred_at"]
     parts = [pd.DataFrame(columns=cols + ["deal_id"])]
+    # the few deals' activities are picked out first (a membership test), then joined: joining every activity
+    # of the export (3M at a million leads) once per quarter cost 5 s a quarter
     if "opportunity_id" in activities.columns:
+        mine = activities["opportunity_id"].isin(deals["opportunity_id"]).to_numpy(bool)
         parts.append(
-            activities[cols + ["opportunity_id"]]
+            activities.loc[mine, cols + ["opportunity_id"]]
             .merge(deals[["opportunity_id"]], on="opportunity_id", how="inner")
             .rename(columns={"opportunity_id": "deal_id"})
         )
     if "lead_id" in activities.columns and "lead_id" in deals.columns:
+        mine = activities["lead_id"].isin(deals["lead_id"].dropna()).to_numpy(bool)
         on_lead = (
-            activities[cols + ["lead_id"]]
+            activities.loc[mine, cols + ["lead_id"]]
             .dropna(subset=["lead_id"])
             .merge(
                 deals[["opportunity_id", "lead_id", "closed_at"]].dropna(subset=["lead_id"]), on="lead_id", how="inner"
