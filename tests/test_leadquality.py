@@ -389,6 +389,17 @@ def test_handoff_table_hand_computed():
     assert list(view.handoff_display(t.reset_index()).columns)[:2] == ["MQLs", "Accepted %"]
 
 
+def test_handoff_display_says_na_for_a_channel_with_no_acceptance():
+    """A small slice can hold a channel none of whose MQLs was accepted: no median delay, said in words (no NaN)."""
+    t = pd.DataFrame(
+        {"channel": ["x", "y"], "mqls": [2, 3], "accepted": [0, 1], "rejected": [2, 1], "waiting": [0, 1]}
+        | {"never accepted": [0, 0], "accept_rate": [0.0, 0.5], "accept_rate_lo": [0.0, 0.1]}
+        | {"accept_rate_hi": [0.57, 0.9], "median_delay": [np.nan, 2.04]}
+    )
+    shown = view.handoff_display(t)["Median delay (days)"]
+    assert shown.tolist() == ["n/a (none accepted)", 2.0]
+
+
 def test_acceptance_curve_is_one_minus_kaplan_meier():
     c = metrics.acceptance_curve(metrics.mql_handoff(HANDOFF_LEADS, Q))
     assert stats.km_at(c.assign(survival=1 - c["conv"]), 2) == pytest.approx(5 / 6)

@@ -317,11 +317,11 @@ def write_slice_folder(data_dir: Path, files: dict[str, str], cfg: AuditConfig, 
     loader's cleaning, so they equal :func:`slice_masks` on the validated tables. Written in a temporary
     folder and renamed, so a folder that exists is complete. Returns ``out``.
     """
-    from salesaudit.data.io import _read_raw
+    from salesaudit.data.io import read_raw
 
     if (out / ".complete").is_file():
         return out
-    raw = {t: _read_raw(data_dir / name) for t, name in files.items()}
+    raw = {t: read_raw(data_dir / name) for t, name in files.items()}
     masks = slice_masks(raw, sl, cfg)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-slice-", dir=out.parent))

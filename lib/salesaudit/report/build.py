@@ -909,12 +909,14 @@ def prepare_slice(data: DataInfo, spec: str, config: str = "audit.yaml") -> Data
     """
     import dataclasses
 
+    from salesaudit.data import slices as slicing
     from salesaudit.data.io import find_files
     from salesaudit.data.slices import not_sliced_note, parse_slice, write_slice_folder
 
     sl = parse_slice(spec)
     files = find_files(data.data_dir, data.config.extra.get("file_format"))
-    key = hashlib.sha256(f"{data.cache_key}|{sl.slug}|{sl.spec.casefold()}".encode()).hexdigest()[:16]
+    rules = hashlib.sha256(Path(slicing.__file__).read_bytes()).hexdigest()[:12]  # new rules, new folder
+    key = hashlib.sha256(f"{data.cache_key}|{sl.slug}|{sl.spec.casefold()}|{rules}".encode()).hexdigest()[:16]
     folder = write_slice_folder(
         data.data_dir,
         {t: p.name for t, p in files.items()},
