@@ -357,6 +357,8 @@ def test_comparison_table_and_sentences():
     shown = slc.comparison_display(table)
     assert list(shown.columns) == ["Figure", "Slice", "Slice's value (90% interval)", "n", "Whole company", "Verdict"]
     assert "higher than the rest, beyond the noise" in set(shown["Verdict"])
+    flagged = shown[shown["Verdict"].str.contains("beyond the noise")]
+    assert flagged["n"].tolist() == ["n = 200"]  # a flagged row carries its n (the report linter's rule)
     said = " ".join(slc.comparison_sentences(table))
     assert "country=Germany: win rate 40.0% (n = 200) is above the rest of the company beyond the noise" in said
     assert "1 figure(s) could not be told apart" in said and "team=North: win rate" not in said
@@ -489,3 +491,33 @@ def test_small_slice_report_makes_no_claim_without_n(built):
 
     problems = [p for p in lint_report(Path(built["team"]["_out"])) if "claim without" in p.line()]
     assert problems == []
+
+
+@pytest.mark.slow
+def test_full_report_compares_its_slices_and_keeps_their_folders(built, small_data):
+    """The fifth build: the full audit given the two slice reports (what ``--slices`` does after building them)."""
+    country, team = (Path(built[k]["_out"]) for k in ("country", "team"))
+    reports = country.parent.parent
+    res = build.build_report(
+        small_data,
+        "latest",
+        reports_dir=reports,
+        compare=False,
+        pdf=False,
+        progress=False,
+        slice_reports=[country / "summary.json", team / "summary.json"],
+    )
+    doc = json.loads(res.summary.read_text(encoding="utf-8"))
+    assert "slice" not in doc and res.out_dir == country.parent
+    assert (country / "summary.json").is_file() and (team / "summary.json").is_file()  # kept by the publish
+    figs = doc["figures"]["00_executive_summary"]
+    assert figs["slices_compared"]["value"] == 2
+    html = res.html.read_text(encoding="utf-8")
+    i = html.index("4. How do the slices compare?")
+    section = html[i:]
+    assert "country=Germany" in section and "team=North" in section and "Whole company" in section
+    assert ("beyond the noise (difference" in section) == (figs["slices_beyond_noise"]["value"] > 0)
+    assert "No slices were built" not in section
+    from salesaudit.report.lint import lint_report
+
+    assert [p.line() for p in lint_report(res.out_dir) if "00_executive" in p.line()] == []

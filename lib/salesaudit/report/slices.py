@@ -147,7 +147,7 @@ def comparison_display(table: pd.DataFrame, currency: str = "EUR") -> pd.DataFra
         if r["value_lo"] is not None and r["value_hi"] is not None and not pd.isna(r["value_lo"]):
             lo, hi = (summ.fmt_value(r[k], unit, currency) for k in ("value_lo", "value_hi"))
             value += f" ({lo} to {hi})"
-        n = "" if r["n"] is None or pd.isna(r["n"]) else text.num(r["n"])
+        n = "" if r["n"] is None or pd.isna(r["n"]) else n_is(r["n"])  # "n = 240": a flag shows its sample
         row = {"Figure": r["label"], "Slice": r["slice"], "Slice's value (90% interval)": value, "n": n}
         row["Whole company"] = summ.fmt_value(r["whole"], unit, currency)
         row["Verdict"] = _verdict(r)
