@@ -900,7 +900,7 @@ def check_reports_dir(reports_dir: str | Path) -> Path:
     return path
 
 
-def prepare_slice(data: DataInfo, spec: str, config: str = "audit.yaml") -> DataInfo:
+def prepare_slice(data: DataInfo, spec: str) -> DataInfo:
     """The validated data folder of the slice ``spec`` of ``data`` (:mod:`salesaudit.data.slices`).
 
     Written once under ``<cache>/slices/<data's cache key>-<slice hash>/`` (the raw rows of the kept records
@@ -984,7 +984,7 @@ def build_report(
     with timer("validate"):
         data = DataInfo.of(data) if data is not None else validate(data_dir, config)
         if slice:
-            data = prepare_slice(data, slice, config)
+            data = prepare_slice(data, slice)
             config = "audit.yaml"
         q = resolve_quarter(data, quarter)
     workers = workers or auto_workers(data.cache_bytes, max_memory_gb)
@@ -1252,6 +1252,8 @@ def run(args: argparse.Namespace) -> int:
             f"--slices: {args.config} lists no slices (add e.g. slices: [country=Germany, team=North])", file=sys.stderr
         )
         return 2
+    for spec in one + many:  # every slice checked (and its data folder written) before any build
+        prepare_slice(data, spec)
     results = []
     for label in quarters:
         if one:
