@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from salesaudit.config import load_config
+from salesaudit.data.io import load
 from salesaudit.data.slices import (
     NOT_SLICED,
     configured_slices,
@@ -223,11 +224,22 @@ def test_slice_folder_holds_the_raw_rows_and_leaves_the_data_alone(small_data, t
     leads = pd.read_csv(out / "leads.csv", dtype=str, keep_default_na=False)
     raw = pd.read_csv(small_data / "leads.csv", dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(leads, raw[raw["country"] == "Germany"].reset_index(drop=True))
-    assert (
-        not (out / "spend.csv").exists()
-        and (out / "audit.yaml").read_bytes() == (small_data / "audit.yaml").read_bytes()
-    )
+    assert not (out / "spend.csv").exists()
+    assert yaml.safe_load((out / "audit.yaml").read_text()) == yaml.safe_load((small_data / "audit.yaml").read_text())
     assert (out / "content.csv").read_bytes() == (small_data / "content.csv").read_bytes()
+
+
+def test_a_slice_keeps_the_whole_datas_quarters_and_export_date(small_data):
+    """A product's leads may stop weeks before the export does: the slice's quarters are complete or partial
+    exactly when the whole data's are, and its extraction date is the export's."""
+    whole = build.validate(small_data)
+    sliced = build.prepare_slice(whole, "product=Enterprise")
+    assert build.resolve_quarter(sliced, "latest").label == build.resolve_quarter(whole, "latest").label
+    assert sliced.coverage.extracted_at == whole.coverage.extracted_at
+    assert sliced.coverage.leads_window == whole.coverage.leads_window
+    assert sliced.n_leads < whole.n_leads and sliced.origin == whole.data_dir
+    raw = pd.read_csv(sliced.data_dir / "leads.csv", dtype=str)
+    assert len(raw) == sliced.n_leads and pd.Timestamp(raw["created_at"].max()) <= whole.coverage.leads_window[1]
 
 
 def test_cli_bad_slice_exits_2_with_one_line(small_data, tmp_path, capsys):
@@ -331,6 +343,9 @@ def test_share_against_the_rest_uses_the_complement():
 def test_small_slices_cannot_be_told():
     c = slc.compare_one({"value": 0.25, "n": 1000, "unit": "%"}, {"value": 0.9, "n": 12, "unit": "%"})
     assert c["differs"] is None and c["method"] == "cannot be told (n = 12 < 30)"
+    # n that is not a count of the slice's cases (the same backtest quarters in the slice and the whole)
+    same_n = slc.compare_one({"value": 0.8, "n": 35, "unit": "%"}, {"value": 0.6, "n": 35, "unit": "%"})
+    assert same_n["method"] == "no interval recorded"
     rest_small = slc.compare_one({"value": 0.25, "n": 220, "unit": "%"}, {"value": 0.9, "n": 200, "unit": "%"})
     assert rest_small["differs"] is None and "n = 20" in rest_small["method"]
 
@@ -354,8 +369,10 @@ def test_comparison_table_and_sentences():
     table = slc.comparison(current, docs)
     assert set(table["slice"]) == {"country=Germany", "team=North"}
     assert table.loc[table["name"] == "leads", "differs"].isna().all()  # totals get no verdict
+    assert "mql" not in set(table["name"])  # totals other than the slice's size are left out
     shown = slc.comparison_display(table)
-    assert list(shown.columns) == ["Figure", "Slice", "Slice's value (90% interval)", "n", "Whole company", "Verdict"]
+    assert shown.index.name == "Figure"
+    assert list(shown.columns) == ["Slice", "Slice's value (90% interval)", "n", "Whole company", "Verdict"]
     assert "higher than the rest, beyond the noise" in set(shown["Verdict"])
     flagged = shown[shown["Verdict"].str.contains("beyond the noise")]
     assert flagged["n"].tolist() == ["n = 200"]  # a flagged row carries its n (the report linter's rule)
@@ -373,6 +390,8 @@ def test_read_slice_reports(tmp_path):
     listing.write_text(json.dumps([str(good), str(tmp_path / "full.json"), str(tmp_path / "missing.json")]))
     assert [d["slice"]["label"] for d in slc.read_slice_reports(listing)] == ["country=Germany"]
     assert slc.read_slice_reports("") == [] and slc.read_slice_reports("none") == []
+    good.write_text(json.dumps(_doc("country=Germany", {}) | {"quarter": "2026Q2"}))
+    assert slc.read_slice_reports(listing, "2026Q3") == [] and len(slc.read_slice_reports(listing, "2026Q2")) == 1
 
 
 def test_scope_sentence_names_the_slice():
@@ -419,7 +438,15 @@ def filter_by_hand(src: Path, out: Path, column: str, value: str) -> Path:
         out_tables[t] = _read(src, t)
     for t, df in out_tables.items():
         df.to_csv(out / f"{t}.csv", index=False)
-    shutil.copyfile(src / "audit.yaml", out / "audit.yaml")
+    settings = yaml.safe_load((src / "audit.yaml").read_text(encoding="utf-8"))
+    cov = load(src).coverage  # the export's dates are the whole data's (docs/report.md, "Slices")
+    settings["slice_of"] = {
+        "leads_first": cov.leads_window[0].isoformat(),
+        "leads_last": cov.leads_window[1].isoformat(),
+        "extracted_at": cov.extracted_at.isoformat(),
+        "extracted_source": f"the whole data's: {cov.extracted_source}",
+    }
+    (out / "audit.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     return out
 
 

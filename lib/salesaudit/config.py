@@ -191,6 +191,7 @@ OPTIONAL_KEYS: dict[str, str] = {
     "revenue_target": "revenue_target",
     "fx_rates": "fx_rates",
     "slices": "slices",
+    "slice_of": "mapping",  # written by the slicer into a slice's folder (data.slices.write_slice_folder)
 }
 _KINDS: dict[str, str] = {
     "company": "text",

@@ -32,7 +32,8 @@ Which rows of the other tables belong to the slice (:func:`slice_masks`; ``docs/
 
 The data folder of a slice (:func:`write_slice_folder`) holds the *raw* rows of the kept records, exactly as
 stored, so the slice's data-quality audit counts what the original files hold for those records; the raw
-files are never modified.
+files are never modified. Its settings add ``slice_of`` (the whole data's lead-creation window and extraction
+date, :func:`slice_settings`), so the slice audits the same quarters, as of the same date, as the whole data.
 """
 
 from __future__ import annotations
@@ -311,11 +312,41 @@ def not_sliced_note(sl: Slice, present: list[str]) -> str:
 # --------------------------------------------------------------------------------------------------
 # the slice's data folder
 # --------------------------------------------------------------------------------------------------
-def write_slice_folder(data_dir: Path, files: dict[str, str], cfg: AuditConfig, sl: Slice, out: Path) -> Path:
+def slice_settings(cfg: AuditConfig, whole: dict | None) -> str:
+    """The slice folder's ``audit.yaml``: the data's settings as they are, plus ``slice_of`` — the whole data's
+    lead-creation window and extraction date (``leads_first``, ``leads_last``, ``extracted_at``,
+    ``extracted_source``), so the slice's quarters are complete or partial exactly when the whole data's are
+    and its as-of date is the export's (:func:`salesaudit.data.coverage.coverage_of`)."""
+    import yaml
+
+    settings = {}
+    if cfg.source:
+        settings = yaml.safe_load(Path(cfg.source).read_text(encoding="utf-8")) or {}
+    if whole:
+        settings["slice_of"] = {k: v for k, v in whole.items() if v is not None}
+    return yaml.safe_dump(settings, sort_keys=False, allow_unicode=True)
+
+
+def whole_data_dates(coverage) -> dict:
+    """``slice_of`` for :func:`slice_settings` from the whole data's :class:`salesaudit.data.coverage.Coverage`."""
+    window = coverage.leads_window if coverage is not None else None
+    iso = lambda t: None if t is None or pd.isna(t) else pd.Timestamp(t).isoformat()  # noqa: E731
+    return {
+        "leads_first": iso(window[0]) if window else None,
+        "leads_last": iso(window[1]) if window else None,
+        "extracted_at": iso(coverage.extracted_at) if coverage is not None else None,
+        "extracted_source": f"the whole data's: {coverage.extracted_source}" if coverage is not None else None,
+    }
+
+
+def write_slice_folder(
+    data_dir: Path, files: dict[str, str], cfg: AuditConfig, sl: Slice, out: Path, whole: dict | None = None
+) -> Path:
     """Write the slice's data folder ``out``: the raw rows of the kept records of each table (CSV or Parquet
-    as given), and the settings file as ``audit.yaml``. The masks are computed on the raw files with the
-    loader's cleaning, so they equal :func:`slice_masks` on the validated tables. Written in a temporary
-    folder and renamed, so a folder that exists is complete. Returns ``out``.
+    as given), and the settings as ``audit.yaml`` (:func:`slice_settings`; ``whole`` from
+    :func:`whole_data_dates`). The masks are computed on the raw files with the loader's cleaning, so they
+    equal :func:`slice_masks` on the validated tables. Written in a temporary folder and renamed, so a folder
+    that exists is complete. Returns ``out``.
     """
     from salesaudit.data.io import read_raw
 
@@ -338,8 +369,8 @@ def write_slice_folder(data_dir: Path, files: dict[str, str], cfg: AuditConfig, 
                 part.reset_index(drop=True).to_parquet(tmp / name, index=False)
             else:
                 part.to_csv(tmp / name, index=False)
-        if cfg.source:
-            shutil.copyfile(cfg.source, tmp / "audit.yaml")
+        if cfg.source or whole:
+            (tmp / "audit.yaml").write_text(slice_settings(cfg, whole), encoding="utf-8")
         (tmp / ".complete").write_text(sl.spec, encoding="utf-8")
         if out.exists():
             shutil.rmtree(out)

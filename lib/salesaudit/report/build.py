@@ -911,7 +911,7 @@ def prepare_slice(data: DataInfo, spec: str) -> DataInfo:
 
     from salesaudit.data import slices as slicing
     from salesaudit.data.io import find_files
-    from salesaudit.data.slices import not_sliced_note, parse_slice, write_slice_folder
+    from salesaudit.data.slices import not_sliced_note, parse_slice, whole_data_dates, write_slice_folder
 
     sl = parse_slice(spec)
     files = find_files(data.data_dir, data.config.extra.get("file_format"))
@@ -923,6 +923,7 @@ def prepare_slice(data: DataInfo, spec: str) -> DataInfo:
         data.config,
         sl,
         cache_root() / "slices" / f"{sl.slug[:60]}-{key}",
+        whole_data_dates(data.coverage),
     )
     info = validate(folder, "audit.yaml")
     note = not_sliced_note(sl, list(files))

@@ -32,11 +32,14 @@ from salesaudit.report import summary as summ
 
 #: headline figures that are totals: they grow with the slice, so no slice "differs" in them
 TOTALS = ("leads", "mql", "sql", "customers", "won_revenue", "forecast_revenue_next")
+#: the totals the comparison shows (the slice's size, for context); the others are left out of its table
+TOTALS_SHOWN = ("leads", "customers", "won_revenue")
 
 
-def read_slice_reports(slices_path: str | Path | None) -> list[dict]:
+def read_slice_reports(slices_path: str | Path | None, quarter: str | None = None) -> list[dict]:
     """The slice reports' ``summary.json`` documents listed in ``slices_path`` (a JSON list of paths the report
-    runner writes); [] when empty, ``"none"`` or missing. A listed file that cannot be read is skipped."""
+    runner writes); [] when empty, ``"none"`` or missing. A listed file that cannot be read, is not a slice's,
+    or (with ``quarter``) audits another quarter is skipped."""
     if not slices_path or str(slices_path) == "none" or not Path(slices_path).is_file():
         return []
     docs = []
@@ -46,7 +49,8 @@ def read_slice_reports(slices_path: str | Path | None) -> list[dict]:
         except (OSError, ValueError):
             continue
         if isinstance(doc, dict) and isinstance(doc.get("slice"), dict):
-            docs.append(doc)
+            if quarter is None or doc.get("quarter") == quarter:
+                docs.append(doc)
     return docs
 
 
@@ -70,6 +74,8 @@ def compare_one(whole: dict | None, part: dict | None, level: float = stats.DEFA
     n, n1 = _num(whole.get("n")), _num(part.get("n"))
     unit = part.get("unit") or whole.get("unit") or ""
     share = unit == "%" and part.get("proportion", True) is not False and n is not None and n1 is not None
+    if share and n1 >= n:  # n is not a count of the slice's cases (e.g. backtest quarters): no complement
+        share = False
     if share:
         n0 = n - n1
         if n1 < stats.MIN_CLAIM_N or n0 < stats.MIN_CLAIM_N:
@@ -101,6 +107,8 @@ def comparison(current: dict[str, dict], slice_docs: list[dict]) -> pd.DataFrame
     figures (:func:`salesaudit.report.summary.flatten`)."""
     rows = []
     for name, label, _hib in summ.HEADLINE:
+        if name in TOTALS and name not in TOTALS_SHOWN:
+            continue
         whole = current.get(name)
         for doc in slice_docs:
             part = summ.flatten(doc.get("figures") or {}).get(name)
@@ -152,9 +160,8 @@ def comparison_display(table: pd.DataFrame, currency: str = "EUR") -> pd.DataFra
         row["Whole company"] = summ.fmt_value(r["whole"], unit, currency)
         row["Verdict"] = _verdict(r)
         out.append(row)
-    return pd.DataFrame(
-        out, columns=["Figure", "Slice", "Slice's value (90% interval)", "n", "Whole company", "Verdict"]
-    )
+    cols = ["Figure", "Slice", "Slice's value (90% interval)", "n", "Whole company", "Verdict"]
+    return pd.DataFrame(out, columns=cols).set_index("Figure")
 
 
 def comparison_sentences(table: pd.DataFrame, currency: str = "EUR") -> list[str]:
