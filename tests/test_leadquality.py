@@ -342,6 +342,17 @@ def test_score_sentences_name_the_rule():
     assert "break-even 25.0%" in s and "too low" in s and "suggest 50" in s
 
 
+def test_score_sentences_say_when_the_auc_cannot_be_computed():
+    """Every scored lead an SQL (a product's slice: each lead has a deal): no AUC, said in words, never 'nan'."""
+    o = _linear_scores()
+    bands = metrics.score_bands(o)
+    a = dict(metrics.score_auc(o), auc=float("nan"), lo=float("nan"), hi=float("nan"), n_neg=0)
+    used = {"threshold": 40.0, "minimum": 40.0, "n": 1600, "below": 0}
+    best = metrics.best_threshold(o, breakeven=0.25)
+    said = story.score_sentences(bands, a, a, used, best, metrics.threshold_comparison(o, 40.0, best))
+    assert said[0].startswith("The lead score's AUC cannot be computed:") and "nan" not in " ".join(said).lower()
+
+
 # ------------------------------------------------------------------------------------------------
 # hand-off
 # ------------------------------------------------------------------------------------------------
