@@ -342,6 +342,17 @@ def test_score_sentences_name_the_rule():
     assert "break-even 25.0%" in s and "too low" in s and "suggest 50" in s
 
 
+def test_score_sentences_say_when_the_auc_cannot_be_computed():
+    """Every scored lead an SQL (a product's slice: each lead has a deal): no AUC, said in words, never 'nan'."""
+    o = _linear_scores()
+    bands = metrics.score_bands(o)
+    a = dict(metrics.score_auc(o), auc=float("nan"), lo=float("nan"), hi=float("nan"), n_neg=0)
+    used = {"threshold": 40.0, "minimum": 40.0, "n": 1600, "below": 0}
+    best = metrics.best_threshold(o, breakeven=0.25)
+    said = story.score_sentences(bands, a, a, used, best, metrics.threshold_comparison(o, 40.0, best))
+    assert said[0].startswith("The lead score's AUC cannot be computed:") and "nan" not in " ".join(said).lower()
+
+
 # ------------------------------------------------------------------------------------------------
 # hand-off
 # ------------------------------------------------------------------------------------------------
@@ -387,6 +398,17 @@ def test_handoff_table_hand_computed():
     assert t.loc["x", "accept_rate"] == pytest.approx(1 / 2) and t.loc["y", "accept_rate"] == pytest.approx(1 / 3)
     assert t.loc["All", "median_delay"] == 2.5
     assert list(view.handoff_display(t.reset_index()).columns)[:2] == ["MQLs", "Accepted %"]
+
+
+def test_handoff_display_says_na_for_a_channel_with_no_acceptance():
+    """A small slice can hold a channel none of whose MQLs was accepted: no median delay, said in words (no NaN)."""
+    t = pd.DataFrame(
+        {"channel": ["x", "y"], "mqls": [2, 3], "accepted": [0, 1], "rejected": [2, 1], "waiting": [0, 1]}
+        | {"never accepted": [0, 0], "accept_rate": [0.0, 0.5], "accept_rate_lo": [0.0, 0.1]}
+        | {"accept_rate_hi": [0.57, 0.9], "median_delay": [np.nan, 2.04]}
+    )
+    shown = view.handoff_display(t)["Median delay (days)"]
+    assert shown.tolist() == ["n/a (none accepted)", 2.0]
 
 
 def test_acceptance_curve_is_one_minus_kaplan_meier():

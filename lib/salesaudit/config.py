@@ -35,6 +35,7 @@ take the defaults in :data:`DEFAULTS`. Example::
     revenue_target: {year: 20000000}  # optional: the revenue to plan for in step 7, in the currency above;
                                     #   {quarter: 5000000} or {year: 20000000} (a year counts ¼ per quarter)
     fx_rates: {USD: 0.92, GBP: 1.17}  # optional: the rates the importer converted amounts at (1 USD = 0.92 EUR)
+    slices: [country=Germany, team=North]  # optional: the slices `report --slices` builds (docs/report.md)
 
 Keys not listed in ``DEFAULTS`` are kept in ``AuditConfig.extra``.
 """
@@ -189,6 +190,8 @@ OPTIONAL_KEYS: dict[str, str] = {
     "file_format": "file_format",
     "revenue_target": "revenue_target",
     "fx_rates": "fx_rates",
+    "slices": "slices",
+    "slice_of": "mapping",  # written by the slicer into a slice's folder (data.slices.write_slice_folder)
 }
 _KINDS: dict[str, str] = {
     "company": "text",
@@ -266,6 +269,10 @@ def check_settings(settings: dict[str, Any], file: str = "audit.yaml") -> None:
             parse_revenue_target(value, file)
         elif kind == "fx_rates":
             parse_fx_rates(value, file)
+        elif kind == "slices" and not (
+            isinstance(value, list) and all(isinstance(v, str) and "=" in v and v.strip() for v in value)
+        ):
+            bad(key, "expected a list of slices written column=value (e.g. [country=Germany, team=North])")
         elif kind == "file_format" and value not in ("csv", "parquet"):
             bad(key, f"{value!r} is neither csv nor parquet")
         elif kind == "date":

@@ -323,11 +323,31 @@ def stage_statuses(leads: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+def _whole_data_dates(
+    win: pd.DataFrame, ext: Any, source: str, whole: dict, configured: Any
+) -> tuple[pd.DataFrame, Any, str]:
+    """The leads' creation window and the extraction date of the data a slice was cut from (``slice_of`` in the
+    slice folder's settings, written by :func:`salesaudit.data.slices.write_slice_folder`): whether a quarter
+    is complete is a property of the export, not of the slice (a product's leads may stop weeks before the
+    export does)."""
+    first, last = (pd.Timestamp(whole[k]) if whole.get(k) else None for k in ("leads_first", "leads_last"))
+    at = (win["table"] == "leads") & (win["column"] == "created_at")
+    if first is not None and last is not None and at.any():
+        win = win.copy()
+        win.loc[at, "first"], win.loc[at, "last"] = first, last
+    if configured in (None, "") and whole.get("extracted_at"):
+        ext, source = pd.Timestamp(whole["extracted_at"]), str(whole.get("extracted_source") or source)
+    return win, ext, source
+
+
 def coverage_of(tables: dict[str, pd.DataFrame], cfg: Any, today: pd.Timestamp | None = None) -> Coverage:
     """The :class:`Coverage` of validated tables under the settings ``cfg`` (``extracted_at`` wins)."""
     win = windows(tables)
     configured = getattr(cfg, "extra", {}).get("extracted_at") if cfg is not None else None
     ext, source = extraction_date(tables, configured, today)
+    whole = getattr(cfg, "extra", {}).get("slice_of") if cfg is not None else None
+    if isinstance(whole, dict):  # a slice's folder: the export's dates are the whole data's
+        win, ext, source = _whole_data_dates(win, ext, source, whole, configured)
     leads = tables.get("leads", pd.DataFrame())
     return Coverage(
         ext,

@@ -259,6 +259,13 @@ def _read_raw(path: Path) -> pd.DataFrame:
     return df
 
 
+def read_raw(path: Path) -> pd.DataFrame:
+    """One table file as stored, before coercion (CSV cells as text, blank = None; column names stripped);
+    an unreadable file raises :class:`DataContractError` in one line. The slices cut their data folders
+    from it (:mod:`salesaudit.data.slices`)."""
+    return _read_raw(path)
+
+
 def _row_numbers(path: Path, mask: np.ndarray) -> np.ndarray:
     offset = 2 if path.suffix == ".csv" else 1
     return np.flatnonzero(mask) + offset

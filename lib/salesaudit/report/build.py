@@ -130,6 +130,9 @@ class DataInfo:
     n_leads: int
     cache_bytes: int = 0
     coverage: Any = None
+    slice: Any = None  # a salesaudit.data.slices.Slice when this is a slice's data folder
+    origin: Path | None = None  # the data folder the slice was cut from
+    slice_note: str = ""  # what the slice leaves out (salesaudit.data.slices.not_sliced_note)
 
     @classmethod
     def of(cls, data: AuditData | DataInfo) -> DataInfo:
@@ -394,11 +397,16 @@ def _code_fingerprint(notebooks: list[Path]) -> str:
 
 
 def _same_source(doc_path: Path, data: DataInfo) -> bool:
+    """The report in ``doc_path`` was built from the same data folder, company and slice (the full audit's
+    figures are never compared with a slice's, nor one slice's with another's)."""
     try:
         doc = json.loads(doc_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return doc.get("data_dir") in ("", None, str(data.data_dir)) and doc.get("company") == data.config.company
+    folder = str(data.origin or data.data_dir)
+    doc_slice = doc.get("slice") if isinstance(doc.get("slice"), dict) else {}
+    same_slice = doc_slice.get("slug") == (data.slice.slug if data.slice is not None else None)
+    return doc.get("data_dir") in ("", None, folder) and doc.get("company") == data.config.company and same_slice
 
 
 def comparison_steps(steps: list[Path]) -> list[Path]:
@@ -430,7 +438,7 @@ def previous_quarter_figures(
     the previous quarter is not covered by the data or its notebooks fail (``warning`` says why).
     """
     prev = quarter.previous()
-    existing = reports_dir / prev.label / "summary.json"
+    existing = reports_dir / prev.label / (data.slice.slug if data.slice is not None else "") / "summary.json"
     if existing.is_file() and _same_source(existing, data):
         return summ.read_figures_file(existing), str(existing), None
     if not data.coverage.is_complete(prev):
@@ -676,12 +684,14 @@ def assemble_html(
     paper: str = "A4",
     comparison: str | None = None,
     coverage: Any = None,
+    slice_line: str | None = None,
 ) -> str:
     """One self-contained HTML document: cover, contents with page numbers (in the PDF), sections.
 
     ``sections`` are ``(stem, title, body, headings)`` in report order. ``coverage`` (the loader's
     :class:`salesaudit.data.coverage.Coverage`) labels a partial quarter or an undated snapshot on the cover and
-    says what the data covers.
+    says what the data covers. ``slice_line`` (:func:`slice_cover_line`) names the slice a slice report covers;
+    its comparison is then with the same slice.
     """
     css = (Path(__file__).with_name("report.css")).read_text(encoding="utf-8") + page_css(company, quarter.label, paper)
     e = htmllib.escape
@@ -699,6 +709,7 @@ def assemble_html(
         span += f" — partial: {partial}; no better-or-worse verdict is drawn from its totals"
     rows = [
         ("Company", company),
+        ("Slice", slice_line or ""),
         ("Quarter", span if coverage is None or coverage.leads_dated else f"{quarter.label} — undated snapshot"),
         ("Data", data_line),
         (
@@ -707,12 +718,19 @@ def assemble_html(
             if coverage is not None
             else "",
         ),
-        ("Compared with", "no comparison (partial quarter)" if partial else comparison or "no previous quarter"),
+        (
+            "Compared with",
+            "no comparison (partial quarter)"
+            if partial
+            else (comparison + (", the same slice" if slice_line else "") if comparison else "no previous quarter"),
+        ),
         ("Built", built_at.strftime("%d %b %Y %H:%M UTC")),
     ]
     rows = [(k, v) for k, v in rows if v]
     undated = coverage is not None and not coverage.leads_dated
     headline_label = "Undated snapshot" if undated else f"{quarter.label} (partial)" if partial else quarter.label
+    if slice_line:
+        headline_label += " · slice " + slice_line.split(":", 1)[0]
     meta = "\n".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
     cover = (
         f'<section class="cover"><div class="kicker">Quarterly sales audit</div><h1 class="cover-title">'
@@ -727,7 +745,7 @@ def assemble_html(
     body = "\n".join(
         f'<section class="step" data-notebook="{e(stem)}">\n{b}\n</section>' for stem, _t, b, _h in sections
     )
-    title = f"{company} · Sales audit {quarter.label}"
+    title = f"{company} · Sales audit {quarter.label}" + (" · " + slice_line.split(":", 1)[0] if slice_line else "")
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{css}</style></head>'
@@ -824,6 +842,7 @@ def _publish(build: Path, final: Path) -> None:
         if final.exists():  # a name of its own (threads share the PID); the PID last, for remove_stale_builds
             old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}-{os.getpid()}")
             os.replace(final, old)
+            carry_slices(old, build)
         os.replace(build, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
@@ -945,6 +964,61 @@ def check_reports_dir(reports_dir: str | Path) -> Path:
     return path
 
 
+def prepare_slice(data: DataInfo, spec: str) -> DataInfo:
+    """The validated data folder of the slice ``spec`` of ``data`` (:mod:`salesaudit.data.slices`).
+
+    Written once under ``<cache>/slices/<data's cache key>-<slice hash>/`` (the raw rows of the kept records
+    and the settings file) and validated like any data folder, so every notebook reads the slice through the
+    usual loader; the raw data is never modified. A bad slice or one matching no lead → ``DataContractError``.
+    """
+    import dataclasses
+
+    from salesaudit.data import slices as slicing
+    from salesaudit.data.io import find_files
+    from salesaudit.data.slices import not_sliced_note, parse_slice, whole_data_dates, write_slice_folder
+
+    sl = parse_slice(spec)
+    files = find_files(data.data_dir, data.config.extra.get("file_format"))
+    rules = hashlib.sha256(Path(slicing.__file__).read_bytes()).hexdigest()[:12]  # new rules, new folder
+    key = hashlib.sha256(f"{data.cache_key}|{sl.slug}|{sl.spec.casefold()}|{rules}".encode()).hexdigest()[:16]
+    folder = write_slice_folder(
+        data.data_dir,
+        {t: p.name for t, p in files.items()},
+        data.config,
+        sl,
+        cache_root() / "slices" / f"{sl.slug[:60]}-{key}",
+        whole_data_dates(data.coverage),
+    )
+    info = validate(folder, "audit.yaml")
+    note = not_sliced_note(sl, list(files))
+    return dataclasses.replace(info, slice=sl, origin=data.origin or data.data_dir, slice_note=note)
+
+
+def slice_fields(data: DataInfo) -> dict[str, Any]:
+    """What ``summary.json`` says about the slice (``{}`` for the full audit): its spec, label, folder name, the
+    data folder it was cut from and what it leaves out (format in ``docs/report.md``)."""
+    if data.slice is None:
+        return {}
+    sl = data.slice
+    return {
+        "data_dir": str(data.origin),
+        "slice": {"spec": sl.spec, "label": sl.label, "slug": sl.slug, "not_sliced": data.slice_note or None},
+    }
+
+
+def carry_slices(old: Path, build: Path) -> list[str]:
+    """Move the slice reports (sub-folders holding a ``summary.json``) of the report ``old`` into the new build
+    ``build``, unless the build has a folder of that name: rebuilding the full audit keeps its slices."""
+    moved = []
+    if not old.is_dir():
+        return moved
+    for sub in sorted(old.iterdir()):
+        if sub.is_dir() and (sub / "summary.json").is_file() and not (build / sub.name).exists():
+            os.replace(sub, build / sub.name)
+            moved.append(sub.name)
+    return moved
+
+
 def build_report(
     data_dir: str | Path,
     quarter: str | None = "latest",
@@ -961,14 +1035,23 @@ def build_report(
     max_memory_gb: float | None = 4.0,
     cell_timeout: int | None = CELL_TIMEOUT,
     rep_scorecards: bool = False,
+    slice: str | None = None,
+    slice_reports: list[Path] | None = None,
 ) -> BuildResult:
     """Build ``reports/<Q>/`` (atomically). Raises ``DataContractError`` on bad data and
     :class:`ReportError` when a notebook fails or a cell runs longer than ``cell_timeout`` seconds (the
-    previous report is left untouched). Build folders of dead builds are removed first."""
+    previous report is left untouched). Build folders of dead builds are removed first.
+
+    ``slice`` (``"country=Germany"``, :mod:`salesaudit.data.slices`): the whole audit of that slice, written to
+    ``reports/<Q>/<slice folder>/`` and compared with the same slice's previous quarter. ``slice_reports``:
+    the ``summary.json`` of slice reports the executive summary compares (:mod:`salesaudit.report.slices`)."""
     timer = Timer()
     reports_dir = check_reports_dir(reports_dir)
     with timer("validate"):
         data = DataInfo.of(data) if data is not None else validate(data_dir, config)
+        if slice:
+            data = prepare_slice(data, slice)
+            config = "audit.yaml"
         q = resolve_quarter(data, quarter)
     workers = workers or auto_workers(data.cache_bytes, max_memory_gb)
     steps, summary_nb = discover_notebooks(notebooks_dir)
@@ -1026,6 +1109,12 @@ def build_report(
                     "previous_path": str(prev_path) if previous else "none",
                     "reports_dir": str(reports_dir),
                 }
+                if data.slice is not None:
+                    params["slice_label"] = data.slice.label
+                if slice_reports:
+                    slices_path = build / ".slice-reports.json"
+                    slices_path.write_text(json.dumps([str(p) for p in slice_reports]), encoding="utf-8")
+                    params["slices_path"] = str(slices_path)
                 figures.update(
                     execute_notebooks(
                         [summary_nb],
@@ -1043,6 +1132,7 @@ def build_report(
                 )
                 fig_path.unlink()
                 prev_path.unlink()
+                (build / ".slice-reports.json").unlink(missing_ok=True)
         write_evidence(build)  # reports/<Q>/evidence/*.csv: the records behind findings and counts
         doc = summ.summary_document(
             quarter=q.label,
@@ -1060,6 +1150,7 @@ def build_report(
             if data.coverage is not None and data.coverage.leads_dated
             else None,
         )
+        doc.update(slice_fields(data))
         (build / "summary.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
         with timer("html"):
             html = render_report_html(build, q, data, built_at, paper, source)
@@ -1075,14 +1166,16 @@ def build_report(
                 write_pdf(unlinked_for_print(html), pdf_path, build)  # evidence links as paths
                 side.wait()
     except NotebooksFailed as exc:
-        kept = _keep_failed(build, reports_dir, q.label)
-        lines = [f"report {q.label} not built: {f.describe()}" for f in exc.failures]
+        name = q.label if data.slice is None else f"{q.label}-{data.slice.slug}"
+        kept = _keep_failed(build, reports_dir, name)
+        lines = [f"report {name} not built: {f.describe()}" for f in exc.failures]
         lines.append(f"the executed notebooks are kept in {kept}; {reports_dir / q.label} is unchanged")
         raise ReportError("\n".join(lines)) from None
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
-    final = reports_dir / q.label
+    final = reports_dir / q.label if data.slice is None else reports_dir / q.label / data.slice.slug
+    final.parent.mkdir(parents=True, exist_ok=True)
     (build / OWNER_FILE).unlink(missing_ok=True)
     _publish(build, final)
     return BuildResult(
@@ -1122,7 +1215,20 @@ def render_report_html(
         paper=paper,
         comparison=comparison,
         coverage=data.coverage,
+        slice_line=slice_cover_line(data),
     )
+
+
+def slice_cover_line(data: DataInfo) -> str | None:
+    """The cover's "Slice" row: which records the report covers, and what the slice leaves out; None for the
+    full audit."""
+    if data.slice is None:
+        return None
+    line = (
+        f"{data.slice.label}: the leads matching it and their deals, activities, orders, tickets and NPS answers; "
+        "every figure, finding and comparison is within the slice"
+    )
+    return line + (f"; {data.slice_note}" if data.slice_note else "")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1163,6 +1269,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also write reports/<Q>/reps/<rep>.html and .pdf: one page per rep against the team",
     )
+    parser.add_argument(
+        "--slice",
+        default=None,
+        metavar="COLUMN=VALUE",
+        help="audit one slice only: country=, segment=, channel=, team=, product= (AND with ','); "
+        "written to reports/<Q>/<slice>/ (docs/report.md)",
+    )
+    parser.add_argument(
+        "--slices",
+        action="store_true",
+        help="also build every slice listed under slices: in audit.yaml, and compare them in the executive summary",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--timings-json", default=None, help=argparse.SUPPRESS)
 
@@ -1199,31 +1317,57 @@ def run(args: argparse.Namespace) -> int:
     if not quarters:
         print("no complete quarter in the data", file=sys.stderr)
         return 2
+    from salesaudit.data.slices import configured_slices, parse_slice
+
+    if args.slice and args.slices:
+        print("--slice and --slices: give one (a single slice, or the slices listed in audit.yaml)", file=sys.stderr)
+        return 2
+    one = [parse_slice(args.slice).spec] if args.slice else []  # bad syntax → one line before any build
+    many = [s.spec for s in configured_slices(data.config)] if args.slices else []
+    if args.slices and not many:
+        print(
+            f"--slices: {args.config} lists no slices (add e.g. slices: [country=Germany, team=North])", file=sys.stderr
+        )
+        return 2
+    for spec in one + many:  # every slice checked (and its data folder written) before any build
+        prepare_slice(data, spec)
     results = []
     for label in quarters:
-        try:
-            res = build_report(
-                args.data,
-                label,
-                notebooks_dir=args.notebooks,
-                reports_dir=args.reports,
-                config=args.config,
-                paper=args.paper,
-                compare=not args.no_compare,
-                pdf=not args.no_pdf,
-                workers=workers,
-                progress=not args.quiet,
-                data=data,
-                cell_timeout=args.cell_timeout,
-                rep_scorecards=getattr(args, "rep_scorecards", False),
-            )
-        except ReportError as exc:
-            for line in str(exc).splitlines():
-                print(line, file=sys.stderr)
-            return 1
-        res.timings["validate"] = res.timings.get("validate", 0.0) + (t_validate if not results else 0.0)
-        results.append(res)
-        print(f"{res.quarter}: {res.html}" + (f" and {res.pdf.name}" if res.pdf else ""))
+        if one:
+            plan: list[tuple[str | None, str | None]] = [(one[0], None)]
+        elif many:  # the slices first, then the full audit comparing them
+            plan = [(spec, None) for spec in many] + [(None, "slices")]
+        else:
+            plan = [(None, None)]
+        built: list[Path] = []
+        for spec, role in plan:
+            try:
+                res = build_report(
+                    args.data,
+                    label,
+                    notebooks_dir=args.notebooks,
+                    reports_dir=args.reports,
+                    config=args.config,
+                    paper=args.paper,
+                    compare=not args.no_compare,
+                    pdf=not args.no_pdf,
+                    workers=workers,
+                    progress=not args.quiet,
+                    data=data,
+                    cell_timeout=args.cell_timeout,
+                    rep_scorecards=getattr(args, "rep_scorecards", False),
+                    slice=spec,
+                    slice_reports=built if role == "slices" else None,
+                )
+            except ReportError as exc:
+                for line in str(exc).splitlines():
+                    print(line, file=sys.stderr)
+                return 1
+            if spec is not None:
+                built.append(res.summary)
+            res.timings["validate"] = res.timings.get("validate", 0.0) + (t_validate if not results else 0.0)
+            results.append(res)
+            print(f"{res.quarter}: {res.html}" + (f" and {res.pdf.name}" if res.pdf else ""))
     for res in results:
         _print_timings(res)
     if len(results) > 1:

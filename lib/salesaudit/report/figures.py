@@ -87,6 +87,23 @@ _ROWS: list[tuple[str, str, str, bool | None, str, str]] = [
         S00,
         "Σ impact of the top 5 findings with impact > 0 (estimated revenue effect per quarter); 0 without one",
     ),
+    (
+        "slices_compared",
+        "Slices compared in the executive summary",
+        "count",
+        _NEITHER,
+        S00,
+        "slice reports (report --slices, audit.yaml slices:) whose headline figures section 4 compares; 0 without",
+    ),
+    (
+        "slices_beyond_noise",
+        "Slice figures flagged against the rest of the company",
+        "count",
+        _NEITHER,
+        S00,
+        "(slice, headline figure) pairs whose difference from the rest of the company has a 90% interval "
+        "excluding 0, both sides with ≥ 30 cases (report.slices.compare_one)",
+    ),
     # ---------------------------------------------------------------- 01 sales process
     ("leads", "New leads in the quarter", "count", _UP, S01, "leads with created_at in the quarter"),
     (

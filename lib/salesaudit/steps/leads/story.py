@@ -168,10 +168,16 @@ def score_sentences(bands: pd.DataFrame, auc: dict, auc_mql: dict, used: dict, b
         else "hardly separates SQLs from the rest"
     )
     fmt2 = lambda v: f"{v:.2f}"  # noqa: E731
-    out.append(
-        f"AUC {a:.2f} {text.interval(auc['lo'], auc['hi'], fmt2)}: the lead score {quality} "
-        f"(0.5 = coin toss, 1 = perfect; {text.num(auc['n_pos'])} SQLs, {text.num(auc['n_neg'])} non-SQLs)."
-    )
+    if a is None or np.isnan(a):  # every scored lead an SQL, or none (a product's slice): nothing to separate
+        out.append(
+            f"The lead score's AUC cannot be computed: {text.num(auc['n_pos'])} SQLs and "
+            f"{text.num(auc['n_neg'])} non-SQLs among the scored leads, so there is nothing to tell apart."
+        )
+    else:
+        out.append(
+            f"AUC {a:.2f} {text.interval(auc['lo'], auc['hi'], fmt2)}: the lead score {quality} "
+            f"(0.5 = coin toss, 1 = perfect; {text.num(auc['n_pos'])} SQLs, {text.num(auc['n_neg'])} non-SQLs)."
+        )
     if auc_mql["n"] and auc_mql["n"] < auc["n"] and not np.isnan(auc_mql["auc"]):
         out.append(
             f"Part of that is the MQL gate itself (leads below it rarely reach sales); among the MQLs alone "

@@ -94,7 +94,8 @@ def handoff_display(table: pd.DataFrame, by: str = "channel") -> pd.DataFrame:
         out[f"{s.capitalize()} %"] = (100 * table[s] / table["mqls"]).round(1)
     out["MQL→SAL rate %"] = (100 * table["accept_rate"]).round(1)
     out["90% CI"] = [_ci_pct(a, b) for a, b in zip(table["accept_rate_lo"], table["accept_rate_hi"])]
-    out["Median delay (days)"] = table["median_delay"].round(1)
+    delay = table["median_delay"].round(1)
+    out["Median delay (days)"] = delay.astype(object).where(delay.notna(), "n/a (none accepted)")
     return out.set_index(out.columns[0])
 
 
