@@ -548,3 +548,21 @@ def test_full_report_compares_its_slices_and_keeps_their_folders(built, small_da
     from salesaudit.report.lint import lint_report
 
     assert [p.line() for p in lint_report(res.out_dir) if "00_executive" in p.line()] == []
+
+
+def test_a_country_slice_takes_the_iso_code_or_any_name_of_the_country(tables):
+    """country=DE (the code an analyst types) is the slice of the leads stored as "Germany", "DE" or
+    "Deutschland"; a value that names no listed country is compared as it is."""
+    import doctest
+
+    from salesaudit.data import countries
+
+    assert doctest.testmod(countries).failed == 0
+    germany = slice_tables(tables, parse_slice("country=GERMANY"), CFG)
+    for spec in ("country=DE", "country=de", "country=Deutschland"):
+        out = slice_tables(tables, parse_slice(spec), CFG)
+        assert _ids(out, "leads", "lead_id") == _ids(germany, "leads", "lead_id") == ["L1", "L2", "L4"], spec
+    t = {**tables, "leads": tables["leads"].assign(country=["DE", "Deutschland", "France", " germany "])}
+    assert _ids(slice_tables(t, parse_slice("country=DE"), CFG), "leads", "lead_id") == ["L1", "L2", "L4"]
+    with pytest.raises(DataContractError):
+        slice_tables(tables, parse_slice("country=Atlantis"), CFG)

@@ -3,7 +3,7 @@
 A slice is written ``column=value``; several joined by ``,`` must all hold (AND):
 ``country=Germany``, ``team=North,segment=SMB``. Columns (:data:`SLICE_COLUMNS`):
 
-* ``country``, ``segment`` — the lead's own column;
+* ``country``, ``segment`` — the lead's own column (a country by its ISO code or any of its names, :mod:`salesaudit.data.countries`: ``country=DE`` = ``country=Germany``);
 * ``channel`` — the lead's channel, after the loader's normalisation (``channel_aliases``, then
   :func:`salesaudit.config.canonical_token`: ``Paid Search`` = ``paid_search``);
 * ``team`` — the team (``reps.team``) of the lead's owner (``leads.owner_id``); a lead without an owner, or
@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from salesaudit.config import AuditConfig, canonical_token
+from salesaudit.data.countries import spellings
 from salesaudit.errors import DataContractError
 
 #: the columns a slice may name, and what they are read from
@@ -200,7 +201,9 @@ def slice_masks(tables: dict[str, pd.DataFrame], sl: Slice, cfg: AuditConfig) ->
             s = _col(tables, "leads", col)
             if s is None:
                 raise DataContractError(f"--slice {sl.spec}: the leads have no {col} column")
-            keep &= (_text(s) == value.strip().casefold()).fillna(False).to_numpy(bool)
+            # a country matches its ISO code and its names alike: country=DE finds "Germany" and "DE"
+            wanted = spellings(value) if col == "country" else {value.strip().casefold()}
+            keep &= _text(s).isin(wanted).fillna(False).to_numpy(bool)
         elif col == "channel":
             keep &= (_channel(leads["channel"], cfg) == _channel(pd.Series([value]), cfg)[0]).to_numpy(bool)
         elif col == "team":
