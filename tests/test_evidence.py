@@ -33,7 +33,7 @@ EVIDENCED_FINDINGS = {
     "finding:service_repeat_gap",  # 06: the rated customers of the repeat cohort
 }
 #: findings no record stands behind (docs/report.md, "Evidence files"): a model's estimate or "nothing is wrong"
-NO_RECORDS = {"finding:funnel_no_new_leak", "finding:spend_resplit"}
+NO_RECORDS = {"finding:funnel_no_new_leak", "finding:spend_resplit"}  # nothing behind them: no leak; a budget re-split
 #: counts whose notebook attaches the records behind them (figure value = rows)
 EVIDENCED_COUNTS = {
     "dq_leads_missing_owner",

@@ -210,6 +210,16 @@ def quarter_roi(
     return out
 
 
+def quarter_leads(data: Any, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The leads created in the period (``start <= created_at < end``) — the ``leads`` :func:`quarter_roi` counts
+    per channel: ``lead_id, channel, owner_id, created_at, customer_at`` (those present), the evidence behind a
+    channel's ROI finding."""
+    leads = data.leads
+    rows = leads.loc[(leads["created_at"] >= start) & (leads["created_at"] < end)]
+    cols = [c for c in ("lead_id", "channel", "owner_id", "created_at", "customer_at") if c in rows.columns]
+    return rows[cols].assign(channel=rows["channel"].astype(str))
+
+
 def _finish_roi(df: pd.DataFrame, gm: float, target: float) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = gm * df["revenue"]

@@ -536,6 +536,7 @@ def findings(
     *,
     resplit_section: str | None = None,
     roi_section: str | None = None,
+    quarter_leads: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """1–3 findings: revenue gained by re-splitting, and the paid channel furthest below the target.
 
@@ -549,7 +550,9 @@ def findings(
 
     ``resplit_section`` / ``roi_section``: the notebook sections the findings point to (the allocation, the ROI of
     the quarter); given, each finding carries its ``section``, as ``report.record.record_findings`` needs
-    (not given: ``""``, to be placed with :meth:`~salesaudit.findings.Finding.in_section`).
+    (not given: ``""``, to be placed with :meth:`~salesaudit.findings.Finding.in_section`). ``quarter_leads``
+    (:func:`salesaudit.steps.planning.metrics.quarter_leads`): the below-target finding carries its channel's leads
+    of the quarter as evidence — as many rows as the leads its sentence counts.
     """
     gm = float(gross_margin) if gross_margin else float(alloc.attrs.get("gross_margin", 1.0) or 1.0)
     out = []
@@ -588,6 +591,12 @@ def findings(
                 recommendation=f"Cut or rework {worst} spend, or test a lower budget where its curve is steeper.",
                 basis="revenue per quarter = (spend × target return − gross margin earned in the quarter, first-touch) "
                 f"÷ gross margin ({gm:.0%}): the extra revenue that would have met the target",
+                # the channel's leads of the quarter (metrics.quarter_leads): the leads the sentence counts
+                evidence=None
+                if quarter_leads is None
+                else quarter_leads.loc[quarter_leads["channel"] == str(worst)]
+                .sort_values(["created_at", "lead_id"])
+                .reset_index(drop=True),
             )
         )
     return out
