@@ -569,3 +569,24 @@ def test_charts_are_figures_pyplot_does_not_hold(small_model, tiny):
     legacy = view.response_chart(m.fits, monthly, m.season)  # the 0.1 form stays open in pyplot
     assert legacy.number in plt.get_fignums()
     plt.close(legacy)
+
+
+def test_a_resplit_gain_smaller_than_the_rounding_is_not_read_as_a_rise():
+    """ "from EUR 41k to EUR 41k" said nothing (seen in a small slice): a gain the money format cannot show is
+    said to leave the margin about where it is; a real gain still reads from … to …."""
+    from salesaudit.steps.planning import story as pst
+
+    def alloc(opt: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "current": [20000.0, 20000.0, 40000.0],
+                "margin_current": [20000.0, 21000.0, 41000.0],
+                "margin_optimised": [20100.0, 21000.0, opt],
+                "change": [0.02, -0.01, 0.0],
+            },
+            index=["paid_search", "paid_social", "Total"],
+        )
+
+    flat = pst.allocation_sentences(alloc(41100.0), "EUR")[0]
+    assert "about EUR 41k" in flat and "raise" not in flat and "from EUR 41k to EUR 41k" not in flat
+    assert "raise gross margin from EUR 41k to EUR 52k" in pst.allocation_sentences(alloc(52000.0), "EUR")[0]

@@ -493,12 +493,20 @@ def allocation_sentences(alloc: pd.DataFrame, currency: str, bounds: tuple[float
     t = alloc.loc["Total"]
     gain = t["margin_optimised"] - t["margin_current"]
     ch = alloc.drop(index="Total").sort_values("change")
-    out = [
-        f"Re-splitting the same {text.money(t['current'], currency)} is expected to raise gross margin from "
-        f"{text.money(t['margin_current'], currency)} to {text.money(t['margin_optimised'], currency)} "
-        f"({text.money(gain, currency)}, {gain / max(t['margin_current'], 1e-9):+.1%}) per quarter, with each channel "
-        f"kept within {bounds[0]:.0%}–{bounds[1]:.0%} of its current spend."
-    ]
+    before, after = text.money(t["margin_current"], currency), text.money(t["margin_optimised"], currency)
+    if before == after:  # a gain smaller than the rounding: "from EUR 41k to EUR 41k" says nothing
+        out = [
+            f"Re-splitting the same {text.money(t['current'], currency)} would leave gross margin at about {before} "
+            f"per quarter ({gain / max(t['margin_current'], 1e-9):+.1%}): with each channel kept within "
+            f"{bounds[0]:.0%}–{bounds[1]:.0%} of its current spend, today's split is about as good as the fitted "
+            "curves can tell."
+        ]
+    else:
+        out = [
+            f"Re-splitting the same {text.money(t['current'], currency)} is expected to raise gross margin from "
+            f"{before} to {after} ({text.money(gain, currency)}, {gain / max(t['margin_current'], 1e-9):+.1%}) per "
+            f"quarter, with each channel kept within {bounds[0]:.0%}–{bounds[1]:.0%} of its current spend."
+        ]
     up = ch[ch["change"] > 0.05].iloc[::-1]
     down = ch[ch["change"] < -0.05]
     if len(up):
