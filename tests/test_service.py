@@ -319,3 +319,26 @@ def test_package_re_exports_every_public_name():
             assert getattr(sv, name) is getattr(mod, name), name
     assert set(sv.__all__) == set(metrics.__all__) | set(story.__all__) | set(view.__all__)
     assert salesaudit.service is sv and salesaudit.service.nps_score is metrics.nps_score
+
+
+def test_referrals_without_any_referral_lead_give_no_correlation_and_no_warning():
+    """A slice without the referral channel has no referral lead in any month: the slope is 0 and the correlation
+    is undefined (NaN), without numpy's divide-by-zero warning reaching the report."""
+    import warnings
+
+    svc = sv
+    months = pd.date_range("2025-01-01", periods=8, freq="MS")
+    leads = pd.DataFrame(
+        {"lead_id": [f"L{i}" for i in range(8)], "channel": "paid_search", "created_at": months + pd.Timedelta(days=3)}
+    )
+    nps = pd.DataFrame(
+        {
+            "customer_id": [f"L{i}" for i in range(8)],
+            "answered_at": months + pd.Timedelta(days=5),
+            "score": [10, 9, 10, 7, 9, 10, 9, 10],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        monthly, s = svc.referrals_vs_promoters(leads, nps, "referral", months[0], months[-1] + pd.DateOffset(months=1))
+    assert s["referrals"] == 0 and np.isnan(s["correlation"]) and monthly["referral_leads"].sum() == 0

@@ -402,7 +402,8 @@ def referrals_vs_promoters(
             "lo": float(b) - half,
             "hi": float(b) + half,
             "baseline": float(a),
-            "correlation": float(np.corrcoef(x, y)[0, 1]),
+            # no referral lead at all (y constant, e.g. a slice without the referral channel): no correlation
+            "correlation": float(np.corrcoef(x, y)[0, 1]) if y.std() > 0 else float("nan"),
         }
     return monthly, summary
 
