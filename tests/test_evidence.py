@@ -234,3 +234,22 @@ def test_reporting_rows_match_the_check_counts(small_data):
     rows = rm.unreconciled_deals(opps, orders, q.start, q.end)
     assert len(rows) == s["without_order"] + s["amount_differs"]
     assert float(rows["amount_gap"].sum()) == pytest.approx(s["unreconciled_revenue"])
+
+
+def test_every_finding_with_records_links_them_beside_itself_in_its_step(built):
+    """Not only the executive summary's top five: each finding's own step shows the link to its records
+    (record_finding displays it where the step records the finding)."""
+    import nbformat
+    from salesaudit.report.record import evidence_line
+
+    res, doc = built
+    figures = _recorded(doc)
+    linked = {k: v for k, v in figures.items() if v.get("kind") == "finding" and v.get("evidence")}
+    assert linked
+    for name, f in linked.items():
+        step = f["section"].split("#")[0]
+        nb = nbformat.read(str(res.out_dir / f"{step}.ipynb"), as_version=4)
+        shown = [o.get("data", {}).get("text/markdown", "") for c in nb.cells for o in c.get("outputs", [])]
+        assert evidence_line(f) in shown, name
+    assert evidence_line({"evidence": "evidence/../x.csv", "evidence_rows": 1}) is None
+    assert evidence_line({"evidence": None}) is None

@@ -264,7 +264,7 @@ def record_finding(
         finding = Finding(slug if finding is None else finding, text, impact, section, recommendation, basis)
     if not finding.section:
         raise ValueError(f"finding {finding.slug!r} has no section: record finding.in_section('<notebook>#<section>')")
-    return record(
+    payload = record(
         finding.figure_name,
         finding.impact,
         label=finding.text,
@@ -275,6 +275,33 @@ def record_finding(
         basis=finding.basis,
         evidence=finding.evidence,
     )
+    _show_evidence_link(payload)
+    return payload
+
+
+def evidence_line(payload: Mapping[str, Any]) -> str | None:
+    """The Markdown line shown beside a recorded finding that has records behind it: "Records behind this
+    finding: [N records (CSV)](evidence/<file>.csv)" — the file the build writes (the name is the slug made safe,
+    :func:`salesaudit.evidence.file_name`, never text from the data); None without evidence."""
+    path, rows = payload.get("evidence"), payload.get("evidence_rows")
+    if not isinstance(path, str) or not isinstance(rows, int):
+        return None
+    name = path.removeprefix(f"{ev.FOLDER}/")
+    if ev.relative_path(name.removesuffix(".csv")) != path:
+        return None
+    return f"Records behind this finding: [{rows:,} record{'' if rows == 1 else 's'} (CSV)]({path})"
+
+
+def _show_evidence_link(payload: Mapping[str, Any]) -> None:
+    line = evidence_line(payload)
+    if line is None:
+        return
+    try:
+        from IPython.display import Markdown, display
+
+        display(Markdown(line))
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        pass
 
 
 def findings_of(figures: dict[str, dict]) -> list[dict]:
