@@ -94,24 +94,19 @@ def test_make_planner_recipe_works_from_a_clean_clone(small_data, tmp_path):
     prepared = clone / ".cache" / "planner" / "planner.ipynb"
     assert prepared.exists()
     out = tmp_path / "executed.ipynb"
-    run = subprocess.run(
-        [
-            str(VENV_BIN / "python"),
-            "-m",
-            "papermill",
-            "--log-level",
-            "WARNING",
-            str(prepared),
-            str(out),
-            "--cwd",
-            str(clone / "notebooks"),
-        ],
-        cwd=clone,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    cmd = [str(VENV_BIN / "python"), "-m", "papermill", "--log-level", "WARNING", "--execution-timeout", "150"]
+    cmd += [str(prepared), str(out), "--cwd", str(clone / "notebooks")]
+    # the planner's cells are widget cells: nbclient can stall on them until the cell timeout (jupyter/nbclient#312;
+    # one CI run hung 300 s here), so a run cut by the 150 s cell timeout is run again, three runs at most
+    for attempt in range(3):
+        try:
+            run = subprocess.run(cmd, cwd=clone, env=env, capture_output=True, text=True, timeout=240)
+        except subprocess.TimeoutExpired:
+            if attempt == 2:
+                raise
+            continue
+        if run.returncode == 0 or "CellTimeoutError" not in run.stderr or attempt == 2:
+            break
     assert run.returncode == 0, run.stderr[-3000:]
     nb = nbformat.read(str(out), as_version=4)
     outputs = [o for c in nb.cells for o in c.get("outputs", [])]
