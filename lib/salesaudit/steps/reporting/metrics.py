@@ -873,7 +873,6 @@ def reference_index(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str, str
     before c (the parent was created at or after c, or never existed): one hash join per key for the whole
     history instead of one per quarter end."""
     out = {}
-    lo, hi = pd.Timestamp.min, pd.Timestamp.max
     parents: dict[tuple[str, str], pd.Series] = {}  # six tables refer to leads.lead_id: one per parent key
     for table, col, parent, pcol in FOREIGN_KEYS:
         if table not in tables or parent not in tables:
@@ -882,20 +881,32 @@ def reference_index(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str, str
         if col not in child.columns or pcol not in par.columns:
             continue
         if (parent, pcol) not in parents:
-            created = CREATED_COLUMN.get(parent)
-            if created in par.columns:
-                when = pd.Series(par[created].to_numpy("datetime64[ns]"), index=par.index).fillna(lo)
-            else:
-                when = pd.Series(lo, index=par.index, dtype="datetime64[ns]")
-            keys = par[pcol]
-            if keys.notna().all() and keys.is_unique:  # an id column: no grouping needed
-                parents[(parent, pcol)] = pd.Series(when.to_numpy(), index=pd.Index(keys.to_numpy(object)))
-            else:
-                parents[(parent, pcol)] = when.groupby(keys.to_numpy(object), sort=False, dropna=True).min()
-        first = parents[(parent, pcol)]
-        t = child[col].map(first) if len(first) else pd.Series(pd.NaT, index=child.index, dtype="datetime64[ns]")
-        out[(table, col, parent, pcol)] = pd.Series(t.to_numpy("datetime64[ns]"), index=child.index).fillna(hi)
+            parents[(parent, pcol)] = _earliest_per_key(par, pcol, CREATED_COLUMN.get(parent))
+        out[(table, col, parent, pcol)] = _looked_up(child[col], parents[(parent, pcol)])
     return out
+
+
+def _earliest_per_key(df: pd.DataFrame, key: str, when: str | None) -> pd.Series:
+    """Per value of ``df[key]``: the earliest ``df[when]`` of its rows, ``NaT`` (or no ``when`` column) read as
+    ``pd.Timestamp.min`` — :func:`as_of` keeps undated rows at every cut-off. No grouping for a unique id column."""
+    lo = pd.Timestamp.min
+    if when in df.columns:
+        t = pd.Series(df[when].to_numpy("datetime64[ns]"), index=df.index).fillna(lo)
+    else:
+        t = pd.Series(lo, index=df.index, dtype="datetime64[ns]")
+    keys = df[key]
+    if keys.notna().all() and keys.is_unique:
+        return pd.Series(t.to_numpy(), index=pd.Index(keys.to_numpy(object)))
+    return t.groupby(keys.to_numpy(object), sort=False, dropna=True).min()
+
+
+def _looked_up(values: pd.Series, earliest: pd.Series) -> pd.Series:
+    """``earliest`` at each of ``values`` (index = ``values``' index), ``pd.Timestamp.max`` for a value it lacks
+    (never there at any cut-off). An empty ``earliest`` maps nothing (pandas cannot map through it)."""
+    if not len(earliest):
+        return pd.Series(pd.Timestamp.max, index=values.index, dtype="datetime64[ns]")
+    t = values.map(earliest)
+    return pd.Series(t.to_numpy("datetime64[ns]"), index=values.index).fillna(pd.Timestamp.max)
 
 
 def _from_whole(snap: Snapshot, name: str, compute: Any) -> Any:
@@ -916,14 +927,7 @@ def first_activity(tables: dict[str, pd.DataFrame]) -> pd.Series | None:
     act = tables.get("activities")
     if act is None or "lead_id" not in act.columns:
         return None
-    leads = tables["leads"]
-    if "occurred_at" in act.columns:
-        when = pd.Series(act["occurred_at"].to_numpy("datetime64[ns]"), index=act.index).fillna(pd.Timestamp.min)
-    else:
-        when = pd.Series(pd.Timestamp.min, index=act.index, dtype="datetime64[ns]")
-    first = when.groupby(act["lead_id"].to_numpy(object), sort=False, dropna=True).min()
-    t = leads["lead_id"].map(first) if len(first) else pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns]")
-    return pd.Series(t.to_numpy("datetime64[ns]"), index=leads.index).fillna(pd.Timestamp.max)
+    return _looked_up(tables["leads"]["lead_id"], _earliest_per_key(act, "lead_id", "occurred_at"))
 
 
 def _rows_of(whole: pd.Series, index: pd.Index) -> np.ndarray:
