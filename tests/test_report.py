@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -383,6 +384,41 @@ def test_rebuild_reuses_the_computed_previous_quarter(fake_build):
         [".failed", "2026Q3"],
         ["2026Q3"],
     )
+
+
+@pytest.mark.slow
+def test_rebuild_runs_only_the_notebooks_whose_inputs_changed(fake_build, tmp_path):
+    base, data, reports, res = fake_build
+    nbs = tmp_path / "nbs"
+    shutil.copytree(base / "nbs", nbs)  # the same cells in another folder: the key is the content
+    first = json.loads(res.summary.read_text())
+    same = report.build_report(data, "2026Q3", notebooks_dir=nbs, reports_dir=reports, progress=False)
+    assert same.reused == ["00_executive_summary", "01_sales_process", "05_sales_effectiveness"]
+    assert same.notebook_seconds == {}
+    assert json.loads(same.summary.read_text())["figures"] == first["figures"]
+
+    nb05 = nbformat.read(str(nbs / "05_sales_effectiveness.ipynb"), as_version=4)
+    nb05.cells[0].source += "\n\nThe text an analyst edited."  # markdown: 05 runs again, its figures do not change
+    nbformat.write(nb05, str(nbs / "05_sales_effectiveness.ipynb"))
+    text = report.build_report(data, "2026Q3", notebooks_dir=nbs, reports_dir=reports, progress=False)
+    assert text.reused == ["00_executive_summary", "01_sales_process"]
+    assert set(text.notebook_seconds) == {"05_sales_effectiveness"}
+    assert "The text an analyst edited." in text.html.read_text()
+
+    nb01 = nbformat.read(str(nbs / "01_sales_process.ipynb"), as_version=4)
+    nb01.cells[-2].source = nb01.cells[-2].source.replace("rec.record('leads', n,", "rec.record('leads', n + 1,")
+    nbformat.write(nb01, str(nbs / "01_sales_process.ipynb"))
+    code = report.build_report(data, "2026Q3", notebooks_dir=nbs, reports_dir=reports, progress=False)
+    assert code.reused == ["05_sales_effectiveness"]  # 01's figure changed, so the summary reading it ran too
+    doc = json.loads(code.summary.read_text())
+    assert (
+        doc["figures"]["01_sales_process"]["leads"]["value"]
+        == first["figures"]["01_sales_process"]["leads"]["value"] + 1
+    )
+    assert doc["headline"]["leads"]["value"] == doc["figures"]["01_sales_process"]["leads"]["value"]
+
+    fresh = report.build_report(data, "2026Q3", notebooks_dir=nbs, reports_dir=reports, progress=False, reuse=False)
+    assert fresh.reused == [] and len(fresh.notebook_seconds) == 3
 
 
 @pytest.mark.slow

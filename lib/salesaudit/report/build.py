@@ -115,6 +115,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     comparison_source: str | None = None
     notebook_seconds: dict[str, float] = field(default_factory=dict)
+    reused: list[str] = field(default_factory=list)  # notebooks not executed: inputs unchanged (report/reuse.py)
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,9 @@ def execute_notebooks(
     durations: dict[str, float] | None = None,
     cell_timeout: int | None = CELL_TIMEOUT,
     charts: bool = True,
+    reuse: str | None = None,
+    inputs: list[Path] | None = None,
+    reused: list[str] | None = None,
 ) -> dict[str, dict[str, dict]]:
     """Execute notebooks in parallel (threads; each runs its own kernel) → ``{stem: {figure: payload}}``.
 
@@ -265,9 +269,15 @@ def execute_notebooks(
     :class:`NotebooksFailed` listing every notebook that failed; notebooks not yet started are then
     cancelled. The wall time of each notebook (kernel start-up included) is put in ``durations`` when given.
     ``charts=False``: chart images are not rendered (figures only; :func:`execute.run_notebook`).
+
+    ``reuse`` (the validated data's key): a notebook whose inputs are unchanged since it was last executed is
+    not executed again; its stored executed copy is used (:mod:`salesaudit.report.reuse`, which names everything
+    the key covers; ``inputs`` are further files the notebooks read). The stems reused are appended to
+    ``reused``; their times are not put in ``durations``.
     """
     from tqdm.auto import tqdm
 
+    from salesaudit.report import reuse as reuse_mod
     from salesaudit.report.execute import run_notebook
 
     warnings.filterwarnings("ignore", message="the file is not specified with any extension")  # out_path=/dev/null
@@ -293,8 +303,22 @@ def execute_notebooks(
             running.append(path.stem)
             show()
         t0 = time.perf_counter()
+        hit = False
         try:
             out = (out_dir / path.name) if out_dir is not None else None
+            key = None
+            if reuse and reuse_mod.reuse_enabled():
+                params = {"quarter": str(quarter), "data_dir": str(Path(data_dir).resolve()), "config": config}
+                params.update(extra_parameters or {})
+                key = reuse_mod.notebook_key(
+                    path, params, data_key=reuse, inputs=inputs or (), charts=charts, skip_tags=(INTERACTIVE_TAG,)
+                )
+                stored = reuse_mod.lookup(reuse, path.stem, key)
+                if stored is not None:
+                    if out is not None:
+                        shutil.copyfile(stored, out)
+                    hit = True
+                    return read_figures(json.loads(stored.read_text(encoding="utf-8")))  # nbformat.read: 1 s
             nb = run_notebook(
                 path,
                 quarter=quarter,
@@ -307,10 +331,15 @@ def execute_notebooks(
                 skip_tags=(INTERACTIVE_TAG,),
                 charts=charts,
             )
+            if key is not None:
+                reuse_mod.store(reuse, path.stem, key, out if out is not None else nb)
             return read_figures(nb)
         finally:
             with lock:
-                if durations is not None:
+                if hit:
+                    if reused is not None:
+                        reused.append(path.stem)
+                elif durations is not None:
                     durations[path.stem] = time.perf_counter() - t0
                 running.remove(path.stem)
                 bar.set_postfix_str(("running " + ", ".join(running)) if running else "done", refresh=False)
@@ -1037,6 +1066,7 @@ def build_report(
     rep_scorecards: bool = False,
     slice: str | None = None,
     slice_reports: list[Path] | None = None,
+    reuse: bool = True,
 ) -> BuildResult:
     """Build ``reports/<Q>/`` (atomically). Raises ``DataContractError`` on bad data and
     :class:`ReportError` when a notebook fails or a cell runs longer than ``cell_timeout`` seconds (the
@@ -1044,7 +1074,9 @@ def build_report(
 
     ``slice`` (``"country=Germany"``, :mod:`salesaudit.data.slices`): the whole audit of that slice, written to
     ``reports/<Q>/<slice folder>/`` and compared with the same slice's previous quarter. ``slice_reports``:
-    the ``summary.json`` of slice reports the executive summary compares (:mod:`salesaudit.report.slices`)."""
+    the ``summary.json`` of slice reports the executive summary compares (:mod:`salesaudit.report.slices`).
+    ``reuse``: a notebook whose inputs are all unchanged since its last execution is not executed again
+    (:mod:`salesaudit.report.reuse`; ``BuildResult.reused`` names them)."""
     timer = Timer()
     reports_dir = check_reports_dir(reports_dir)
     with timer("validate"):
@@ -1069,6 +1101,8 @@ def build_report(
     built_at = datetime.now(timezone.utc)
     first, last = data.date_range()
     nb_seconds: dict[str, float] = {}
+    reused: list[str] = []
+    reuse_key = data.cache_key if reuse else None
     try:
         with timer("execute"):
             figures = execute_notebooks(
@@ -1081,6 +1115,8 @@ def build_report(
                 progress=progress,
                 durations=nb_seconds,
                 cell_timeout=cell_timeout,
+                reuse=reuse_key,
+                reused=reused,
             )
         previous: dict[str, dict[str, dict]] = {}
         source = warning = None
@@ -1102,13 +1138,14 @@ def build_report(
             with timer("summary"):
                 fig_path = build / ".step-figures.json"
                 prev_path = build / ".previous-figures.json"
-                fig_path.write_text(json.dumps({"figures": figures}), encoding="utf-8")
-                prev_path.write_text(json.dumps({"figures": previous}), encoding="utf-8")
+                fig_path.write_text(json.dumps({"figures": figures}, sort_keys=True), encoding="utf-8")
+                prev_path.write_text(json.dumps({"figures": previous}, sort_keys=True), encoding="utf-8")
                 params = {
                     "figures_path": str(fig_path),
                     "previous_path": str(prev_path) if previous else "none",
                     "reports_dir": str(reports_dir),
                 }
+                inputs = [fig_path, prev_path, *(slice_reports or [])]  # what it reads, for reuse
                 if data.slice is not None:
                     params["slice_label"] = data.slice.label
                 if slice_reports:
@@ -1128,6 +1165,9 @@ def build_report(
                         extra_parameters=params,
                         durations=nb_seconds,
                         cell_timeout=cell_timeout,
+                        reuse=reuse_key,
+                        inputs=inputs,
+                        reused=reused,
                     )
                 )
                 fig_path.unlink()
@@ -1187,6 +1227,7 @@ def build_report(
         timer.timings,
         source,
         dict(sorted(nb_seconds.items())),
+        sorted(reused),
     )
 
 
@@ -1265,6 +1306,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-pdf", action="store_true", help="HTML only")
     parser.add_argument(
+        "--no-reuse",
+        action="store_true",
+        help="execute every notebook, even those whose inputs are unchanged since their last execution "
+        "(default: reuse them; also SALESAUDIT_REUSE=0)",
+    )
+    parser.add_argument(
         "--rep-scorecards",
         action="store_true",
         help="also write reports/<Q>/reps/<rep>.html and .pdf: one page per rep against the team",
@@ -1289,6 +1336,11 @@ def _print_timings(res: BuildResult, out=None) -> None:
     out = out or sys.stdout
     parts = [f"{p} {res.timings[p]:.1f} s" for p in PHASES if p in res.timings]
     print(f"{res.quarter}: " + " · ".join(parts) + f" · total {sum(res.timings.values()):.1f} s", file=out)
+    if res.reused:
+        print(
+            f"  reused (inputs unchanged since their last execution; --no-reuse runs them): {', '.join(res.reused)}",
+            file=out,
+        )
     slow = sorted(res.notebook_seconds.items(), key=lambda kv: -kv[1])[:3]
     if slow:
         print(
@@ -1358,6 +1410,7 @@ def run(args: argparse.Namespace) -> int:
                     rep_scorecards=getattr(args, "rep_scorecards", False),
                     slice=spec,
                     slice_reports=built if role == "slices" else None,
+                    reuse=not getattr(args, "no_reuse", False),
                 )
             except ReportError as exc:
                 for line in str(exc).splitlines():
@@ -1374,6 +1427,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(results)} quarters in {time.perf_counter() - t0:.1f} s")
     if args.timings_json:
         Path(args.timings_json).write_text(
-            json.dumps([{"quarter": r.quarter, "timings": r.timings, "notebooks": r.notebook_seconds} for r in results])
+            json.dumps(
+                [
+                    {"quarter": r.quarter, "timings": r.timings, "notebooks": r.notebook_seconds, "reused": r.reused}
+                    for r in results
+                ]
+            )
         )
     return 0

@@ -81,6 +81,36 @@ def _engine():
     return Engine
 
 
+#: seconds one wait for the kernel's reply lasts before it looks again (:func:`_slice_waits`)
+WAIT_SLICE = 1.0
+
+
+def _slice_waits(channel: Any, step: float = WAIT_SLICE) -> None:
+    """Make ``channel.get_msg(timeout)`` wait in polls of at most ``step`` seconds, up to the same deadline.
+
+    Waiting for a cell's reply is one ``await socket.poll(timeout)`` in jupyter_client; with ipywidgets'
+    comm messages arriving on the same client, that poll can miss the reply that has arrived and sleep until
+    the whole cell timeout (jupyter/nbclient#312, "when cell contains ipywidget, execute cell will sometimes
+    block"; the fix proposed there, nbclient#311, also polls again). A new poll sees a message that is ready at
+    once, so a missed wake-up costs at most ``step`` seconds; a reply that never comes still times out."""
+    from queue import Empty
+    from time import monotonic
+
+    wait = channel.get_msg
+
+    async def get_msg(timeout: float | None = None) -> dict:
+        deadline = None if timeout is None else monotonic() + timeout
+        while True:
+            left = step if deadline is None else max(0.0, min(step, deadline - monotonic()))
+            try:
+                return await wait(timeout=left)
+            except Empty:
+                if deadline is not None and monotonic() >= deadline:
+                    raise
+
+    channel.get_msg = get_msg
+
+
 def _execute_on(warm: WarmKernel, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
     """papermill's ``NBClientEngine.execute_managed_notebook``, on the running kernel of ``warm`` (the
     client's channels are closed afterwards; the kernel is left running)."""
@@ -98,7 +128,15 @@ def _execute_on(warm: WarmKernel, nb_man: Any, kernel_name: str, **kwargs: Any) 
         kernel_name=kernel_name,
         log=logger,
     )
-    client = PapermillNotebookClient(nb_man, km=warm.km, **final_kwargs)
+
+    class Client(PapermillNotebookClient):
+        async def async_start_new_kernel_client(self):  # noqa: ANN202
+            kc = await super().async_start_new_kernel_client()
+            _slice_waits(kc.shell_channel)
+            _slice_waits(kc.iopub_channel)
+            return kc
+
+    client = Client(nb_man, km=warm.km, **final_kwargs)
     try:
         return client.execute()
     finally:
