@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 CONTRACT_VERSION = "5"  # bump when the loaded tables change shape (invalidates caches)
 MAX_ROWS_SHOWN = 5
 FINDING_COLUMNS = ["table", "file", "column", "check", "severity", "count", "rows", "message"]
-_MEMO: dict[str, AuditData] = {}
+_MEMO: dict[tuple[str, str], AuditData] = {}
 
 
 @dataclass
@@ -789,8 +789,9 @@ def load(
         if t not in files:
             raise DataContractError(f"{data_dir.name}/{t}.csv: required table is missing (no {t}.csv or {t}.parquet)")
     key = _cache_key(files, cfg.source)
-    if use_cache and key in _MEMO:
-        return _MEMO[key]
+    memo = (key, str(data_dir))  # the same files in another folder: that folder's data (its own data_dir)
+    if use_cache and memo in _MEMO:
+        return _MEMO[memo]
     data = _read_cache(key, data_dir, cfg) if use_cache else None
     if data is None:
         data = _load_uncached(data_dir, cfg, files, key)
@@ -800,7 +801,7 @@ def load(
         raise DataContractError("\n".join(data.errors()["message"]))
     if use_cache:
         _MEMO.clear()
-        _MEMO[key] = data
+        _MEMO[memo] = data
     return data
 
 

@@ -54,6 +54,7 @@ from salesaudit.errors import DataContractError, os_error_line
 from salesaudit.periods import Quarter
 from salesaudit.report import summary as summ
 from salesaudit.report.evidence import unlinked_for_print, write_evidence
+from salesaudit.report.pdf import write_pdf, write_report_pdf
 from salesaudit.report.record import read_figures
 from salesaudit.report.scorecards import build_scorecards
 from salesaudit.text import mask_contacts
@@ -782,18 +783,6 @@ def assemble_html(
     )
 
 
-def write_pdf(html: str, path: Path, base_url: Path) -> None:
-    """Render the report HTML to PDF with WeasyPrint (CSS paged media)."""
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    # the report is self-contained: only embedded data: images are read, never a URL a data value injected
-    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
-    HTML(string=html, base_url=str(base_url), url_fetcher=fetcher).write_pdf(str(path))
-
-
 def pdf_files(jobs: list[tuple[str, str]]) -> None:
     """Render each ``(html file, pdf file)`` with :func:`write_pdf` (relative URLs from the HTML's folder)."""
     for html_file, pdf_file in jobs:
@@ -1203,7 +1192,13 @@ def build_report(
                 cards = build_scorecards(build, data.data_dir, config, q, pdf=False)
         if pdf:
             with timer("pdf"), PdfWorker([(c, c.with_suffix(".pdf")) for c in cards]) as side:
-                write_pdf(unlinked_for_print(html), pdf_path, build)  # evidence links as paths
+                write_report_pdf(  # evidence links as paths; the sections laid out in two processes
+                    unlinked_for_print(html),
+                    pdf_path,
+                    build,
+                    page_rule=page_css(data.config.company, q.label, paper),
+                    workers=min(2, os.cpu_count() or 1),
+                )
                 side.wait()
     except NotebooksFailed as exc:
         name = q.label if data.slice is None else f"{q.label}-{data.slice.slug}"
