@@ -191,11 +191,18 @@ def _stamp(pages: int, page_rule: str) -> bytes:
 
 
 def write_report_pdf(
-    html: str, path: Path, base_url: Path, *, page_rule: str, workers: int = 2, cache: Path | None = None
+    html: str,
+    path: Path,
+    base_url: Path,
+    *,
+    page_rule: str,
+    workers: int = 2,
+    cache: Path | None = None,
+    reuse: bool = True,
 ) -> dict[str, int]:
     """Render the assembled report to ``path`` in parts (module docstring); ``page_rule`` is the report's ``@page``
     CSS (:func:`salesaudit.report.build.page_css`), whose "Page k of N" is stamped. Returns
-    ``{"parts": n, "reused": k, "pages": N}``."""
+    ``{"parts": n, "reused": k, "pages": N}``. ``reuse=False`` lays every part out again (``--no-reuse``)."""
     _quiet()
     split = split_report(html)
     if split is None:
@@ -215,7 +222,7 @@ def write_report_pdf(
             key = hashlib.sha256(f"{PARTS_VERSION}|{weasyprint.__version__}|{doc}".encode()).hexdigest()[:24]
             pdf = folder / f"{key}.pdf"
             parts.append(pdf)
-            if not (pdf.is_file() and Path(f"{pdf}.json").is_file()):
+            if not (reuse and pdf.is_file() and Path(f"{pdf}.json").is_file()):
                 src = Path(tmp) / f"{key}.html"
                 src.write_text(doc, encoding="utf-8")
                 todo.append((str(src), str(Path(tmp) / f"{key}.pdf"), len(body)))

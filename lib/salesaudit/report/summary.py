@@ -327,6 +327,7 @@ def headline_styled(table: pd.DataFrame, currency: str = "EUR", previous_label: 
         .style.format(escape="html")  # figure labels may quote data (channel names): never live HTML
         .hide(axis="index")
         .set_table_attributes('class="headline"')
+        .set_uuid("headline")  # not a random id: the same figures give the same HTML (and the same PDF pages)
     )
 
 
