@@ -51,8 +51,8 @@ import: $(STAMP) ## Import CRM exports: make import FROM=hubspot SRC="contacts.c
 validate: $(STAMP) $(DATA)/leads.csv ## Validate DATA against the data contract
 	$(PY) -m salesaudit validate $(DATA)
 
-quarterly-report: setup $(DATA)/leads.csv ## Build reports/<QUARTER>/ HTML + PDF (default: demo company, latest complete quarter); SLICE="country=Germany" for one slice, SLICES=1 for the audit.yaml slices
-	$(PY) -m salesaudit report --data $(DATA) --quarter $(QUARTER) --paper $(PAPER) $(if $(filter 1,$(REP_SCORECARDS)),--rep-scorecards) $(if $(SLICE),--slice "$(SLICE)") $(if $(SLICES),--slices)
+quarterly-report: setup $(DATA)/leads.csv ## Build reports/<QUARTER>/ HTML + PDF (default: demo company, latest complete quarter); SLICE="country=Germany" for one slice, SLICES=1 for the audit.yaml slices; REUSE=0 executes every notebook
+	$(PY) -m salesaudit report --data $(DATA) --quarter $(QUARTER) --paper $(PAPER) $(if $(filter 1,$(REP_SCORECARDS)),--rep-scorecards) $(if $(SLICE),--slice "$(SLICE)") $(if $(SLICES),--slices) $(if $(filter 0,$(REUSE)),--no-reuse)
 
 lint-report: $(STAMP) ## Check a built report for broken tokens, claims without n, demo words, empty charts: make lint-report REPORT=reports/2026Q3
 	@test -n "$(REPORT)" || { echo "usage: make lint-report REPORT=reports/<quarter>"; exit 2; }
