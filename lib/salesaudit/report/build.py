@@ -54,7 +54,12 @@ from salesaudit.errors import DataContractError, os_error_line
 from salesaudit.periods import Quarter
 from salesaudit.report import summary as summ
 from salesaudit.report.evidence import unlinked_for_print, write_evidence
-from salesaudit.report.pdf import write_pdf, write_report_pdf
+from salesaudit.report.pdf import (
+    finish_worker,
+    start_worker,
+    write_pdf,  # noqa: F401  (build.write_pdf: the tests use it)
+    write_report_pdf,
+)
 from salesaudit.report.record import read_figures
 from salesaudit.report.reuse import reuse_enabled
 from salesaudit.text import mask_contacts
@@ -308,7 +313,7 @@ def execute_notebooks(
         try:
             out = (out_dir / path.name) if out_dir is not None else None
             key = None
-            if reuse and reuse_mod.reuse_enabled():
+            if reuse:
                 params = {"quarter": str(quarter), "data_dir": str(Path(data_dir).resolve()), "config": config}
                 params.update(extra_parameters or {})
                 key = reuse_mod.notebook_key(
@@ -783,12 +788,6 @@ def assemble_html(
     )
 
 
-def pdf_files(jobs: list[tuple[str, str]]) -> None:
-    """Render each ``(html file, pdf file)`` with :func:`write_pdf` (relative URLs from the HTML's folder)."""
-    for html_file, pdf_file in jobs:
-        write_pdf(Path(html_file).read_text(encoding="utf-8"), Path(pdf_file), Path(html_file).parent)
-
-
 class PdfWorker:
     """Render PDFs of HTML files in another process while this one renders the report's PDF (WeasyPrint holds the
     interpreter lock, so a thread would not run beside it): the rep scorecards' PDFs cost no extra wall time on a
@@ -803,29 +802,15 @@ class PdfWorker:
 
     def __enter__(self) -> PdfWorker:
         if self.jobs:
-            import subprocess
-
-            lib = str(Path(__file__).resolve().parents[2])
-            env = dict(os.environ, PYTHONPATH=os.pathsep.join([lib, *filter(None, [os.environ.get("PYTHONPATH")])]))
-            code = "import json, sys; from salesaudit.report.build import pdf_files; pdf_files(json.loads(sys.argv[1]))"
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", code, json.dumps(self.jobs)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+            self.proc = start_worker("pdf_files", self.jobs)
         return self
 
     def wait(self) -> None:
         if self.proc is None:
             return
-        _, err = self.proc.communicate()
-        if self.proc.returncode != 0:
-            last = [ln for ln in (err or "").strip().splitlines() if ln.strip()][-1:] or [
-                f"exit {self.proc.returncode}"
-            ]
-            raise ReportError(f"the scorecard PDFs could not be rendered: {last[0]}")
+        error = finish_worker(self.proc)
+        if error:
+            raise ReportError(f"the scorecard PDFs could not be rendered: {error}")
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -1091,6 +1076,7 @@ def build_report(
     first, last = data.date_range()
     nb_seconds: dict[str, float] = {}
     reused: list[str] = []
+    reuse = reuse and reuse_enabled()  # --no-reuse or SALESAUDIT_REUSE=0: every notebook and PDF page again
     reuse_key = data.cache_key if reuse else None
     try:
         with timer("execute"):
@@ -1200,7 +1186,7 @@ def build_report(
                     build,
                     page_rule=page_css(data.config.company, q.label, paper),
                     workers=min(2, os.cpu_count() or 1),
-                    reuse=reuse and reuse_enabled(),
+                    reuse=reuse,
                 )
                 side.wait()
     except NotebooksFailed as exc:

@@ -34,7 +34,17 @@ from typing import Any
 
 from salesaudit.data.io import cache_root
 
-__all__ = ["PARTS_VERSION", "render_part", "render_parts", "split_report", "write_pdf", "write_report_pdf"]
+__all__ = [
+    "PARTS_VERSION",
+    "finish_worker",
+    "pdf_files",
+    "render_part",
+    "render_parts",
+    "split_report",
+    "start_worker",
+    "write_pdf",
+    "write_report_pdf",
+]
 
 log = logging.getLogger(__name__)
 PARTS_VERSION = "1"  # bump when the way a part is rendered changes (its cached PDFs are then not reused)
@@ -51,8 +61,16 @@ def _fetcher() -> Any:
     return URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
 
 
+def _not_between_parts(record: logging.LogRecord) -> bool:
+    """Drop WeasyPrint's "No anchor #x" error: a link to another part is added when the parts are joined."""
+    return not str(record.msg).startswith("No anchor")
+
+
 def _quiet() -> None:
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    weasy = logging.getLogger("weasyprint")
+    weasy.setLevel(logging.ERROR)
+    if _not_between_parts not in weasy.filters:
+        weasy.addFilter(_not_between_parts)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 
@@ -131,31 +149,48 @@ def _balanced(jobs: list[tuple[str, str, int]]) -> tuple[list, list]:
     return a, b
 
 
+def start_worker(entry: str, jobs: list[tuple[str, str]]) -> subprocess.Popen:
+    """Run ``salesaudit.report.pdf.<entry>(jobs)`` in a new interpreter (``python -c``: not a fork of a process
+    running kernel-client threads, not multiprocessing's spawn, which re-imports the caller's main script);
+    WeasyPrint holds the interpreter lock, so a thread would not run beside this process."""
+    lib = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([lib, *filter(None, [os.environ.get("PYTHONPATH")])]))
+    code = f"import json, sys; from salesaudit.report.pdf import {entry}; {entry}(json.loads(sys.argv[1]))"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, json.dumps(jobs)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish_worker(proc: subprocess.Popen) -> str | None:
+    """Wait for a :func:`start_worker` process; its last error line when it failed, else None."""
+    _, err = proc.communicate()
+    if proc.returncode == 0:
+        return None
+    return ([ln for ln in (err or "").strip().splitlines() if ln.strip()][-1:] or [f"exit {proc.returncode}"])[0]
+
+
+def pdf_files(jobs: list[tuple[str, str]]) -> None:
+    """Render each ``(html file, pdf file)`` with :func:`write_pdf` (relative URLs from the HTML's folder)."""
+    for html_file, pdf_file in jobs:
+        write_pdf(Path(html_file).read_text(encoding="utf-8"), Path(pdf_file), Path(html_file).parent)
+
+
 def _render_all(jobs: list[tuple[str, str, int]], workers: int) -> None:
     """Render the parts, half of them (by size) in another interpreter when ``workers`` > 1."""
     if not jobs:
         return
     here, there = _balanced(jobs) if workers > 1 and len(jobs) > 1 else ([j[:2] for j in jobs], [])
-    proc = None
-    if there:
-        lib = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([lib, *filter(None, [os.environ.get("PYTHONPATH")])]))
-        code = "import json, sys; from salesaudit.report.pdf import render_parts; render_parts(json.loads(sys.argv[1]))"
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code, json.dumps(there)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+    proc = start_worker("render_parts", there) if there else None
     try:
         render_parts(here)
     finally:
-        if proc is not None:
-            _, err = proc.communicate()
-    if proc is not None and proc.returncode != 0:
-        last = [ln for ln in (err or "").strip().splitlines() if ln.strip()][-1:] or [f"exit {proc.returncode}"]
-        raise RuntimeError(f"a part of the PDF could not be rendered: {last[0]}")
+        error = finish_worker(proc) if proc is not None else None
+    if error:
+        raise RuntimeError(f"a part of the PDF could not be rendered: {error}")
 
 
 def _prune(folder: Path, keep: set[Path], max_age_days: float = 30) -> None:

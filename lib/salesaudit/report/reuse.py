@@ -51,10 +51,12 @@ def environment_version() -> str:
     re-executes every notebook."""
     global _ENV
     if _ENV is None:
+        from salesaudit.data.derived import code_version  # the package's .py files: the derived tables' key
+
         pkg = Path(__file__).resolve().parents[1]
-        h = hashlib.sha256(sys.version.encode())
-        for p in sorted(pkg.rglob("*")):
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc":
+        h = hashlib.sha256(f"{sys.version}|{code_version()}".encode())
+        for p in sorted(pkg.rglob("*")):  # and its other files (the report's stylesheet, data tables)
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".py", ".pyc"):
                 h.update(p.relative_to(pkg).as_posix().encode())
                 h.update(p.read_bytes())
         dists = sorted(f"{d.metadata.get('Name', '')}=={d.version}" for d in metadata.distributions())

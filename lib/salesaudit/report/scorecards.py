@@ -438,7 +438,7 @@ def card_file_stem(rep_id: str) -> str:
 def write_scorecards(out_dir: str | Path, data: Any, quarter: Quarter, pdf: bool = True) -> list[Path]:
     """Write ``<rep>.html`` (and ``<rep>.pdf`` through WeasyPrint, as the report's PDF) for every card of
     :func:`rep_cards` into ``out_dir``; returns the HTML paths."""
-    from salesaudit.report.build import write_pdf
+    from salesaudit.report.pdf import write_pdf
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
